@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libiommufd - drive the Linux IOMMU from userspace through iommufd.
+ *
+ * Conventions (they hold for every function below unless its comment says
+ * otherwise):
+ *  - Every call returns 0 (or a documented non-negative value) on success and
+ *    a negative errno on failure. Nothing in the library exits, aborts or
+ *    prints. Arguments are checked before the kernel is asked; an invalid
+ *    argument (NULL where an object is required, an unknown library flag)
+ *    gives -EINVAL without a system call.
+ *  - After any failure, iommufd_ctx_last_error() (or iommufd_last_error())
+ *    returns a human-readable reason: which call, which arguments, what the
+ *    kernel said. It is per thread.
+ *  - Objects are opaque and reference counted: *_ref() returns its argument,
+ *    *_unref() returns NULL and accepts NULL.
+ *  - Structs that carry a leading "size_t sz" are extensible: initialise them
+ *    with IOMMUFD_OPTS(); the library reads only the first sz bytes and
+ *    rejects (-E2BIG) a non-zero tail it does not know.
+ *  - Kernel object IDs (IOAS, HWPT, device, vIOMMU, ...) are plain uint32_t.
+ *  - Thread safety: a context may be used from many threads at once: every
+ *    iommufd_ctx_*, iommufd_ioas_*, iommufd_hwpt_*, iommufd_viommu_*,
+ *    iommufd_vdevice_*, iommufd_hw_queue_* and iommufd_destroy() call may run
+ *    concurrently with any other on the same context (the kernel serialises
+ *    what must be). A device handle (struct iommufd_device) serialises its own
+ *    state transitions internally; concurrent transitions on one device are
+ *    safe and take effect in some order. A fault queue or vEVENT queue handle
+ *    must be read by one thread at a time. After fork(), a child gets -ECHILD
+ *    from every call on objects made by the parent.
+ *
+ * None of the names below reuse the kernel UAPI's own names, so this header
+ * can be included together with <linux/iommufd.h>.
+ */
+#ifndef LIBIOMMUFD_H
+#define LIBIOMMUFD_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define IOMMUFD_EXPORT __attribute__((visibility("default")))
+#else
+#define IOMMUFD_EXPORT
+#endif
+
+/* Zero an extensible struct and set its sz member: IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, o, .flags = X); */
+#define IOMMUFD_OPTS(TYPE, NAME, ...)                                          \
+	TYPE NAME = { .sz = sizeof(TYPE), __VA_ARGS__ }
+
+/* ------------------------------------------------------------------ */
+/* Backends: who answers below the ioctl boundary.                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A backend is the kernel boundary: the real kernel (the default, NULL
+ * everywhere a backend is asked for) or an emulator (struct iommufd_emu,
+ * see the end of this header). The library above it is one code path.
+ */
+struct iommufd_backend;
+
+/* The real kernel. Never NULL; needs no unref. */
+IOMMUFD_EXPORT struct iommufd_backend *iommufd_backend_kernel(void);
+
+/* ------------------------------------------------------------------ */
+/* Context: one iommufd file (/dev/iommu)                               */
+/* ------------------------------------------------------------------ */
+
+struct iommufd_ctx;
+
+/* Open /dev/iommu (O_RDWR | O_CLOEXEC) on backend be (NULL: the kernel). */
+IOMMUFD_EXPORT int iommufd_ctx_new(struct iommufd_backend *be, struct iommufd_ctx **ret);
+/*
+ * Adopt an iommufd fd handed over by a privileged manager. On success the
+ * context owns fd and closes it on its last unref; on failure fd is left open.
+ * The fd is checked to be an iommufd (-EBADF: not open, -ENOTTY: not iommufd).
+ */
+IOMMUFD_EXPORT int iommufd_ctx_new_from_fd(struct iommufd_backend *be, int fd, struct iommufd_ctx **ret);
+IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_ref(struct iommufd_ctx *ctx);
+/* Last unref closes the fd: the kernel then releases every object of the context. */
+IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_unref(struct iommufd_ctx *ctx);
+IOMMUFD_EXPORT int iommufd_ctx_get_fd(const struct iommufd_ctx *ctx);
+IOMMUFD_EXPORT struct iommufd_backend *iommufd_ctx_get_backend(const struct iommufd_ctx *ctx);
+
+/* Human-readable reason of the calling thread's last failure on ctx ("" if none). */
+IOMMUFD_EXPORT const char *iommufd_ctx_last_error(const struct iommufd_ctx *ctx);
+/* The calling thread's last failure on any object of the library ("" if none). */
+IOMMUFD_EXPORT const char *iommufd_last_error(void);
+
+/* Logging: syslog priorities (LOG_ERR .. LOG_DEBUG). Default: no log function,
+ * priority from the environment variable IOMMUFD_LOG (err, info, debug or a
+ * number), read with secure_getenv() when the context is made. */
+typedef void (*iommufd_log_fn)(void *userdata, int priority, const char *file, int line,
+			       const char *func, const char *format, va_list args);
+IOMMUFD_EXPORT void iommufd_ctx_set_log_fn(struct iommufd_ctx *ctx, iommufd_log_fn fn, void *userdata);
+IOMMUFD_EXPORT int iommufd_ctx_get_log_priority(const struct iommufd_ctx *ctx);
+IOMMUFD_EXPORT void iommufd_ctx_set_log_priority(struct iommufd_ctx *ctx, int priority);
+
+/* ------------------------------------------------------------------ */
+/* Capability probing: ask the running kernel, never its version.       */
+/* ------------------------------------------------------------------ */
+
+/* The iommufd requests, by their command number. */
+enum iommufd_request {
+	IOMMUFD_REQ_DESTROY = 0x80,
+	IOMMUFD_REQ_IOAS_ALLOC = 0x81,
+	IOMMUFD_REQ_IOAS_ALLOW_IOVAS = 0x82,
+	IOMMUFD_REQ_IOAS_COPY = 0x83,
+	IOMMUFD_REQ_IOAS_IOVA_RANGES = 0x84,
+	IOMMUFD_REQ_IOAS_MAP = 0x85,
+	IOMMUFD_REQ_IOAS_UNMAP = 0x86,
+	IOMMUFD_REQ_OPTION = 0x87,
+	IOMMUFD_REQ_VFIO_IOAS = 0x88,
+	IOMMUFD_REQ_HWPT_ALLOC = 0x89,
+	IOMMUFD_REQ_GET_HW_INFO = 0x8a,
+	IOMMUFD_REQ_HWPT_SET_DIRTY_TRACKING = 0x8b,
+	IOMMUFD_REQ_HWPT_GET_DIRTY_BITMAP = 0x8c,
+	IOMMUFD_REQ_HWPT_INVALIDATE = 0x8d,
+	IOMMUFD_REQ_FAULT_QUEUE_ALLOC = 0x8e,
+	IOMMUFD_REQ_IOAS_MAP_FILE = 0x8f,
+	IOMMUFD_REQ_VIOMMU_ALLOC = 0x90,
+	IOMMUFD_REQ_VDEVICE_ALLOC = 0x91,
+	IOMMUFD_REQ_IOAS_CHANGE_PROCESS = 0x92,
+	IOMMUFD_REQ_VEVENTQ_ALLOC = 0x93,
+	IOMMUFD_REQ_HW_QUEUE_ALLOC = 0x94,
+};
+
+/* Name of a request ("IOAS_MAP"), or NULL for an unknown value. */
+IOMMUFD_EXPORT const char *iommufd_request_name(enum iommufd_request req);
+/*
+ * 1 if the kernel behind ctx knows req, 0 if it answers ENOTTY, negative
+ * errno if it could not be asked. Results are cached per context.
+ */
+IOMMUFD_EXPORT int iommufd_ctx_supports(struct iommufd_ctx *ctx, enum iommufd_request req);
+/*
+ * 1 if the kernel accepts every bit of flags for req (the flag values of this
+ * header for that request: IOMMUFD_MAP_* for IOAS_MAP/MAP_FILE/COPY,
+ * IOMMUFD_HW_INFO_* for GET_HW_INFO, IOMMUFD_DIRTY_ENABLE for
+ * HWPT_SET_DIRTY_TRACKING, IOMMUFD_DIRTY_NO_CLEAR for HWPT_GET_DIRTY_BITMAP,
+ * IOMMUFD_OPTION_* ids for OPTION), 0 if it answers EOPNOTSUPP, -EINVAL for a
+ * request whose flags cannot be probed without a device (HWPT_ALLOC: use
+ * iommufd_hwpt_alloc() and its -EOPNOTSUPP).
+ */
+IOMMUFD_EXPORT int iommufd_ctx_supports_flags(struct iommufd_ctx *ctx, enum iommufd_request req, uint64_t flags);
+/* "Flags" of iommufd_ctx_supports_flags(OPTION): the options to probe for */
+#define IOMMUFD_OPTION_RLIMIT_MODE (1u << 0)
+#define IOMMUFD_OPTION_HUGE_PAGES (1u << 1)
+
+/* ------------------------------------------------------------------ */
+/* Objects in general                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Escape hatch: issue any ioctl on the context's fd through its backend
+ * (for requests this library does not wrap yet, and the kernel selftest
+ * command IOMMU_TEST_CMD). Returns the ioctl's result or -errno.
+ */
+IOMMUFD_EXPORT int iommufd_ctx_ioctl(struct iommufd_ctx *ctx, unsigned long request, void *arg);
+
+/* IOMMU_DESTROY: any object ID. -EBUSY while in use, -ENOENT if unknown. */
+IOMMUFD_EXPORT int iommufd_destroy(struct iommufd_ctx *ctx, uint32_t id);
+
+/* ------------------------------------------------------------------ */
+/* IOAS: an I/O address space                                           */
+/* ------------------------------------------------------------------ */
+
+struct iommufd_iova_range {
+	uint64_t start;
+	uint64_t last; /* inclusive */
+};
+
+IOMMUFD_EXPORT int iommufd_ioas_alloc(struct iommufd_ctx *ctx, uint32_t *ioas_id);
+/*
+ * The usable IOVA ranges (holes of the reserved space) and the required
+ * alignment. *ranges is malloc()ed (free() it); the buffer grows on EMSGSIZE.
+ * alignment may be NULL.
+ */
+IOMMUFD_EXPORT int iommufd_ioas_iova_ranges(struct iommufd_ctx *ctx, uint32_t ioas_id,
+					    struct iommufd_iova_range **ranges, size_t *nr_ranges,
+					    uint64_t *alignment);
+/* Replace the allowed-IOVA list (nr 0 clears it). */
+IOMMUFD_EXPORT int iommufd_ioas_allow_iovas(struct iommufd_ctx *ctx, uint32_t ioas_id,
+					    const struct iommufd_iova_range *ranges, size_t nr_ranges);
+
+/* Map flags (IOAS_MAP, IOAS_MAP_FILE, IOAS_COPY). */
+#define IOMMUFD_MAP_FIXED_IOVA (1u << 0) /* *iova is an input; else the kernel picks it */
+#define IOMMUFD_MAP_WRITE (1u << 1)     /* the device may write */
+#define IOMMUFD_MAP_READ (1u << 2)      /* the device may read */
+
+/* Map [va, va+length) at *iova (FIXED_IOVA) or at a kernel-chosen IOVA returned in *iova. */
+IOMMUFD_EXPORT int iommufd_ioas_map(struct iommufd_ctx *ctx, uint32_t ioas_id, void *va,
+				    uint64_t length, uint64_t *iova, uint32_t flags);
+/* Map [start, start+length) of the file fd (a memfd) likewise. */
+IOMMUFD_EXPORT int iommufd_ioas_map_file(struct iommufd_ctx *ctx, uint32_t ioas_id, int fd,
+					 uint64_t start, uint64_t length, uint64_t *iova,
+					 uint32_t flags);
+/* Map in dst the pages already mapped in src at [src_iova, src_iova+length). */
+IOMMUFD_EXPORT int iommufd_ioas_copy(struct iommufd_ctx *ctx, uint32_t dst_ioas_id, uint64_t *dst_iova,
+				     uint32_t src_ioas_id, uint64_t src_iova, uint64_t length,
+				     uint32_t flags);
+/* Unmap every area inside [iova, iova+length); *unmapped (may be NULL) gets the bytes removed. */
+IOMMUFD_EXPORT int iommufd_ioas_unmap(struct iommufd_ctx *ctx, uint32_t ioas_id, uint64_t iova,
+				      uint64_t length, uint64_t *unmapped);
+IOMMUFD_EXPORT int iommufd_ioas_unmap_all(struct iommufd_ctx *ctx, uint32_t ioas_id, uint64_t *unmapped);
+
+/* IOMMU_OPTION */
+enum iommufd_rlimit_mode {
+	IOMMUFD_RLIMIT_USER = 0, /* charge the user's locked_vm */
+	IOMMUFD_RLIMIT_MM = 1,   /* charge the process's locked_vm (VFIO style) */
+};
+IOMMUFD_EXPORT int iommufd_ctx_get_rlimit_mode(struct iommufd_ctx *ctx, enum iommufd_rlimit_mode *mode);
+IOMMUFD_EXPORT int iommufd_ctx_set_rlimit_mode(struct iommufd_ctx *ctx, enum iommufd_rlimit_mode mode);
+IOMMUFD_EXPORT int iommufd_ioas_get_huge_pages(struct iommufd_ctx *ctx, uint32_t ioas_id, bool *enabled);
+IOMMUFD_EXPORT int iommufd_ioas_set_huge_pages(struct iommufd_ctx *ctx, uint32_t ioas_id, bool enabled);
+
+/* IOMMU_VFIO_IOAS: the IOAS the legacy VFIO container API acts on. */
+IOMMUFD_EXPORT int iommufd_vfio_ioas_get(struct iommufd_ctx *ctx, uint32_t *ioas_id);
+IOMMUFD_EXPORT int iommufd_vfio_ioas_set(struct iommufd_ctx *ctx, uint32_t ioas_id);
+IOMMUFD_EXPORT int iommufd_vfio_ioas_clear(struct iommufd_ctx *ctx);
+
+/* IOMMU_IOAS_CHANGE_PROCESS: move the pinned-page accounting of file maps to the caller. */
+IOMMUFD_EXPORT int iommufd_ioas_change_process(struct iommufd_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* HWPT: hardware page tables                                           */
+/* ------------------------------------------------------------------ */
+
+#define IOMMUFD_HWPT_NEST_PARENT (1u << 0)
+#define IOMMUFD_HWPT_DIRTY_TRACKING (1u << 1)
+#define IOMMUFD_HWPT_FAULT_ID_VALID (1u << 2)
+#define IOMMUFD_HWPT_PASID (1u << 3)
+
+/* Vendor formats of nested (stage-1) HWPT data. */
+enum iommufd_hwpt_data_type {
+	IOMMUFD_HWPT_DATA_NONE = 0,
+	IOMMUFD_HWPT_DATA_VTD_S1 = 1,
+	IOMMUFD_HWPT_DATA_ARM_SMMUV3 = 2,
+	IOMMUFD_HWPT_DATA_AMD_GUEST = 3,
+	IOMMUFD_HWPT_DATA_SELFTEST = 0xdead,
+};
+
+struct iommufd_hwpt_alloc_opts {
+	size_t sz;
+	uint32_t flags;     /* IOMMUFD_HWPT_* */
+	uint32_t fault_id;  /* with IOMMUFD_HWPT_FAULT_ID_VALID */
+	uint32_t data_type; /* enum iommufd_hwpt_data_type, for nested HWPTs */
+	uint32_t data_len;
+	const void *data;
+};
+
+/* Allocate a HWPT for device dev_id on pt_id (an IOAS, a nest-parent HWPT or a vIOMMU). opts may be NULL. */
+IOMMUFD_EXPORT int iommufd_hwpt_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t pt_id,
+				      const struct iommufd_hwpt_alloc_opts *opts, uint32_t *hwpt_id);
+
+/* IOMMU_GET_HW_INFO, decoded per vendor. */
+enum iommufd_hw_info_type {
+	IOMMUFD_HW_INFO_NONE = 0,
+	IOMMUFD_HW_INFO_INTEL_VTD = 1,
+	IOMMUFD_HW_INFO_ARM_SMMUV3 = 2,
+	IOMMUFD_HW_INFO_TEGRA241_CMDQV = 3,
+	IOMMUFD_HW_INFO_AMD = 4,
+};
+/* the kernel selftest mock's value (above INT_MAX, so not an enumerator) */
+#define IOMMUFD_HW_INFO_SELFTEST 0xfeedbeefu
+
+#define IOMMUFD_HW_CAP_DIRTY_TRACKING (1ull << 0)
+#define IOMMUFD_HW_CAP_PCI_PASID_EXEC (1ull << 1)
+#define IOMMUFD_HW_CAP_PCI_PASID_PRIV (1ull << 2)
+#define IOMMUFD_HW_CAP_PCI_ATS_NOT_SUPPORTED (1ull << 3)
+
+/* Flag for iommufd_ctx_supports_flags(GET_HW_INFO) */
+#define IOMMUFD_HW_INFO_INPUT_TYPE (1u << 0)
+
+struct iommufd_hw_info {
+	size_t sz;
+	uint32_t type;           /* enum iommufd_hw_info_type reported by the kernel */
+	uint8_t max_pasid_log2;  /* 0: no PASID */
+	uint64_t capabilities;   /* IOMMUFD_HW_CAP_* */
+	union {
+		struct {
+			uint32_t flags;
+			uint64_t cap_reg;
+			uint64_t ecap_reg;
+		} vtd;
+		struct {
+			uint32_t flags;
+			uint32_t idr[6];
+			uint32_t iidr;
+			uint32_t aidr;
+		} smmuv3;
+		struct {
+			uint32_t flags;
+			uint8_t version;
+			uint8_t log2vcmdqs;
+			uint8_t log2vsids;
+		} tegra241_cmdqv;
+		struct {
+			uint64_t efr;
+			uint64_t efr2;
+		} amd;
+		struct {
+			uint32_t flags;
+			uint32_t test_reg;
+		} selftest;
+		uint8_t raw[64];
+	} data;
+	uint32_t data_len; /* bytes of vendor data the kernel has (may exceed what was decoded) */
+};
+
+/* type: IOMMUFD_HW_INFO_NONE asks for the device's default type. */
+IOMMUFD_EXPORT int iommufd_get_hw_info(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t type,
+				       struct iommufd_hw_info *info);
+
+/* Dirty tracking */
+#define IOMMUFD_DIRTY_NO_CLEAR (1u << 0) /* flag of iommufd_hwpt_get_dirty_bitmap() */
+/*
+ * The flag of HWPT_SET_DIRTY_TRACKING, for iommufd_ctx_supports_flags() only
+ * (iommufd_hwpt_set_dirty_tracking() sets it from its enable argument).
+ */
+#define IOMMUFD_DIRTY_ENABLE (1u << 0)
+IOMMUFD_EXPORT int iommufd_hwpt_set_dirty_tracking(struct iommufd_ctx *ctx, uint32_t hwpt_id, bool enable);
+/*
+ * OR the dirty state of [iova, iova+length) into bitmap: bit i is the page
+ * iova + i*page_size. The bitmap must hold length/page_size bits; the caller
+ * zeroes it (the kernel only sets bits). flags: IOMMUFD_DIRTY_NO_CLEAR.
+ */
+IOMMUFD_EXPORT int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ctx *ctx, uint32_t hwpt_id, uint64_t iova,
+						 uint64_t length, uint64_t page_size, uint64_t *bitmap,
+						 uint32_t flags);
+/*
+ * Walk the runs of set bits of a bitmap of nbits bits: find the first run at
+ * or after bit *pos, store its first bit in *start and its length in *count,
+ * advance *pos past it and return 1; return 0 when there is none.
+ */
+IOMMUFD_EXPORT int iommufd_bitmap_next_run(const uint64_t *bitmap, uint64_t nbits, uint64_t *pos,
+					   uint64_t *start, uint64_t *count);
+
+/* Cache invalidation of a nested HWPT or a vIOMMU. */
+enum iommufd_invalidate_data_type {
+	IOMMUFD_INVALIDATE_VTD_S1 = 0,
+	IOMMUFD_INVALIDATE_VIOMMU_ARM_SMMUV3 = 1,
+};
+/* the kernel selftest mock's value (above INT_MAX, so not an enumerator) */
+#define IOMMUFD_INVALIDATE_SELFTEST 0xdeadbeefu
+/*
+ * Hand *entry_num entries of entry_len bytes each to the kernel. On return
+ * (success or failure) *entry_num holds how many were handled.
+ */
+IOMMUFD_EXPORT int iommufd_hwpt_invalidate(struct iommufd_ctx *ctx, uint32_t id, uint32_t data_type,
+					   const void *entries, uint32_t entry_len, uint32_t *entry_num);
+
+/* ------------------------------------------------------------------ */
+/* I/O page fault queue                                                 */
+/* ------------------------------------------------------------------ */
+
+struct iommufd_fault_queue;
+
+#define IOMMUFD_FAULT_PASID_VALID (1u << 0)
+#define IOMMUFD_FAULT_LAST_PAGE (1u << 1)
+#define IOMMUFD_FAULT_PERM_READ (1u << 0)
+#define IOMMUFD_FAULT_PERM_WRITE (1u << 1)
+#define IOMMUFD_FAULT_PERM_EXEC (1u << 2)
+#define IOMMUFD_FAULT_PERM_PRIV (1u << 3)
+
+struct iommufd_fault {
+	uint32_t flags;  /* IOMMUFD_FAULT_* */
+	uint32_t dev_id;
+	uint32_t pasid;
+	uint32_t grpid;
+	uint32_t perm;   /* IOMMUFD_FAULT_PERM_* */
+	uint64_t addr;
+	uint32_t length;
+	uint32_t cookie; /* answer with iommufd_fault_queue_respond() */
+};
+
+enum iommufd_fault_response {
+	IOMMUFD_FAULT_RESPONSE_SUCCESS = 0,
+	IOMMUFD_FAULT_RESPONSE_INVALID = 1,
+};
+
+/* IOMMU_FAULT_QUEUE_ALLOC. The queue holds a reference on ctx. */
+IOMMUFD_EXPORT int iommufd_fault_queue_new(struct iommufd_ctx *ctx, struct iommufd_fault_queue **ret);
+IOMMUFD_EXPORT struct iommufd_fault_queue *iommufd_fault_queue_ref(struct iommufd_fault_queue *q);
+/*
+ * The last unref closes the fd, then destroys the FAULT object (which fails
+ * with EBUSY while a HWPT uses it: it is then left for the context's close).
+ */
+IOMMUFD_EXPORT struct iommufd_fault_queue *iommufd_fault_queue_unref(struct iommufd_fault_queue *q);
+IOMMUFD_EXPORT uint32_t iommufd_fault_queue_get_id(const struct iommufd_fault_queue *q);
+/* Pollable fd: POLLIN when faults are pending. */
+IOMMUFD_EXPORT int iommufd_fault_queue_get_fd(const struct iommufd_fault_queue *q);
+/*
+ * Read whole fault groups into faults[0..max). Returns the number of faults
+ * read (0: none pending; never blocks), or a negative errno.
+ */
+IOMMUFD_EXPORT int iommufd_fault_queue_read(struct iommufd_fault_queue *q, struct iommufd_fault *faults, size_t max);
+IOMMUFD_EXPORT int iommufd_fault_queue_respond(struct iommufd_fault_queue *q, uint32_t cookie,
+					       enum iommufd_fault_response code);
+
+/* ------------------------------------------------------------------ */
+/* vIOMMU, vDEVICE, vEVENT queue, HW queue                              */
+/* ------------------------------------------------------------------ */
+
+enum iommufd_viommu_type {
+	IOMMUFD_VIOMMU_ARM_SMMUV3 = 1,
+	IOMMUFD_VIOMMU_TEGRA241_CMDQV = 2,
+};
+/* the kernel selftest mock's value (above INT_MAX, so not an enumerator) */
+#define IOMMUFD_VIOMMU_SELFTEST 0xdeadbeefu
+
+/* data/data_len: vendor data, in and out (may be NULL/0). */
+IOMMUFD_EXPORT int iommufd_viommu_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t hwpt_id,
+					uint32_t type, void *data, uint32_t data_len, uint32_t *viommu_id);
+IOMMUFD_EXPORT int iommufd_vdevice_alloc(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t dev_id,
+					 uint64_t virt_id, uint32_t *vdevice_id);
+
+enum iommufd_hw_queue_type {
+	IOMMUFD_HW_QUEUE_TEGRA241_CMDQV = 1,
+};
+/* the kernel selftest mock's value (above INT_MAX, so not an enumerator) */
+#define IOMMUFD_HW_QUEUE_SELFTEST 0xdeadbeefu
+IOMMUFD_EXPORT int iommufd_hw_queue_alloc(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t type,
+					  uint32_t index, uint64_t iova, uint64_t length,
+					  uint32_t *hw_queue_id);
+
+/* mmap of a driver region of the iommufd (vIOMMU data's out mmap offset/length). */
+IOMMUFD_EXPORT int iommufd_ctx_mmap(struct iommufd_ctx *ctx, uint64_t offset, size_t length, void **addr);
+IOMMUFD_EXPORT int iommufd_ctx_munmap(struct iommufd_ctx *ctx, void *addr, size_t length);
+
+struct iommufd_veventq;
+
+enum iommufd_veventq_type {
+	IOMMUFD_VEVENTQ_ARM_SMMUV3 = 1,
+	IOMMUFD_VEVENTQ_TEGRA241_CMDQV = 2,
+};
+/* the kernel selftest mock's value (above INT_MAX, so not an enumerator) */
+#define IOMMUFD_VEVENTQ_SELFTEST 0xbeefbeefu
+
+struct iommufd_vevent {
+	uint32_t sequence;
+	uint32_t lost;        /* events lost just before this one (0: none) */
+	size_t data_len;
+	const void *data;     /* valid until the next read on the queue */
+};
+
+IOMMUFD_EXPORT int iommufd_veventq_new(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t type,
+				       uint32_t depth, struct iommufd_veventq **ret);
+IOMMUFD_EXPORT struct iommufd_veventq *iommufd_veventq_ref(struct iommufd_veventq *q);
+/* The last unref closes the fd, then destroys the VEVENTQ object. */
+IOMMUFD_EXPORT struct iommufd_veventq *iommufd_veventq_unref(struct iommufd_veventq *q);
+IOMMUFD_EXPORT uint32_t iommufd_veventq_get_id(const struct iommufd_veventq *q);
+IOMMUFD_EXPORT int iommufd_veventq_get_fd(const struct iommufd_veventq *q);
+/*
+ * Next event: returns 1 and fills *ev, or 0 when the queue is empty (never
+ * blocks). Lost events (the kernel's LOST_EVENTS record or a gap in the
+ * sequence numbers) are counted in ev->lost of the next event; a trailing
+ * LOST_EVENTS record is returned as an event with data_len 0 and lost >= 1.
+ */
+IOMMUFD_EXPORT int iommufd_veventq_read(struct iommufd_veventq *q, struct iommufd_vevent *ev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The kernel boundary. Everything above it (the lib/ sources) issues the same requests
+ * whichever backend answers: the real kernel (backend-kernel.c: plain system
+ * calls) or the emulator (lib/emu/). Every op returns >= 0 on success and a
+ * negative errno on failure; none of them touches errno-as-output.
+ *
+ * Private header: never installed.
+ */
+#ifndef IOMMUFD_BACKEND_H
+#define IOMMUFD_BACKEND_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct iommufd_backend;
+
+struct backend_ops {
+	/* open(2) of a device node: /dev/iommu, /dev/vfio/devices/vfioN, /dev/vfio/N */
+	int (*open)(struct iommufd_backend *be, const char *path, int flags);
+	int (*close)(struct iommufd_backend *be, int fd);
+	/* ioctl(2): returns the ioctl's non-negative result or -errno */
+	int (*ioctl)(struct iommufd_backend *be, int fd, unsigned long request, void *arg);
+	ssize_t (*read)(struct iommufd_backend *be, int fd, void *buf, size_t len);
+	ssize_t (*write)(struct iommufd_backend *be, int fd, const void *buf, size_t len);
+	ssize_t (*pread)(struct iommufd_backend *be, int fd, void *buf, size_t len, off_t off);
+	ssize_t (*pwrite)(struct iommufd_backend *be, int fd, const void *buf, size_t len, off_t off);
+	/* mmap(2) of fd at off; *addr gets the mapping */
+	int (*mmap)(struct iommufd_backend *be, int fd, off_t off, size_t len, int prot, int flags,
+		    void **addr);
+	int (*munmap)(struct iommufd_backend *be, void *addr, size_t len);
+	int (*fstat)(struct iommufd_backend *be, int fd, struct stat *st);
+	/* fcntl(F_DUPFD_CLOEXEC) */
+	int (*dup)(struct iommufd_backend *be, int fd);
+	/* where sysfs is ("/sys" for the kernel; a private tree for the emulator) */
+	const char *(*sysfs_root)(struct iommufd_backend *be);
+	/* where the device nodes are ("/dev" for the kernel) */
+	const char *(*dev_root)(struct iommufd_backend *be);
+	/*
+	 * Lifetime: every handle that keeps be (context, device, group) takes a
+	 * reference when it is made and drops it after its last be_* call, so
+	 * a backend with a lifetime of its own (the emulator) lives until its
+	 * last handle is gone. NULL (a static backend, as the kernel's): no-op.
+	 */
+	void (*ref)(struct iommufd_backend *be);
+	void (*unref)(struct iommufd_backend *be);
+};
+
+struct iommufd_backend {
+	const struct backend_ops *ops;
+};
+
+/* shorthands used by the library */
+#define be_open(be, p, f) ((be)->ops->open((be), (p), (f)))
+#define be_close(be, fd) ((be)->ops->close((be), (fd)))
+#define be_ioctl(be, fd, r, a) ((be)->ops->ioctl((be), (fd), (r), (a)))
+#define be_read(be, fd, b, l) ((be)->ops->read((be), (fd), (b), (l)))
+#define be_write(be, fd, b, l) ((be)->ops->write((be), (fd), (b), (l)))
+#define be_pread(be, fd, b, l, o) ((be)->ops->pread((be), (fd), (b), (l), (o)))
+#define be_pwrite(be, fd, b, l, o) ((be)->ops->pwrite((be), (fd), (b), (l), (o)))
+#define be_mmap(be, fd, o, l, p, f, a) ((be)->ops->mmap((be), (fd), (o), (l), (p), (f), (a)))
+#define be_munmap(be, a, l) ((be)->ops->munmap((be), (a), (l)))
+#define be_fstat(be, fd, st) ((be)->ops->fstat((be), (fd), (st)))
+#define be_dup(be, fd) ((be)->ops->dup((be), (fd)))
+#define be_sysfs_root(be) ((be)->ops->sysfs_root((be)))
+#define be_dev_root(be) ((be)->ops->dev_root((be)))
+
+static inline struct iommufd_backend *be_ref(struct iommufd_backend *be)
+{
+	if (be && be->ops->ref)
+		be->ops->ref(be);
+	return be;
+}
+
+static inline void be_unref(struct iommufd_backend *be)
+{
+	if (be && be->ops->unref)
+		be->ops->unref(be);
+}
+
+#endif

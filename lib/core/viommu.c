@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* vIOMMU, vDEVICE, HW queue and the vEVENT queue with its fd protocol. */
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core.h"
+
+IOMMUFD_EXPORT int iommufd_viommu_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t hwpt_id,
+					uint32_t type, void *data, uint32_t data_len, uint32_t *viommu_id)
+{
+	struct kabi_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.type = type,
+		.dev_id = dev_id,
+		.hwpt_id = hwpt_id,
+		.data_len = data_len,
+		.data_uptr = U64_PTR(data),
+	};
+	int r;
+
+	CHECK_CTX(ctx);
+	CHECK_PTR(ctx, viommu_id);
+	if (data_len && !data)
+		return FAIL(ctx, EINVAL, "data is NULL with data_len %u (dev %u, hwpt %u)", data_len,
+			    dev_id, hwpt_id);
+	r = ifd_ioctl(ctx, KABI_IOMMU_VIOMMU_ALLOC, &cmd);
+	if (r < 0)
+		return FAIL(ctx, r, "IOMMU_VIOMMU_ALLOC (dev %u, hwpt %u, type 0x%x, data len %u)",
+			    dev_id, hwpt_id, type, data_len);
+	*viommu_id = cmd.out_viommu_id;
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_vdevice_alloc(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t dev_id,
+					 uint64_t virt_id, uint32_t *vdevice_id)
+{
+	struct kabi_vdevice_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
+	};
+	int r;
+
+	CHECK_CTX(ctx);
+	CHECK_PTR(ctx, vdevice_id);
+	r = ifd_ioctl(ctx, KABI_IOMMU_VDEVICE_ALLOC, &cmd);
+	if (r < 0)
+		return FAIL(ctx, r, "IOMMU_VDEVICE_ALLOC (viommu %u, dev %u, virt id 0x%llx)",
+			    viommu_id, dev_id, (unsigned long long)virt_id);
+	*vdevice_id = cmd.out_vdevice_id;
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_hw_queue_alloc(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t type,
+					  uint32_t index, uint64_t iova, uint64_t length,
+					  uint32_t *hw_queue_id)
+{
+	struct kabi_hw_queue_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.type = type,
+		.index = index,
+		.nesting_parent_iova = iova,
+		.length = length,
+	};
+	int r;
+
+	CHECK_CTX(ctx);
+	CHECK_PTR(ctx, hw_queue_id);
+	r = ifd_ioctl(ctx, KABI_IOMMU_HW_QUEUE_ALLOC, &cmd);
+	if (r < 0)
+		return FAIL(ctx, r,
+			    "IOMMU_HW_QUEUE_ALLOC (viommu %u, type 0x%x, index %u, iova 0x%llx, length 0x%llx)",
+			    viommu_id, type, index, (unsigned long long)iova,
+			    (unsigned long long)length);
+	*hw_queue_id = cmd.out_hw_queue_id;
+	return 0;
+}
+
+/* ------------------------------------------------------------ vEVENT queue */
+
+#define VEVENTQ_BUF 4096
+
+struct iommufd_veventq {
+	struct ifd_queue q;  /* ctx, id, fd, refcount */
+	uint32_t type;
+	size_t payload;      /* bytes of data after each event header */
+	uint32_t next_seq;   /* the sequence number expected next */
+	uint32_t lost;       /* lost events not yet reported */
+	uint32_t lost_seq;   /* sequence of the last LOST_EVENTS record */
+	size_t pos, end;     /* unread bytes of buf */
+	unsigned char buf[VEVENTQ_BUF];
+};
+
+/* payload size of each event of a queue type; 0: unknown type */
+static size_t vevent_payload(uint32_t type)
+{
+	switch (type) {
+	case IOMMUFD_VEVENTQ_ARM_SMMUV3:
+		return sizeof(struct kabi_vevent_arm_smmuv3);
+	case IOMMUFD_VEVENTQ_TEGRA241_CMDQV:
+		return sizeof(struct kabi_vevent_tegra241_cmdqv);
+	case IOMMUFD_VEVENTQ_SELFTEST:
+		return sizeof(uint32_t); /* the mock's {u32 virt_id} */
+	default:
+		return 0;
+	}
+}
+
+IOMMUFD_EXPORT int iommufd_veventq_new(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t type,
+				       uint32_t depth, struct iommufd_veventq **ret)
+{
+	struct kabi_veventq_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.type = type,
+		.veventq_depth = depth,
+	};
+	struct iommufd_veventq *q;
+	struct ifd_queue *base;
+	size_t payload;
+	int r;
+
+	CHECK_CTX(ctx);
+	CHECK_PTR(ctx, ret);
+	payload = vevent_payload(type);
+	if (!payload)
+		return FAIL(ctx, EINVAL, "unknown vEVENT queue type 0x%x (viommu %u)", type, viommu_id);
+	r = ifd_queue_new(ctx, sizeof(*q), KABI_IOMMU_VEVENTQ_ALLOC, &cmd, &cmd.out_veventq_id,
+			  &cmd.out_veventq_fd, &base);
+	if (r < 0)
+		return FAIL(ctx, r, "IOMMU_VEVENTQ_ALLOC (viommu %u, type 0x%x, depth %u)", viommu_id,
+			    type, depth);
+	q = (struct iommufd_veventq *)base;
+	q->type = type;
+	q->payload = payload;
+	*ret = q;
+	return 0;
+}
+
+IOMMUFD_EXPORT struct iommufd_veventq *iommufd_veventq_ref(struct iommufd_veventq *q)
+{
+	ifd_queue_ref(q ? &q->q : NULL);
+	return q;
+}
+
+IOMMUFD_EXPORT struct iommufd_veventq *iommufd_veventq_unref(struct iommufd_veventq *q)
+{
+	ifd_queue_unref(q ? &q->q : NULL, "vEVENT queue");
+	return NULL;
+}
+
+IOMMUFD_EXPORT uint32_t iommufd_veventq_get_id(const struct iommufd_veventq *q)
+{
+	return q ? q->q.id : 0;
+}
+
+IOMMUFD_EXPORT int iommufd_veventq_get_fd(const struct iommufd_veventq *q)
+{
+	if (!q)
+		return FAIL(NULL, EINVAL, "q is NULL");
+	return q->q.fd;
+}
+
+/* events between the expected sequence and seq (exclusive), modulo the wrap at INT_MAX */
+static uint32_t seq_gap(uint32_t expected, uint32_t seq)
+{
+	return (seq - expected) & (uint32_t)INT_MAX;
+}
+
+IOMMUFD_EXPORT int iommufd_veventq_read(struct iommufd_veventq *q, struct iommufd_vevent *ev)
+{
+	struct kabi_vevent_header hdr;
+	bool saw_lost = false;
+
+	if (!q)
+		return FAIL(NULL, EINVAL, "q is NULL");
+	CHECK_CTX(q->q.ctx);
+	CHECK_PTR(q->q.ctx, ev);
+
+	for (;;) {
+		if (q->pos >= q->end) {
+			ssize_t n = be_read(q->q.ctx->be, q->q.fd, q->buf, sizeof(q->buf));
+
+			if (n < 0)
+				return FAIL(q->q.ctx, (int)n, "read of vEVENT queue %u (fd %d)",
+					    q->q.id, q->q.fd);
+			q->pos = 0;
+			q->end = (size_t)n;
+			if (n == 0) {
+				if (!saw_lost)
+					return 0;
+				/* a trailing LOST_EVENTS record: report it alone */
+				*ev = (struct iommufd_vevent){
+					.sequence = q->lost_seq,
+					.lost = q->lost,
+				};
+				q->lost = 0;
+				return 1;
+			}
+		}
+		if (q->end - q->pos < sizeof(hdr)) {
+			size_t left = q->end - q->pos;
+
+			/* the rest of this read cannot be decoded: drop it */
+			q->pos = q->end;
+			return FAIL(q->q.ctx, EIO, "vEVENT queue %u: truncated header (%zu bytes)",
+				    q->q.id, left);
+		}
+		memcpy(&hdr, q->buf + q->pos, sizeof(hdr));
+		q->pos += sizeof(hdr);
+
+		if (hdr.flags & KABI_VEVENTQ_FLAG_LOST_EVENTS) {
+			/* the events up to and including hdr.sequence were dropped */
+			q->lost += seq_gap(q->next_seq, hdr.sequence) + 1;
+			q->lost_seq = hdr.sequence;
+			q->next_seq = (hdr.sequence + 1) & (uint32_t)INT_MAX;
+			saw_lost = true;
+			continue;
+		}
+		if (q->end - q->pos < q->payload) {
+			size_t left = q->end - q->pos;
+
+			q->pos = q->end;
+			return FAIL(q->q.ctx, EIO,
+				    "vEVENT queue %u: truncated event %u (%zu bytes)", q->q.id,
+				    hdr.sequence, left);
+		}
+		q->lost += seq_gap(q->next_seq, hdr.sequence);
+		q->next_seq = (hdr.sequence + 1) & (uint32_t)INT_MAX;
+		*ev = (struct iommufd_vevent){
+			.sequence = hdr.sequence,
+			.lost = q->lost,
+			.data_len = q->payload,
+			.data = q->buf + q->pos,
+		};
+		q->pos += q->payload;
+		q->lost = 0;
+		return 1;
+	}
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libiommufd internals shared by the lib/ sources. Private header: never installed.
+ */
+#ifndef IOMMUFD_PRIVATE_H
+#define IOMMUFD_PRIVATE_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/types.h>
+
+#include "iommufd.h"
+#include "abi.h"
+#include "backend.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+
+struct iommufd_ctx {
+	int refcount;               /* atomic */
+	pid_t pid;                  /* creator: calls after fork() give -ECHILD */
+	uint64_t serial;            /* unique per context: tags the last error */
+	struct iommufd_backend *be; /* a reference (be_ref) */
+	int fd;
+	int log_priority;           /* atomic: read on every log call without the lock */
+	pthread_mutex_t lock;       /* guards log_fn and log_data */
+	iommufd_log_fn log_fn;
+	void *log_data;
+	/* capability cache: index nr - KABI_CMD_BASE; 0 unknown, 1 yes, 2 no */
+	uint8_t cmd_supported[KABI_CMD_LAST - KABI_CMD_BASE + 1];
+};
+
+/*
+ * Errors. Every public entry point that fails calls one of these, which
+ * records "func: what (args): strerror" as the thread's last error (tagged
+ * with ctx, which may be NULL) and logs it at LOG_DEBUG, and returns -err
+ * (err is a positive or negative errno; the result is always negative).
+ */
+int ifd_fail(const struct iommufd_ctx *ctx, const char *func, int err, const char *fmt, ...) _printf_(4, 5);
+#define FAIL(ctx, err, ...) ifd_fail((ctx), __func__, (err), __VA_ARGS__)
+
+/*
+ * Logging through the context's log function. One scheme: the priority is an
+ * atomic, checked here without a lock (so messages below it cost nothing);
+ * the function and its data are a pair that changes together, read only by
+ * ifd_log() under ctx->lock.
+ */
+void ifd_log(const struct iommufd_ctx *ctx, int priority, const char *file, int line, const char *fn,
+	     const char *fmt, ...) _printf_(6, 7);
+#define ifd_log_cond(ctx, prio, ...)                                                    \
+	do {                                                                            \
+		if ((ctx) && __atomic_load_n(&(ctx)->log_priority, __ATOMIC_RELAXED) >= (prio)) \
+			ifd_log((ctx), (prio), __FILE__, __LINE__, __func__, __VA_ARGS__); \
+	} while (0)
+#define dbg(ctx, ...) ifd_log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+#define info(ctx, ...) ifd_log_cond(ctx, LOG_INFO, __VA_ARGS__)
+#define err(ctx, ...) ifd_log_cond(ctx, LOG_ERR, __VA_ARGS__)
+
+/* log priority from IOMMUFD_LOG (secure_getenv), default LOG_ERR */
+int ifd_log_priority_from_env(void);
+
+/*
+ * The fork check of every handle (context, device, group): 0 if owner (the
+ * pid that made the handle) is this process, else -ECHILD, recorded on ctx
+ * (may be NULL) as "<kind> <name> made by process P, used in Q after fork"
+ * (name may be NULL).
+ */
+int ifd_owner_check(pid_t owner, const struct iommufd_ctx *ctx, const char *func, const char *kind,
+		    const char *name);
+/* -ECHILD if ctx was made by another process (after fork), else 0 */
+static inline int ifd_ctx_check(const struct iommufd_ctx *ctx, const char *func)
+{
+	return ifd_owner_check(ctx->pid, ctx, func, "context", NULL);
+}
+
+/* issue an iommufd ioctl on ctx's fd through its backend; returns >= 0 or -errno */
+static inline int ifd_ioctl(struct iommufd_ctx *ctx, unsigned long req, void *arg)
+{
+	return be_ioctl(ctx->be, ctx->fd, req, arg);
+}
+
+/* the name of a kernel errno for messages ("EINVAL") */
+const char *ifd_errno_name(int err);
+
+/*
+ * Extensible structs of the public API: they start with "size_t sz", the
+ * number of bytes the caller's version of the struct has (the kernel's own
+ * size rule, in the libbpf style).
+ *
+ * ifd_ext_copy_in() copies the caller's *user into *known (known_sz bytes,
+ * the library's version): the first min(sz, known_sz) bytes are copied and
+ * the rest of *known is zeroed, so fields the caller's version lacks read as
+ * 0. user NULL: *known all zero, 0. sz below min_sz (at least the sz member
+ * itself): -EINVAL; a non-zero byte past known_sz (a field this library does
+ * not know): -E2BIG. known->sz keeps the caller's sz.
+ *
+ * ifd_ext_copy_out() is the way back for a struct the library fills: it
+ * writes only the first min(user sz, known_sz) bytes of *user (call it after
+ * ifd_ext_copy_in() accepted *user, so sz is sane), never the bytes past sz.
+ */
+static inline int ifd_ext_copy_in(void *known, size_t known_sz, const void *user, size_t min_sz)
+{
+	const unsigned char *p = user;
+	size_t sz;
+
+	memset(known, 0, known_sz);
+	if (!user)
+		return 0;
+	memcpy(&sz, user, sizeof(sz));
+	if (sz < sizeof(size_t) || sz < min_sz)
+		return -EINVAL;
+	for (size_t i = known_sz; i < sz; i++)
+		if (p[i])
+			return -E2BIG;
+	memcpy(known, user, sz < known_sz ? sz : known_sz);
+	return 0;
+}
+
+static inline void ifd_ext_copy_out(void *user, const void *known, size_t known_sz)
+{
+	size_t sz;
+
+	memcpy(&sz, user, sizeof(sz));
+	/* the caller's sz stays as it is: copy what follows it */
+	if (sz > known_sz)
+		sz = known_sz;
+	if (sz > sizeof(size_t))
+		memcpy((unsigned char *)user + sizeof(size_t),
+		       (const unsigned char *)known + sizeof(size_t), sz - sizeof(size_t));
+}
+
+#endif
