@@ -1,0 +1,782 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The emulator as a backend: emulated fd table (each fd a real eventfd
+ * number), pass-through of real fds, open() of device nodes, mmap tracking,
+ * user memory access and fault injection.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "emu.h"
+#include "iopt.h"
+
+struct emu_node {
+	struct emu_node *next;
+	char *prefix;
+	emu_open_fn fn;
+	void *data;
+};
+
+/* a tracked mapping, as mmap()ed; its unmap() runs when its last piece goes */
+struct emu_mmap_owner {
+	void *addr;
+	size_t len;
+	void (*unmap)(void *priv, void *addr, size_t len);
+	void *priv;
+	unsigned int pieces;
+};
+
+/* one still-mapped piece [start, end) of a tracked mapping (a partial munmap
+ * shrinks or splits it) */
+struct emu_mmap {
+	struct emu_mmap *next;
+	uintptr_t start, end;
+	struct emu_mmap_owner *owner;
+};
+
+/* piece m is gone: the owner's unmap() when it was the last */
+static void mmap_piece_free(struct emu_mmap *m)
+{
+	struct emu_mmap_owner *o = m->owner;
+
+	free(m);
+	if (--o->pieces == 0) {
+		o->unmap(o->priv, o->addr, o->len);
+		free(o);
+	}
+}
+
+/* ------------------------------------------------------------ locking, faults */
+
+/* the emulator this thread is inside of (for the engine's injection hook) */
+static __thread struct iommufd_emu *cur_emu;
+static __thread int cur_depth;
+
+static bool iopt_fail_hook(const char *site)
+{
+	(void)site;
+	return cur_emu && emu_should_fail(cur_emu);
+}
+
+void emu_lock(struct iommufd_emu *emu)
+{
+	pthread_mutex_lock(&emu->lock);
+	if (cur_depth++ == 0) {
+		cur_emu = emu;
+		iopt_should_fail = iopt_fail_hook;
+	}
+}
+
+void emu_unlock(struct iommufd_emu *emu)
+{
+	if (--cur_depth == 0)
+		cur_emu = NULL;
+	pthread_mutex_unlock(&emu->lock);
+}
+
+bool emu_should_fail(struct iommufd_emu *emu)
+{
+	if (!emu->fail_nth)
+		return false;
+	if (++emu->fail_count == emu->fail_nth)
+		return true;
+	return false;
+}
+
+void *emu_zalloc(struct iommufd_emu *emu, size_t size)
+{
+	if (emu_should_fail(emu))
+		return NULL;
+	return calloc(1, size ? size : 1);
+}
+
+/* ------------------------------------------------------------ user memory */
+
+static __thread pid_t current_pid;
+
+pid_t emu_current_pid(void)
+{
+	return current_pid ? current_pid : getpid();
+}
+
+void emu_set_current_pid(pid_t pid)
+{
+	current_pid = pid;
+}
+
+int emu_copy_from_user(void *dst, uint64_t uptr, size_t len)
+{
+	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)uptr, len };
+
+	if (!len)
+		return 0;
+	if (uptr + len < uptr)
+		return -EFAULT;
+	return process_vm_readv(emu_current_pid(), &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+int emu_copy_to_user(uint64_t uptr, const void *src, size_t len)
+{
+	struct iovec l = { (void *)src, len }, r = { (void *)(uintptr_t)uptr, len };
+
+	if (!len)
+		return 0;
+	if (uptr + len < uptr)
+		return -EFAULT;
+	if (process_vm_writev(emu_current_pid(), &l, 1, &r, 1, 0) != (ssize_t)len)
+		return -EFAULT;
+	/* the memory is writable: store again the plain way so that tools like
+	 * valgrind see the bytes as written */
+	memmove((void *)(uintptr_t)uptr, src, len);
+	return 0;
+}
+
+int emu_clear_user(uint64_t uptr, size_t len)
+{
+	static const uint8_t zero[4096];
+
+	while (len) {
+		size_t n = len < sizeof(zero) ? len : sizeof(zero);
+
+		if (emu_copy_to_user(uptr, zero, n))
+			return -EFAULT;
+		uptr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int emu_copy_struct_from_user(void *dst, size_t ksize, uint64_t uptr, size_t usize)
+{
+	size_t n = usize < ksize ? usize : ksize;
+
+	if (usize > ksize) {
+		uint8_t buf[256];
+		uint64_t p = uptr + ksize;
+		size_t rest = usize - ksize;
+
+		while (rest) {
+			size_t c = rest < sizeof(buf) ? rest : sizeof(buf);
+
+			if (emu_copy_from_user(buf, p, c))
+				return -EFAULT;
+			for (size_t i = 0; i < c; i++)
+				if (buf[i])
+					return -E2BIG;
+			p += c;
+			rest -= c;
+		}
+	}
+	memset(dst, 0, ksize);
+	return emu_copy_from_user(dst, uptr, n);
+}
+
+/* ------------------------------------------------------------ files */
+
+static int fd_slot(struct iommufd_emu *emu, int fd)
+{
+	if (fd < 0)
+		return -EBADF;
+	if ((size_t)fd >= emu->nfds) {
+		size_t n = emu->nfds ? emu->nfds : 64;
+		struct emu_file **p;
+
+		while (n <= (size_t)fd)
+			n *= 2;
+		p = realloc(emu->fds, n * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		memset(p + emu->nfds, 0, (n - emu->nfds) * sizeof(*p));
+		emu->fds = p;
+		emu->nfds = n;
+	}
+	return 0;
+}
+
+struct emu_file *emu_file_lookup(struct iommufd_emu *emu, int fd)
+{
+	if (fd < 0 || (size_t)fd >= emu->nfds)
+		return NULL;
+	return emu->fds[fd];
+}
+
+static void evfd_set(int fd, bool readable)
+{
+	uint64_t v;
+
+	/* drain, then make readable again if wanted */
+	while (read(fd, &v, sizeof(v)) == sizeof(v))
+		;
+	if (readable) {
+		v = 1;
+		if (write(fd, &v, sizeof(v)) < 0)
+			return;
+	}
+}
+
+/* a new fd number referring to f */
+static int file_add_fd(struct emu_file *f)
+{
+	struct iommufd_emu *emu = f->emu;
+	int fd, r;
+
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	r = fd_slot(emu, fd);
+	if (r) {
+		close(fd);
+		return r;
+	}
+	if (emu->fds[fd]) {
+		/* the number was closed behind the emulator's back (plain close()):
+		 * that file lost this fd */
+		struct emu_file *stale = emu->fds[fd];
+
+		emu->fds[fd] = NULL;
+		stale->nfds--;
+		emu_file_put(stale);
+	}
+	emu->fds[fd] = f;
+	f->refs++;
+	f->nfds++;
+	if (f->readable)
+		evfd_set(fd, true);
+	return fd;
+}
+
+int emu_file_new(struct iommufd_emu *emu, const struct emu_file_ops *ops, void *priv,
+		 struct emu_file **ret)
+{
+	struct emu_file *f = emu_zalloc(emu, sizeof(*f));
+	int fd;
+
+	if (!f)
+		return -ENOMEM;
+	f->emu = emu;
+	f->ops = ops;
+	f->priv = priv;
+	fd = file_add_fd(f);
+	if (fd < 0) {
+		free(f);
+		return fd;
+	}
+	f->evfd = fd;
+	if (ret)
+		*ret = f;
+	return fd;
+}
+
+int emu_file_install(struct iommufd_emu *emu, int oldfd, int newfd)
+{
+	struct emu_file *f = emu_file_lookup(emu, oldfd), *prev;
+	int r;
+
+	if (!f)
+		return -EBADF;
+	if (oldfd == newfd)
+		return newfd;
+	r = fd_slot(emu, newfd);
+	if (r)
+		return r;
+	prev = emu->fds[newfd];
+	emu->fds[newfd] = f;
+	f->refs++;
+	f->nfds++;
+	if (prev) {
+		prev->nfds--;
+		emu_file_put(prev);
+	}
+	return newfd;
+}
+
+void emu_file_get(struct emu_file *f)
+{
+	f->refs++;
+}
+
+void emu_file_put(struct emu_file *f)
+{
+	if (--f->refs > 0)
+		return;
+	if (f->ops->release)
+		f->ops->release(f);
+	free(f);
+}
+
+void emu_file_set_readable(struct emu_file *f, bool readable)
+{
+	struct iommufd_emu *emu = f->emu;
+
+	if (f->readable == readable)
+		return;
+	f->readable = readable;
+	for (size_t i = 0; i < emu->nfds; i++)
+		if (emu->fds[i] == f)
+			evfd_set((int)i, readable);
+}
+
+bool emu_fd_is_open(struct iommufd_emu *emu, int fd)
+{
+	(void)emu;
+	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
+}
+
+/* ------------------------------------------------------------ nodes, mmaps */
+
+int emu_node_register(struct iommufd_emu *emu, const char *prefix, emu_open_fn fn, void *data)
+{
+	struct emu_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	n->prefix = strdup(prefix);
+	if (!n->prefix) {
+		free(n);
+		return -ENOMEM;
+	}
+	n->fn = fn;
+	n->data = data;
+	n->next = emu->nodes;
+	emu->nodes = n;
+	return 0;
+}
+
+void emu_node_unregister(struct iommufd_emu *emu, const char *prefix)
+{
+	for (struct emu_node **pp = &emu->nodes; *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->prefix, prefix) == 0) {
+			struct emu_node *n = *pp;
+
+			*pp = n->next;
+			free(n->prefix);
+			free(n);
+			return;
+		}
+	}
+}
+
+const char *emu_dev_root(struct iommufd_emu *emu)
+{
+	(void)emu;
+	return "/dev";
+}
+
+int emu_mmap_track(struct iommufd_emu *emu, void *addr, size_t len,
+		   void (*unmap)(void *priv, void *addr, size_t len), void *priv)
+{
+	struct emu_mmap_owner *o = calloc(1, sizeof(*o));
+	struct emu_mmap *m = calloc(1, sizeof(*m));
+	size_t ps = (size_t)getpagesize();
+
+	if (!o || !m) {
+		free(o);
+		free(m);
+		return -ENOMEM;
+	}
+	o->addr = addr;
+	o->len = len;
+	o->unmap = unmap;
+	o->priv = priv;
+	o->pieces = 1;
+	m->start = (uintptr_t)addr;
+	m->end = m->start + ((len + ps - 1) & ~(ps - 1));
+	m->owner = o;
+	m->next = emu->mmaps;
+	emu->mmaps = m;
+	return 0;
+}
+
+/* ------------------------------------------------------------ backend ops */
+
+static int e_open(struct iommufd_backend *be, const char *path, int flags)
+{
+	struct iommufd_emu *emu = emu_from_be(be);
+	const char *root = emu_dev_root(emu);
+	size_t rl = strlen(root);
+	struct emu_node *best = NULL;
+	const char *rel;
+	int r;
+
+	if (!path)
+		return -EFAULT;
+	if (strncmp(path, root, rl) != 0 || path[rl] != '/')
+		return -ENOENT;
+	rel = path + rl + 1;
+	emu_lock(emu);
+	if (strcmp(rel, "iommu") == 0) {
+		r = emu_ictx_open(emu, flags);
+		emu_unlock(emu);
+		return r;
+	}
+	for (struct emu_node *n = emu->nodes; n; n = n->next)
+		if (strncmp(rel, n->prefix, strlen(n->prefix)) == 0 &&
+		    (!best || strlen(n->prefix) > strlen(best->prefix)))
+			best = n;
+	r = best ? best->fn(emu, rel, flags, best->data) : -ENOENT;
+	emu_unlock(emu);
+	return r;
+}
+
+static int e_close(struct iommufd_backend *be, int fd)
+{
+	struct iommufd_emu *emu = emu_from_be(be);
+	struct emu_file *f;
+
+	emu_lock(emu);
+	f = emu_file_lookup(emu, fd);
+	if (!f) {
+		emu_unlock(emu);
+		return close(fd) < 0 && errno != EINTR ? -errno : 0;
+	}
+	emu->fds[fd] = NULL;
+	close(fd);
+	f->nfds--;
+	emu_file_put(f);
+	emu_unlock(emu);
+	return 0;
+}
+
+static int e_ioctl(struct iommufd_backend *be, int fd, unsigned long request, void *arg)
+{
+	struct iommufd_emu *emu = emu_from_be(be);
+	struct emu_file *f;
+	int r;
+
+	emu_lock(emu);
+	f = emu_file_lookup(emu, fd);
+	if (!f) {
+		emu_unlock(emu);
+		r = ioctl(fd, request, arg);
+		return r < 0 ? -errno : r;
+	}
+	emu_file_get(f);
+	r = f->ops->ioctl ? f->ops->ioctl(f, request, arg) : -ENOTTY;
+	emu_file_put(f);
+	emu_unlock(emu);
+	return r;
+}
+
+static ssize_t e_rw(struct iommufd_backend *be, int fd, void *buf, size_t len, off_t off,
+		    bool pos, bool wr)
+{
+	struct iommufd_emu *emu = emu_from_be(be);
+	struct emu_file *f;
+	ssize_t r;
+
+	emu_lock(emu);
+	f = emu_file_lookup(emu, fd);
+	if (!f) {
+		emu_unlock(emu);
+		if (wr)
+			r = pos ? pwrite(fd, buf, len, off) : write(fd, buf, len);
+		else
+			r = pos ? pread(fd, buf, len, off) : read(fd, buf, len);
+		return r < 0 ? -errno : r;
+	}
+	emu_file_get(f);
+	if (wr)
+		r = f->ops->write ? f->ops->write(f, buf, len, off, pos) : -EINVAL;
+	else
+		r = f->ops->read ? f->ops->read(f, buf, len, off, pos) : -EINVAL;
+	emu_file_put(f);
+	emu_unlock(emu);
+	return r;
+}
+
+static ssize_t e_read(struct iommufd_backend *be, int fd, void *buf, size_t len)
+{
+	return e_rw(be, fd, buf, len, 0, false, false);
+}
+
+static ssize_t e_write(struct iommufd_backend *be, int fd, const void *buf, size_t len)
+{
+	return e_rw(be, fd, (void *)buf, len, 0, false, true);
+}
+
+static ssize_t e_pread(struct iommufd_backend *be, int fd, void *buf, size_t len, off_t off)
+{
+	return e_rw(be, fd, buf, len, off, true, false);
+}
+
+static ssize_t e_pwrite(struct iommufd_backend *be, int fd, const void *buf, size_t len, off_t off)
+{
+	return e_rw(be, fd, (void *)buf, len, off, true, true);
+}
+
+static int e_mmap(struct iommufd_backend *be, int fd, off_t off, size_t len, int prot, int flags,
+		  void **addr)
+{
+	struct iommufd_emu *emu = emu_from_be(be);
+	struct emu_file *f;
+	int r;
+
+	emu_lock(emu);
+	f = emu_file_lookup(emu, fd);
+	if (!f) {
+		void *p;
+
+		emu_unlock(emu);
+		p = mmap(NULL, len, prot, flags, fd, off);
+		if (p == MAP_FAILED)
+			return -errno;
+		*addr = p;
+		return 0;
+	}
+	emu_file_get(f);
+	r = f->ops->mmap ? f->ops->mmap(f, off, len, prot, flags, addr) : -ENODEV;
+	emu_file_put(f);
+	emu_unlock(emu);
+	return r;
+}
+
+static int e_munmap(struct iommufd_backend *be, void *addr, size_t len)
+{
+	struct iommufd_emu *emu = emu_from_be(be);
+	size_t ps = (size_t)getpagesize();
+	uintptr_t a = (uintptr_t)addr, b = a + ((len + ps - 1) & ~(ps - 1));
+	/* for a hole punched in the middle of a piece, allocated before anything changes */
+	struct emu_mmap *spare = calloc(1, sizeof(*spare)), *m, **pp;
+
+	emu_lock(emu);
+	if (munmap(addr, len) < 0) {
+		int e = -errno;
+
+		emu_unlock(emu);
+		free(spare);
+		return e;
+	}
+	/* [a, b) is gone (the kernel rounds len up to pages): cut it out of every
+	 * tracked piece; a mapping's unmap() runs when nothing of it is left */
+	for (pp = &emu->mmaps; (m = *pp);) {
+		if (m->end <= a || m->start >= b) {
+			pp = &m->next;
+		} else if (m->start >= a && m->end <= b) {
+			*pp = m->next;
+			mmap_piece_free(m);
+		} else if (m->start < a && m->end > b) {
+			struct emu_mmap *tail = spare ? spare : calloc(1, sizeof(*tail));
+
+			spare = NULL;
+			if (tail) {
+				tail->start = b;
+				tail->end = m->end;
+				tail->owner = m->owner;
+				m->owner->pieces++;
+				tail->next = m->next;
+				m->next = tail;
+				m->end = a;
+			} /* else: keep the piece whole (unmap() late rather than early) */
+			pp = &m->next;
+		} else {
+			if (m->start < a)
+				m->end = a;
+			else
+				m->start = b;
+			pp = &m->next;
+		}
+	}
+	emu_unlock(emu);
+	free(spare);
+	return 0;
+}
+
+static int e_fstat(struct iommufd_backend *be, int fd, struct stat *st)
+{
+	struct iommufd_emu *emu = emu_from_be(be);
+	struct emu_file *f;
+	int r;
+
+	emu_lock(emu);
+	f = emu_file_lookup(emu, fd);
+	if (f && f->ops->fstat) {
+		r = f->ops->fstat(f, st);
+		emu_unlock(emu);
+		return r;
+	}
+	emu_unlock(emu);
+	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+static int e_dup(struct iommufd_backend *be, int fd)
+{
+	struct iommufd_emu *emu = emu_from_be(be);
+	struct emu_file *f;
+	int r;
+
+	emu_lock(emu);
+	f = emu_file_lookup(emu, fd);
+	if (!f) {
+		emu_unlock(emu);
+		r = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		return r < 0 ? -errno : r;
+	}
+	r = file_add_fd(f);
+	emu_unlock(emu);
+	return r;
+}
+
+static const char *e_sysfs_root(struct iommufd_backend *be)
+{
+	return emu_vfio_sysfs_root(emu_from_be(be));
+}
+
+static const char *e_dev_root(struct iommufd_backend *be)
+{
+	return emu_dev_root(emu_from_be(be));
+}
+
+/* every library handle on the emulator keeps it alive (iommufd_emu_ref/unref) */
+static void e_ref(struct iommufd_backend *be)
+{
+	iommufd_emu_ref(emu_from_be(be));
+}
+
+static void e_unref(struct iommufd_backend *be)
+{
+	iommufd_emu_unref(emu_from_be(be));
+}
+
+static const struct backend_ops emu_ops = {
+	.open = e_open,
+	.close = e_close,
+	.ioctl = e_ioctl,
+	.read = e_read,
+	.write = e_write,
+	.pread = e_pread,
+	.pwrite = e_pwrite,
+	.mmap = e_mmap,
+	.munmap = e_munmap,
+	.fstat = e_fstat,
+	.dup = e_dup,
+	.sysfs_root = e_sysfs_root,
+	.dev_root = e_dev_root,
+	.ref = e_ref,
+	.unref = e_unref,
+};
+
+/* /dev/vfio/vfio served by iommufd (CONFIG_IOMMUFD_VFIO_CONTAINER): an iommufd
+ * context in VFIO-style (mm) accounting mode */
+static int open_vfio_container(struct iommufd_emu *emu, const char *rel, int flags, void *data)
+{
+	(void)data;
+	if (strcmp(rel, "vfio/vfio") != 0)
+		return -ENOENT;
+	return emu_ictx_open_mode(emu, flags, true);
+}
+
+/* ------------------------------------------------------------ public */
+
+IOMMUFD_EXPORT int iommufd_emu_new(struct iommufd_emu **ret)
+{
+	struct iommufd_emu *emu;
+	pthread_mutexattr_t a;
+
+	if (!ret)
+		return FAIL(NULL, EINVAL, "ret is NULL");
+	emu = calloc(1, sizeof(*emu));
+	if (!emu)
+		return FAIL(NULL, ENOMEM, "emulator allocation");
+	emu->be.ops = &emu_ops;
+	emu->refcount = 1;
+	emu->temp_memory_limit = 65536;
+	emu->next_pa = 1ull << 32;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&emu->lock, &a);
+	pthread_mutexattr_destroy(&a);
+	if (emu_node_register(emu, "vfio/vfio", open_vfio_container, NULL)) {
+		pthread_mutex_destroy(&emu->lock);
+		free(emu);
+		return FAIL(NULL, ENOMEM, "emulator allocation");
+	}
+	*ret = emu;
+	return 0;
+}
+
+IOMMUFD_EXPORT struct iommufd_emu *iommufd_emu_ref(struct iommufd_emu *emu)
+{
+	if (emu)
+		__atomic_add_fetch(&emu->refcount, 1, __ATOMIC_SEQ_CST);
+	return emu;
+}
+
+IOMMUFD_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu)
+{
+	if (!emu || __atomic_sub_fetch(&emu->refcount, 1, __ATOMIC_SEQ_CST) > 0)
+		return NULL;
+	emu_lock(emu);
+	/* close every emulated fd still open: files release their objects */
+	for (size_t i = 0; i < emu->nfds; i++) {
+		struct emu_file *f = emu->fds[i];
+
+		if (!f)
+			continue;
+		emu->fds[i] = NULL;
+		close((int)i);
+		f->nfds--;
+		emu_file_put(f);
+	}
+	if (emu->device_priv_free)
+		emu->device_priv_free(emu);
+	while (emu->mmaps) {
+		struct emu_mmap *m = emu->mmaps;
+
+		emu->mmaps = m->next;
+		mmap_piece_free(m);
+	}
+	while (emu->dmabufs) {
+		struct emu_dmabuf *d = emu->dmabufs;
+
+		emu->dmabufs = d->next;
+		close(d->fd);
+		free(d);
+	}
+	while (emu->nodes) {
+		struct emu_node *n = emu->nodes;
+
+		emu->nodes = n->next;
+		free(n->prefix);
+		free(n);
+	}
+	emu_unlock(emu);
+	free(emu->fds);
+	pthread_mutex_destroy(&emu->lock);
+	free(emu);
+	return NULL;
+}
+
+IOMMUFD_EXPORT struct iommufd_backend *iommufd_emu_get_backend(struct iommufd_emu *emu)
+{
+	return emu ? &emu->be : NULL;
+}
+
+IOMMUFD_EXPORT int iommufd_emu_set_fail_nth(struct iommufd_emu *emu, unsigned long nth)
+{
+	if (!emu)
+		return FAIL(NULL, EINVAL, "emu is NULL");
+	emu_lock(emu);
+	emu->fail_nth = nth;
+	emu->fail_count = 0;
+	emu_unlock(emu);
+	return 0;
+}
+
+IOMMUFD_EXPORT unsigned long iommufd_emu_get_fail_count(struct iommufd_emu *emu)
+{
+	unsigned long n;
+
+	if (!emu)
+		return 0;
+	emu_lock(emu);
+	n = emu->fail_count;
+	emu_unlock(emu);
+	return n;
+}

@@ -1,0 +1,1248 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Emulated VFIO: PCI devices on vfio-pci, their cdev files
+ * (<dev>/vfio/devices/vfioN, §4.2-4.8 of the kernel behaviour reference),
+ * their group files (<dev>/vfio/<group>, §4.9), and a private sysfs tree
+ * that describes them (bus/pci/devices/<bdf>/...).
+ *
+ * Device registers and DMA engines live in edu.c; this file is the VFIO
+ * layer: file states, exclusivity, the device ioctls and the region
+ * read/write/mmap plumbing. Every function runs with emu->lock held.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "emu.h"
+#include "vfio.h"
+
+#define VFIO_CDEV_MAJOR 511  /* the char major our cdev nodes claim */
+#define VFIO_GROUP_MAJOR 510
+#define REGION_SHIFT 40      /* vfio-pci: region index in the top bits of the file offset */
+#define REGION_MASK ((1ull << REGION_SHIFT) - 1)
+
+struct vgroup {
+	struct vgroup *next;
+	int nr;
+	struct emu_group *eg;
+	bool opened;            /* /dev/vfio/<nr> is open */
+	int cdev_bound;         /* devices of the group bound through a cdev */
+	struct emu_ictx *ictx;  /* SET_CONTAINER (iommufd) */
+};
+
+struct vfio_state {
+	char root[256]; /* private sysfs tree, "" until made */
+	struct vdev *devs;
+	struct vgroup *groups;
+	int next_index;
+};
+
+/* one open of a device: a cdev file or a group-path file */
+struct vfile {
+	struct vdev *dev;
+	bool group_path;
+	bool bound;            /* access granted */
+	struct emu_ictx *ictx; /* cdev: the ref BIND took */
+};
+
+/* ------------------------------------------------------------ state, sysfs */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void state_free(struct iommufd_emu *emu)
+{
+	struct vfio_state *s = emu->device_priv;
+
+	if (!s)
+		return;
+	while (s->devs) {
+		struct vdev *d = s->devs;
+
+		s->devs = d->next;
+		vdev_model_free(d);
+		free(d);
+	}
+	while (s->groups) {
+		struct vgroup *g = s->groups;
+
+		s->groups = g->next;
+		if (g->ictx)
+			emu_ictx_put(g->ictx);
+		emu_group_free(g->eg);
+		free(g);
+	}
+	if (s->root[0])
+		nftw(s->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(s);
+	emu->device_priv = NULL;
+	emu->device_priv_free = NULL;
+}
+
+static struct vfio_state *state_get(struct iommufd_emu *emu)
+{
+	struct vfio_state *s = emu->device_priv;
+
+	if (s)
+		return s;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	emu->device_priv = s;
+	emu->device_priv_free = state_free;
+	return s;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int write_file(const char *path, const char *fmt, ...) _printf_(2, 3);
+static int write_file(const char *path, const char *fmt, ...)
+{
+	FILE *f = fopen(path, "we");
+	va_list ap;
+	int r;
+
+	if (!f)
+		return -errno;
+	va_start(ap, fmt);
+	r = vfprintf(f, fmt, ap);
+	va_end(ap);
+	if (fclose(f) != 0 || r < 0)
+		return -EIO;
+	return 0;
+}
+
+static int make_root(struct vfio_state *s)
+{
+	char tmpl[] = "/tmp/iommufd-emu-sysfs.XXXXXX";
+	char p[PATH_MAX];
+
+	if (s->root[0])
+		return 0;
+	if (!mkdtemp(tmpl))
+		return -errno;
+	snprintf(s->root, sizeof(s->root), "%s", tmpl);
+	snprintf(p, sizeof(p), "%s/bus/pci/drivers/vfio-pci", s->root);
+	mkdir_p(p);
+	snprintf(p, sizeof(p), "%s/bus/pci/devices", s->root);
+	mkdir_p(p);
+	snprintf(p, sizeof(p), "%s/kernel/iommu_groups", s->root);
+	mkdir_p(p);
+	return 0;
+}
+
+const char *emu_vfio_sysfs_root(struct iommufd_emu *emu)
+{
+	struct vfio_state *s;
+
+	emu_lock(emu);
+	s = state_get(emu);
+	if (!s || make_root(s) < 0) {
+		emu_unlock(emu);
+		return "/nonexistent-iommufd-emu-sysfs";
+	}
+	emu_unlock(emu);
+	return s->root;
+}
+
+static int sysfs_add(struct vfio_state *s, struct vdev *d)
+{
+	char dir[PATH_MAX], p[PATH_MAX + 64], t[PATH_MAX];
+	int r;
+
+	r = make_root(s);
+	if (r)
+		return r;
+	snprintf(dir, sizeof(dir), "%s/bus/pci/devices/%s", s->root, d->bdf);
+	snprintf(p, sizeof(p), "%s/vfio-dev/vfio%d", dir, d->index);
+	r = mkdir_p(p);
+	if (r)
+		return r;
+	snprintf(p, sizeof(p), "%s/vfio-dev/vfio%d/dev", dir, d->index);
+	r = write_file(p, "%d:%d\n", VFIO_CDEV_MAJOR, d->index);
+	snprintf(p, sizeof(p), "%s/vendor", dir);
+	r = r ?: write_file(p, "0x%04x\n", d->vendor);
+	snprintf(p, sizeof(p), "%s/device", dir);
+	r = r ?: write_file(p, "0x%04x\n", d->device);
+	snprintf(p, sizeof(p), "%s/class", dir);
+	r = r ?: write_file(p, "0x%06x\n", d->class_code);
+	if (r)
+		return r;
+	snprintf(t, sizeof(t), "%s/kernel/iommu_groups/%d/devices", s->root, d->grp->nr);
+	mkdir_p(t);
+	snprintf(t, sizeof(t), "../../../../kernel/iommu_groups/%d", d->grp->nr);
+	snprintf(p, sizeof(p), "%s/iommu_group", dir);
+	if (symlink(t, p) < 0)
+		return -errno;
+	snprintf(p, sizeof(p), "%s/driver", dir);
+	if (symlink("../../../../bus/pci/drivers/vfio-pci", p) < 0)
+		return -errno;
+	snprintf(p, sizeof(p), "%s/kernel/iommu_groups/%d/devices/%s", s->root, d->grp->nr, d->bdf);
+	snprintf(t, sizeof(t), "../../../../bus/pci/devices/%s", d->bdf);
+	symlink(t, p);
+	return 0;
+}
+
+/* ------------------------------------------------------------ file ops: device */
+
+static void irqs_clear(struct vdev *d);
+
+static void vfile_unbind(struct vfile *vf)
+{
+	struct vdev *d = vf->dev;
+
+	if (!vf->bound)
+		return;
+	vf->bound = false;
+	if (vf->group_path) {
+		if (--d->open_count == 0) {
+			irqs_clear(d);
+			vdev_model_close(d);
+			emu_device_unbind(&d->edev);
+		}
+		return;
+	}
+	irqs_clear(d);
+	vdev_model_close(d);
+	emu_device_unbind(&d->edev);
+	d->cdev_file = NULL;
+	d->grp->cdev_bound--;
+	emu_ictx_put(vf->ictx);
+	vf->ictx = NULL;
+}
+
+static void vfile_release(struct emu_file *f)
+{
+	struct vfile *vf = f->priv;
+
+	vfile_unbind(vf);
+	free(vf);
+}
+
+static int vfile_fstat(struct emu_file *f, struct stat *st)
+{
+	struct vfile *vf = f->priv;
+
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFCHR | 0600;
+	st->st_rdev = makedev(VFIO_CDEV_MAJOR, vf->dev->index);
+	st->st_nlink = 1;
+	st->st_blksize = 4096;
+	return 0;
+}
+
+/* VFIO_DEVICE_BIND_IOMMUFD, §4.3 */
+static int vfile_bind(struct vfile *vf, void *arg)
+{
+	struct kabi_vfio_device_bind_iommufd b;
+	struct vdev *d = vf->dev;
+	struct iommufd_emu *emu = d->emu;
+	struct emu_ictx *ictx;
+	uint32_t argsz, id;
+	int r;
+
+	if (emu_copy_from_user(&argsz, (uintptr_t)arg, sizeof(argsz)))
+		return -EFAULT;
+	if (argsz < 16)
+		return -EINVAL;
+	r = emu_copy_struct_from_user(&b, sizeof(b), (uintptr_t)arg, argsz);
+	if (r)
+		return r;
+	if (b.iommufd < 0 || (b.flags & ~KABI_VFIO_DEVICE_BIND_FLAG_TOKEN))
+		return -EINVAL;
+	if (vf->group_path)
+		return -EINVAL;
+	if (d->grp->opened)
+		return -EBUSY;
+	if (vf->bound)
+		return -EINVAL;
+	if (b.flags & KABI_VFIO_DEVICE_BIND_FLAG_TOKEN) {
+		uint8_t uuid[16];
+
+		if (emu_copy_from_user(uuid, b.token_uuid_ptr, sizeof(uuid)))
+			return -EFAULT;
+		/* neither a VF nor a PF with VFs: a token is incorrectly provided */
+		return -EINVAL;
+	}
+	r = emu_ictx_from_fd(emu, b.iommufd, &ictx);
+	if (r)
+		return r;
+	if (d->cdev_file || d->open_count) {
+		emu_ictx_put(ictx);
+		return -EINVAL;
+	}
+	r = emu_device_bind(ictx, &d->edev, &id);
+	if (r) {
+		emu_ictx_put(ictx);
+		return r;
+	}
+	if (emu_copy_to_user((uintptr_t)arg + offsetof(struct kabi_vfio_device_bind_iommufd, out_devid),
+			     &id, sizeof(id))) {
+		emu_device_unbind(&d->edev);
+		emu_ictx_put(ictx);
+		return -EFAULT;
+	}
+	vf->bound = true;
+	vf->ictx = ictx;
+	d->cdev_file = vf;
+	d->grp->cdev_bound++;
+	vdev_model_open(d);
+	return 0;
+}
+
+/* VFIO_DEVICE_ATTACH_IOMMUFD_PT, §4.4 */
+static int vfile_attach(struct vfile *vf, void *arg)
+{
+	struct kabi_vfio_device_attach_iommufd_pt at = { 0 };
+	struct emu_dev *ed = &vf->dev->edev;
+	uint32_t pasid = EMU_NO_PASID, pt;
+	int r;
+
+	if (emu_copy_from_user(&at, (uintptr_t)arg, 12))
+		return -EFAULT;
+	if (at.argsz < 12)
+		return -EINVAL;
+	if (at.flags & ~KABI_VFIO_DEVICE_ATTACH_PASID)
+		return -EINVAL;
+	if (at.flags & KABI_VFIO_DEVICE_ATTACH_PASID) {
+		if (at.argsz < 16)
+			return -EINVAL;
+		if (emu_copy_from_user(&pasid, (uintptr_t)arg + 12, sizeof(pasid)))
+			return -EFAULT;
+	}
+	pt = at.pt_id;
+	if (emu_device_attached_hwpt(ed, pasid))
+		r = emu_device_replace(ed, pasid, &pt);
+	else
+		r = emu_device_attach(ed, pasid, &pt);
+	if (r)
+		return r;
+	if (emu_copy_to_user((uintptr_t)arg + 8, &pt, sizeof(pt))) {
+		emu_device_detach(ed, EMU_NO_PASID); /* the kernel detaches the RID, even for a pasid */
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/* VFIO_DEVICE_DETACH_IOMMUFD_PT, §4.5 */
+static int vfile_detach(struct vfile *vf, void *arg)
+{
+	struct kabi_vfio_device_detach_iommufd_pt de = { 0 };
+	uint32_t pasid = EMU_NO_PASID;
+
+	if (emu_copy_from_user(&de, (uintptr_t)arg, 8))
+		return -EFAULT;
+	if (de.argsz < 8)
+		return -EINVAL;
+	if (de.flags & ~KABI_VFIO_DEVICE_DETACH_PASID)
+		return -EINVAL;
+	if (de.flags & KABI_VFIO_DEVICE_DETACH_PASID) {
+		if (de.argsz < 12)
+			return -EINVAL;
+		if (emu_copy_from_user(&pasid, (uintptr_t)arg + 8, sizeof(pasid)))
+			return -EFAULT;
+	}
+	emu_device_detach(&vf->dev->edev, pasid);
+	return 0;
+}
+
+static int vfile_get_info(struct vdev *d, void *arg)
+{
+	struct kabi_vfio_device_info info = { 0 };
+	const size_t minsz = offsetof(struct kabi_vfio_device_info, cap_offset);
+
+	if (emu_copy_from_user(&info, (uintptr_t)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	info.flags = KABI_VFIO_DEVICE_FLAGS_PCI | (d->reset_works ? KABI_VFIO_DEVICE_FLAGS_RESET : 0);
+	info.num_regions = KABI_VFIO_PCI_NUM_REGIONS;
+	info.num_irqs = KABI_VFIO_PCI_NUM_IRQS;
+	if (info.argsz >= sizeof(info))
+		info.cap_offset = 0;
+	return emu_copy_to_user((uintptr_t)arg, &info, info.argsz < sizeof(info) ? minsz : sizeof(info)) ?
+		       -EFAULT : 0;
+}
+
+/* size and flags of region index (size 0: absent) */
+static void region_of(struct vdev *d, uint32_t index, uint64_t *size, uint32_t *flags)
+{
+	*size = 0;
+	*flags = 0;
+	if (index == KABI_VFIO_PCI_BAR0_REGION_INDEX) {
+		*size = d->bar0_size;
+		*flags = KABI_VFIO_REGION_INFO_FLAG_READ | KABI_VFIO_REGION_INFO_FLAG_WRITE |
+			 KABI_VFIO_REGION_INFO_FLAG_MMAP;
+		/* the MSI-X table lives in BAR0: vfio-pci adds a capability (sparse mmap) */
+		if (d->msix_vectors)
+			*flags |= KABI_VFIO_REGION_INFO_FLAG_CAPS;
+	} else if (index == KABI_VFIO_PCI_CONFIG_REGION_INDEX) {
+		*size = d->config_size;
+		*flags = KABI_VFIO_REGION_INFO_FLAG_READ | KABI_VFIO_REGION_INFO_FLAG_WRITE;
+	}
+}
+
+static int vfile_region_info(struct vdev *d, void *arg)
+{
+	struct kabi_vfio_region_info ri;
+	const size_t minsz = offsetof(struct kabi_vfio_region_info, offset) + sizeof(uint64_t);
+	uint64_t size;
+	uint32_t flags;
+
+	if (emu_copy_from_user(&ri, (uintptr_t)arg, minsz))
+		return -EFAULT;
+	if (ri.argsz < minsz)
+		return -EINVAL;
+	/* no VGA region on these devices: vfio-pci refuses its index */
+	if (ri.index >= KABI_VFIO_PCI_NUM_REGIONS || ri.index == KABI_VFIO_PCI_VGA_REGION_INDEX)
+		return -EINVAL;
+	region_of(d, ri.index, &size, &flags);
+	ri.offset = (uint64_t)ri.index << REGION_SHIFT;
+	ri.size = size;
+	ri.flags = flags;
+	ri.cap_offset = 0;
+	return emu_copy_to_user((uintptr_t)arg, &ri, minsz) ? -EFAULT : 0;
+}
+
+static uint32_t irq_count(struct vdev *d, uint32_t index)
+{
+	switch (index) {
+	case KABI_VFIO_PCI_INTX_IRQ_INDEX:
+		return d->intx_pin ? 1 : 0;
+	case KABI_VFIO_PCI_MSI_IRQ_INDEX:
+		return d->msi_vectors;
+	case KABI_VFIO_PCI_MSIX_IRQ_INDEX:
+		return d->msix_vectors;
+	case KABI_VFIO_PCI_ERR_IRQ_INDEX:
+		return d->pcie ? 1 : 0;
+	case KABI_VFIO_PCI_REQ_IRQ_INDEX:
+		return 1;
+	}
+	return 0;
+}
+
+static int vfile_irq_info(struct vdev *d, void *arg)
+{
+	struct kabi_vfio_irq_info ii;
+
+	if (emu_copy_from_user(&ii, (uintptr_t)arg, sizeof(ii)))
+		return -EFAULT;
+	if (ii.argsz < sizeof(ii) || ii.index >= KABI_VFIO_PCI_NUM_IRQS)
+		return -EINVAL;
+	if (ii.index == KABI_VFIO_PCI_ERR_IRQ_INDEX && !d->pcie)
+		return -EINVAL;
+	ii.flags = KABI_VFIO_IRQ_INFO_EVENTFD;
+	ii.count = irq_count(d, ii.index);
+	if (ii.index == KABI_VFIO_PCI_INTX_IRQ_INDEX)
+		ii.flags |= KABI_VFIO_IRQ_INFO_MASKABLE | KABI_VFIO_IRQ_INFO_AUTOMASKED;
+	else if (ii.index != KABI_VFIO_PCI_MSIX_IRQ_INDEX || !d->msix_vectors)
+		ii.flags |= KABI_VFIO_IRQ_INFO_NORESIZE; /* MSI-X vectors can be added dynamically */
+	return emu_copy_to_user((uintptr_t)arg, &ii, sizeof(ii)) ? -EFAULT : 0;
+}
+
+static void irqs_clear(struct vdev *d)
+{
+	for (uint32_t i = 0; i < d->nr_irq_fds; i++)
+		if (d->irq_fds[i] >= 0)
+			close(d->irq_fds[i]);
+	free(d->irq_fds);
+	d->irq_fds = NULL;
+	d->nr_irq_fds = 0;
+	d->irq_index = -1;
+}
+
+void vdev_irq_raise(struct vdev *d, uint32_t vector)
+{
+	uint64_t one = 1;
+
+	if (d->irq_index < 0 || vector >= d->nr_irq_fds || d->irq_fds[vector] < 0)
+		return;
+	if (write(d->irq_fds[vector], &one, sizeof(one)) < 0)
+		return;
+	d->irqs_raised++;
+}
+
+/* VFIO_DEVICE_SET_IRQS: DATA_NONE/EVENTFD with ACTION_TRIGGER */
+static int vfile_set_irqs(struct vdev *d, void *arg)
+{
+	const uint32_t data_mask = KABI_VFIO_IRQ_SET_DATA_NONE | KABI_VFIO_IRQ_SET_DATA_BOOL |
+				   KABI_VFIO_IRQ_SET_DATA_EVENTFD;
+	const uint32_t action_mask = KABI_VFIO_IRQ_SET_ACTION_MASK | KABI_VFIO_IRQ_SET_ACTION_UNMASK |
+				     KABI_VFIO_IRQ_SET_ACTION_TRIGGER;
+	struct kabi_vfio_irq_set hdr;
+	uint32_t max, size = 0;
+	int32_t *fds = NULL;
+	int r = 0;
+
+	if (emu_copy_from_user(&hdr, (uintptr_t)arg, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.argsz < sizeof(hdr) || hdr.index >= KABI_VFIO_PCI_NUM_IRQS ||
+	    (hdr.flags & ~(data_mask | action_mask)))
+		return -EINVAL;
+	switch (hdr.flags & data_mask) {
+	case KABI_VFIO_IRQ_SET_DATA_NONE:
+		break;
+	case KABI_VFIO_IRQ_SET_DATA_BOOL:
+		size = 1;
+		break;
+	case KABI_VFIO_IRQ_SET_DATA_EVENTFD:
+		size = 4;
+		break;
+	default:
+		return -EINVAL;
+	}
+	switch (hdr.flags & action_mask) {
+	case KABI_VFIO_IRQ_SET_ACTION_MASK:
+	case KABI_VFIO_IRQ_SET_ACTION_UNMASK:
+	case KABI_VFIO_IRQ_SET_ACTION_TRIGGER:
+		break;
+	default:
+		return -EINVAL;
+	}
+	max = irq_count(d, hdr.index);
+	if (hdr.start >= max && !(hdr.count == 0 && (hdr.flags & KABI_VFIO_IRQ_SET_DATA_NONE)))
+		return -EINVAL;
+	if (hdr.count > max - (hdr.start < max ? hdr.start : max))
+		return -EINVAL;
+	if (size && (hdr.count == 0 || hdr.argsz - sizeof(hdr) < (uint64_t)hdr.count * size))
+		return -EINVAL;
+	if (!(hdr.flags & KABI_VFIO_IRQ_SET_ACTION_TRIGGER))
+		return 0; /* mask/unmask: accepted, nothing modelled */
+	if ((hdr.flags & KABI_VFIO_IRQ_SET_DATA_NONE) && hdr.count == 0) {
+		/* disable */
+		if (d->irq_index == (int)hdr.index)
+			irqs_clear(d);
+		return 0;
+	}
+	if (!(hdr.flags & KABI_VFIO_IRQ_SET_DATA_EVENTFD))
+		return 0; /* loopback trigger (NONE/BOOL): nothing modelled */
+	/* another index enabled: vfio-pci refuses to switch without a disable */
+	if (d->irq_index >= 0 && d->irq_index != (int)hdr.index)
+		return -EINVAL;
+	fds = calloc(hdr.count, sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	if (emu_copy_from_user(fds, (uintptr_t)arg + sizeof(hdr), hdr.count * sizeof(*fds))) {
+		free(fds);
+		return -EFAULT;
+	}
+	if (d->irq_index < 0) {
+		d->irq_fds = calloc(max, sizeof(int));
+		if (!d->irq_fds) {
+			free(fds);
+			return -ENOMEM;
+		}
+		for (uint32_t i = 0; i < max; i++)
+			d->irq_fds[i] = -1;
+		d->nr_irq_fds = max;
+		d->irq_index = (int)hdr.index;
+	}
+	for (uint32_t i = 0; i < hdr.count && !r; i++) {
+		int slot = (int)(hdr.start + i), nfd = -1;
+
+		if (fds[i] >= 0) {
+			nfd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+			if (nfd < 0)
+				r = -EBADF;
+		}
+		if (r)
+			break;
+		if (d->irq_fds[slot] >= 0)
+			close(d->irq_fds[slot]);
+		d->irq_fds[slot] = nfd;
+	}
+	free(fds);
+	return r;
+}
+
+static int vfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
+{
+	struct vfile *vf = f->priv;
+	struct vdev *d = vf->dev;
+
+	if (req == KABI_VFIO_DEVICE_BIND_IOMMUFD)
+		return vfile_bind(vf, arg);
+	if (!vf->bound)
+		return -EINVAL;
+	if (!vf->group_path) {
+		if (req == KABI_VFIO_DEVICE_ATTACH_IOMMUFD_PT)
+			return vfile_attach(vf, arg);
+		if (req == KABI_VFIO_DEVICE_DETACH_IOMMUFD_PT)
+			return vfile_detach(vf, arg);
+	}
+	switch (req) {
+	case KABI_VFIO_DEVICE_GET_INFO:
+		return vfile_get_info(d, arg);
+	case KABI_VFIO_DEVICE_GET_REGION_INFO:
+		return vfile_region_info(d, arg);
+	case KABI_VFIO_DEVICE_GET_IRQ_INFO:
+		return vfile_irq_info(d, arg);
+	case KABI_VFIO_DEVICE_SET_IRQS:
+		return vfile_set_irqs(d, arg);
+	case KABI_VFIO_DEVICE_RESET:
+		if (!d->reset_works)
+			return -EINVAL;
+		vdev_model_reset(d);
+		return 0;
+	case KABI_VFIO_DEVICE_FEATURE:
+		return -ENOTTY;
+	}
+	return -ENOTTY;
+}
+
+static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bool pos, bool write)
+{
+	struct vfile *vf = f->priv;
+	struct vdev *d = vf->dev;
+	uint32_t index, flags;
+	uint64_t size, roff;
+
+	if (!vf->bound || off < 0)
+		return -EINVAL;
+	index = (uint32_t)((uint64_t)off >> REGION_SHIFT);
+	roff = (uint64_t)off & REGION_MASK;
+	if (index >= KABI_VFIO_PCI_NUM_REGIONS)
+		return -EINVAL;
+	region_of(d, index, &size, &flags);
+	if (!size)
+		return -EINVAL;
+	if (index == KABI_VFIO_PCI_CONFIG_REGION_INDEX) {
+		/* config space: no truncation, EFAULT past its end */
+		if (roff >= size || len > size - roff)
+			return -EFAULT;
+	} else {
+		if (roff >= size)
+			return -EINVAL;
+		if (len > size - roff)
+			len = size - roff;
+	}
+	if (index == KABI_VFIO_PCI_CONFIG_REGION_INDEX)
+		return write ? vdev_config_write(d, roff, buf, len) : vdev_config_read(d, roff, buf, len);
+	return write ? vdev_bar0_write(d, roff, buf, len) : vdev_bar0_read(d, roff, buf, len);
+}
+
+static ssize_t vfile_read(struct emu_file *f, void *buf, size_t len, off_t off, bool pos)
+{
+	return vfile_rw(f, buf, len, off, pos, false);
+}
+
+static ssize_t vfile_write(struct emu_file *f, const void *buf, size_t len, off_t off, bool pos)
+{
+	return vfile_rw(f, (void *)buf, len, off, pos, true);
+}
+
+static int vfile_mmap(struct emu_file *f, off_t off, size_t len, int prot, int flags, void **addr)
+{
+	struct vfile *vf = f->priv;
+	struct vdev *d = vf->dev;
+	uint64_t roff;
+	void *p;
+
+	if (!vf->bound)
+		return -EINVAL;
+	if (off < 0 || ((uint64_t)off >> REGION_SHIFT) != KABI_VFIO_PCI_BAR0_REGION_INDEX)
+		return -EINVAL;
+	roff = (uint64_t)off & REGION_MASK;
+	if ((roff & (EMU_PAGE_SIZE - 1)) || roff >= d->bar0_size || len > d->bar0_size - roff ||
+	    !(flags & MAP_SHARED))
+		return -EINVAL;
+	p = mmap(NULL, len, prot, flags, d->bar0_fd, (off_t)roff);
+	if (p == MAP_FAILED)
+		return -errno;
+	*addr = p;
+	return 0;
+}
+
+static const struct emu_file_ops vfile_ops = {
+	.name = "vfio-device",
+	.ioctl = vfile_ioctl,
+	.read = vfile_read,
+	.write = vfile_write,
+	.mmap = vfile_mmap,
+	.release = vfile_release,
+	.fstat = vfile_fstat,
+};
+
+static int vfile_new(struct vdev *d, bool group_path, struct vfile **ret)
+{
+	struct vfile *vf = calloc(1, sizeof(*vf));
+	int fd;
+
+	if (!vf)
+		return -ENOMEM;
+	vf->dev = d;
+	vf->group_path = group_path;
+	fd = emu_file_new(d->emu, &vfile_ops, vf, NULL);
+	if (fd < 0) {
+		free(vf);
+		return fd;
+	}
+	*ret = vf;
+	return fd;
+}
+
+/* ------------------------------------------------------------ file ops: group */
+
+struct gfile {
+	struct iommufd_emu *emu;
+	struct vgroup *grp;
+	struct vfio_state *s;
+};
+
+static void gfile_release(struct emu_file *f)
+{
+	struct gfile *gf = f->priv;
+
+	gf->grp->opened = false;
+	if (gf->grp->ictx) {
+		emu_ictx_put(gf->grp->ictx);
+		gf->grp->ictx = NULL;
+	}
+	free(gf);
+}
+
+static int gfile_fstat(struct emu_file *f, struct stat *st)
+{
+	struct gfile *gf = f->priv;
+
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFCHR | 0600;
+	st->st_rdev = makedev(VFIO_GROUP_MAJOR, gf->grp->nr);
+	st->st_nlink = 1;
+	return 0;
+}
+
+static int gfile_set_container(struct gfile *gf, void *arg)
+{
+	struct vgroup *g = gf->grp;
+	struct iommufd_emu *emu = gf->emu;
+	struct emu_ictx *ictx;
+	uint32_t ioas;
+	int32_t fd;
+	int r;
+
+	if (emu_copy_from_user(&fd, (uintptr_t)arg, sizeof(fd)))
+		return -EFAULT;
+	if (!emu_fd_is_open(emu, fd))
+		return -EBADF;
+	if (g->ictx)
+		return -EINVAL;
+	r = emu_ictx_from_fd(emu, fd, &ictx);
+	if (r)
+		return r;
+	r = emu_ictx_compat_ioas(ictx, true, &ioas);
+	if (r) {
+		emu_ictx_put(ictx);
+		return r;
+	}
+	g->ictx = ictx;
+	return 0;
+}
+
+static struct vdev *group_find_dev(struct vfio_state *s, struct vgroup *g, const char *name)
+{
+	for (struct vdev *d = s->devs; d; d = d->next)
+		if (d->grp == g && strcmp(d->bdf, name) == 0)
+			return d;
+	return NULL;
+}
+
+static int gfile_get_device_fd(struct gfile *gf, void *arg)
+{
+	struct vgroup *g = gf->grp;
+	struct vfile *vf;
+	char name[64];
+	struct vdev *d;
+	size_t i;
+	int fd, r;
+
+	/* strndup_user of the name */
+	for (i = 0; i < sizeof(name); i++) {
+		if (emu_copy_from_user(&name[i], (uintptr_t)arg + i, 1))
+			return -EFAULT;
+		if (!name[i])
+			break;
+	}
+	if (i == sizeof(name))
+		return -ENODEV; /* longer than any name of ours */
+	d = group_find_dev(gf->s, g, name);
+	if (!d)
+		return -ENODEV;
+	if (!g->ictx)
+		return -EINVAL;
+	if (d->cdev_file)
+		return -EINVAL; /* cannot happen while the group is open; keep the invariant */
+	if (d->open_count == 0) {
+		uint32_t ioas, id;
+
+		r = emu_ictx_compat_ioas(g->ictx, false, &ioas);
+		if (r)
+			return r == -ENOENT ? -ENODEV : r;
+		r = emu_device_bind(g->ictx, &d->edev, &id);
+		if (r)
+			return r;
+		r = emu_device_attach(&d->edev, EMU_NO_PASID, &ioas);
+		if (r) {
+			emu_device_unbind(&d->edev);
+			return r;
+		}
+	}
+	fd = vfile_new(d, true, &vf);
+	if (fd < 0) {
+		if (d->open_count == 0)
+			emu_device_unbind(&d->edev);
+		return fd;
+	}
+	vf->bound = true;
+	if (d->open_count++ == 0)
+		vdev_model_open(d);
+	return fd;
+}
+
+static int gfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
+{
+	struct gfile *gf = f->priv;
+	struct vgroup *g = gf->grp;
+
+	switch (req) {
+	case KABI_VFIO_GROUP_GET_STATUS: {
+		struct kabi_vfio_group_status st;
+
+		if (emu_copy_from_user(&st, (uintptr_t)arg, sizeof(st)))
+			return -EFAULT;
+		if (st.argsz < sizeof(st))
+			return -EINVAL;
+		st.flags = KABI_VFIO_GROUP_FLAGS_VIABLE |
+			   (g->ictx ? KABI_VFIO_GROUP_FLAGS_CONTAINER_SET : 0);
+		return emu_copy_to_user((uintptr_t)arg, &st, sizeof(st)) ? -EFAULT : 0;
+	}
+	case KABI_VFIO_GROUP_SET_CONTAINER:
+		return gfile_set_container(gf, arg);
+	case KABI_VFIO_GROUP_UNSET_CONTAINER:
+		if (!g->ictx)
+			return -EINVAL;
+		emu_ictx_put(g->ictx);
+		g->ictx = NULL;
+		return 0;
+	case KABI_VFIO_GROUP_GET_DEVICE_FD:
+		return gfile_get_device_fd(gf, arg);
+	}
+	return -ENOTTY;
+}
+
+static const struct emu_file_ops gfile_ops = {
+	.name = "vfio-group",
+	.ioctl = gfile_ioctl,
+	.release = gfile_release,
+	.fstat = gfile_fstat,
+};
+
+/* ------------------------------------------------------------ open() of nodes */
+
+static int vfio_node_open(struct iommufd_emu *emu, const char *rel, int flags, void *data)
+{
+	struct vfio_state *s = data;
+	const char *p = rel + strlen("vfio/");
+	char *end;
+	long n;
+
+	(void)flags;
+	if (strncmp(p, "devices/vfio", 12) == 0) {
+		struct vfile *vf;
+
+		n = strtol(p + 12, &end, 10);
+		if (*end || end == p + 12)
+			return -ENOENT;
+		for (struct vdev *d = s->devs; d; d = d->next)
+			if (d->index == n)
+				return vfile_new(d, false, &vf);
+		return -ENOENT;
+	}
+	n = strtol(p, &end, 10);
+	if (*end || end == p)
+		return -ENOENT;
+	for (struct vgroup *g = s->groups; g; g = g->next) {
+		struct gfile *gf;
+		int fd;
+
+		if (g->nr != n)
+			continue;
+		if (g->opened || g->cdev_bound)
+			return -EBUSY;
+		gf = calloc(1, sizeof(*gf));
+		if (!gf)
+			return -ENOMEM;
+		gf->emu = emu;
+		gf->grp = g;
+		gf->s = s;
+		fd = emu_file_new(emu, &gfile_ops, gf, NULL);
+		if (fd < 0) {
+			free(gf);
+			return fd;
+		}
+		g->opened = true;
+		return fd;
+	}
+	return -ENOENT;
+}
+
+/* ------------------------------------------------------------ public */
+
+static bool bdf_ok(const char *bdf)
+{
+	unsigned int dom, bus, slot, fn;
+	char tail;
+
+	return strlen(bdf) == 12 &&
+	       sscanf(bdf, "%4x:%2x:%2x.%1x%c", &dom, &bus, &slot, &fn, &tail) == 4 && slot < 32 &&
+	       fn < 8;
+}
+
+static struct vgroup *group_get(struct iommufd_emu *emu, struct vfio_state *s, int nr)
+{
+	struct vgroup *g;
+
+	for (g = s->groups; g; g = g->next)
+		if (g->nr == nr)
+			return g;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->eg = emu_group_new(emu);
+	if (!g->eg) {
+		free(g);
+		return NULL;
+	}
+	g->nr = nr;
+	g->next = s->groups;
+	s->groups = g;
+	return g;
+}
+
+static bool group_used(struct vfio_state *s, int nr)
+{
+	for (struct vgroup *g = s->groups; g; g = g->next)
+		if (g->nr == nr)
+			return true;
+	return false;
+}
+
+IOMMUFD_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
+					      const struct iommufd_emu_device_opts *user_opts,
+					      char *cdev_path, size_t len)
+{
+	/* the caller's opts, zero-extended to this library's version */
+	struct iommufd_emu_device_opts o;
+	const struct iommufd_emu_device_opts *opts = &o;
+	struct vfio_state *s;
+	char bdf[16];
+	struct vdev *d;
+	unsigned int slot = 2;
+	int group, r;
+
+	if (!emu || !user_opts)
+		return FAIL(NULL, EINVAL, "emu or opts is NULL");
+	/* kind is the one field every version must have */
+	r = ifd_ext_copy_in(&o, sizeof(o), user_opts,
+			    offsetof(struct iommufd_emu_device_opts, kind) + sizeof(o.kind));
+	if (r)
+		return FAIL(NULL, r, "opts->sz %zu: %s", user_opts->sz,
+			    r == -E2BIG ? "unknown non-zero bytes past the known fields" :
+					  "too small");
+	if (opts->kind < IOMMUFD_EMU_DEVICE_EDU || opts->kind > IOMMUFD_EMU_DEVICE_GENERIC)
+		return FAIL(NULL, EINVAL, "unknown device kind %u", opts->kind);
+	if (opts->group < 0)
+		return FAIL(NULL, EINVAL, "group %d", opts->group);
+	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t) &&
+	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING)))
+		return FAIL(NULL, EINVAL, "unknown flags %#x", opts->flags);
+	if (opts->bdf && !bdf_ok(opts->bdf))
+		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", opts->bdf);
+
+	emu_lock(emu);
+	s = state_get(emu);
+	if (!s) {
+		emu_unlock(emu);
+		return FAIL(NULL, ENOMEM, "emulated VFIO state");
+	}
+	if (opts->bdf) {
+		unsigned int x;
+
+		snprintf(bdf, sizeof(bdf), "%s", opts->bdf);
+		for (char *c = bdf; *c; c++)
+			if (*c >= 'A' && *c <= 'F')
+				*c = (char)(*c - 'A' + 'a');
+		sscanf(bdf + 8, "%2x", &x);
+		slot = x;
+	} else {
+		for (;; slot++) {
+			bool used = false;
+
+			snprintf(bdf, sizeof(bdf), "0000:00:%02x.0", slot);
+			for (d = s->devs; d; d = d->next)
+				used |= strcmp(d->bdf, bdf) == 0;
+			if (!used || slot >= 31)
+				break;
+		}
+	}
+	for (d = s->devs; d; d = d->next) {
+		if (strcmp(d->bdf, bdf) == 0) {
+			emu_unlock(emu);
+			return FAIL(NULL, EEXIST, "PCI device %s exists", bdf);
+		}
+	}
+	group = opts->group;
+	if (!group) {
+		/* like x86 with an IOMMU: a group per device, numbered by slot where free */
+		group = (int)slot;
+		while (group_used(s, group))
+			group++;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		emu_unlock(emu);
+		return FAIL(NULL, ENOMEM, "device %s", bdf);
+	}
+	d->emu = emu;
+	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
+	d->kind = opts->kind;
+	d->index = s->next_index;
+	d->irq_index = -1;
+	d->bar0_fd = -1;
+	d->grp = group_get(emu, s, group);
+	if (!d->grp) {
+		free(d);
+		emu_unlock(emu);
+		return FAIL(NULL, ENOMEM, "group %d", group);
+	}
+	d->edev.group = d->grp->eg;
+	r = vdev_model_init(d);
+	if (!r && opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t)) {
+		if (opts->flags & IOMMUFD_EMU_DEVICE_PASID)
+			d->edev.flags |= EMU_DEV_PASID;
+		/* the model starts without dirty tracking, as QEMU's VT-d */
+		if (opts->flags & IOMMUFD_EMU_DEVICE_DIRTY_TRACKING)
+			d->edev.flags &= ~(unsigned int)EMU_DEV_NO_DIRTY;
+	}
+	if (r) {
+		free(d);
+		emu_unlock(emu);
+		return FAIL(NULL, r, "device model of %s", bdf);
+	}
+	r = sysfs_add(s, d);
+	if (r) {
+		vdev_model_free(d);
+		free(d);
+		emu_unlock(emu);
+		return FAIL(NULL, r, "sysfs entries of %s under %s", bdf, s->root);
+	}
+	if (!s->devs) {
+		r = emu_node_register(emu, "vfio/", vfio_node_open, s);
+		if (r) {
+			vdev_model_free(d);
+			free(d);
+			emu_unlock(emu);
+			return FAIL(NULL, r, "registering the vfio nodes");
+		}
+	}
+	d->next = s->devs;
+	s->devs = d;
+	s->next_index++;
+	if (cdev_path && len)
+		snprintf(cdev_path, len, "%s/vfio/devices/vfio%d", emu_dev_root(emu), d->index);
+	emu_unlock(emu);
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_emu_device_get_dma_faults(struct iommufd_emu *emu, const char *bdf,
+						     uint64_t *count, uint64_t *last_iova)
+{
+	struct vfio_state *s;
+
+	if (!emu || !bdf || !count)
+		return FAIL(NULL, EINVAL, "emu, bdf or count is NULL");
+	emu_lock(emu);
+	s = emu->device_priv;
+	for (struct vdev *d = s ? s->devs : NULL; d; d = d->next) {
+		if (strcmp(d->bdf, bdf))
+			continue;
+		*count = d->dma_faults;
+		if (last_iova)
+			*last_iova = d->last_fault_iova;
+		emu_unlock(emu);
+		return 0;
+	}
+	emu_unlock(emu);
+	return FAIL(NULL, ENODEV, "no emulated PCI device %s", bdf);
+}
+
+/* ------------------------------------------------------------ public: device-side events */
+
+static struct vdev *vdev_find(struct iommufd_emu *emu, const char *bdf)
+{
+	struct vfio_state *s = emu->device_priv;
+
+	for (struct vdev *d = s ? s->devs : NULL; d; d = d->next)
+		if (strcmp(d->bdf, bdf) == 0)
+			return d;
+	return NULL;
+}
+
+static const char *dma_refusal(int r)
+{
+	switch (r) {
+	case -ENODEV:
+		return "not attached (blocked)";
+	case -ENOENT:
+		return "IOVA not mapped";
+	case -EPERM:
+		return "no permission";
+	}
+	return "process memory behind the IOVA is gone";
+}
+
+IOMMUFD_EXPORT int iommufd_emu_device_dma(struct iommufd_emu *emu, const char *bdf, uint32_t pasid,
+					  uint64_t iova, void *buf, size_t len, bool write)
+{
+	struct vdev *d;
+	int r;
+
+	if (!emu || !bdf || !buf || !len)
+		return FAIL(NULL, EINVAL, "emu, bdf or buf is NULL, or len is 0");
+	emu_lock(emu);
+	d = vdev_find(emu, bdf);
+	if (!d) {
+		emu_unlock(emu);
+		return FAIL(NULL, ENODEV, "no emulated PCI device %s", bdf);
+	}
+	r = emu_device_dma(&d->edev, pasid, iova, buf, len, write);
+	if (r) {
+		d->dma_faults++;
+		d->last_fault_iova = iova;
+		emu_unlock(emu);
+		return FAIL(NULL, EFAULT,
+			    "DMA %s of %s (pasid %u) at IOVA %#" PRIx64 " + %zu refused: %s",
+			    write ? "write" : "read", bdf, pasid, iova, len, dma_refusal(r));
+	}
+	emu_unlock(emu);
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_emu_device_page_fault(struct iommufd_emu *emu, const char *bdf,
+						 uint32_t pasid, uint32_t grpid, uint32_t perm,
+						 uint64_t addr)
+{
+	const uint32_t perms = IOMMUFD_FAULT_PERM_READ | IOMMUFD_FAULT_PERM_WRITE |
+			       IOMMUFD_FAULT_PERM_EXEC | IOMMUFD_FAULT_PERM_PRIV;
+	struct vdev *d;
+	int r;
+
+	if (!emu || !bdf)
+		return FAIL(NULL, EINVAL, "emu or bdf is NULL");
+	if (perm & ~perms)
+		return FAIL(NULL, EINVAL, "unknown perm bits %#x", perm & ~perms);
+	emu_lock(emu);
+	d = vdev_find(emu, bdf);
+	if (!d) {
+		emu_unlock(emu);
+		return FAIL(NULL, ENODEV, "no emulated PCI device %s", bdf);
+	}
+	r = emu_device_iopf(&d->edev, pasid, grpid, perm, addr);
+	emu_unlock(emu);
+	/* blocked (-ENODEV): no domain, so no fault handler either */
+	if (r == -ENODEV || r == -EOPNOTSUPP)
+		return FAIL(NULL, EOPNOTSUPP, "%s pasid %u: %s", bdf, pasid,
+			    r == -ENODEV ? "not attached" : "the attached HWPT has no fault queue");
+	if (r)
+		return FAIL(NULL, -r, "page fault of %s pasid %u at %#" PRIx64, bdf, pasid, addr);
+	return 0;
+}
+
+/* payload bytes of one vEVENT of type, 0: no driver reports that type */
+static size_t vevent_size(uint32_t type)
+{
+	switch (type) {
+	case KABI_VEVENTQ_TYPE_ARM_SMMUV3:
+		return sizeof(struct kabi_vevent_arm_smmuv3);
+	case KABI_VEVENTQ_TYPE_TEGRA241_CMDQV:
+		return sizeof(struct kabi_vevent_tegra241_cmdqv);
+	case KABI_VEVENTQ_TYPE_SELFTEST:
+		return sizeof(uint32_t); /* the mock's {u32 virt_id} */
+	}
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_emu_device_vevent(struct iommufd_emu *emu, const char *bdf,
+					     uint32_t type, const void *data, size_t len)
+{
+	struct emu_idev *idev;
+	struct emu_hwpt *hwpt = NULL;
+	struct emu_veventq *q;
+	struct vdev *d;
+	int r;
+
+	if (!emu || !bdf || !data)
+		return FAIL(NULL, EINVAL, "emu, bdf or data is NULL");
+	/* the event stream has no lengths: each type's record has a fixed size */
+	if (!vevent_size(type) || len != vevent_size(type))
+		return FAIL(NULL, EINVAL, "vEVENT type %#x with %zu bytes (%zu for this type)",
+			    type, len, vevent_size(type));
+	emu_lock(emu);
+	d = vdev_find(emu, bdf);
+	if (!d) {
+		emu_unlock(emu);
+		return FAIL(NULL, ENODEV, "no emulated PCI device %s", bdf);
+	}
+	/* the vIOMMU of the device's current (nested) domain on the RID */
+	idev = d->edev.idev;
+	for (unsigned int i = 0; idev && i < idev->natt; i++)
+		if (idev->att[i].pasid == EMU_NO_PASID)
+			hwpt = idev->att[i].hwpt;
+	if (!hwpt || !hwpt->viommu || !idev->vdev || idev->vdev->viommu != hwpt->viommu) {
+		emu_unlock(emu);
+		return FAIL(NULL, ENOENT, "%s: not attached to a HWPT of a vIOMMU with its vDEVICE",
+			    bdf);
+	}
+	q = emu_viommu_find_veventq(hwpt->viommu, type);
+	if (!q) {
+		emu_unlock(emu);
+		return FAIL(NULL, EOPNOTSUPP, "%s: the vIOMMU has no vEVENT queue of type %#x", bdf,
+			    type);
+	}
+	r = emu_veventq_report(q, data, (uint32_t)len);
+	emu_unlock(emu);
+	if (r)
+		return FAIL(NULL, -r, "vEVENT of %s: out of memory (recorded as lost)", bdf);
+	return 0;
+}
