@@ -465,6 +465,202 @@ IOMMUFD_EXPORT int iommufd_veventq_get_fd(const struct iommufd_veventq *q);
 IOMMUFD_EXPORT int iommufd_veventq_read(struct iommufd_veventq *q, struct iommufd_vevent *ev);
 
 /* ------------------------------------------------------------------ */
+/* VFIO devices: parked -> bound -> attached                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A VFIO device file, opened through its cdev (/dev/vfio/devices/vfioN) or
+ * obtained from a VFIO group. Lifecycle (the kernel's, mirrored exactly):
+ *
+ *        open                  bind(ctx)                attach(pt)
+ *   ---------> PARKED --------------------> BOUND ------------------> ATTACHED(hwpt)
+ *                |  ^ every ioctl but bind     |  <------------------   |   ^  attach(pt2) =
+ *                |    gives EINVAL             |      detach()          |   |  replace, no DMA gap
+ *                | unref (last) = close        | unref (last) =         +---+
+ *                v                             v close = unbind       unref (last) = detach + unbind
+ *              (gone)                        (gone)
+ *
+ * The library never invents an outcome: every transition is asked of the
+ * kernel (a bind on a bound device, an attach on a parked one...) and the
+ * recorded state changes only when the kernel succeeds; the reason of a
+ * refusal (iommufd_last_error()) explains it. Transitions of one device are
+ * serialised by a per-device lock.
+ *
+ * Group-path devices (iommufd_group_get_device()) start ATTACHED to the
+ * group's compat IOAS auto-HWPT, with dev_id and pt_id unknown (0); bind,
+ * attach and detach on them are passed to the kernel, which answers EINVAL
+ * (bind) or ENOTTY (attach/detach).
+ */
+struct iommufd_device;
+struct iommufd_group;
+
+enum iommufd_device_state {
+	IOMMUFD_DEVICE_PARKED = 0,   /* opened, not bound: only bind works */
+	IOMMUFD_DEVICE_BOUND = 1,    /* bound to a context (has a dev_id), DMA blocked */
+	IOMMUFD_DEVICE_ATTACHED = 2, /* bound, its RID attached to a HWPT */
+};
+
+/* Open a cdev path (/dev/vfio/devices/vfioN) on backend be (NULL: the kernel). The device is PARKED. */
+IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_backend *be, const char *cdev_path,
+				       struct iommufd_device **ret);
+/*
+ * Open the cdev of the PCI device bdf ("0000:00:02.0"): found through
+ * <sysfs>/bus/pci/devices/<bdf>/vfio-dev/vfioN/dev, opened at
+ * <dev>/vfio/devices/vfioN, and the node's major:minor checked against sysfs.
+ * -ENODEV: no such PCI device or not bound to a VFIO driver with a cdev;
+ * -ESTALE: the node's device number is not the one sysfs gives.
+ */
+IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_backend *be, const char *bdf,
+					   struct iommufd_device **ret);
+/*
+ * Adopt an open VFIO device fd in state PARKED (as after open()). On success
+ * the device owns fd and closes it on its last unref; on failure fd stays open.
+ */
+IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_backend *be, int fd,
+					      struct iommufd_device **ret);
+IOMMUFD_EXPORT struct iommufd_device *iommufd_device_ref(struct iommufd_device *dev);
+/* Last unref closes the fd: the kernel detaches (pasids, then RID) and unbinds. */
+IOMMUFD_EXPORT struct iommufd_device *iommufd_device_unref(struct iommufd_device *dev);
+IOMMUFD_EXPORT int iommufd_device_get_fd(const struct iommufd_device *dev);
+
+/*
+ * VFIO_DEVICE_BIND_IOMMUFD: PARKED -> BOUND. token: the 16-byte VF token
+ * (UUID) or NULL. *dev_id (may be NULL) gets the DEVICE object ID. The device
+ * keeps a reference on ctx while bound.
+ */
+IOMMUFD_EXPORT int iommufd_device_bind(struct iommufd_device *dev, struct iommufd_ctx *ctx,
+				       const uint8_t *token, uint32_t *dev_id);
+/*
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT of the RID to pt_id (an IOAS or a HWPT);
+ * on an ATTACHED device this replaces the domain without a DMA gap.
+ * *hwpt_id (may be NULL) gets the HWPT actually attached (the auto-HWPT
+ * when pt_id is an IOAS).
+ */
+IOMMUFD_EXPORT int iommufd_device_attach(struct iommufd_device *dev, uint32_t pt_id,
+					 uint32_t *hwpt_id);
+/* VFIO_DEVICE_DETACH_IOMMUFD_PT of the RID: ATTACHED -> BOUND (BOUND: a no-op success). */
+IOMMUFD_EXPORT int iommufd_device_detach(struct iommufd_device *dev);
+/* The same for one PASID: attach (replace when that pasid is attached) and detach. */
+IOMMUFD_EXPORT int iommufd_device_pasid_attach(struct iommufd_device *dev, uint32_t pasid,
+					       uint32_t pt_id, uint32_t *hwpt_id);
+IOMMUFD_EXPORT int iommufd_device_pasid_detach(struct iommufd_device *dev, uint32_t pasid);
+
+/* State queries (what the kernel last confirmed). A NULL dev gives IOMMUFD_DEVICE_PARKED. */
+IOMMUFD_EXPORT enum iommufd_device_state iommufd_device_get_state(struct iommufd_device *dev);
+/* "parked", "bound", "attached" */
+IOMMUFD_EXPORT const char *iommufd_device_state_name(enum iommufd_device_state state);
+/* DEVICE object ID, 0 when parked (or unknown: group path) */
+IOMMUFD_EXPORT uint32_t iommufd_device_get_dev_id(struct iommufd_device *dev);
+/* HWPT the RID is attached to, 0 when not attached (or unknown: group path) */
+IOMMUFD_EXPORT uint32_t iommufd_device_get_pt_id(struct iommufd_device *dev);
+/* HWPT of pasid, 0 if that pasid is not attached */
+IOMMUFD_EXPORT uint32_t iommufd_device_get_pasid_pt_id(struct iommufd_device *dev, uint32_t pasid);
+/* The attached PASIDs, ascending, in a malloc()ed array (*pasids NULL when *nr is 0). */
+IOMMUFD_EXPORT int iommufd_device_get_pasids(struct iommufd_device *dev, uint32_t **pasids, size_t *nr);
+/* The context the device is bound to (borrowed), NULL when parked. */
+IOMMUFD_EXPORT struct iommufd_ctx *iommufd_device_get_ctx(struct iommufd_device *dev);
+/* true for a device obtained through a VFIO group */
+IOMMUFD_EXPORT bool iommufd_device_is_group_path(const struct iommufd_device *dev);
+
+/* The IOMMU group number of PCI device bdf (<sysfs>/bus/pci/devices/<bdf>/iommu_group). */
+IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_backend *be, const char *bdf, int *group);
+
+/* The group path: /dev/vfio/<group> on an iommufd "container". */
+IOMMUFD_EXPORT int iommufd_group_open(struct iommufd_backend *be, int group, struct iommufd_group **ret);
+IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_backend *be, const char *path,
+					   struct iommufd_group **ret);
+IOMMUFD_EXPORT struct iommufd_group *iommufd_group_ref(struct iommufd_group *grp);
+/* Last unref closes the group fd (its devices stay usable). */
+IOMMUFD_EXPORT struct iommufd_group *iommufd_group_unref(struct iommufd_group *grp);
+IOMMUFD_EXPORT int iommufd_group_get_fd(const struct iommufd_group *grp);
+/* VFIO_GROUP_SET_CONTAINER with ctx's fd (the group then works on the compat IOAS). */
+IOMMUFD_EXPORT int iommufd_group_set_ctx(struct iommufd_group *grp, struct iommufd_ctx *ctx);
+/* VFIO_GROUP_UNSET_CONTAINER */
+IOMMUFD_EXPORT int iommufd_group_unset_ctx(struct iommufd_group *grp);
+#define IOMMUFD_GROUP_VIABLE (1u << 0)
+#define IOMMUFD_GROUP_CTX_SET (1u << 1)
+/* VFIO_GROUP_GET_STATUS: *flags gets IOMMUFD_GROUP_* */
+IOMMUFD_EXPORT int iommufd_group_get_status(struct iommufd_group *grp, uint32_t *flags);
+/* VFIO_GROUP_GET_DEVICE_FD(name, e.g. "0000:00:02.0"): a device in state ATTACHED. */
+IOMMUFD_EXPORT int iommufd_group_get_device(struct iommufd_group *grp, const char *name,
+					    struct iommufd_device **ret);
+
+/* What a userspace driver needs around DMA (all need a bound device). */
+#define IOMMUFD_DEVICE_INFO_RESET (1u << 0)
+#define IOMMUFD_DEVICE_INFO_PCI (1u << 1)
+struct iommufd_device_info {
+	size_t sz;
+	uint32_t flags; /* IOMMUFD_DEVICE_INFO_* (and the kernel's other bits) */
+	uint32_t num_regions;
+	uint32_t num_irqs;
+};
+IOMMUFD_EXPORT int iommufd_device_get_info(struct iommufd_device *dev, struct iommufd_device_info *info);
+
+/* PCI region indexes */
+#define IOMMUFD_PCI_BAR0_REGION 0
+#define IOMMUFD_PCI_ROM_REGION 6
+#define IOMMUFD_PCI_CONFIG_REGION 7
+#define IOMMUFD_REGION_READ (1u << 0)
+#define IOMMUFD_REGION_WRITE (1u << 1)
+#define IOMMUFD_REGION_MMAP (1u << 2)
+#define IOMMUFD_REGION_CAPS (1u << 3) /* the kernel has capabilities (sparse mmap...) for it */
+struct iommufd_region_info {
+	size_t sz;
+	uint32_t flags;  /* IOMMUFD_REGION_* */
+	uint64_t size;   /* 0: the region does not exist */
+	uint64_t offset; /* in the device fd */
+};
+IOMMUFD_EXPORT int iommufd_device_get_region_info(struct iommufd_device *dev, uint32_t index,
+						  struct iommufd_region_info *info);
+/* pread/pwrite of len bytes at off inside region index; returns bytes done or -errno */
+IOMMUFD_EXPORT ssize_t iommufd_device_region_read(struct iommufd_device *dev, uint32_t index,
+						  uint64_t off, void *buf, size_t len);
+IOMMUFD_EXPORT ssize_t iommufd_device_region_write(struct iommufd_device *dev, uint32_t index,
+						   uint64_t off, const void *buf, size_t len);
+/*
+ * mmap [off, off+len) of region index, shared. prot: PROT_READ and/or
+ * PROT_WRITE (other bits: -EINVAL). As vfio-pci, the whole pages mapped must
+ * lie in the region rounded up to a page, else -EINVAL.
+ */
+IOMMUFD_EXPORT int iommufd_device_region_mmap(struct iommufd_device *dev, uint32_t index, uint64_t off,
+					      size_t len, int prot, void **addr);
+IOMMUFD_EXPORT int iommufd_device_region_munmap(struct iommufd_device *dev, void *addr, size_t len);
+/* PCI config space access of width 1, 2 or 4 bytes (little endian, converted) */
+IOMMUFD_EXPORT int iommufd_device_config_read(struct iommufd_device *dev, uint32_t off, size_t width,
+					      uint32_t *val);
+IOMMUFD_EXPORT int iommufd_device_config_write(struct iommufd_device *dev, uint32_t off, size_t width,
+					       uint32_t val);
+/* VFIO_DEVICE_RESET */
+IOMMUFD_EXPORT int iommufd_device_reset(struct iommufd_device *dev);
+
+/* PCI interrupt indexes */
+#define IOMMUFD_PCI_IRQ_INTX 0
+#define IOMMUFD_PCI_IRQ_MSI 1
+#define IOMMUFD_PCI_IRQ_MSIX 2
+#define IOMMUFD_PCI_IRQ_ERR 3
+#define IOMMUFD_PCI_IRQ_REQ 4
+#define IOMMUFD_IRQ_INFO_EVENTFD (1u << 0)
+#define IOMMUFD_IRQ_INFO_MASKABLE (1u << 1)
+#define IOMMUFD_IRQ_INFO_AUTOMASKED (1u << 2)
+#define IOMMUFD_IRQ_INFO_NORESIZE (1u << 3)
+struct iommufd_irq_info {
+	size_t sz;
+	uint32_t flags; /* IOMMUFD_IRQ_INFO_* */
+	uint32_t count; /* vectors */
+};
+IOMMUFD_EXPORT int iommufd_device_get_irq_info(struct iommufd_device *dev, uint32_t index,
+					       struct iommufd_irq_info *info);
+/*
+ * VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER | DATA_EVENTFD: vectors
+ * [start, start+count) of irq index signal eventfds[i] (-1: that vector is
+ * unset). Enabling MSI/MSI-X: start 0 and count vectors.
+ */
+IOMMUFD_EXPORT int iommufd_device_set_irqs(struct iommufd_device *dev, uint32_t index, uint32_t start,
+					   const int *eventfds, uint32_t count);
+/* Disable irq index (DATA_NONE | ACTION_TRIGGER with count 0). */
+IOMMUFD_EXPORT int iommufd_device_disable_irqs(struct iommufd_device *dev, uint32_t index);
+
+/* ------------------------------------------------------------------ */
 /* The emulated backend                                                 */
 /* ------------------------------------------------------------------ */
 

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Internals of lib/device/: the device and group handles. */
+#ifndef IOMMUFD_DEVICE_PRIVATE_H
+#define IOMMUFD_DEVICE_PRIVATE_H
+
+#include "private.h"
+
+#define DEV_REGION_CACHE 16
+
+struct dev_pasid {
+	uint32_t pasid;
+	uint32_t hwpt_id;
+};
+
+struct iommufd_device {
+	int refcount; /* atomic */
+	pid_t pid;
+	struct iommufd_backend *be;
+	int fd;
+	bool group_path;
+	char name[64]; /* for messages: "vfio0", "fd 7", "0000:00:02.0" */
+
+	pthread_mutex_t lock; /* guards the fields below and serialises transitions */
+	enum iommufd_device_state state;
+	struct iommufd_ctx *ctx; /* ref while bound */
+	uint32_t dev_id;
+	uint32_t pt_id;
+	struct dev_pasid *pasids; /* sorted by pasid */
+	size_t nr_pasids;
+	/* region info cache (kernel answers only; valid while bound) */
+	struct {
+		bool valid;
+		uint32_t flags;
+		uint64_t size;
+		uint64_t offset;
+	} regions[DEV_REGION_CACHE];
+};
+
+struct iommufd_group {
+	int refcount; /* atomic */
+	pid_t pid;
+	struct iommufd_backend *be;
+	int fd;
+	char path[128];
+	pthread_mutex_t lock;
+	struct iommufd_ctx *ctx; /* ref while set */
+};
+
+int ifd_device_alloc(struct iommufd_backend *be, int fd, const char *name, struct iommufd_device **ret);
+
+#endif

@@ -1,0 +1,958 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * VFIO device files: parked -> bound -> attached, mirrored from the kernel.
+ *
+ * The rule of this file: every transition is asked of the kernel, whatever
+ * the recorded state says (the kernel is the judge; a bind on a bound file or
+ * an attach on a parked one gets the kernel's own errno), and the recorded
+ * state changes only on the kernel's success. The recorded state is only
+ * used to explain a refusal in the reason string.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "device-private.h"
+
+enum dev_op { OP_BIND, OP_ATTACH, OP_DETACH, OP_PASID, OP_OTHER };
+
+/* why the kernel refused op on dev (called with dev->lock held) */
+static const char *dev_why(const struct iommufd_device *dev, enum dev_op op, int err)
+{
+	if (err < 0)
+		err = -err;
+	if (dev->group_path) {
+		if (op == OP_BIND && err == EINVAL)
+			return "the device was obtained through its VFIO group, so it is already bound";
+		if ((op == OP_ATTACH || op == OP_DETACH || op == OP_PASID) && err == ENOTTY)
+			return "attach/detach are cdev-only calls: a group-path device stays on its group's IOAS";
+	}
+	if (dev->state == IOMMUFD_DEVICE_PARKED && op != OP_BIND && err == EINVAL)
+		return "device is parked: bind it to a context first";
+	switch (op) {
+	case OP_BIND:
+		switch (err) {
+		case EINVAL:
+			if (dev->state != IOMMUFD_DEVICE_PARKED)
+				return "this device file is already bound";
+			return "the device is already open through another file (a bound cdev file or a group-path file)";
+		case EBUSY:
+			return "the device's VFIO group file is open: the group path owns it";
+		case EPERM:
+			return "DMA ownership conflict (the group is owned by another iommufd or a VFIO container) or no interrupt remapping";
+		case EACCES:
+			return "VF token missing or wrong";
+		case EBADF:
+		case EBADFD:
+			return "the context's fd is not an iommufd";
+		case ENODEV:
+			return "the device has no IOMMU group or is going away";
+		}
+		break;
+	case OP_ATTACH:
+	case OP_PASID:
+		switch (err) {
+		case ENOENT:
+			return "no object with that ID in the context";
+		case EINVAL:
+			return "the object is not an IOAS or HWPT, or its domain is incompatible with the device (or its group)";
+		case EADDRINUSE:
+			return "the device's reserved regions clash with mappings or allowed ranges of the IOAS";
+		case EOPNOTSUPP:
+			return "the driver does not support PASID attach";
+		case EBUSY:
+			return "already attached";
+		}
+		break;
+	case OP_DETACH:
+		if (err == EOPNOTSUPP)
+			return "the driver does not support PASID detach";
+		break;
+	case OP_OTHER:
+		break;
+	}
+	return "the kernel refused";
+}
+
+/*
+ * dev->ctx and dev->state change under dev->lock (bind, attach, detach):
+ * a failure reported outside the lock reads them through this snapshot.
+ */
+static struct iommufd_ctx *dev_ctx(struct iommufd_device *dev)
+{
+	struct iommufd_ctx *ctx;
+
+	pthread_mutex_lock(&dev->lock);
+	ctx = dev->ctx;
+	pthread_mutex_unlock(&dev->lock);
+	return ctx;
+}
+
+/* a failure of op on dev, reported with its state and the reason; takes dev->lock */
+static int _printf_(5, 6) dev_fail(struct iommufd_device *dev, const char *func, enum dev_op op,
+				   int err, const char *fmt, ...)
+{
+	enum iommufd_device_state state;
+	struct iommufd_ctx *ctx;
+	const char *why;
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&dev->lock);
+	ctx = dev->ctx;
+	state = dev->state;
+	why = dev_why(dev, op, err);
+	pthread_mutex_unlock(&dev->lock);
+	return ifd_fail(ctx, func, err, "%s (%s): %s: %s", dev->name, iommufd_device_state_name(state),
+			what, why);
+}
+#define DEV_FAIL(dev, op, err, ...) dev_fail((dev), __func__, (op), (err), __VA_ARGS__)
+
+static int dev_check(struct iommufd_device *dev, const char *func)
+{
+	return ifd_owner_check(dev->pid, dev_ctx(dev), func, "device", dev->name);
+}
+
+IOMMUFD_EXPORT const char *iommufd_device_state_name(enum iommufd_device_state state)
+{
+	switch (state) {
+	case IOMMUFD_DEVICE_PARKED:
+		return "parked";
+	case IOMMUFD_DEVICE_BOUND:
+		return "bound";
+	case IOMMUFD_DEVICE_ATTACHED:
+		return "attached";
+	}
+	return "unknown";
+}
+
+int ifd_device_alloc(struct iommufd_backend *be, int fd, const char *name, struct iommufd_device **ret)
+{
+	struct iommufd_device *dev = calloc(1, sizeof(*dev));
+
+	if (!dev)
+		return -ENOMEM;
+	dev->refcount = 1;
+	dev->pid = getpid();
+	dev->be = be_ref(be);
+	dev->fd = fd;
+	dev->state = IOMMUFD_DEVICE_PARKED;
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	pthread_mutex_init(&dev->lock, NULL);
+	*ret = dev;
+	return 0;
+}
+
+/* a short name for messages: the last path component */
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_backend *be, const char *cdev_path,
+				       struct iommufd_device **ret)
+{
+	int fd, r;
+
+	if (!cdev_path || !ret)
+		return FAIL(NULL, EINVAL, "cdev_path or ret is NULL");
+	if (!be)
+		be = iommufd_backend_kernel();
+	fd = be_open(be, cdev_path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return FAIL(NULL, fd, "open %s", cdev_path);
+	r = ifd_device_alloc(be, fd, base_name(cdev_path), ret);
+	if (r < 0) {
+		be_close(be, fd);
+		return FAIL(NULL, r, "allocating the device for %s", cdev_path);
+	}
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_backend *be, int fd,
+					      struct iommufd_device **ret)
+{
+	char name[32];
+	int r;
+
+	if (!ret)
+		return FAIL(NULL, EINVAL, "ret is NULL");
+	if (fd < 0)
+		return FAIL(NULL, EBADF, "fd %d", fd);
+	if (!be)
+		be = iommufd_backend_kernel();
+	snprintf(name, sizeof(name), "fd %d", fd);
+	r = ifd_device_alloc(be, fd, name, ret);
+	if (r < 0)
+		return FAIL(NULL, r, "allocating the device for fd %d", fd);
+	return 0;
+}
+
+/* "0000:00:02.0": exactly this shape, so that it is safe in a path */
+static bool bdf_valid(const char *bdf)
+{
+	static const char shape[] = "xxxx:xx:xx.x";
+
+	if (strlen(bdf) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+		if (shape[i] == 'x' ? !strchr("0123456789abcdefABCDEF", bdf[i]) || !bdf[i]
+				    : bdf[i] != shape[i])
+			return false;
+	}
+	return true;
+}
+
+/* read a small sysfs file into buf, without the trailing newline */
+static int read_sysfs(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_backend *be, const char *bdf,
+					   struct iommufd_device **ret)
+{
+	char devdir[PATH_MAX - 256], path[PATH_MAX], node[PATH_MAX], buf[64], vfio_name[64] = "";
+	unsigned int major_nr, minor_nr;
+	struct stat st;
+	int fd, r;
+
+	if (!bdf || !ret)
+		return FAIL(NULL, EINVAL, "bdf or ret is NULL");
+	if (!bdf_valid(bdf))
+		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", bdf);
+	if (!be)
+		be = iommufd_backend_kernel();
+
+	r = snprintf(devdir, sizeof(devdir), "%s/bus/pci/devices/%s", be_sysfs_root(be), bdf);
+	if (r < 0 || (size_t)r >= sizeof(devdir))
+		return FAIL(NULL, ENAMETOOLONG, "sysfs root %s", be_sysfs_root(be));
+	if (stat(devdir, &st) < 0)
+		return FAIL(NULL, ENODEV, "no PCI device %s (%s: %s)", bdf, devdir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/vfio-dev", devdir);
+	{
+		/* the one vfioN entry of vfio-dev/ */
+		DIR *dir = opendir(path);
+		struct dirent *de;
+
+		while (dir && (de = readdir(dir))) {
+			unsigned int n;
+			char tail;
+
+			if (sscanf(de->d_name, "vfio%u%c", &n, &tail) == 1) {
+				snprintf(vfio_name, sizeof(vfio_name), "vfio%u", n);
+				break;
+			}
+		}
+		if (dir)
+			closedir(dir);
+	}
+	if (!vfio_name[0])
+		return FAIL(NULL, ENODEV,
+			    "PCI device %s has no VFIO cdev (%s/vfioN missing): is it bound to vfio-pci with VFIO_DEVICE_CDEV?",
+			    bdf, path);
+	snprintf(path, sizeof(path), "%s/vfio-dev/%s/dev", devdir, vfio_name);
+	r = read_sysfs(path, buf, sizeof(buf));
+	if (r < 0)
+		return FAIL(NULL, ENODEV, "reading %s: %s", path, strerror(-r));
+	if (sscanf(buf, "%u:%u", &major_nr, &minor_nr) != 2)
+		return FAIL(NULL, ENODEV, "%s holds \"%s\", not major:minor", path, buf);
+
+	r = snprintf(node, sizeof(node), "%s/vfio/devices/%s", be_dev_root(be), vfio_name);
+	if (r < 0 || (size_t)r >= sizeof(node))
+		return FAIL(NULL, ENAMETOOLONG, "device root %s", be_dev_root(be));
+	fd = be_open(be, node, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return FAIL(NULL, fd == -ENOENT ? -ENODEV : fd, "open %s (cdev of %s)", node, bdf);
+	r = be_fstat(be, fd, &st);
+	if (r < 0) {
+		be_close(be, fd);
+		return FAIL(NULL, r, "fstat %s", node);
+	}
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != major_nr || minor(st.st_rdev) != minor_nr) {
+		be_close(be, fd);
+		return FAIL(NULL, ESTALE,
+			    "%s is %s %u:%u but sysfs says %s is %u:%u: a stale or wrong device node", node,
+			    S_ISCHR(st.st_mode) ? "char device" : "not a char device",
+			    major(st.st_rdev), minor(st.st_rdev), vfio_name, major_nr, minor_nr);
+	}
+	r = ifd_device_alloc(be, fd, bdf, ret);
+	if (r < 0) {
+		be_close(be, fd);
+		return FAIL(NULL, r, "allocating the device for %s", bdf);
+	}
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_backend *be, const char *bdf, int *group)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *s;
+	char *end;
+	ssize_t n;
+	long v;
+
+	if (!bdf || !group)
+		return FAIL(NULL, EINVAL, "bdf or group is NULL");
+	if (!bdf_valid(bdf))
+		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", bdf);
+	if (!be)
+		be = iommufd_backend_kernel();
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group", be_sysfs_root(be), bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return FAIL(NULL, ENODEV, "%s: %s (no such device, or no IOMMU group)", path, strerror(errno));
+	target[n] = 0;
+	s = base_name(target);
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 0 || v > INT_MAX)
+		return FAIL(NULL, ENODEV, "%s points to %s, not a group number", path, target);
+	*group = (int)v;
+	return 0;
+}
+
+IOMMUFD_EXPORT struct iommufd_device *iommufd_device_ref(struct iommufd_device *dev)
+{
+	if (dev)
+		__atomic_add_fetch(&dev->refcount, 1, __ATOMIC_RELAXED);
+	return dev;
+}
+
+IOMMUFD_EXPORT struct iommufd_device *iommufd_device_unref(struct iommufd_device *dev)
+{
+	if (!dev)
+		return NULL;
+	if (__atomic_sub_fetch(&dev->refcount, 1, __ATOMIC_ACQ_REL) > 0)
+		return NULL;
+	/* the kernel detaches every pasid, then the RID, and unbinds */
+	be_close(dev->be, dev->fd);
+	iommufd_ctx_unref(dev->ctx);
+	be_unref(dev->be);
+	free(dev->pasids);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+	return NULL;
+}
+
+IOMMUFD_EXPORT int iommufd_device_get_fd(const struct iommufd_device *dev)
+{
+	if (!dev)
+		return FAIL(NULL, EINVAL, "dev is NULL");
+	return dev->fd;
+}
+
+/* ------------------------------------------------------------ transitions */
+
+IOMMUFD_EXPORT int iommufd_device_bind(struct iommufd_device *dev, struct iommufd_ctx *ctx,
+				       const uint8_t *token, uint32_t *dev_id)
+{
+	struct kabi_vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	int r;
+
+	if (!dev || !ctx)
+		return FAIL(ctx, EINVAL, "dev or ctx is NULL");
+	if (ctx->be != dev->be)
+		return FAIL(ctx, EINVAL, "device %s and the context are on different backends", dev->name);
+	r = dev_check(dev, __func__);
+	if (r)
+		return r;
+	r = ifd_ctx_check(ctx, __func__);
+	if (r)
+		return r;
+	bind.iommufd = ctx->fd;
+	if (token) {
+		bind.flags |= KABI_VFIO_DEVICE_BIND_FLAG_TOKEN;
+		bind.token_uuid_ptr = (uintptr_t)token;
+	}
+	pthread_mutex_lock(&dev->lock);
+	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_BIND_IOMMUFD, &bind);
+	if (r < 0) {
+		/* report on the context being bound to */
+		r = FAIL(ctx, r, "%s (%s): bind to iommufd fd %d%s: %s", dev->name,
+			 iommufd_device_state_name(dev->state), ctx->fd, token ? " with a VF token" : "",
+			 dev_why(dev, OP_BIND, r));
+		pthread_mutex_unlock(&dev->lock);
+		return r;
+	}
+	iommufd_ctx_unref(dev->ctx); /* a stale one, if the kernel bound a file we thought bound */
+	dev->ctx = iommufd_ctx_ref(ctx);
+	dev->dev_id = bind.out_devid;
+	dev->pt_id = 0;
+	dev->nr_pasids = 0;
+	dev->state = IOMMUFD_DEVICE_BOUND;
+	memset(dev->regions, 0, sizeof(dev->regions));
+	dbg(ctx, "%s bound to fd %d: dev_id %u", dev->name, ctx->fd, bind.out_devid);
+	pthread_mutex_unlock(&dev->lock);
+	if (dev_id)
+		*dev_id = bind.out_devid;
+	return 0;
+}
+
+static int pasid_find(const struct iommufd_device *dev, uint32_t pasid, size_t *pos)
+{
+	size_t i;
+
+	for (i = 0; i < dev->nr_pasids && dev->pasids[i].pasid < pasid; i++)
+		;
+	*pos = i;
+	return i < dev->nr_pasids && dev->pasids[i].pasid == pasid;
+}
+
+/* record pasid -> hwpt (hwpt 0: remove); called with the lock held */
+static int pasid_set(struct iommufd_device *dev, uint32_t pasid, uint32_t hwpt)
+{
+	size_t i;
+
+	if (pasid_find(dev, pasid, &i)) {
+		if (hwpt) {
+			dev->pasids[i].hwpt_id = hwpt;
+		} else {
+			memmove(&dev->pasids[i], &dev->pasids[i + 1],
+				(dev->nr_pasids - i - 1) * sizeof(dev->pasids[0]));
+			dev->nr_pasids--;
+		}
+		return 0;
+	}
+	if (!hwpt)
+		return 0;
+	struct dev_pasid *n = realloc(dev->pasids, (dev->nr_pasids + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	dev->pasids = n;
+	memmove(&n[i + 1], &n[i], (dev->nr_pasids - i) * sizeof(*n));
+	n[i].pasid = pasid;
+	n[i].hwpt_id = hwpt;
+	dev->nr_pasids++;
+	return 0;
+}
+
+static int dev_attach(struct iommufd_device *dev, bool use_pasid, uint32_t pasid, uint32_t pt_id,
+		      uint32_t *hwpt_id, const char *func)
+{
+	struct kabi_vfio_device_attach_iommufd_pt at = {
+		.argsz = sizeof(at),
+		.flags = use_pasid ? KABI_VFIO_DEVICE_ATTACH_PASID : 0,
+		.pt_id = pt_id,
+		.pasid = use_pasid ? pasid : 0,
+	};
+	int r;
+
+	if (!dev)
+		return ifd_fail(NULL, func, EINVAL, "dev is NULL");
+	r = dev_check(dev, func);
+	if (r)
+		return r;
+	pthread_mutex_lock(&dev->lock);
+	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+	if (r < 0) {
+		char what[48] = "";
+
+		if (use_pasid)
+			snprintf(what, sizeof(what), " of pasid %u", pasid);
+		r = ifd_fail(dev->ctx, func, r, "%s (%s): attach%s to %u: %s", dev->name,
+			     iommufd_device_state_name(dev->state), what, pt_id,
+			     dev_why(dev, use_pasid ? OP_PASID : OP_ATTACH, r));
+		pthread_mutex_unlock(&dev->lock);
+		return r;
+	}
+	if (use_pasid) {
+		r = pasid_set(dev, pasid, at.pt_id);
+		if (r < 0) {
+			/* the kernel attached it: a record we cannot keep would lie; undo */
+			struct kabi_vfio_device_detach_iommufd_pt de = {
+				.argsz = sizeof(de),
+				.flags = KABI_VFIO_DEVICE_DETACH_PASID,
+				.pasid = pasid,
+			};
+			be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_DETACH_IOMMUFD_PT, &de);
+			r = ifd_fail(dev->ctx, func, r, "%s: recording pasid %u", dev->name, pasid);
+			pthread_mutex_unlock(&dev->lock);
+			return r;
+		}
+	} else {
+		dev->pt_id = at.pt_id;
+		dev->state = IOMMUFD_DEVICE_ATTACHED;
+	}
+	dbg(dev->ctx, "%s attached (pasid %s%u) to %u: hwpt %u", dev->name, use_pasid ? "" : "none ",
+	    pasid, pt_id, at.pt_id);
+	pthread_mutex_unlock(&dev->lock);
+	if (hwpt_id)
+		*hwpt_id = at.pt_id;
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_attach(struct iommufd_device *dev, uint32_t pt_id, uint32_t *hwpt_id)
+{
+	return dev_attach(dev, false, 0, pt_id, hwpt_id, __func__);
+}
+
+IOMMUFD_EXPORT int iommufd_device_pasid_attach(struct iommufd_device *dev, uint32_t pasid,
+					       uint32_t pt_id, uint32_t *hwpt_id)
+{
+	return dev_attach(dev, true, pasid, pt_id, hwpt_id, __func__);
+}
+
+static int dev_detach(struct iommufd_device *dev, bool use_pasid, uint32_t pasid, const char *func)
+{
+	struct kabi_vfio_device_detach_iommufd_pt de = {
+		.argsz = sizeof(de),
+		.flags = use_pasid ? KABI_VFIO_DEVICE_DETACH_PASID : 0,
+		.pasid = use_pasid ? pasid : 0,
+	};
+	int r;
+
+	if (!dev)
+		return ifd_fail(NULL, func, EINVAL, "dev is NULL");
+	r = dev_check(dev, func);
+	if (r)
+		return r;
+	pthread_mutex_lock(&dev->lock);
+	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_DETACH_IOMMUFD_PT, &de);
+	if (r < 0) {
+		char what[48] = "";
+
+		if (use_pasid)
+			snprintf(what, sizeof(what), " of pasid %u", pasid);
+		r = ifd_fail(dev->ctx, func, r, "%s (%s): detach%s: %s", dev->name,
+			     iommufd_device_state_name(dev->state), what, dev_why(dev, OP_DETACH, r));
+		pthread_mutex_unlock(&dev->lock);
+		return r;
+	}
+	if (use_pasid) {
+		pasid_set(dev, pasid, 0); /* removal never allocates */
+	} else if (dev->state == IOMMUFD_DEVICE_ATTACHED) {
+		dev->state = IOMMUFD_DEVICE_BOUND;
+		dev->pt_id = 0;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_detach(struct iommufd_device *dev)
+{
+	return dev_detach(dev, false, 0, __func__);
+}
+
+IOMMUFD_EXPORT int iommufd_device_pasid_detach(struct iommufd_device *dev, uint32_t pasid)
+{
+	return dev_detach(dev, true, pasid, __func__);
+}
+
+/* ------------------------------------------------------------ queries */
+
+IOMMUFD_EXPORT enum iommufd_device_state iommufd_device_get_state(struct iommufd_device *dev)
+{
+	enum iommufd_device_state s;
+
+	if (!dev)
+		return IOMMUFD_DEVICE_PARKED;
+	pthread_mutex_lock(&dev->lock);
+	s = dev->state;
+	pthread_mutex_unlock(&dev->lock);
+	return s;
+}
+
+IOMMUFD_EXPORT uint32_t iommufd_device_get_dev_id(struct iommufd_device *dev)
+{
+	uint32_t id;
+
+	if (!dev)
+		return 0;
+	pthread_mutex_lock(&dev->lock);
+	id = dev->dev_id;
+	pthread_mutex_unlock(&dev->lock);
+	return id;
+}
+
+IOMMUFD_EXPORT uint32_t iommufd_device_get_pt_id(struct iommufd_device *dev)
+{
+	uint32_t id;
+
+	if (!dev)
+		return 0;
+	pthread_mutex_lock(&dev->lock);
+	id = dev->pt_id;
+	pthread_mutex_unlock(&dev->lock);
+	return id;
+}
+
+IOMMUFD_EXPORT uint32_t iommufd_device_get_pasid_pt_id(struct iommufd_device *dev, uint32_t pasid)
+{
+	uint32_t id = 0;
+	size_t i;
+
+	if (!dev)
+		return 0;
+	pthread_mutex_lock(&dev->lock);
+	if (pasid_find(dev, pasid, &i))
+		id = dev->pasids[i].hwpt_id;
+	pthread_mutex_unlock(&dev->lock);
+	return id;
+}
+
+IOMMUFD_EXPORT int iommufd_device_get_pasids(struct iommufd_device *dev, uint32_t **pasids, size_t *nr)
+{
+	uint32_t *a = NULL;
+
+	if (!dev || !pasids || !nr)
+		return FAIL(NULL, EINVAL, "dev, pasids or nr is NULL");
+	pthread_mutex_lock(&dev->lock);
+	if (dev->nr_pasids) {
+		a = malloc(dev->nr_pasids * sizeof(*a));
+		if (!a) {
+			pthread_mutex_unlock(&dev->lock);
+			return FAIL(dev->ctx, ENOMEM, "%s: copying %zu pasids", dev->name, dev->nr_pasids);
+		}
+		for (size_t i = 0; i < dev->nr_pasids; i++)
+			a[i] = dev->pasids[i].pasid;
+	}
+	*nr = dev->nr_pasids;
+	*pasids = a;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+IOMMUFD_EXPORT struct iommufd_ctx *iommufd_device_get_ctx(struct iommufd_device *dev)
+{
+	struct iommufd_ctx *ctx;
+
+	if (!dev)
+		return NULL;
+	pthread_mutex_lock(&dev->lock);
+	ctx = dev->ctx;
+	pthread_mutex_unlock(&dev->lock);
+	return ctx;
+}
+
+IOMMUFD_EXPORT bool iommufd_device_is_group_path(const struct iommufd_device *dev)
+{
+	return dev && dev->group_path;
+}
+
+/* ------------------------------------------------------------ userspace driver helpers */
+
+IOMMUFD_EXPORT int iommufd_device_get_info(struct iommufd_device *dev, struct iommufd_device_info *info)
+{
+	struct kabi_vfio_device_info ki = { .argsz = sizeof(ki) };
+	struct iommufd_device_info out;
+	int r;
+
+	if (!dev || !info)
+		return FAIL(NULL, EINVAL, "dev or info is NULL");
+	r = ifd_ext_copy_in(&out, sizeof(out), info, sizeof(size_t));
+	if (r)
+		return FAIL(dev_ctx(dev), r, "info->sz %zu", info->sz);
+	r = dev_check(dev, __func__);
+	if (r)
+		return r;
+	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_GET_INFO, &ki);
+	if (r < 0)
+		return DEV_FAIL(dev, OP_OTHER, r, "VFIO_DEVICE_GET_INFO");
+	out.flags = ki.flags;
+	out.num_regions = ki.num_regions;
+	out.num_irqs = ki.num_irqs;
+	ifd_ext_copy_out(info, &out, sizeof(out));
+	return 0;
+}
+
+/* region info from the cache or the kernel */
+static int region_get(struct iommufd_device *dev, uint32_t index, uint32_t *flags, uint64_t *size,
+		      uint64_t *offset)
+{
+	struct kabi_vfio_region_info ri = { .argsz = sizeof(ri), .index = index };
+	int r;
+
+	pthread_mutex_lock(&dev->lock);
+	if (index < DEV_REGION_CACHE && dev->regions[index].valid) {
+		*flags = dev->regions[index].flags;
+		*size = dev->regions[index].size;
+		*offset = dev->regions[index].offset;
+		pthread_mutex_unlock(&dev->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_GET_REGION_INFO, &ri);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&dev->lock);
+	if (index < DEV_REGION_CACHE) {
+		dev->regions[index].valid = true;
+		dev->regions[index].flags = ri.flags;
+		dev->regions[index].size = ri.size;
+		dev->regions[index].offset = ri.offset;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	*flags = ri.flags;
+	*size = ri.size;
+	*offset = ri.offset;
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_get_region_info(struct iommufd_device *dev, uint32_t index,
+						  struct iommufd_region_info *info)
+{
+	struct iommufd_region_info out;
+	int r;
+
+	if (!dev || !info)
+		return FAIL(NULL, EINVAL, "dev or info is NULL");
+	r = ifd_ext_copy_in(&out, sizeof(out), info, sizeof(size_t));
+	if (r)
+		return FAIL(dev_ctx(dev), r, "info->sz %zu", info->sz);
+	r = dev_check(dev, __func__);
+	if (r)
+		return r;
+	r = region_get(dev, index, &out.flags, &out.size, &out.offset);
+	if (r < 0)
+		return DEV_FAIL(dev, OP_OTHER, r, "VFIO_DEVICE_GET_REGION_INFO(%u)", index);
+	ifd_ext_copy_out(info, &out, sizeof(out));
+	return 0;
+}
+
+static ssize_t region_rw(struct iommufd_device *dev, uint32_t index, uint64_t off, void *buf,
+			 size_t len, bool write, const char *func)
+{
+	uint64_t size, offset;
+	uint32_t flags;
+	ssize_t n;
+	int r;
+
+	if (!dev || (!buf && len))
+		return ifd_fail(NULL, func, EINVAL, "dev or buf is NULL");
+	r = dev_check(dev, func);
+	if (r)
+		return r;
+	r = region_get(dev, index, &flags, &size, &offset);
+	if (r < 0)
+		return dev_fail(dev, func, OP_OTHER, r, "region %u info", index);
+	if (off > INT64_MAX - offset || len > INT64_MAX - offset - off)
+		return ifd_fail(dev_ctx(dev), func, EOVERFLOW, "%s: region %u offset %#" PRIx64 " + %zu",
+				dev->name, index, off, len);
+	if (write)
+		n = be_pwrite(dev->be, dev->fd, buf, len, (off_t)(offset + off));
+	else
+		n = be_pread(dev->be, dev->fd, buf, len, (off_t)(offset + off));
+	if (n < 0)
+		return ifd_fail(dev_ctx(dev), func, (int)n, "%s: %s %zu bytes at %#" PRIx64 " of region %u",
+				dev->name, write ? "pwrite" : "pread", len, off, index);
+	return n;
+}
+
+IOMMUFD_EXPORT ssize_t iommufd_device_region_read(struct iommufd_device *dev, uint32_t index,
+						  uint64_t off, void *buf, size_t len)
+{
+	return region_rw(dev, index, off, buf, len, false, __func__);
+}
+
+IOMMUFD_EXPORT ssize_t iommufd_device_region_write(struct iommufd_device *dev, uint32_t index,
+						   uint64_t off, const void *buf, size_t len)
+{
+	return region_rw(dev, index, off, (void *)buf, len, true, __func__);
+}
+
+IOMMUFD_EXPORT int iommufd_device_region_mmap(struct iommufd_device *dev, uint32_t index, uint64_t off,
+					      size_t len, int prot, void **addr)
+{
+	uint64_t size, offset, page, plen, psize;
+	uint32_t flags;
+	int r;
+
+	if (!dev || !addr || !len)
+		return FAIL(NULL, EINVAL, "dev or addr is NULL, or len is 0");
+	if (prot & ~(PROT_READ | PROT_WRITE))
+		return FAIL(dev_ctx(dev), EINVAL,
+			    "%s: prot %#x of region %u: only PROT_READ and PROT_WRITE", dev->name,
+			    (unsigned int)prot, index);
+	r = dev_check(dev, __func__);
+	if (r)
+		return r;
+	r = region_get(dev, index, &flags, &size, &offset);
+	if (r < 0)
+		return DEV_FAIL(dev, OP_OTHER, r, "region %u info", index);
+	if (off > INT64_MAX - offset)
+		return FAIL(dev_ctx(dev), EOVERFLOW, "%s: region %u offset %#" PRIx64, dev->name, index, off);
+	/* vfio-pci's own rule: the whole pages mapped must lie in the page-rounded region */
+	page = (uint64_t)sysconf(_SC_PAGESIZE);
+	plen = ((uint64_t)len + page - 1) & ~(page - 1);
+	psize = size > UINT64_MAX - page ? size : (size + page - 1) & ~(page - 1);
+	if (plen < len || off > psize || plen > psize - off)
+		return FAIL(dev_ctx(dev), EINVAL,
+			    "%s: [%#" PRIx64 ", +%#zx) is past the end of region %u (size %#"
+			    PRIx64 ")", dev->name, off, len, index, size);
+	r = be_mmap(dev->be, dev->fd, (off_t)(offset + off), len, prot, MAP_SHARED, addr);
+	if (r < 0)
+		return FAIL(dev_ctx(dev), r, "%s: mmap %zu bytes at %#" PRIx64 " of region %u%s", dev->name,
+			    len, off, index,
+			    (flags & KABI_VFIO_REGION_INFO_FLAG_MMAP) ? "" : " (the region is not mmap-able)");
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_region_munmap(struct iommufd_device *dev, void *addr, size_t len)
+{
+	int r;
+
+	if (!dev || !addr || !len)
+		return FAIL(NULL, EINVAL, "dev or addr is NULL, or len is 0");
+	r = dev_check(dev, __func__);
+	if (r)
+		return r;
+	r = be_munmap(dev->be, addr, len);
+	if (r < 0)
+		return FAIL(dev_ctx(dev), r, "%s: munmap %p + %zu", dev->name, addr, len);
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_config_read(struct iommufd_device *dev, uint32_t off, size_t width,
+					      uint32_t *val)
+{
+	uint8_t b[4] = { 0 };
+	ssize_t n;
+
+	if (!dev || !val || (width != 1 && width != 2 && width != 4))
+		return FAIL(NULL, EINVAL, "dev or val is NULL, or width %zu is not 1, 2 or 4", width);
+	n = region_rw(dev, KABI_VFIO_PCI_CONFIG_REGION_INDEX, off, b, width, false, __func__);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n != width)
+		return FAIL(dev_ctx(dev), EIO, "%s: short config read at %#x (%zd of %zu)", dev->name, off,
+			    n, width);
+	*val = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_config_write(struct iommufd_device *dev, uint32_t off, size_t width,
+					       uint32_t val)
+{
+	uint8_t b[4] = { val, val >> 8, val >> 16, val >> 24 };
+	ssize_t n;
+
+	if (!dev || (width != 1 && width != 2 && width != 4))
+		return FAIL(NULL, EINVAL, "dev is NULL, or width %zu is not 1, 2 or 4", width);
+	n = region_rw(dev, KABI_VFIO_PCI_CONFIG_REGION_INDEX, off, b, width, true, __func__);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n != width)
+		return FAIL(dev_ctx(dev), EIO, "%s: short config write at %#x (%zd of %zu)", dev->name, off,
+			    n, width);
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_reset(struct iommufd_device *dev)
+{
+	int r;
+
+	if (!dev)
+		return FAIL(NULL, EINVAL, "dev is NULL");
+	r = dev_check(dev, __func__);
+	if (r)
+		return r;
+	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_RESET, NULL);
+	if (r < 0)
+		return DEV_FAIL(dev, OP_OTHER, r, "VFIO_DEVICE_RESET");
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_get_irq_info(struct iommufd_device *dev, uint32_t index,
+					       struct iommufd_irq_info *info)
+{
+	struct kabi_vfio_irq_info ki = { .argsz = sizeof(ki), .index = index };
+	struct iommufd_irq_info out;
+	int r;
+
+	if (!dev || !info)
+		return FAIL(NULL, EINVAL, "dev or info is NULL");
+	r = ifd_ext_copy_in(&out, sizeof(out), info, sizeof(size_t));
+	if (r)
+		return FAIL(dev_ctx(dev), r, "info->sz %zu", info->sz);
+	r = dev_check(dev, __func__);
+	if (r)
+		return r;
+	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_GET_IRQ_INFO, &ki);
+	if (r < 0)
+		return DEV_FAIL(dev, OP_OTHER, r, "VFIO_DEVICE_GET_IRQ_INFO(%u)", index);
+	out.flags = ki.flags;
+	out.count = ki.count;
+	ifd_ext_copy_out(info, &out, sizeof(out));
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_set_irqs(struct iommufd_device *dev, uint32_t index, uint32_t start,
+					   const int *eventfds, uint32_t count)
+{
+	struct kabi_vfio_irq_set *set;
+	size_t sz;
+	int r;
+
+	if (!dev || (!eventfds && count))
+		return FAIL(NULL, EINVAL, "dev or eventfds is NULL");
+	if (count > 65536)
+		return FAIL(dev_ctx(dev), EINVAL, "%s: %u vectors", dev->name, count);
+	r = dev_check(dev, __func__);
+	if (r)
+		return r;
+	sz = sizeof(*set) + (size_t)count * sizeof(int32_t);
+	set = calloc(1, sz);
+	if (!set)
+		return FAIL(dev_ctx(dev), ENOMEM, "%s: %u vectors", dev->name, count);
+	set->argsz = (uint32_t)sz;
+	set->flags = KABI_VFIO_IRQ_SET_DATA_EVENTFD | KABI_VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = index;
+	set->start = start;
+	set->count = count;
+	for (uint32_t i = 0; i < count; i++) {
+		int32_t v = eventfds[i];
+		memcpy(set->data + i * sizeof(v), &v, sizeof(v));
+	}
+	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_SET_IRQS, set);
+	free(set);
+	if (r < 0)
+		return DEV_FAIL(dev, OP_OTHER, r, "VFIO_DEVICE_SET_IRQS(index %u, start %u, count %u)",
+				index, start, count);
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_disable_irqs(struct iommufd_device *dev, uint32_t index)
+{
+	struct kabi_vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = KABI_VFIO_IRQ_SET_DATA_NONE | KABI_VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = index,
+	};
+	int r;
+
+	if (!dev)
+		return FAIL(NULL, EINVAL, "dev is NULL");
+	r = dev_check(dev, __func__);
+	if (r)
+		return r;
+	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_SET_IRQS, &set);
+	if (r < 0)
+		return DEV_FAIL(dev, OP_OTHER, r, "disable irq index %u", index);
+	return 0;
+}
