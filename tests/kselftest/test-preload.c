@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The preload library (lib/preload) seen from an ordinary program: it runs
+ * with LD_PRELOAD=libiommufd-preload.so and IOMMUFD_EMU_DEVICES set (see
+ * meson.build), uses plain libc calls on /dev/iommu, /dev/vfio, /proc and
+ * /sys, and libiommufd's *kernel* backend, and checks that the emulator
+ * answers. Not for the VM: it tests the interposition, not the kernel.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "abi.h"
+#include "abi-test.h"
+
+static uint32_t ioas_alloc(int fd)
+{
+	struct kabi_ioas_alloc cmd = { .size = sizeof(cmd) };
+
+	assert_int_equal(ioctl(fd, KABI_IOMMU_IOAS_ALLOC, &cmd), 0);
+	return cmd.out_ioas_id;
+}
+
+/* VmPin of this process in kB, from /proc/self/status */
+static long vm_pinned(void)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static void test_open_ioctl_close(void **state)
+{
+	struct stat st;
+	int fd = open("/dev/iommu", O_RDWR);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(ioas_alloc(fd), 1);
+	assert_int_equal(ioas_alloc(fd), 2);
+	/* a bad user pointer is EFAULT, not a crash */
+	assert_int_equal(ioctl(fd, KABI_IOMMU_DESTROY, NULL), -1);
+	assert_int_equal(errno, EFAULT);
+	assert_int_equal(close(fd), 0);
+	/* the number is really closed */
+	assert_int_equal(ioctl(fd, KABI_IOMMU_IOAS_ALLOC, NULL), -1);
+	assert_int_equal(errno, EBADF);
+	/* a new context starts from ID 1 */
+	fd = open("/dev/iommu", O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(ioas_alloc(fd), 1);
+	assert_int_equal(close(fd), 0);
+}
+
+static void test_dup(void **state)
+{
+	int fd = open("/dev/iommu", O_RDWR), d1, d2;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ioas_alloc(fd), 1);
+	d1 = dup(fd);
+	assert_true(d1 >= 0 && d1 != fd);
+	assert_int_equal(ioas_alloc(d1), 2); /* same context */
+	assert_int_equal(dup2(fd, 100), 100);
+	d2 = fcntl(fd, F_DUPFD_CLOEXEC, 200);
+	assert_true(d2 >= 200);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(close(d1), 0);
+	/* the file lives while any of its numbers does */
+	assert_int_equal(ioas_alloc(100), 3);
+	assert_int_equal(ioas_alloc(d2), 4);
+	assert_int_equal(close(100), 0);
+	assert_int_equal(close(d2), 0);
+	assert_int_equal(ioctl(100, KABI_IOMMU_IOAS_ALLOC, NULL), -1);
+	assert_int_equal(errno, EBADF);
+}
+
+static void test_passthrough(void **state)
+{
+	int p[2];
+	char c = 0;
+
+	(void)state;
+	/* real fds are untouched */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(c, 'x');
+	assert_int_equal(ioctl(p[0], KABI_IOMMU_IOAS_ALLOC, NULL), -1);
+	assert_int_equal(errno, ENOTTY);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void test_fail_nth(void **state)
+{
+	struct kabi_ioas_alloc cmd = { .size = sizeof(cmd) };
+	char path[64], buf[32] = "";
+	int fd, nth;
+	ssize_t n;
+
+	(void)state;
+	fd = open("/dev/iommu", O_RDWR);
+	assert_true(fd >= 0);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", (int)getpid());
+	nth = open(path, O_RDWR);
+	assert_true(nth >= 0);
+	/* the first injection site fails, and reading back says it fired */
+	assert_int_equal(pwrite(nth, "1", 1, 0), 1);
+	assert_int_equal(ioctl(fd, KABI_IOMMU_IOAS_ALLOC, &cmd), -1);
+	assert_int_equal(errno, ENOMEM);
+	n = pread(nth, buf, sizeof(buf), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(buf, "0\n", 2);
+	assert_int_equal(pwrite(nth, "0", 1, 0), 1);
+	/* far away: the call succeeds and the count left is below what was armed */
+	assert_int_equal(pwrite(nth, "1000", 4, 0), 4);
+	assert_int_equal(ioctl(fd, KABI_IOMMU_IOAS_ALLOC, &cmd), 0);
+	n = pread(nth, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 1);
+	buf[n] = '\0';
+	assert_true(atoi(buf) > 0 && atoi(buf) < 1000);
+	assert_int_equal(pwrite(nth, "0", 1, 0), 1);
+	assert_int_equal(ioctl(fd, KABI_IOMMU_IOAS_ALLOC, &cmd), 0);
+	/* junk is refused like the kernel's knob does */
+	assert_int_equal(pwrite(nth, "x", 1, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	close(nth);
+	close(fd);
+}
+
+static void test_vm_pinned(void **state)
+{
+	struct kabi_test_cmd md = { .size = sizeof(md), .op = KABI_TEST_OP_MOCK_DOMAIN };
+	struct kabi_ioas_map map = { .size = sizeof(map) };
+	long page = sysconf(_SC_PAGESIZE), before;
+	void *buf;
+	int fd;
+
+	(void)state;
+	buf = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(buf != MAP_FAILED);
+	fd = open("/dev/iommu", O_RDWR);
+	assert_true(fd >= 0);
+	before = vm_pinned();
+	assert_true(before >= 0);
+	md.id = ioas_alloc(fd);
+	map.ioas_id = md.id;
+	/* inside the mock domain's aperture */
+	map.flags = KABI_IOAS_MAP_FIXED_IOVA | KABI_IOAS_MAP_READABLE | KABI_IOAS_MAP_WRITEABLE;
+	map.iova = 1ull << 24;
+	map.user_va = (uintptr_t)buf;
+	map.length = (uint64_t)page;
+	if (ioctl(fd, KABI_IOMMU_IOAS_MAP, &map))
+		fail_msg("IOAS_MAP: %s", strerror(errno));
+	/* a domain pins the page: the process' VmPin grows by it */
+	if (ioctl(fd, KABI_IOMMU_TEST_CMD, &md))
+		fail_msg("MOCK_DOMAIN: %s", strerror(errno));
+	assert_int_equal(vm_pinned(), before + page / 1024);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(vm_pinned(), before);
+	munmap(buf, (size_t)page);
+}
+
+/* after fork, parent and child work on one iommufd object, as on the kernel */
+static void test_fork_shared(void **state)
+{
+	struct kabi_ioas_map map = { .size = sizeof(map) };
+	long page = sysconf(_SC_PAGESIZE);
+	int fd, status = -1;
+	void *buf;
+	pid_t pid;
+
+	(void)state;
+	buf = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(buf != MAP_FAILED);
+	fd = open("/dev/iommu", O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(ioas_alloc(fd), 1);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct kabi_ioas_alloc a = { .size = sizeof(a) };
+
+		/* the child's calls land in the parent's object: next ID is 2 */
+		if (ioctl(fd, KABI_IOMMU_IOAS_ALLOC, &a) || a.out_ioas_id != 2)
+			_exit(1);
+		map.ioas_id = 2;
+		map.flags = KABI_IOAS_MAP_FIXED_IOVA | KABI_IOAS_MAP_READABLE;
+		map.iova = 1ull << 24;
+		map.user_va = (uintptr_t)buf;
+		map.length = (uint64_t)page;
+		_exit(ioctl(fd, KABI_IOMMU_IOAS_MAP, &map) ? 2 : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(ioas_alloc(fd), 3);
+	/* the child's mapping is in IOAS 2: mapping the same IOVA again is refused */
+	map.size = sizeof(map);
+	map.ioas_id = 2;
+	map.flags = KABI_IOAS_MAP_FIXED_IOVA | KABI_IOAS_MAP_READABLE;
+	map.iova = 1ull << 24;
+	map.user_va = (uintptr_t)buf;
+	map.length = (uint64_t)page;
+	assert_int_equal(ioctl(fd, KABI_IOMMU_IOAS_MAP, &map), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(close(fd), 0);
+	munmap(buf, (size_t)page);
+}
+
+static void test_debugfs(void **state)
+{
+	DIR *d = opendir("/sys/kernel/debug/");
+	int fd;
+
+	(void)state;
+	assert_non_null(d);
+	fd = openat(dirfd(d), "failslab/ignore-gfp-wait", O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "N", 1), 1);
+	close(fd);
+	assert_int_equal(closedir(d), 0);
+}
+
+/* IOMMUFD_EMU_DEVICES=edu@0000:00:02.0 (meson.build) */
+static void test_devices(void **state)
+{
+	char buf[32] = "";
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	assert_int_equal(access("/sys/bus/pci/devices/0000:00:02.0/vendor", R_OK), 0);
+	f = fopen("/sys/bus/pci/devices/0000:00:02.0/vendor", "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "0x1234\n");
+	fd = open("/dev/vfio/devices/vfio0", O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(close(fd), 0);
+	/* no such node */
+	assert_int_equal(open("/dev/vfio/devices/vfio9", O_RDWR), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+/* libiommufd's kernel backend, unmodified, gets the emulator */
+static void test_library_kernel_backend(void **state)
+{
+	struct iommufd_ctx *ctx = NULL;
+	uint32_t id = 0;
+
+	(void)state;
+	assert_ok(iommufd_ctx_new(iommufd_backend_kernel(), &ctx));
+	assert_ok(iommufd_ioas_alloc(ctx, &id));
+	assert_int_equal(id, 1);
+	iommufd_ctx_unref(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_ioctl_close),
+		cmocka_unit_test(test_dup),
+		cmocka_unit_test(test_passthrough),
+		cmocka_unit_test(test_fail_nth),
+		cmocka_unit_test(test_vm_pinned),
+		cmocka_unit_test(test_fork_shared),
+		cmocka_unit_test(test_debugfs),
+		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_library_kernel_backend),
+	};
+
+	if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "iommufd-preload")) {
+		fprintf(stderr, "run with LD_PRELOAD=libiommufd-preload.so (meson test does)\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
