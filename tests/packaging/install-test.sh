@@ -1,0 +1,118 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# install-test.sh MESON BUILD_DIR SOURCE_DIR PREFIX LIBDIR MANDIR
+#
+# Install the build into a temporary DESTDIR, then build consumer.c,
+# consumer.cc and examples/*.c against the INSTALLED copy through pkg-config
+# (as a user of the package would) and run them against the installed
+# libiommufd.so. Also checks the installed layout (header, soname link,
+# pkg-config file, man pages).
+set -eu
+
+meson=$1 build=$2 src=$3 prefix=$4 libdir=$5 mandir=$6
+case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
+case $mandir in /*) ;; *) mandir=$prefix/$mandir ;; esac
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/iommufd-install.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+dest=$tmp/root
+out=$tmp/bin
+mkdir -p "$out"
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+# meson install builds what is out of date first: `meson test` only builds
+# what the tests need, and the install needs everything (the test is not
+# parallel, so nothing else runs meanwhile)
+echo "# meson install --destdir $dest"
+"$meson" install -C "$build" --quiet --destdir "$dest" >"$tmp/install.log" 2>&1 ||
+	{ cat "$tmp/install.log"; fail "meson install"; }
+
+# the installed layout
+for f in "$prefix/include/iommufd.h" "$libdir/libiommufd.so" "$libdir/libiommufd.so.0" \
+	 "$libdir/pkgconfig/libiommufd.pc" "$mandir/man3/libiommufd.3" \
+	 "$mandir/man3/iommufd_ctx_new.3"; do
+	[ -e "$dest$f" ] || fail "not installed: $f"
+done
+[ -L "$dest$libdir/libiommufd.so" ] || fail "$libdir/libiommufd.so is not a symlink"
+if [ -e "$dest$prefix/include/private.h" ]; then fail "the private header was installed"; fi
+
+# every exported function has an installed man(3) page; an alias page
+# (".so man3/page.3") points to an installed page
+nsyms=0
+for sym in $(sed -e 's:/\*.*\*/::g' "$src/lib/libiommufd.sym" | grep -oE '^[[:space:]]*iommufd_[a-z0-9_]+;' |
+	     tr -d ' \t;'); do
+	page=$dest$mandir/man3/$sym.3
+	[ -e "$page" ] || fail "no man page installed for $sym ($mandir/man3/$sym.3)"
+	so=$(sed -n 's/^\.so //p' "$page")
+	if [ -n "$so" ] && [ ! -e "$dest$mandir/$so" ]; then
+		fail "$mandir/man3/$sym.3 points to $so, which is not installed"
+	fi
+	nsyms=$((nsyms + 1))
+done
+[ "$nsyms" -gt 0 ] || fail "no exported symbol found in lib/libiommufd.sym"
+echo "# $nsyms exported functions: each has an installed man page"
+
+PKG_CONFIG_PATH=$dest$libdir/pkgconfig
+PKG_CONFIG_LIBDIR=$dest$libdir/pkgconfig
+PKG_CONFIG_SYSROOT_DIR=$dest
+export PKG_CONFIG_PATH PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
+flags=$(pkg-config --cflags --libs libiommufd) || fail "pkg-config --cflags --libs libiommufd"
+echo "# pkg-config --cflags --libs libiommufd: $flags"
+case $flags in *"$dest"*) ;; *) fail "pkg-config flags do not point into $dest: $flags" ;; esac
+ver=$(pkg-config --modversion libiommufd)
+echo "# pkg-config --modversion libiommufd: $ver"
+
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+warn="-Wall -Wextra -Werror"
+
+# shellcheck disable=SC2086 # $flags is a list of words
+build_c() {
+	echo "# $CC $warn -std=c11 $1 $flags"
+	$CC $warn -std=c11 -D_GNU_SOURCE -o "$2" "$1" $flags || fail "compiling $1"
+}
+# shellcheck disable=SC2086
+build_cxx() {
+	echo "# $CXX $warn -std=c++11 $1 $flags"
+	$CXX $warn -std=c++11 -o "$2" "$1" $flags || fail "compiling $1"
+}
+
+run() {
+	exe=$1
+	shift
+	LD_LIBRARY_PATH=$dest$libdir ldd "$exe" | grep -q "$dest$libdir/libiommufd.so.0" ||
+		fail "$exe does not resolve libiommufd.so.0 in $dest$libdir"
+	echo "# running $(basename "$exe") $*"
+	LD_LIBRARY_PATH=$dest$libdir "$exe" "$@" >"$tmp/run.log" 2>&1 ||
+		{ cat "$tmp/run.log"; fail "$exe $* exited with $?"; }
+	cat "$tmp/run.log"
+}
+
+build_c "$src/tests/packaging/consumer.c" "$out/consumer-c"
+build_cxx "$src/tests/packaging/consumer.cc" "$out/consumer-cxx"
+run "$out/consumer-c"
+grep -q '^OK ' "$tmp/run.log" || fail "consumer-c did not print OK"
+run "$out/consumer-cxx"
+grep -q '^OK ' "$tmp/run.log" || fail "consumer-cxx did not print OK"
+
+n=0
+for ex in "$src"/examples/*.c; do
+	[ -e "$ex" ] || continue
+	name=$(basename "$ex" .c)
+	build_c "$ex" "$out/$name"
+	# an example runs on the emulator when given no argument, unless it says
+	# "install-test: build only" (it needs real hardware or the VM)
+	if grep -q 'install-test: build only' "$ex"; then
+		echo "# $name: built only"
+	else
+		run "$out/$name"
+	fi
+	n=$((n + 1))
+done
+echo "# $n examples built and run against the installed library"
+echo "PASS"
