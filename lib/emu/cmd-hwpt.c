@@ -817,8 +817,16 @@ int emu_cmd_get_dirty(struct emu_ucmd *u)
 		return -ENOMEM;
 	/* walk in chunks of bits; user words only ever get bits ORed in */
 	for (uint64_t b = 0; b < nbits; b += chunk) {
-		uint64_t n = nbits - b < chunk ? nbits - b : chunk;
+		uint64_t n, first;
 
+		/* only the dirty parts: a huge clean range must not be walked bit by bit
+		 * (the kernel's cost is the dirty walk, not the length); b stays a
+		 * multiple of 64 so that bm's words line up with the user's */
+		if (!iopt_dirty_first(hwpt->dirty, cmd->iova + b * cmd->page_size, last, &first))
+			break;
+		if ((first - cmd->iova) / cmd->page_size / 64 * 64 > b)
+			b = (first - cmd->iova) / cmd->page_size / 64 * 64;
+		n = nbits - b < chunk ? nbits - b : chunk;
 		memset(bm, 0, (n + 63) / 64 * 8);
 		iopt_dirty_read(hwpt->dirty, cmd->iova + b * cmd->page_size, n * cmd->page_size,
 				cmd->page_size, bm,

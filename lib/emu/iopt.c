@@ -1930,6 +1930,22 @@ static void dirty_forget(struct iopt_dirty *d, uint64_t start, uint64_t last)
 	}
 }
 
+bool iopt_dirty_first(struct iopt_dirty *d, uint64_t iova, uint64_t last, uint64_t *first)
+{
+	struct itree_node *n;
+
+	if (!d || iova > last)
+		return false;
+	if (d->iopt)
+		pthread_mutex_lock(&d->iopt->lock);
+	n = itree_iter_first(&d->chunks, iova, last);
+	if (n)
+		*first = max64(n->start, iova);
+	if (d->iopt)
+		pthread_mutex_unlock(&d->iopt->lock);
+	return n != NULL;
+}
+
 void iopt_dirty_read(struct iopt_dirty *d, uint64_t iova, uint64_t length, uint64_t page_size,
 		     uint64_t *bitmap, bool no_clear)
 {

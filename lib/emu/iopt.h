@@ -346,6 +346,12 @@ void iopt_dirty_clear(struct iopt_dirty *d);
  */
 void iopt_dirty_read(struct iopt_dirty *d, uint64_t iova, uint64_t length, uint64_t page_size,
 		     uint64_t *bitmap, bool no_clear);
+/*
+ * The lowest IOVA in [iova, last] of a granule that may be dirty in *first
+ * (true), or false when nothing there is: lets a reader of a huge range skip
+ * the clean parts instead of walking them.
+ */
+bool iopt_dirty_first(struct iopt_dirty *d, uint64_t iova, uint64_t last, uint64_t *first);
 
 /* ---- fault injection ------------------------------------------------------------ */
 
