@@ -109,10 +109,9 @@ IOMMUFD_EXPORT int iommufd_ctx_supports_flags(struct iommufd_ctx *ctx, enum iomm
 	case IOMMUFD_REQ_GET_HW_INFO:
 		known = IOMMUFD_HW_INFO_INPUT_TYPE;
 		break;
+	/* the enable bit of the request (set by iommufd_hwpt_set_dirty_tracking) */
+	_Static_assert(IOMMUFD_DIRTY_ENABLE == KABI_HWPT_DIRTY_TRACKING_ENABLE, "dirty flag");
 	case IOMMUFD_REQ_HWPT_SET_DIRTY_TRACKING:
-		/* the enable bit of the request (set by iommufd_hwpt_set_dirty_tracking) */
-		_Static_assert(IOMMUFD_DIRTY_ENABLE == KABI_HWPT_DIRTY_TRACKING_ENABLE,
-			       "dirty flag");
 		known = IOMMUFD_DIRTY_ENABLE;
 		break;
 	case IOMMUFD_REQ_HWPT_GET_DIRTY_BITMAP:
