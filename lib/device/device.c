@@ -97,26 +97,46 @@ static struct iommufd_ctx *dev_ctx(struct iommufd_device *dev)
 	return ctx;
 }
 
-/* a failure of op on dev, reported with its state and the reason; takes dev->lock */
+/*
+ * A failure of op on dev, reported on ctx with the device's state and the
+ * reason; the caller holds dev->lock.
+ */
+static int dev_vfail_locked(struct iommufd_device *dev, const struct iommufd_ctx *ctx,
+			    const char *func, enum dev_op op, int err, const char *fmt, va_list ap)
+{
+	char what[256];
+
+	vsnprintf(what, sizeof(what), fmt, ap);
+	return ifd_fail(ctx, func, err, "%s (%s): %s: %s", dev->name,
+			iommufd_device_state_name(dev->state), what, dev_why(dev, op, err));
+}
+
+static int _printf_(6, 7) dev_fail_locked(struct iommufd_device *dev, const struct iommufd_ctx *ctx,
+					  const char *func, enum dev_op op, int err,
+					  const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = dev_vfail_locked(dev, ctx, func, op, err, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* the same on the device's own context, taking dev->lock */
 static int _printf_(5, 6) dev_fail(struct iommufd_device *dev, const char *func, enum dev_op op,
 				   int err, const char *fmt, ...)
 {
-	enum iommufd_device_state state;
-	struct iommufd_ctx *ctx;
-	const char *why;
-	char what[256];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
 	pthread_mutex_lock(&dev->lock);
-	ctx = dev->ctx;
-	state = dev->state;
-	why = dev_why(dev, op, err);
+	r = dev_vfail_locked(dev, dev->ctx, func, op, err, fmt, ap);
 	pthread_mutex_unlock(&dev->lock);
-	return ifd_fail(ctx, func, err, "%s (%s): %s: %s", dev->name, iommufd_device_state_name(state),
-			what, why);
+	va_end(ap);
+	return r;
 }
 #define DEV_FAIL(dev, op, err, ...) dev_fail((dev), __func__, (op), (err), __VA_ARGS__)
 
@@ -394,9 +414,8 @@ IOMMUFD_EXPORT int iommufd_device_bind(struct iommufd_device *dev, struct iommuf
 	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_BIND_IOMMUFD, &bind);
 	if (r < 0) {
 		/* report on the context being bound to */
-		r = FAIL(ctx, r, "%s (%s): bind to iommufd fd %d%s: %s", dev->name,
-			 iommufd_device_state_name(dev->state), ctx->fd, token ? " with a VF token" : "",
-			 dev_why(dev, OP_BIND, r));
+		r = dev_fail_locked(dev, ctx, __func__, OP_BIND, r, "bind to iommufd fd %d%s", ctx->fd,
+				    token ? " with a VF token" : "");
 		pthread_mutex_unlock(&dev->lock);
 		return r;
 	}
@@ -471,13 +490,11 @@ static int dev_attach(struct iommufd_device *dev, bool use_pasid, uint32_t pasid
 	pthread_mutex_lock(&dev->lock);
 	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
 	if (r < 0) {
-		char what[48] = "";
-
 		if (use_pasid)
-			snprintf(what, sizeof(what), " of pasid %u", pasid);
-		r = ifd_fail(dev->ctx, func, r, "%s (%s): attach%s to %u: %s", dev->name,
-			     iommufd_device_state_name(dev->state), what, pt_id,
-			     dev_why(dev, use_pasid ? OP_PASID : OP_ATTACH, r));
+			r = dev_fail_locked(dev, dev->ctx, func, OP_PASID, r,
+					    "attach of pasid %u to %u", pasid, pt_id);
+		else
+			r = dev_fail_locked(dev, dev->ctx, func, OP_ATTACH, r, "attach to %u", pt_id);
 		pthread_mutex_unlock(&dev->lock);
 		return r;
 	}
@@ -535,12 +552,11 @@ static int dev_detach(struct iommufd_device *dev, bool use_pasid, uint32_t pasid
 	pthread_mutex_lock(&dev->lock);
 	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_DETACH_IOMMUFD_PT, &de);
 	if (r < 0) {
-		char what[48] = "";
-
 		if (use_pasid)
-			snprintf(what, sizeof(what), " of pasid %u", pasid);
-		r = ifd_fail(dev->ctx, func, r, "%s (%s): detach%s: %s", dev->name,
-			     iommufd_device_state_name(dev->state), what, dev_why(dev, OP_DETACH, r));
+			r = dev_fail_locked(dev, dev->ctx, func, OP_DETACH, r, "detach of pasid %u",
+					    pasid);
+		else
+			r = dev_fail_locked(dev, dev->ctx, func, OP_DETACH, r, "detach");
 		pthread_mutex_unlock(&dev->lock);
 		return r;
 	}
