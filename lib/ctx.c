@@ -31,43 +31,8 @@ static __thread struct {
 /* the serial numbers of contexts, from 1 */
 static uint64_t ctx_serials;
 
-const char *ifd_errno_name(int err)
-{
-	static const struct {
-		int err;
-		const char *name;
-	} names[] = {
-		{ EPERM, "EPERM" },     { ENOENT, "ENOENT" },   { ESRCH, "ESRCH" },
-		{ EINTR, "EINTR" },     { EIO, "EIO" },         { ENXIO, "ENXIO" },
-		{ E2BIG, "E2BIG" },     { EBADF, "EBADF" },     { ECHILD, "ECHILD" },
-		{ EAGAIN, "EAGAIN" },   { ENOMEM, "ENOMEM" },   { EACCES, "EACCES" },
-		{ EFAULT, "EFAULT" },   { EBUSY, "EBUSY" },     { EEXIST, "EEXIST" },
-		{ EXDEV, "EXDEV" },     { ENODEV, "ENODEV" },   { ENOTDIR, "ENOTDIR" },
-		{ EISDIR, "EISDIR" },   { EINVAL, "EINVAL" },   { ENFILE, "ENFILE" },
-		{ EMFILE, "EMFILE" },   { ENOTTY, "ENOTTY" },   { EFBIG, "EFBIG" },
-		{ ENOSPC, "ENOSPC" },   { ESPIPE, "ESPIPE" },   { EROFS, "EROFS" },
-		{ EPIPE, "EPIPE" },     { EDOM, "EDOM" },       { ERANGE, "ERANGE" },
-		{ EDEADLK, "EDEADLK" }, { ENOSYS, "ENOSYS" },   { ENODATA, "ENODATA" },
-		{ ELOOP, "ELOOP" },     { EBADE, "EBADE" },     { EBADFD, "EBADFD" },
-		{ ENOTEMPTY, "ENOTEMPTY" },                     { ENAMETOOLONG, "ENAMETOOLONG" },
-		{ EOVERFLOW, "EOVERFLOW" },                     { EMSGSIZE, "EMSGSIZE" },
-		{ EOPNOTSUPP, "EOPNOTSUPP" },                   { EADDRINUSE, "EADDRINUSE" },
-		{ ETIMEDOUT, "ETIMEDOUT" },                     { EALREADY, "EALREADY" },
-		{ ESTALE, "ESTALE" },   { ECANCELED, "ECANCELED" },
-		{ EOWNERDEAD, "EOWNERDEAD" },
-	};
-
-	if (err < 0)
-		err = -err;
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (names[i].err == err)
-			return names[i].name;
-	return "E?";
-}
-
 int ifd_fail(const struct iommufd_ctx *ctx, const char *func, int err, const char *fmt, ...)
 {
-	char what[LAST_ERROR_MAX - 96];
 	va_list ap;
 
 	if (err > 0)
@@ -76,12 +41,10 @@ int ifd_fail(const struct iommufd_ctx *ctx, const char *func, int err, const cha
 		err = -EIO; /* a failure always has an errno */
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	ifd_reason_vformat(last_error.msg, sizeof(last_error.msg), func, err, fmt, ap);
 	va_end(ap);
 
 	last_error.ctx_serial = ctx ? ctx->serial : 0;
-	snprintf(last_error.msg, sizeof(last_error.msg), "%s: %s: %s (%s)", func, what,
-		 ifd_errno_name(err), strerror(-err));
 	dbg(ctx, "%s", last_error.msg);
 	return err;
 }

@@ -16,7 +16,7 @@
 
 #include "emu.h"
 #include "iopt.h"
-#include "abi-test.h"
+#include "shared/abi-test.h"
 
 /* ------------------------------------------------------------ access objects */
 

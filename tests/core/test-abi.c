@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The project's own kernel ABI (lib/abi.h, lib/abi-test.h) against the real
+ * The project's own kernel ABI (lib/shared/abi.h, lib/shared/abi-test.h) against the real
  * kernel headers (meson option uapi_headers): every struct size, every field
  * offset and size, every ioctl number and every flag/enum value.
  *
@@ -23,8 +23,8 @@
 #include <linux/vfio.h>
 #include "iommufd_test.h"
 
-#include "abi.h"
-#include "abi-test.h"
+#include "shared/abi.h"
+#include "shared/abi-test.h"
 /* the public header must compile together with the UAPI header */
 #include "iommufd.h"
 

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "abi-test.h"
+#include "shared/abi-test.h"
 
 #define PAGE 4096ul
 #define BUF_PAGES 64

@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "common.h"
-#include "backend.h"
-#include "abi.h"
+#include "shared/backend.h"
+#include "shared/abi.h"
 
 /* ------------------------------------------------------------ the fake kernel */
 

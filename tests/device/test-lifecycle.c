@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "device-common.h"
-#include "backend.h" /* be_sysfs_root(): where the emulator's sysfs tree is */
+#include "shared/backend.h" /* be_sysfs_root(): where the emulator's sysfs tree is */
 
 enum st { S_PARKED, S_BOUND, S_ATT_IOAS, S_ATT_HWPT, S_CLOSED, NR_STATES = 4 };
 static const char *const st_name[] = { "parked", "bound", "attached-ioas", "attached-hwpt", "closed" };

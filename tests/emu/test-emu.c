@@ -17,9 +17,9 @@
 #include <linux/capability.h>
 
 #include "common.h"
-#include "abi.h"
-#include "abi-test.h"
-#include "backend.h" /* be_read() etc.: emulated fds are served by the backend */
+#include "shared/abi.h"
+#include "shared/abi-test.h"
+#include "shared/backend.h" /* be_read() etc.: emulated fds are served by the backend */
 
 #define PAGE 4096ul
 #define BUFSZ (16 * PAGE)

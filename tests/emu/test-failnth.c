@@ -23,9 +23,9 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "abi.h"
-#include "abi-test.h"
-#include "backend.h" /* be_close(): the mock's access fd is an emulated fd */
+#include "shared/abi.h"
+#include "shared/abi-test.h"
+#include "shared/backend.h" /* be_close(): the mock's access fd is an emulated fd */
 
 #define PAGE 4096ul
 #define BUFSZ (16 * PAGE)

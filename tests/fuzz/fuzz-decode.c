@@ -18,8 +18,8 @@
 
 #include <iommufd.h>
 
-#include "backend.h"
-#include "abi.h"
+#include "shared/backend.h"
+#include "shared/abi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

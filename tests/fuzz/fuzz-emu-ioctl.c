@@ -32,7 +32,7 @@
 
 #include <iommufd.h>
 
-#include "abi.h"
+#include "shared/abi.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "abi.h"
-#include "abi-test.h"
+#include "shared/abi.h"
+#include "shared/abi-test.h"
 
 static uint32_t ioas_alloc(int fd)
 {

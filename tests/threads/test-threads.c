@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "abi-test.h"
+#include "shared/abi-test.h"
 
 #define PAGE 4096ul
 #define NTHREADS 8
