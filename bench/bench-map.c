@@ -74,7 +74,7 @@ static void run(size_t n)
 	int rc;
 
 	iovas = malloc(n * sizeof(*iovas));
-	if (!iovas || iopt_new(false, &iopt))
+	if (!iovas || iopt_new(false, NULL, &iopt))
 		die("setup", 0, -12);
 
 	t = now();

@@ -66,7 +66,7 @@ static int cmd_ioas_alloc(struct emu_ucmd *u)
 	ioas = emu_obj_alloc(u->ictx, EMU_OBJ_IOAS, sizeof(*ioas), ioas_destroy, &r);
 	if (!ioas)
 		return r;
-	r = emu_should_fail(u->ictx->emu) ? -ENOMEM : iopt_new(u->ictx->rlimit_mm, &ioas->iopt);
+	r = emu_should_fail(u->ictx->emu) ? -ENOMEM : iopt_new(u->ictx->rlimit_mm, emu_iopt_fail_hook(u->ictx->emu), &ioas->iopt);
 	if (r)
 		goto out_abort;
 	iopt_set_access_unmap_cb(ioas->iopt, emu_ioas_access_unmap, ioas);
@@ -98,7 +98,7 @@ int emu_ictx_compat_ioas(struct emu_ictx *ictx, bool create, uint32_t *ioas_id)
 	ioas = emu_obj_alloc(ictx, EMU_OBJ_IOAS, sizeof(*ioas), ioas_destroy, &r);
 	if (!ioas)
 		return r;
-	r = iopt_new(ictx->rlimit_mm, &ioas->iopt);
+	r = iopt_new(ictx->rlimit_mm, emu_iopt_fail_hook(ictx->emu), &ioas->iopt);
 	if (r) {
 		emu_obj_abort(&ioas->obj);
 		return r;

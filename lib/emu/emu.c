@@ -55,30 +55,25 @@ static void mmap_piece_free(struct emu_mmap *m)
 
 /* ------------------------------------------------------------ locking, faults */
 
-/* the emulator this thread is inside of (for the engine's injection hook) */
-static __thread struct iommufd_emu *cur_emu;
-static __thread int cur_depth;
-
-static bool iopt_fail_hook(const char *site)
-{
-	(void)site;
-	return cur_emu && emu_should_fail(cur_emu);
-}
-
 void emu_lock(struct iommufd_emu *emu)
 {
 	pthread_mutex_lock(&emu->lock);
-	if (cur_depth++ == 0) {
-		cur_emu = emu;
-		iopt_should_fail = iopt_fail_hook;
-	}
 }
 
 void emu_unlock(struct iommufd_emu *emu)
 {
-	if (--cur_depth == 0)
-		cur_emu = NULL;
 	pthread_mutex_unlock(&emu->lock);
+}
+
+static bool iopt_fail_hook(void *data, const char *site)
+{
+	(void)site;
+	return emu_should_fail(data);
+}
+
+const struct iopt_fail_hook *emu_iopt_fail_hook(struct iommufd_emu *emu)
+{
+	return &emu->iopt_fail;
 }
 
 bool emu_should_fail(struct iommufd_emu *emu)
@@ -686,6 +681,8 @@ IOMMUFD_EXPORT int iommufd_emu_new(struct iommufd_emu **ret)
 		return FAIL(NULL, ENOMEM, "emulator allocation");
 	emu->be.ops = &emu_ops;
 	emu->refcount = 1;
+	emu->iopt_fail.fn = iopt_fail_hook;
+	emu->iopt_fail.data = emu;
 	emu->temp_memory_limit = 65536;
 	emu->next_pa = 1ull << 32;
 	pthread_mutexattr_init(&a);

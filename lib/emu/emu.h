@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include "private.h"
+#include "iopt.h"
 
 struct emu_file;
 struct emu_ictx;
@@ -49,6 +50,7 @@ struct iommufd_emu {
 	/* fault injection: fail the fail_nth-th step (1-based), 0: off */
 	unsigned long fail_nth;
 	unsigned long fail_count;
+	struct iopt_fail_hook iopt_fail; /* {emu_should_fail, emu} for the IOAS engine */
 	/* private state of the device layer (engineer "device"), freed by its hook */
 	void *device_priv;
 	void (*device_priv_free)(struct iommufd_emu *emu);
@@ -85,6 +87,8 @@ void emu_unlock(struct iommufd_emu *emu);
  * Counts calls while iommufd_emu_set_fail_nth() is armed.
  */
 bool emu_should_fail(struct iommufd_emu *emu);
+/* the same injection for the IOAS engine (iopt_new()) */
+const struct iopt_fail_hook *emu_iopt_fail_hook(struct iommufd_emu *emu);
 /* malloc/calloc that honour fault injection */
 void *emu_zalloc(struct iommufd_emu *emu, size_t size);
 /*

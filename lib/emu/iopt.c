@@ -29,11 +29,9 @@
 #define CAP_IPC_LOCK_ 14
 #define UNMAP_MAX_TRIES 100
 
-bool (*iopt_should_fail)(const char *site);
-
-static inline bool should_fail(const char *site)
+static inline bool should_fail(const struct iopt_fail_hook *hook, const char *site)
 {
-	return iopt_should_fail && iopt_should_fail(site);
+	return hook->fn && hook->fn(hook->data, site);
 }
 
 uint64_t iopt_page_size(void)
@@ -72,6 +70,7 @@ struct iopt_pages {
 	pid_t pid;
 	uint64_t npages; /* pages spanned from ALIGN_DOWN(addr) */
 	uint32_t *pin;   /* per-page pin counts, NULL while nothing is pinned */
+	struct iopt_fail_hook fail; /* of the iopt that made them */
 	uint64_t npinned;
 	/* VA pages of another process, pinned: its shared mapping, opened through
 	 * /proc/<pid>/map_files, so the pinned pages outlive the process (the
@@ -120,6 +119,7 @@ struct dirty_chunk {
 
 struct iopt {
 	pthread_mutex_t lock;
+	struct iopt_fail_hook fail; /* fault injection of the owner */
 	struct itree areas, reserved, allowed;
 	bool huge_pages;
 	bool ctx_mm;
@@ -152,9 +152,9 @@ static inline uint64_t area_abs_byte(const struct iopt_area *a, uint64_t iova)
 	return a->pages->addr % PS + a->start_byte + (iova - a->node.start);
 }
 
-static void *zalloc(size_t sz)
+static void *zalloc(const struct iopt_fail_hook *hook, size_t sz)
 {
-	if (should_fail("alloc"))
+	if (should_fail(hook, "alloc"))
 		return NULL;
 	return calloc(1, sz);
 }
@@ -242,14 +242,15 @@ void iopt_acct_get(struct iopt_acct_stats *st)
 
 /* ---- pages --------------------------------------------------------------- */
 
-static struct iopt_pages *pages_new(enum iopt_pages_type type, uint64_t addr, uint64_t length,
-				    bool writable, bool ctx_mm)
+static struct iopt_pages *pages_new(const struct iopt *iopt, enum iopt_pages_type type, uint64_t addr,
+				    uint64_t length, bool writable, bool ctx_mm)
 {
-	struct iopt_pages *p = zalloc(sizeof(*p));
+	struct iopt_pages *p = zalloc(&iopt->fail, sizeof(*p));
 
 	if (!p)
 		return NULL;
 	p->refs = 1;
+	p->fail = iopt->fail;
 	p->type = type;
 	p->addr = addr;
 	p->length = length;
@@ -406,7 +407,7 @@ static int pages_pin(struct iopt_pages *p, uint64_t off, uint64_t len)
 	bool again;
 	int rc;
 
-	if (should_fail("pin"))
+	if (should_fail(&p->fail, "pin"))
 		return -ENOMEM;
 	pthread_mutex_lock(&pages_lock);
 	again = pages_all_pinned(p, first, last);
@@ -428,7 +429,7 @@ static int pages_pin(struct iopt_pages *p, uint64_t off, uint64_t len)
 
 	pthread_mutex_lock(&pages_lock);
 	if (!p->pin) {
-		p->pin = should_fail("alloc") ? NULL : calloc(p->npages, sizeof(*p->pin));
+		p->pin = should_fail(&p->fail, "alloc") ? NULL : calloc(p->npages, sizeof(*p->pin));
 		if (!p->pin) {
 			pthread_mutex_unlock(&pages_lock);
 			return -ENOMEM;
@@ -552,15 +553,19 @@ static void area_destroy(struct iopt *iopt, struct iopt_area *a)
 
 /* ---- iopt lifetime and alignment ----------------------------------------- */
 
-int iopt_new(bool ctx_mm_mode, struct iopt **out)
+int iopt_new(bool ctx_mm_mode, const struct iopt_fail_hook *fail, struct iopt **out)
 {
+	static const struct iopt_fail_hook none;
 	struct iopt *iopt;
 
 	if (!out)
 		return -EINVAL;
-	iopt = zalloc(sizeof(*iopt));
+	if (!fail)
+		fail = &none;
+	iopt = zalloc(fail, sizeof(*iopt));
 	if (!iopt)
 		return -ENOMEM;
+	iopt->fail = *fail;
 	pthread_mutex_init(&iopt->lock, NULL);
 	iopt->huge_pages = true;
 	iopt->ctx_mm = ctx_mm_mode;
@@ -641,7 +646,7 @@ static int src_add(struct iopt *iopt, void *owner, uint64_t align, bool domain)
 {
 	struct iopt_align_src *s;
 
-	if (should_fail("alloc"))
+	if (should_fail(&iopt->fail, "alloc"))
 		return -ENOMEM;
 	s = realloc(iopt->srcs, (iopt->nsrcs + 1) * sizeof(*s));
 	if (!s)
@@ -1024,11 +1029,11 @@ static int map_segments(struct iopt *iopt, struct seg *segs, size_t nsegs, uint6
 		return -EINVAL;
 	for (i = 0; i < nsegs; i++)
 		length += segs[i].length;
-	areas = should_fail("alloc") ? NULL : calloc(nsegs, sizeof(*areas));
+	areas = should_fail(&iopt->fail, "alloc") ? NULL : calloc(nsegs, sizeof(*areas));
 	if (!areas)
 		return -ENOMEM;
 	for (i = 0; i < nsegs; i++) {
-		areas[i] = zalloc(sizeof(**areas));
+		areas[i] = zalloc(&iopt->fail, sizeof(**areas));
 		if (!areas[i]) {
 			rc = -ENOMEM;
 			goto out_free;
@@ -1115,7 +1120,7 @@ int iopt_map_user(struct iopt *iopt, uint64_t *iova, uint64_t uva, uint64_t leng
 		return -EOVERFLOW;
 	if (!length || length > SIZE_MAX - PS)
 		return -EINVAL;
-	p = pages_new(IOPT_PAGES_VA, uva, length, prot & IOPT_WRITE, iopt->ctx_mm);
+	p = pages_new(iopt, IOPT_PAGES_VA, uva, length, prot & IOPT_WRITE, iopt->ctx_mm);
 	if (!p)
 		return -ENOMEM;
 	seg = (struct seg){ p, 0, length };
@@ -1145,7 +1150,7 @@ int iopt_map_file(struct iopt *iopt, uint64_t *iova, int fd, uint64_t start, uin
 	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (nfd < 0)
 		return errno == EBADF ? -EBADF : -ENOMEM;
-	p = pages_new(flags & IOPT_MAP_DMABUF ? IOPT_PAGES_DMABUF : IOPT_PAGES_FILE, start, length,
+	p = pages_new(iopt, flags & IOPT_MAP_DMABUF ? IOPT_PAGES_DMABUF : IOPT_PAGES_FILE, start, length,
 		      prot & IOPT_WRITE, iopt->ctx_mm);
 	if (!p) {
 		close(nfd);
@@ -1205,7 +1210,7 @@ int iopt_copy_collect(struct iopt *src, uint64_t src_iova, uint64_t length,
 		return -EINVAL;
 	if (__builtin_add_overflow(src_iova, length - 1, &last))
 		return -EOVERFLOW;
-	cs = zalloc(sizeof(*cs) + cap * sizeof(cs->segs[0]));
+	cs = zalloc(&src->fail, sizeof(*cs) + cap * sizeof(cs->segs[0]));
 	if (!cs)
 		return -ENOMEM;
 	pthread_mutex_lock(&src->lock);
@@ -1216,7 +1221,7 @@ int iopt_copy_collect(struct iopt *src, uint64_t src_iova, uint64_t length,
 			struct iopt_copy_src *ncs;
 
 			cap *= 2;
-			ncs = should_fail("alloc") ? NULL :
+			ncs = should_fail(&src->fail, "alloc") ? NULL :
 				realloc(cs, sizeof(*cs) + cap * sizeof(cs->segs[0]));
 			if (!ncs) {
 				rc = -ENOMEM;
@@ -1368,7 +1373,7 @@ static int area_split(struct iopt *iopt, struct iopt_area *a, uint64_t iova)
 		return -EOPNOTSUPP;
 	if ((new_start & (align - 1)) || (area_abs_byte(a, new_start) & (align - 1)))
 		return -EINVAL;
-	rhs = zalloc(sizeof(*rhs));
+	rhs = zalloc(&iopt->fail, sizeof(*rhs));
 	if (!rhs)
 		return -ENOMEM;
 	if (a->access_pins || (a->filled && iopt->huge_pages)) {
@@ -1435,7 +1440,7 @@ static int reserve_locked(struct iopt *iopt, uint64_t start, uint64_t last, void
 		return -EADDRINUSE;
 	if (itree_iter_first(&iopt->allowed, start, last))
 		return -EADDRINUSE;
-	r = zalloc(sizeof(*r));
+	r = zalloc(&iopt->fail, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	r->node.start = start;
@@ -1518,7 +1523,7 @@ static int cmp_range(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-int iopt_allowed_check(const struct iopt_range *ranges, uint32_t n)
+int iopt_allowed_check(const struct iopt *iopt, const struct iopt_range *ranges, uint32_t n)
 {
 	struct iopt_range *s;
 	uint32_t i;
@@ -1530,7 +1535,7 @@ int iopt_allowed_check(const struct iopt_range *ranges, uint32_t n)
 			return -EINVAL;
 	if (n < 2)
 		return 0;
-	s = should_fail("alloc") ? NULL : malloc(n * sizeof(*s));
+	s = should_fail(&iopt->fail, "alloc") ? NULL : malloc(n * sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	memcpy(s, ranges, n * sizeof(*s));
@@ -1553,11 +1558,11 @@ int iopt_allow_iovas(struct iopt *iopt, const struct iopt_range *ranges, uint32_
 
 	if (!iopt)
 		return -EINVAL;
-	rc = iopt_allowed_check(ranges, n);
+	rc = iopt_allowed_check(iopt, ranges, n);
 	if (rc)
 		return rc;
 	for (i = 0; i < n; i++) {
-		struct iopt_allowed *a = zalloc(sizeof(*a));
+		struct iopt_allowed *a = zalloc(&iopt->fail, sizeof(*a));
 
 		if (!a) {
 			tree_free(&fresh, offsetof(struct iopt_allowed, node));
@@ -1794,13 +1799,13 @@ int iopt_dirty_new(struct iopt *iopt, uint64_t granule, struct iopt_dirty **out)
 
 	if (!iopt || !out || !granule || (granule & (granule - 1)))
 		return -EINVAL;
-	d = zalloc(sizeof(*d));
+	d = zalloc(&iopt->fail, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->iopt = iopt;
 	d->granule = granule;
 	pthread_mutex_lock(&iopt->lock);
-	arr = should_fail("alloc") ? NULL :
+	arr = should_fail(&iopt->fail, "alloc") ? NULL :
 		realloc(iopt->dirty, (iopt->ndirty + 1) * sizeof(*arr));
 	if (!arr) {
 		pthread_mutex_unlock(&iopt->lock);

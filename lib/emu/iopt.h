@@ -83,7 +83,19 @@ struct iopt;
  * change while the context has no objects, so it is fixed per IOAS).
  * Returns 0 or -ENOMEM.
  */
-int iopt_new(bool ctx_mm_mode, struct iopt **out);
+/*
+ * Fault injection of one engine instance: fn is called at every allocation
+ * and pin step; returning true makes that step fail (-ENOMEM for
+ * allocations, -EFAULT/-ENOMEM for pins) with the state unchanged. site: a
+ * short name ("alloc", "pin"). fn NULL: never.
+ */
+struct iopt_fail_hook {
+	bool (*fn)(void *data, const char *site);
+	void *data;
+};
+
+/* fail (may be NULL: no injection) is copied into the iopt and the pages it makes */
+int iopt_new(bool ctx_mm_mode, const struct iopt_fail_hook *fail, struct iopt **out);
 /* unmaps everything (ignoring locks and pins), frees. NULL is fine. */
 void iopt_free(struct iopt *iopt);
 
@@ -244,7 +256,7 @@ int iopt_iova_ranges(struct iopt *iopt, struct iopt_range *out, uint32_t cap);
 int iopt_allow_iovas(struct iopt *iopt, const struct iopt_range *ranges, uint32_t n);
 /* only the list checks of ALLOW_IOVAS (-EINVAL), for a caller that copies the
  * user's entries one by one and must order EINVAL against a copy EFAULT */
-int iopt_allowed_check(const struct iopt_range *ranges, uint32_t n);
+int iopt_allowed_check(const struct iopt *iopt, const struct iopt_range *ranges, uint32_t n);
 
 /* ---- accesses: pin, lock, rw (§3.23, selftest ACCESS_PAGES/ACCESS_RW) ---- */
 
@@ -352,14 +364,5 @@ void iopt_dirty_read(struct iopt_dirty *d, uint64_t iova, uint64_t length, uint6
  * the clean parts instead of walking them.
  */
 bool iopt_dirty_first(struct iopt_dirty *d, uint64_t iova, uint64_t last, uint64_t *first);
-
-/* ---- fault injection ------------------------------------------------------------ */
-
-/*
- * If set, called at every allocation and pin step of the engine; returning
- * true makes that step fail (-ENOMEM for allocations, -EFAULT/-ENOMEM for
- * pins) with the state unchanged. site: a short name ("alloc", "pin").
- */
-extern bool (*iopt_should_fail)(const char *site);
 
 #endif
