@@ -677,6 +677,8 @@ IOMMUFD_EXPORT struct iommufd_emu *iommufd_emu_ref(struct iommufd_emu *emu);
 IOMMUFD_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu);
 /* The backend to pass to iommufd_ctx_new() and the device open calls. */
 IOMMUFD_EXPORT struct iommufd_backend *iommufd_emu_get_backend(struct iommufd_emu *emu);
+/* The reason of the calling thread's last failed iommufd_emu_* call ("" if none). */
+IOMMUFD_EXPORT const char *iommufd_emu_last_error(void);
 
 /*
  * Fault injection: make the nth internal allocation or step of the emulator

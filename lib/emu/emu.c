@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -54,6 +55,28 @@ static void mmap_piece_free(struct emu_mmap *m)
 }
 
 /* ------------------------------------------------------------ locking, faults */
+
+/* per thread: the reason of the last failed iommufd_emu_* call */
+static __thread char last_error[512];
+
+int emu_fail(const char *func, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err > 0)
+		err = -err;
+	if (err == 0)
+		err = -EIO; /* a failure always has an errno */
+	va_start(ap, fmt);
+	ifd_reason_vformat(last_error, sizeof(last_error), func, err, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+IOMMUFD_EXPORT const char *iommufd_emu_last_error(void)
+{
+	return last_error;
+}
 
 void emu_lock(struct iommufd_emu *emu)
 {
@@ -675,10 +698,10 @@ IOMMUFD_EXPORT int iommufd_emu_new(struct iommufd_emu **ret)
 	pthread_mutexattr_t a;
 
 	if (!ret)
-		return FAIL(NULL, EINVAL, "ret is NULL");
+		return EMU_FAIL(EINVAL, "ret is NULL");
 	emu = calloc(1, sizeof(*emu));
 	if (!emu)
-		return FAIL(NULL, ENOMEM, "emulator allocation");
+		return EMU_FAIL(ENOMEM, "emulator allocation");
 	emu->be.ops = &emu_ops;
 	emu->refcount = 1;
 	emu->iopt_fail.fn = iopt_fail_hook;
@@ -692,7 +715,7 @@ IOMMUFD_EXPORT int iommufd_emu_new(struct iommufd_emu **ret)
 	if (emu_node_register(emu, "vfio/vfio", open_vfio_container, NULL)) {
 		pthread_mutex_destroy(&emu->lock);
 		free(emu);
-		return FAIL(NULL, ENOMEM, "emulator allocation");
+		return EMU_FAIL(ENOMEM, "emulator allocation");
 	}
 	*ret = emu;
 	return 0;
@@ -758,7 +781,7 @@ IOMMUFD_EXPORT struct iommufd_backend *iommufd_emu_get_backend(struct iommufd_em
 IOMMUFD_EXPORT int iommufd_emu_set_fail_nth(struct iommufd_emu *emu, unsigned long nth)
 {
 	if (!emu)
-		return FAIL(NULL, EINVAL, "emu is NULL");
+		return EMU_FAIL(EINVAL, "emu is NULL");
 	emu_lock(emu);
 	emu->fail_nth = nth;
 	emu->fail_count = 0;

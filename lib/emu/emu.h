@@ -23,7 +23,14 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "private.h"
+#include <pthread.h>
+
+#include "iommufd.h"
+#include "shared/abi.h"
+#include "shared/backend.h"
+#include "shared/errname.h"
+#include "shared/ext.h"
+#include "shared/macro.h"
 #include "iopt.h"
 
 struct emu_file;
@@ -77,6 +84,14 @@ static inline struct iommufd_emu *emu_from_be(struct iommufd_backend *be)
 {
 	return (struct iommufd_emu *)be;
 }
+
+/*
+ * Failure of a public iommufd_emu_* call: records "func: what: ENAME
+ * (strerror)" as the calling thread's last emulator error
+ * (iommufd_emu_last_error()) and returns -err (err positive or negative).
+ */
+int emu_fail(const char *func, int err, const char *fmt, ...) _printf_(3, 4);
+#define EMU_FAIL(err, ...) emu_fail(__func__, (err), __VA_ARGS__)
 
 void emu_lock(struct iommufd_emu *emu);
 void emu_unlock(struct iommufd_emu *emu);

@@ -972,29 +972,29 @@ IOMMUFD_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	int group, r;
 
 	if (!emu || !user_opts)
-		return FAIL(NULL, EINVAL, "emu or opts is NULL");
+		return EMU_FAIL(EINVAL, "emu or opts is NULL");
 	/* kind is the one field every version must have */
 	r = ifd_ext_copy_in(&o, sizeof(o), user_opts,
 			    offsetof(struct iommufd_emu_device_opts, kind) + sizeof(o.kind));
 	if (r)
-		return FAIL(NULL, r, "opts->sz %zu: %s", user_opts->sz,
+		return EMU_FAIL(r, "opts->sz %zu: %s", user_opts->sz,
 			    r == -E2BIG ? "unknown non-zero bytes past the known fields" :
 					  "too small");
 	if (opts->kind < IOMMUFD_EMU_DEVICE_EDU || opts->kind > IOMMUFD_EMU_DEVICE_GENERIC)
-		return FAIL(NULL, EINVAL, "unknown device kind %u", opts->kind);
+		return EMU_FAIL(EINVAL, "unknown device kind %u", opts->kind);
 	if (opts->group < 0)
-		return FAIL(NULL, EINVAL, "group %d", opts->group);
+		return EMU_FAIL(EINVAL, "group %d", opts->group);
 	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t) &&
 	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING)))
-		return FAIL(NULL, EINVAL, "unknown flags %#x", opts->flags);
+		return EMU_FAIL(EINVAL, "unknown flags %#x", opts->flags);
 	if (opts->bdf && !bdf_ok(opts->bdf))
-		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", opts->bdf);
+		return EMU_FAIL(EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", opts->bdf);
 
 	emu_lock(emu);
 	s = state_get(emu);
 	if (!s) {
 		emu_unlock(emu);
-		return FAIL(NULL, ENOMEM, "emulated VFIO state");
+		return EMU_FAIL(ENOMEM, "emulated VFIO state");
 	}
 	if (opts->bdf) {
 		unsigned int x;
@@ -1019,7 +1019,7 @@ IOMMUFD_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	for (d = s->devs; d; d = d->next) {
 		if (strcmp(d->bdf, bdf) == 0) {
 			emu_unlock(emu);
-			return FAIL(NULL, EEXIST, "PCI device %s exists", bdf);
+			return EMU_FAIL(EEXIST, "PCI device %s exists", bdf);
 		}
 	}
 	group = opts->group;
@@ -1032,7 +1032,7 @@ IOMMUFD_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		emu_unlock(emu);
-		return FAIL(NULL, ENOMEM, "device %s", bdf);
+		return EMU_FAIL(ENOMEM, "device %s", bdf);
 	}
 	d->emu = emu;
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
@@ -1044,7 +1044,7 @@ IOMMUFD_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	if (!d->grp) {
 		free(d);
 		emu_unlock(emu);
-		return FAIL(NULL, ENOMEM, "group %d", group);
+		return EMU_FAIL(ENOMEM, "group %d", group);
 	}
 	d->edev.group = d->grp->eg;
 	r = vdev_model_init(d);
@@ -1058,14 +1058,14 @@ IOMMUFD_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	if (r) {
 		free(d);
 		emu_unlock(emu);
-		return FAIL(NULL, r, "device model of %s", bdf);
+		return EMU_FAIL(r, "device model of %s", bdf);
 	}
 	r = sysfs_add(s, d);
 	if (r) {
 		vdev_model_free(d);
 		free(d);
 		emu_unlock(emu);
-		return FAIL(NULL, r, "sysfs entries of %s under %s", bdf, s->root);
+		return EMU_FAIL(r, "sysfs entries of %s under %s", bdf, s->root);
 	}
 	if (!s->devs) {
 		r = emu_node_register(emu, "vfio/", vfio_node_open, s);
@@ -1073,7 +1073,7 @@ IOMMUFD_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 			vdev_model_free(d);
 			free(d);
 			emu_unlock(emu);
-			return FAIL(NULL, r, "registering the vfio nodes");
+			return EMU_FAIL(r, "registering the vfio nodes");
 		}
 	}
 	d->next = s->devs;
@@ -1091,7 +1091,7 @@ IOMMUFD_EXPORT int iommufd_emu_device_get_dma_faults(struct iommufd_emu *emu, co
 	struct vfio_state *s;
 
 	if (!emu || !bdf || !count)
-		return FAIL(NULL, EINVAL, "emu, bdf or count is NULL");
+		return EMU_FAIL(EINVAL, "emu, bdf or count is NULL");
 	emu_lock(emu);
 	s = emu->device_priv;
 	for (struct vdev *d = s ? s->devs : NULL; d; d = d->next) {
@@ -1104,7 +1104,7 @@ IOMMUFD_EXPORT int iommufd_emu_device_get_dma_faults(struct iommufd_emu *emu, co
 		return 0;
 	}
 	emu_unlock(emu);
-	return FAIL(NULL, ENODEV, "no emulated PCI device %s", bdf);
+	return EMU_FAIL(ENODEV, "no emulated PCI device %s", bdf);
 }
 
 /* ------------------------------------------------------------ public: device-side events */
@@ -1139,19 +1139,19 @@ IOMMUFD_EXPORT int iommufd_emu_device_dma(struct iommufd_emu *emu, const char *b
 	int r;
 
 	if (!emu || !bdf || !buf || !len)
-		return FAIL(NULL, EINVAL, "emu, bdf or buf is NULL, or len is 0");
+		return EMU_FAIL(EINVAL, "emu, bdf or buf is NULL, or len is 0");
 	emu_lock(emu);
 	d = vdev_find(emu, bdf);
 	if (!d) {
 		emu_unlock(emu);
-		return FAIL(NULL, ENODEV, "no emulated PCI device %s", bdf);
+		return EMU_FAIL(ENODEV, "no emulated PCI device %s", bdf);
 	}
 	r = emu_device_dma(&d->edev, pasid, iova, buf, len, write);
 	if (r) {
 		d->dma_faults++;
 		d->last_fault_iova = iova;
 		emu_unlock(emu);
-		return FAIL(NULL, EFAULT,
+		return EMU_FAIL(EFAULT,
 			    "DMA %s of %s (pasid %u) at IOVA %#" PRIx64 " + %zu refused: %s",
 			    write ? "write" : "read", bdf, pasid, iova, len, dma_refusal(r));
 	}
@@ -1169,23 +1169,23 @@ IOMMUFD_EXPORT int iommufd_emu_device_page_fault(struct iommufd_emu *emu, const 
 	int r;
 
 	if (!emu || !bdf)
-		return FAIL(NULL, EINVAL, "emu or bdf is NULL");
+		return EMU_FAIL(EINVAL, "emu or bdf is NULL");
 	if (perm & ~perms)
-		return FAIL(NULL, EINVAL, "unknown perm bits %#x", perm & ~perms);
+		return EMU_FAIL(EINVAL, "unknown perm bits %#x", perm & ~perms);
 	emu_lock(emu);
 	d = vdev_find(emu, bdf);
 	if (!d) {
 		emu_unlock(emu);
-		return FAIL(NULL, ENODEV, "no emulated PCI device %s", bdf);
+		return EMU_FAIL(ENODEV, "no emulated PCI device %s", bdf);
 	}
 	r = emu_device_iopf(&d->edev, pasid, grpid, perm, addr);
 	emu_unlock(emu);
 	/* blocked (-ENODEV): no domain, so no fault handler either */
 	if (r == -ENODEV || r == -EOPNOTSUPP)
-		return FAIL(NULL, EOPNOTSUPP, "%s pasid %u: %s", bdf, pasid,
+		return EMU_FAIL(EOPNOTSUPP, "%s pasid %u: %s", bdf, pasid,
 			    r == -ENODEV ? "not attached" : "the attached HWPT has no fault queue");
 	if (r)
-		return FAIL(NULL, -r, "page fault of %s pasid %u at %#" PRIx64, bdf, pasid, addr);
+		return EMU_FAIL(-r, "page fault of %s pasid %u at %#" PRIx64, bdf, pasid, addr);
 	return 0;
 }
 
@@ -1213,16 +1213,16 @@ IOMMUFD_EXPORT int iommufd_emu_device_vevent(struct iommufd_emu *emu, const char
 	int r;
 
 	if (!emu || !bdf || !data)
-		return FAIL(NULL, EINVAL, "emu, bdf or data is NULL");
+		return EMU_FAIL(EINVAL, "emu, bdf or data is NULL");
 	/* the event stream has no lengths: each type's record has a fixed size */
 	if (!vevent_size(type) || len != vevent_size(type))
-		return FAIL(NULL, EINVAL, "vEVENT type %#x with %zu bytes (%zu for this type)",
+		return EMU_FAIL(EINVAL, "vEVENT type %#x with %zu bytes (%zu for this type)",
 			    type, len, vevent_size(type));
 	emu_lock(emu);
 	d = vdev_find(emu, bdf);
 	if (!d) {
 		emu_unlock(emu);
-		return FAIL(NULL, ENODEV, "no emulated PCI device %s", bdf);
+		return EMU_FAIL(ENODEV, "no emulated PCI device %s", bdf);
 	}
 	/* the vIOMMU of the device's current (nested) domain on the RID */
 	idev = d->edev.idev;
@@ -1231,18 +1231,18 @@ IOMMUFD_EXPORT int iommufd_emu_device_vevent(struct iommufd_emu *emu, const char
 			hwpt = idev->att[i].hwpt;
 	if (!hwpt || !hwpt->viommu || !idev->vdev || idev->vdev->viommu != hwpt->viommu) {
 		emu_unlock(emu);
-		return FAIL(NULL, ENOENT, "%s: not attached to a HWPT of a vIOMMU with its vDEVICE",
+		return EMU_FAIL(ENOENT, "%s: not attached to a HWPT of a vIOMMU with its vDEVICE",
 			    bdf);
 	}
 	q = emu_viommu_find_veventq(hwpt->viommu, type);
 	if (!q) {
 		emu_unlock(emu);
-		return FAIL(NULL, EOPNOTSUPP, "%s: the vIOMMU has no vEVENT queue of type %#x", bdf,
+		return EMU_FAIL(EOPNOTSUPP, "%s: the vIOMMU has no vEVENT queue of type %#x", bdf,
 			    type);
 	}
 	r = emu_veventq_report(q, data, (uint32_t)len);
 	emu_unlock(emu);
 	if (r)
-		return FAIL(NULL, -r, "vEVENT of %s: out of memory (recorded as lost)", bdf);
+		return EMU_FAIL(-r, "vEVENT of %s: out of memory (recorded as lost)", bdf);
 	return 0;
 }

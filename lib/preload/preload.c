@@ -275,7 +275,7 @@ static int add_env_devices(struct iommufd_emu *emu)
 		r = iommufd_emu_add_pci_device(emu, &o, path, sizeof(path));
 		if (r < 0) {
 			fprintf(stderr, "iommufd-preload: IOMMUFD_EMU_DEVICES: %s: %s\n", tok,
-				iommufd_last_error() ? iommufd_last_error() : strerror(-r));
+				iommufd_emu_last_error()[0] ? iommufd_emu_last_error() : strerror(-r));
 			break;
 		}
 		pdbg("device %s%s%s -> %s", tok, o.bdf ? "@" : "", o.bdf ? o.bdf : "", path);

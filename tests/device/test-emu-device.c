@@ -175,7 +175,7 @@ static void test_dma_refused(void **state)
 	assert_errno(iommufd_emu_device_dma(test_emu(), NULL, 0, IOVA, buf, 4, false), EINVAL);
 	assert_errno(iommufd_emu_device_dma(test_emu(), EDU_BDF, 0, IOVA, NULL, 4, false), EINVAL);
 	assert_errno(iommufd_emu_device_dma(NULL, EDU_BDF, 0, IOVA, buf, 4, false), EINVAL);
-	assert_non_null(strstr(iommufd_last_error(), "NULL"));
+	assert_non_null(strstr(iommufd_emu_last_error(), "NULL"));
 	assert_int_equal(faults(EDU_BDF, NULL), 6);
 }
 
