@@ -2,21 +2,19 @@
 /*
  * The smallest complete libiommufd program: open a context, make an I/O
  * address space, map a buffer into it, print the IOVA the kernel chose,
- * unmap it. Runs on the in-process emulator, or with --kernel on the real
- * /dev/iommu.
+ * unmap it. It runs on the /dev/iommu the process sees: the kernel's, or,
+ * on a machine without one, the emulator's through the preload library:
  *
  *   cc minimal.c $(pkg-config --cflags --libs libiommufd) -o minimal
+ *   LD_PRELOAD=libiommufd-preload.so ./minimal
  */
 #include <iommufd.h>
 
 #include <stdio.h>
-#include <string.h>
 #include <sys/mman.h>
 
-int main(int argc, char **argv)
+int main(void)
 {
-	struct iommufd_backend *be = NULL; /* NULL: the real kernel */
-	struct iommufd_emu *emu = NULL;
 	struct iommufd_ctx *ctx = NULL;
 	size_t len = 1 << 20;
 	uint64_t iova, unmapped;
@@ -24,17 +22,11 @@ int main(int argc, char **argv)
 	void *buf;
 	int r;
 
-	if (argc < 2 || strcmp(argv[1], "--kernel") != 0) {
-		r = iommufd_emu_new(&emu);
-		if (r < 0)
-			goto out;
-		be = iommufd_emu_get_backend(emu);
-	}
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		return 1;
 
-	r = iommufd_ctx_new(be, &ctx);
+	r = iommufd_ctx_new(&ctx);
 	if (r < 0)
 		goto out;
 	r = iommufd_ioas_alloc(ctx, &ioas);
@@ -54,6 +46,5 @@ out:
 	if (r < 0)
 		fprintf(stderr, "error: %s\n", iommufd_last_error());
 	iommufd_ctx_unref(ctx); /* closes the iommufd: the IOAS goes with it */
-	iommufd_emu_unref(emu);
 	return r < 0;
 }

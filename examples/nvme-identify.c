@@ -179,15 +179,15 @@ int main(int argc, char **argv)
 	void *bar = NULL;
 	int r;
 
-	/* 1. The device (its VFIO cdev, found through sysfs) and a context with one IOAS. */
-	r = iommufd_device_open_pci(NULL, bdf, &n.dev);
-	if (r < 0) {
-		fail("open the device", r);
-		goto out;
-	}
-	r = iommufd_ctx_new(NULL, &ctx);
+	/* 1. A context with one IOAS, and the device (its VFIO cdev, found through sysfs). */
+	r = iommufd_ctx_new(&ctx);
 	if (r < 0 || (r = iommufd_ioas_alloc(ctx, &ioas)) < 0) {
 		fail("make a context and an IOAS", r);
+		goto out;
+	}
+	r = iommufd_device_open_pci(ctx, bdf, &n.dev);
+	if (r < 0) {
+		fail("open the device", r);
 		goto out;
 	}
 	/* bind: the device now belongs to ctx (its DMA is blocked); attach: it DMAs through ioas */

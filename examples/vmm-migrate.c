@@ -14,9 +14,9 @@
  *     (it converges); then pause the guest, copy the last dirty pages
  *     ("stop and copy") and check that the destination equals the source.
  *
- *   vmm-migrate [--kernel]     (default: the in-process emulator)
- *
  *   cc vmm-migrate.c $(pkg-config --cflags --libs libiommufd) -o vmm-migrate
+ *   ./vmm-migrate                                   (a kernel with the mock)
+ *   LD_PRELOAD=libiommufd-preload.so ./vmm-migrate  (anywhere: the emulator)
  *
  * The device. Dirty tracking needs an IOMMU that has it, and neither the
  * VT-d that QEMU emulates nor a plain VFIO device give one in a test VM. So
@@ -169,14 +169,14 @@ static int64_t copy_dirty(struct vm *vm)
 }
 
 /* Guest RAM and its device: memfd, IOAS mapping, mock device on a dirty-tracking HWPT. */
-static int setup(struct vm *vm, struct iommufd_backend *be, int memfd)
+static int setup(struct vm *vm, int memfd)
 {
 	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, opts, .flags = IOMMUFD_HWPT_DIRTY_TRACKING);
 	struct mock_cmd cmd = { .op = MOCK_OP_MOCK_DOMAIN };
 	uint64_t gpa = GPA_BASE;
 	int r;
 
-	r = iommufd_ctx_new(be, &vm->ctx);
+	r = iommufd_ctx_new(&vm->ctx);
 	if (r < 0)
 		return fail("iommufd_ctx_new", r);
 	r = iommufd_ioas_alloc(vm->ctx, &vm->ioas);
@@ -275,10 +275,8 @@ static int migrate(struct vm *vm)
 	return 0;
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-	struct iommufd_backend *be = NULL; /* NULL: the real kernel */
-	struct iommufd_emu *emu = NULL;
 	struct vm *vm;
 	int memfd, r;
 
@@ -286,14 +284,6 @@ int main(int argc, char **argv)
 	if (!vm)
 		return 1;
 	vm->rng = 0x9e3779b97f4a7c15ull;
-	if (argc < 2 || strcmp(argv[1], "--kernel") != 0) {
-		r = iommufd_emu_new(&emu);
-		if (r < 0) {
-			fail("iommufd_emu_new", r);
-			return 1;
-		}
-		be = iommufd_emu_get_backend(emu);
-	}
 
 	/* Guest RAM: a memfd the VMM maps for itself (and would share with other processes). */
 	memfd = memfd_create("guest-ram", MFD_CLOEXEC);
@@ -310,7 +300,7 @@ int main(int argc, char **argv)
 	for (uint64_t p = 0; p < NPAGES; p++) /* something to migrate: each page says who it is */
 		memcpy(vm->ram + p * PAGE, &p, sizeof(p));
 
-	r = setup(vm, be, memfd);
+	r = setup(vm, memfd);
 	if (r == 0)
 		r = migrate(vm);
 
@@ -322,7 +312,6 @@ int main(int argc, char **argv)
 	if (vm->ctx)
 		iommufd_ioas_unmap_all(vm->ctx, vm->ioas, NULL);
 	iommufd_ctx_unref(vm->ctx);
-	iommufd_emu_unref(emu);
 	munmap(vm->ram, RAM_SIZE);
 	munmap(vm->dst, RAM_SIZE);
 	close(memfd);

@@ -55,38 +55,43 @@ extern "C" {
 	TYPE NAME = { .sz = sizeof(TYPE), __VA_ARGS__ }
 
 /* ------------------------------------------------------------------ */
-/* Backends: who answers below the ioctl boundary.                      */
-/* ------------------------------------------------------------------ */
-
-/*
- * A backend is the kernel boundary: the real kernel (the default, NULL
- * everywhere a backend is asked for) or an emulator (struct iommufd_emu,
- * see the end of this header). The library above it is one code path.
- */
-struct iommufd_backend;
-
-/* The real kernel. Never NULL; needs no unref. */
-IOMMUFD_EXPORT struct iommufd_backend *iommufd_backend_kernel(void);
-
-/* ------------------------------------------------------------------ */
 /* Context: one iommufd file (/dev/iommu)                               */
 /* ------------------------------------------------------------------ */
 
 struct iommufd_ctx;
 
-/* Open /dev/iommu (O_RDWR | O_CLOEXEC) on backend be (NULL: the kernel). */
-IOMMUFD_EXPORT int iommufd_ctx_new(struct iommufd_backend *be, struct iommufd_ctx **ret);
+/* Open /dev/iommu (O_RDWR | O_CLOEXEC). */
+IOMMUFD_EXPORT int iommufd_ctx_new(struct iommufd_ctx **ret);
 /*
  * Adopt an iommufd fd handed over by a privileged manager. On success the
  * context owns fd and closes it on its last unref; on failure fd is left open.
  * The fd is checked to be an iommufd (-EBADF: not open, -ENOTTY: not iommufd).
  */
-IOMMUFD_EXPORT int iommufd_ctx_new_from_fd(struct iommufd_backend *be, int fd, struct iommufd_ctx **ret);
+IOMMUFD_EXPORT int iommufd_ctx_new_from_fd(int fd, struct iommufd_ctx **ret);
+
+/*
+ * Who answers below the kernel boundary. Production code never names one:
+ * the calls above use the running kernel. A test double (the emulator
+ * library, libiommufd-emu) hands out a backend to put into
+ * iommufd_ctx_opts; everything made from that context (devices, groups,
+ * queues) inherits it. The library above the boundary is one code path.
+ */
+struct iommufd_backend;
+
+#define IOMMUFD_CTX_FROM_FD (1u << 0) /* adopt opts->fd instead of opening /dev/iommu */
+
+struct iommufd_ctx_opts {
+	size_t sz;
+	struct iommufd_backend *backend; /* NULL: the running kernel */
+	uint32_t flags;                  /* IOMMUFD_CTX_* */
+	int fd;                          /* with IOMMUFD_CTX_FROM_FD */
+};
+/* iommufd_ctx_new() or, with IOMMUFD_CTX_FROM_FD, _new_from_fd(), with options (opts may be NULL). */
+IOMMUFD_EXPORT int iommufd_ctx_new_opts(const struct iommufd_ctx_opts *opts, struct iommufd_ctx **ret);
 IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_ref(struct iommufd_ctx *ctx);
 /* Last unref closes the fd: the kernel then releases every object of the context. */
 IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_unref(struct iommufd_ctx *ctx);
 IOMMUFD_EXPORT int iommufd_ctx_get_fd(const struct iommufd_ctx *ctx);
-IOMMUFD_EXPORT struct iommufd_backend *iommufd_ctx_get_backend(const struct iommufd_ctx *ctx);
 
 /* Human-readable reason of the calling thread's last failure on ctx ("" if none). */
 IOMMUFD_EXPORT const char *iommufd_ctx_last_error(const struct iommufd_ctx *ctx);
@@ -500,8 +505,14 @@ enum iommufd_device_state {
 	IOMMUFD_DEVICE_ATTACHED = 2, /* bound, its RID attached to a HWPT */
 };
 
-/* Open a cdev path (/dev/vfio/devices/vfioN) on backend be (NULL: the kernel). The device is PARKED. */
-IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_backend *be, const char *cdev_path,
+/*
+ * The constructors of devices and groups take a context as their scope: the
+ * device is one of the system that context talks to (the running kernel, or
+ * the backend the context was made with). A device opened in the scope of
+ * one context may be bound to any context of the same system.
+ */
+/* Open a cdev path (/dev/vfio/devices/vfioN). The device is PARKED. */
+IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_ctx *ctx, const char *cdev_path,
 				       struct iommufd_device **ret);
 /*
  * Open the cdev of the PCI device bdf ("0000:00:02.0"): found through
@@ -510,13 +521,13 @@ IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_backend *be, const char *c
  * -ENODEV: no such PCI device or not bound to a VFIO driver with a cdev;
  * -ESTALE: the node's device number is not the one sysfs gives.
  */
-IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_backend *be, const char *bdf,
+IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *bdf,
 					   struct iommufd_device **ret);
 /*
  * Adopt an open VFIO device fd in state PARKED (as after open()). On success
  * the device owns fd and closes it on its last unref; on failure fd stays open.
  */
-IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_backend *be, int fd,
+IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 					      struct iommufd_device **ret);
 IOMMUFD_EXPORT struct iommufd_device *iommufd_device_ref(struct iommufd_device *dev);
 /* Last unref closes the fd: the kernel detaches (pasids, then RID) and unbinds. */
@@ -563,11 +574,11 @@ IOMMUFD_EXPORT struct iommufd_ctx *iommufd_device_get_ctx(struct iommufd_device 
 IOMMUFD_EXPORT bool iommufd_device_is_group_path(const struct iommufd_device *dev);
 
 /* The IOMMU group number of PCI device bdf (<sysfs>/bus/pci/devices/<bdf>/iommu_group). */
-IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_backend *be, const char *bdf, int *group);
+IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_ctx *ctx, const char *bdf, int *group);
 
 /* The group path: /dev/vfio/<group> on an iommufd "container". */
-IOMMUFD_EXPORT int iommufd_group_open(struct iommufd_backend *be, int group, struct iommufd_group **ret);
-IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_backend *be, const char *path,
+IOMMUFD_EXPORT int iommufd_group_open(struct iommufd_ctx *ctx, int group, struct iommufd_group **ret);
+IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_ctx *ctx, const char *path,
 					   struct iommufd_group **ret);
 IOMMUFD_EXPORT struct iommufd_group *iommufd_group_ref(struct iommufd_group *grp);
 /* Last unref closes the group fd (its devices stay usable). */
@@ -675,8 +686,13 @@ IOMMUFD_EXPORT int iommufd_emu_new(struct iommufd_emu **ret);
 IOMMUFD_EXPORT struct iommufd_emu *iommufd_emu_ref(struct iommufd_emu *emu);
 /* Every context, device and group on the emulator holds a reference: release in any order. */
 IOMMUFD_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu);
-/* The backend to pass to iommufd_ctx_new() and the device open calls. */
+/* The backend to put into iommufd_ctx_opts: contexts made with it, and what they open, are emulated. */
 IOMMUFD_EXPORT struct iommufd_backend *iommufd_emu_get_backend(struct iommufd_emu *emu);
+/*
+ * A context on the emulator: iommufd_ctx_new_opts() with its backend. The
+ * context's own failures are reported by iommufd_last_error().
+ */
+IOMMUFD_EXPORT int iommufd_emu_ctx_new(struct iommufd_emu *emu, struct iommufd_ctx **ret);
 /* The reason of the calling thread's last failed iommufd_emu_* call ("" if none). */
 IOMMUFD_EXPORT const char *iommufd_emu_last_error(void);
 

@@ -128,9 +128,9 @@ static const struct backend_ops kernel_ops = {
 	.unref = k_unref,
 };
 
-static struct iommufd_backend kernel_backend = { .ops = &kernel_ops };
+static struct iommufd_backend kernel_backend = { .abi = IFD_BACKEND_ABI, .ops = &kernel_ops };
 
-IOMMUFD_EXPORT struct iommufd_backend *iommufd_backend_kernel(void)
+struct iommufd_backend *ifd_backend_kernel(void)
 {
 	return &kernel_backend;
 }

@@ -157,53 +157,83 @@ static int ctx_alloc(struct iommufd_backend *be, int fd, struct iommufd_ctx **re
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_ctx_new(struct iommufd_backend *be, struct iommufd_ctx **ret)
+/* open /dev/iommu on be; failures are reported as func's */
+static int ctx_open(const char *func, struct iommufd_backend *be, struct iommufd_ctx **ret)
 {
-	char path[PATH_MAX];
+	static const char path[] = "/dev/iommu";
 	int fd, r;
 
-	if (!ret)
-		return FAIL(NULL, EINVAL, "ret is NULL");
-	if (!be)
-		be = iommufd_backend_kernel();
-	r = snprintf(path, sizeof(path), "%s/iommu", be_dev_root(be));
-	if (r < 0 || (size_t)r >= sizeof(path))
-		return FAIL(NULL, ENAMETOOLONG, "device root %s", be_dev_root(be));
 	fd = be_open(be, path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return FAIL(NULL, fd, "open %s", path);
+		return ifd_fail(NULL, func, fd, "open %s", path);
 	r = ctx_alloc(be, fd, ret);
 	if (r < 0) {
 		be_close(be, fd);
-		return FAIL(NULL, r, "allocating the context");
+		return ifd_fail(NULL, func, r, "allocating the context");
 	}
 	dbg(*ret, "opened %s as fd %d", path, fd);
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_ctx_new_from_fd(struct iommufd_backend *be, int fd, struct iommufd_ctx **ret)
+/* adopt fd, an iommufd on be; failures are reported as func's */
+static int ctx_adopt(const char *func, struct iommufd_backend *be, int fd, struct iommufd_ctx **ret)
 {
 	struct kabi_destroy probe = { .size = sizeof(probe), .id = 0 };
 	int r;
 
-	if (!ret)
-		return FAIL(NULL, EINVAL, "ret is NULL");
 	if (fd < 0)
-		return FAIL(NULL, EBADF, "fd %d", fd);
-	if (!be)
-		be = iommufd_backend_kernel();
+		return ifd_fail(NULL, func, EBADF, "fd %d", fd);
 	/* a harmless probe: an iommufd answers ENOENT for ID 0 */
 	r = be_ioctl(be, fd, KABI_IOMMU_DESTROY, &probe);
 	if (r != -ENOENT) {
 		if (r == -EBADF)
-			return FAIL(NULL, EBADF, "fd %d is not open", fd);
-		return FAIL(NULL, ENOTTY, "fd %d is not an iommufd (probe DESTROY(0) gave %s)", fd,
+			return ifd_fail(NULL, func, EBADF, "fd %d is not open", fd);
+		return ifd_fail(NULL, func, ENOTTY, "fd %d is not an iommufd (probe DESTROY(0) gave %s)", fd,
 			    r < 0 ? ifd_errno_name(r) : "success");
 	}
 	r = ctx_alloc(be, fd, ret);
 	if (r < 0)
-		return FAIL(NULL, r, "allocating the context for fd %d", fd);
+		return ifd_fail(NULL, func, r, "allocating the context for fd %d", fd);
 	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_ctx_new_opts(const struct iommufd_ctx_opts *user_opts, struct iommufd_ctx **ret)
+{
+	struct iommufd_ctx_opts opts;
+	struct iommufd_backend *be;
+	int r;
+
+	if (!ret)
+		return FAIL(NULL, EINVAL, "ret is NULL");
+	r = ifd_ext_copy_in(&opts, sizeof(opts), user_opts, sizeof(size_t));
+	if (r)
+		return FAIL(NULL, r, "opts->sz %zu: %s", user_opts->sz,
+			    r == -E2BIG ? "fields this library does not know are set" : "too small");
+	if (opts.flags & ~IOMMUFD_CTX_FROM_FD)
+		return FAIL(NULL, EINVAL, "unknown flags %#x (library flags: nothing to pass to the kernel)",
+			    opts.flags & ~IOMMUFD_CTX_FROM_FD);
+	be = opts.backend ? opts.backend : ifd_backend_kernel();
+	if (be->abi != IFD_BACKEND_ABI)
+		return FAIL(NULL, EPROTO,
+			    "the backend was built for another version of libiommufd (ABI %#x, this one %#x)",
+			    be->abi, IFD_BACKEND_ABI);
+	if (opts.flags & IOMMUFD_CTX_FROM_FD)
+		return ctx_adopt(__func__, be, opts.fd, ret);
+	return ctx_open(__func__, be, ret);
+}
+
+IOMMUFD_EXPORT int iommufd_ctx_new(struct iommufd_ctx **ret)
+{
+	if (!ret)
+		return FAIL(NULL, EINVAL, "ret is NULL");
+	return ctx_open(__func__, ifd_backend_kernel(), ret);
+}
+
+IOMMUFD_EXPORT int iommufd_ctx_new_from_fd(int fd, struct iommufd_ctx **ret)
+{
+	if (!ret)
+		return FAIL(NULL, EINVAL, "ret is NULL");
+	return ctx_adopt(__func__, ifd_backend_kernel(), fd, ret);
 }
 
 IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_ref(struct iommufd_ctx *ctx)
@@ -232,11 +262,6 @@ IOMMUFD_EXPORT int iommufd_ctx_get_fd(const struct iommufd_ctx *ctx)
 	if (!ctx)
 		return FAIL(NULL, EINVAL, "ctx is NULL");
 	return ctx->fd;
-}
-
-IOMMUFD_EXPORT struct iommufd_backend *iommufd_ctx_get_backend(const struct iommufd_ctx *ctx)
-{
-	return ctx ? ctx->be : NULL;
 }
 
 IOMMUFD_EXPORT int iommufd_ctx_ioctl(struct iommufd_ctx *ctx, unsigned long request, void *arg)

@@ -78,6 +78,9 @@ static inline int ifd_ctx_check(const struct iommufd_ctx *ctx, const char *func)
 	return ifd_owner_check(ctx->pid, ctx, func, "context", NULL);
 }
 
+/* the real kernel below the boundary (backend-kernel.c) */
+struct iommufd_backend *ifd_backend_kernel(void);
+
 /* issue an iommufd ioctl on ctx's fd through its backend; returns >= 0 or -errno */
 static inline int ifd_ioctl(struct iommufd_ctx *ctx, unsigned long req, void *arg)
 {

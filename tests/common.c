@@ -4,8 +4,14 @@
 #include <string.h>
 
 #include "common.h"
+#include <fcntl.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include "shared/backend.h"
 
 static struct iommufd_emu *cur_emu;
+static struct iommufd_ctx *cur_scope;
 
 bool test_real_kernel(void)
 {
@@ -16,7 +22,7 @@ bool test_real_kernel(void)
 struct iommufd_backend *test_backend_get(void)
 {
 	if (test_real_kernel())
-		return iommufd_backend_kernel();
+		return NULL;
 	if (!cur_emu)
 		assert_int_equal(iommufd_emu_new(&cur_emu), 0);
 	return iommufd_emu_get_backend(cur_emu);
@@ -24,7 +30,25 @@ struct iommufd_backend *test_backend_get(void)
 
 void test_backend_put(void)
 {
+	cur_scope = iommufd_ctx_unref(cur_scope);
 	cur_emu = iommufd_emu_unref(cur_emu);
+}
+
+int test_open_node(const char *path, int flags)
+{
+	int fd;
+
+	if (!test_real_kernel())
+		return be_open(test_backend_get(), path, flags);
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+struct iommufd_ctx *test_scope(void)
+{
+	if (!cur_scope)
+		cur_scope = test_ctx_new();
+	return cur_scope;
 }
 
 struct iommufd_emu *test_emu(void)
@@ -35,7 +59,12 @@ struct iommufd_emu *test_emu(void)
 struct iommufd_ctx *test_ctx_new(void)
 {
 	struct iommufd_ctx *ctx = NULL;
-	int r = iommufd_ctx_new(test_backend_get(), &ctx);
+	IOMMUFD_OPTS(struct iommufd_ctx_opts, opts, .backend = test_backend_get());
+	int r;
+
+	if (test_real_kernel())
+		opts.backend = NULL; /* what a program does: name no backend */
+	r = iommufd_ctx_new_opts(&opts, &ctx);
 	if (r)
 		fail_msg("iommufd_ctx_new: %s", iommufd_last_error());
 	return ctx;

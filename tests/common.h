@@ -20,10 +20,20 @@
 bool test_real_kernel(void);
 /*
  * A fresh backend for one test: the kernel, or a new emulator (released by
- * test_backend_put()). Each test takes its own so no state leaks between them.
+ * test_backend_put(), with the test's scope context). Each test takes its own
+ * so no state leaks between them. For the backend ops (be_*) of tests that
+ * reach below the boundary.
  */
-struct iommufd_backend *test_backend_get(void);
+struct iommufd_backend *test_backend_get(void); /* NULL: the running kernel */
 void test_backend_put(void);
+/*
+ * The context the current test opens its devices and groups in (their
+ * scope: iommufd_device_open_pci() and friends), on the test's backend; made
+ * once per test, released by test_backend_put().
+ */
+struct iommufd_ctx *test_scope(void);
+/* open(2) of a device node on the test's backend: an fd or -errno */
+int test_open_node(const char *path, int flags);
 /* the emulator of the current test, NULL on the real kernel */
 struct iommufd_emu *test_emu(void);
 /* open a context on the current test's backend; fails the test on error */

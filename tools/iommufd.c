@@ -748,7 +748,7 @@ static void check_caps(void)
 		fix(f, "check the permissions and that nothing (a seccomp/LSM policy) denies it");
 		return;
 	}
-	r = iommufd_ctx_new_from_fd(NULL, fd, &ctx);
+	r = iommufd_ctx_new_from_fd(fd, &ctx);
 	if (r < 0) {
 		close(fd);
 		f = add("iommufd-open", *root ? L_INFO : L_ERROR, "/dev/iommu is not an iommufd (%s)%s",
@@ -1143,9 +1143,9 @@ static int demo_open(struct demo *d, const char *device)
 
 	if (device) {
 		if (device[0] == '/') {
-			r = iommufd_device_open(d->be, device, &d->dev);
+			r = iommufd_device_open(d->ctx, device, &d->dev);
 		} else {
-			r = iommufd_device_open_pci(d->be, device, &d->dev);
+			r = iommufd_device_open_pci(d->ctx, device, &d->dev);
 		}
 		if (r < 0)
 			return demo_fail("opening the device", r);
@@ -1158,7 +1158,7 @@ static int demo_open(struct demo *d, const char *device)
 	r = iommufd_emu_add_pci_device(d->emu, &opts, cdev, sizeof(cdev));
 	if (r < 0)
 		return demo_fail("adding an emulated edu device", r);
-	r = iommufd_device_open(d->be, cdev, &d->dev);
+	r = iommufd_device_open(d->ctx, cdev, &d->dev);
 	if (r < 0)
 		return demo_fail("opening the emulated device", r);
 	step(d, "device: emulated edu (1234:11e8) on vfio-pci, IOMMU with dirty tracking, opened %s: %s",
@@ -1362,7 +1362,7 @@ static int demo_run(struct demo *d, const char *device)
 	int r;
 
 	if (device) {
-		d->be = iommufd_backend_kernel();
+		d->be = NULL; /* the running kernel */
 		printf("backend: the kernel (/dev/iommu), device %s\n", device);
 	} else {
 		r = iommufd_emu_new(&d->emu);
@@ -1371,7 +1371,7 @@ static int demo_run(struct demo *d, const char *device)
 		d->be = iommufd_emu_get_backend(d->emu);
 		printf("backend: the emulator (an in-process model of the kernel; --device BDF for a real one)\n");
 	}
-	r = iommufd_ctx_new(d->be, &d->ctx);
+	r = iommufd_ctx_new_opts(&(struct iommufd_ctx_opts){ .sz = sizeof(struct iommufd_ctx_opts), .backend = d->be }, &d->ctx);
 	if (r < 0)
 		return device ? (demo_fail("opening /dev/iommu", r), EXIT_UNUSABLE) : demo_fail("iommufd_ctx_new", r);
 	step(d, "context: /dev/iommu open (fd %d)", iommufd_ctx_get_fd(d->ctx));

@@ -7,6 +7,14 @@
 
 #define DEV_REGION_CACHE 16
 
+/*
+ * The device and group constructors take a context as their scope: the
+ * device lives on the system below that context's kernel boundary, and a
+ * device made there inherits its backend. Checks ctx like every entry point
+ * on a context (-EINVAL NULL, -ECHILD after fork) and gives its backend.
+ */
+int ifd_scope_backend(struct iommufd_ctx *ctx, const char *func, struct iommufd_backend **be);
+
 struct dev_pasid {
 	uint32_t pasid;
 	uint32_t hwpt_id;

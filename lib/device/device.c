@@ -182,15 +182,30 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_backend *be, const char *cdev_path,
+int ifd_scope_backend(struct iommufd_ctx *ctx, const char *func, struct iommufd_backend **be)
+{
+	int r;
+
+	if (!ctx)
+		return ifd_fail(NULL, func, EINVAL, "ctx is NULL");
+	r = ifd_ctx_check(ctx, func);
+	if (r)
+		return r;
+	*be = ctx->be;
+	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_ctx *ctx, const char *cdev_path,
 				       struct iommufd_device **ret)
 {
+	struct iommufd_backend *be;
 	int fd, r;
 
+	r = ifd_scope_backend(ctx, __func__, &be);
+	if (r)
+		return r;
 	if (!cdev_path || !ret)
-		return FAIL(NULL, EINVAL, "cdev_path or ret is NULL");
-	if (!be)
-		be = iommufd_backend_kernel();
+		return FAIL(ctx, EINVAL, "cdev_path or ret is NULL");
 	fd = be_open(be, cdev_path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return FAIL(NULL, fd, "open %s", cdev_path);
@@ -202,18 +217,20 @@ IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_backend *be, const char *c
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_backend *be, int fd,
+IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 					      struct iommufd_device **ret)
 {
+	struct iommufd_backend *be;
 	char name[32];
 	int r;
 
+	r = ifd_scope_backend(ctx, __func__, &be);
+	if (r)
+		return r;
 	if (!ret)
-		return FAIL(NULL, EINVAL, "ret is NULL");
+		return FAIL(ctx, EINVAL, "ret is NULL");
 	if (fd < 0)
-		return FAIL(NULL, EBADF, "fd %d", fd);
-	if (!be)
-		be = iommufd_backend_kernel();
+		return FAIL(ctx, EBADF, "fd %d", fd);
 	snprintf(name, sizeof(name), "fd %d", fd);
 	r = ifd_device_alloc(be, fd, name, ret);
 	if (r < 0)
@@ -254,20 +271,22 @@ static int read_sysfs(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_backend *be, const char *bdf,
+IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *bdf,
 					   struct iommufd_device **ret)
 {
+	struct iommufd_backend *be;
 	char devdir[PATH_MAX - 256], path[PATH_MAX], node[PATH_MAX], buf[64], vfio_name[64] = "";
 	unsigned int major_nr, minor_nr;
 	struct stat st;
 	int fd, r;
 
+	r = ifd_scope_backend(ctx, __func__, &be);
+	if (r)
+		return r;
 	if (!bdf || !ret)
 		return FAIL(NULL, EINVAL, "bdf or ret is NULL");
 	if (!bdf_valid(bdf))
 		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", bdf);
-	if (!be)
-		be = iommufd_backend_kernel();
 
 	r = snprintf(devdir, sizeof(devdir), "%s/bus/pci/devices/%s", be_sysfs_root(be), bdf);
 	if (r < 0 || (size_t)r >= sizeof(devdir))
@@ -329,20 +348,23 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_backend *be, const cha
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_backend *be, const char *bdf, int *group)
+IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_ctx *ctx, const char *bdf, int *group)
 {
+	struct iommufd_backend *be;
+	int r;
 	char path[PATH_MAX], target[PATH_MAX];
 	const char *s;
 	char *end;
 	ssize_t n;
 	long v;
 
+	r = ifd_scope_backend(ctx, __func__, &be);
+	if (r)
+		return r;
 	if (!bdf || !group)
 		return FAIL(NULL, EINVAL, "bdf or group is NULL");
 	if (!bdf_valid(bdf))
 		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", bdf);
-	if (!be)
-		be = iommufd_backend_kernel();
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group", be_sysfs_root(be), bdf);
 	n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0)

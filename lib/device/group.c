@@ -20,16 +20,18 @@ static int grp_check(const struct iommufd_group *grp, const char *func)
 	return ifd_owner_check(grp->pid, grp->ctx, func, "group", grp->path);
 }
 
-IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_backend *be, const char *path,
+IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_ctx *ctx, const char *path,
 					   struct iommufd_group **ret)
 {
+	struct iommufd_backend *be;
 	struct iommufd_group *grp;
-	int fd;
+	int fd, r;
 
+	r = ifd_scope_backend(ctx, __func__, &be);
+	if (r)
+		return r;
 	if (!path || !ret)
 		return FAIL(NULL, EINVAL, "path or ret is NULL");
-	if (!be)
-		be = iommufd_backend_kernel();
 	fd = be_open(be, path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return FAIL(NULL, fd, "open %s%s", path,
@@ -49,16 +51,19 @@ IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_backend *be, const cha
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_group_open(struct iommufd_backend *be, int group, struct iommufd_group **ret)
+IOMMUFD_EXPORT int iommufd_group_open(struct iommufd_ctx *ctx, int group, struct iommufd_group **ret)
 {
+	struct iommufd_backend *be;
 	char path[PATH_MAX];
+	int r;
 
+	r = ifd_scope_backend(ctx, __func__, &be);
+	if (r)
+		return r;
 	if (group < 0 || !ret)
 		return FAIL(NULL, EINVAL, "group %d, or ret is NULL", group);
-	if (!be)
-		be = iommufd_backend_kernel();
 	snprintf(path, sizeof(path), "%s/vfio/%d", be_dev_root(be), group);
-	return iommufd_group_open_path(be, path, ret);
+	return iommufd_group_open_path(ctx, path, ret);
 }
 
 IOMMUFD_EXPORT struct iommufd_group *iommufd_group_ref(struct iommufd_group *grp)

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,16 @@ int emu_fail(const char *func, int err, const char *fmt, ...)
 	ifd_reason_vformat(last_error, sizeof(last_error), func, err, fmt, ap);
 	va_end(ap);
 	return err;
+}
+
+IOMMUFD_EXPORT int iommufd_emu_ctx_new(struct iommufd_emu *emu, struct iommufd_ctx **ret)
+{
+	IOMMUFD_OPTS(struct iommufd_ctx_opts, opts);
+
+	if (!emu)
+		return EMU_FAIL(EINVAL, "emu is NULL");
+	opts.backend = &emu->be;
+	return iommufd_ctx_new_opts(&opts, ret);
 }
 
 IOMMUFD_EXPORT const char *iommufd_emu_last_error(void)
@@ -425,6 +436,16 @@ static int e_open(struct iommufd_backend *be, const char *path, int flags)
 
 	if (!path)
 		return -EFAULT;
+	/* the path walk's limits come first, as in the kernel's getname()/link_path_walk() */
+	if (strnlen(path, PATH_MAX) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	for (const char *c = path; *c;) {
+		size_t n = strcspn(c, "/");
+
+		if (n > NAME_MAX)
+			return -ENAMETOOLONG;
+		c += n + (c[n] == '/');
+	}
 	if (strncmp(path, root, rl) != 0 || path[rl] != '/')
 		return -ENOENT;
 	rel = path + rl + 1;
@@ -702,6 +723,7 @@ IOMMUFD_EXPORT int iommufd_emu_new(struct iommufd_emu **ret)
 	emu = calloc(1, sizeof(*emu));
 	if (!emu)
 		return EMU_FAIL(ENOMEM, "emulator allocation");
+	emu->be.abi = IFD_BACKEND_ABI;
 	emu->be.ops = &emu_ops;
 	emu->refcount = 1;
 	emu->iopt_fail.fn = iopt_fail_hook;

@@ -11,6 +11,7 @@
 #define IOMMUFD_BACKEND_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -47,7 +48,16 @@ struct backend_ops {
 	void (*unref)(struct iommufd_backend *be);
 };
 
+/*
+ * The ops are an interface between two libraries built from this tree
+ * (libiommufd and the emulator library), not a public ABI: a backend says
+ * which layout it was built with, and libiommufd refuses (-EPROTO) a backend
+ * of another one rather than calling through a wrong table.
+ */
+#define IFD_BACKEND_ABI ((uint32_t)(sizeof(struct backend_ops) << 8 | 1))
+
 struct iommufd_backend {
+	uint32_t abi; /* IFD_BACKEND_ABI */
 	const struct backend_ops *ops;
 };
 

@@ -21,6 +21,7 @@
 
 #include "common.h"
 #include "shared/abi-test.h"
+#include "shared/backend.h"
 
 #define PAGE 4096ul
 #define BUF_PAGES 64
@@ -166,10 +167,20 @@ static bool contains(const char *s, const char *sub)
 
 /* ------------------------------------------------------------ context */
 
+/* adopt fd on the test's backend: iommufd_ctx_new_from_fd(), or its options form on the emulator */
+static int adopt(int fd, struct iommufd_ctx **ret)
+{
+	IOMMUFD_OPTS(struct iommufd_ctx_opts, opts, .flags = IOMMUFD_CTX_FROM_FD, .fd = fd,
+		     .backend = test_backend_get());
+
+	if (test_real_kernel())
+		return iommufd_ctx_new_from_fd(fd, ret);
+	return iommufd_ctx_new_opts(&opts, ret);
+}
+
 static void test_ctx_lifecycle(void **state)
 {
 	struct iommufd_ctx *ctx = test_ctx_new(), *ctx2 = NULL, *ctx2_shared;
-	struct iommufd_backend *be = test_backend_get();
 	struct iommufd_fault_queue *q = NULL;
 	uint32_t ioas;
 	int fd;
@@ -177,17 +188,15 @@ static void test_ctx_lifecycle(void **state)
 	(void)state;
 	fd = iommufd_ctx_get_fd(ctx);
 	assert_true(fd >= 0);
-	assert_ptr_equal(iommufd_ctx_get_backend(ctx), be);
 	assert_ptr_equal(iommufd_ctx_ref(ctx), ctx);
 	assert_null(iommufd_ctx_unref(ctx)); /* drops the extra ref only */
 	assert_int_equal(iommufd_ctx_get_fd(ctx), fd);
 	assert_null(iommufd_ctx_unref(NULL));
 	assert_null(iommufd_ctx_ref(NULL));
-	assert_null(iommufd_ctx_get_backend(NULL));
 	assert_errno(iommufd_ctx_get_fd(NULL), EINVAL);
 
 	/* adopt the same file: an object made through one is seen by the other */
-	assert_ok(iommufd_ctx_new_from_fd(be, fd, &ctx2));
+	assert_ok(adopt(fd, &ctx2));
 	assert_int_equal(iommufd_ctx_get_fd(ctx2), fd);
 	ioas = ioas_new(ctx2);
 	assert_ok(iommufd_destroy(ctx, ioas));
@@ -196,13 +205,15 @@ static void test_ctx_lifecycle(void **state)
 	/* not an iommufd: a fault queue's fd; not open: -EBADF */
 	assert_ok(iommufd_fault_queue_new(ctx, &q));
 	ctx2 = NULL;
-	assert_errno(iommufd_ctx_new_from_fd(be, iommufd_fault_queue_get_fd(q), &ctx2), ENOTTY);
+	assert_errno(adopt(iommufd_fault_queue_get_fd(q), &ctx2), ENOTTY);
 	assert_null(ctx2);
 	assert_true(contains(iommufd_last_error(), "ENOTTY"));
-	assert_errno(iommufd_ctx_new_from_fd(be, 1000, &ctx2), EBADF);
-	assert_errno(iommufd_ctx_new_from_fd(be, -1, &ctx2), EBADF);
-	assert_errno(iommufd_ctx_new_from_fd(be, fd, NULL), EINVAL);
-	assert_errno(iommufd_ctx_new(be, NULL), EINVAL);
+	assert_errno(adopt(1000, &ctx2), EBADF);
+	assert_errno(adopt(-1, &ctx2), EBADF);
+	assert_errno(adopt(fd, NULL), EINVAL);
+	assert_errno(iommufd_ctx_new(NULL), EINVAL);
+	assert_errno(iommufd_ctx_new_from_fd(fd, NULL), EINVAL);
+	assert_errno(iommufd_ctx_new_opts(NULL, NULL), EINVAL);
 	iommufd_fault_queue_unref(q);
 
 	/* both own the one fd: the second close is of a closed fd, harmless */
@@ -217,7 +228,7 @@ static void test_ctx_from_fd_owns(void **state)
 
 	(void)state;
 	/* the adopted context closes fd on its last unref: ctx then fails with EBADF */
-	assert_ok(iommufd_ctx_new_from_fd(test_backend_get(), fd, &ctx2));
+	assert_ok(adopt(fd, &ctx2));
 	iommufd_ctx_unref(ctx2);
 	assert_errno(iommufd_destroy(ctx, 0), EBADF);
 	iommufd_ctx_unref(ctx); /* closes a closed fd: harmless */
@@ -229,16 +240,42 @@ static void test_ctx_default_backend(void **state)
 	int r;
 
 	(void)state;
-	/* NULL: the kernel */
-	r = iommufd_ctx_new(NULL, &ctx);
+	/* no backend named: the kernel */
+	r = iommufd_ctx_new(&ctx);
 	if (r == 0) {
-		assert_ptr_equal(iommufd_ctx_get_backend(ctx), iommufd_backend_kernel());
 		iommufd_ctx_unref(ctx);
 	} else {
 		/* no /dev/iommu on this host: the reason names the path */
 		assert_false(test_real_kernel());
 		assert_true(contains(iommufd_last_error(), "/dev/iommu"));
 	}
+}
+
+static void test_ctx_opts(void **state)
+{
+	IOMMUFD_OPTS(struct iommufd_ctx_opts, unknown_flag, .flags = 1u << 31);
+	struct {
+		struct iommufd_ctx_opts opts;
+		uint64_t newer_field;
+	} newer = { .opts = { .sz = sizeof(newer) }, .newer_field = 1 };
+	/* a backend built against another layout of the ops is refused, never called */
+	struct iommufd_backend foreign = { .abi = IFD_BACKEND_ABI + 1, .ops = NULL };
+	IOMMUFD_OPTS(struct iommufd_ctx_opts, bad_backend, .backend = &foreign);
+	struct iommufd_ctx *ctx = NULL;
+
+	(void)state;
+	assert_errno(iommufd_ctx_new_opts(&unknown_flag, &ctx), EINVAL);
+	assert_true(contains(iommufd_last_error(), "unknown flags 0x80000000"));
+	assert_errno(iommufd_ctx_new_opts(&newer.opts, &ctx), E2BIG);
+	newer.opts.sz = 1;
+	assert_errno(iommufd_ctx_new_opts(&newer.opts, &ctx), EINVAL);
+	assert_errno(iommufd_ctx_new_opts(&bad_backend, &ctx), EPROTO);
+	assert_true(contains(iommufd_last_error(), "another version of libiommufd"));
+	assert_null(ctx);
+	/* the options form opens like iommufd_ctx_new() on the test's backend */
+	ctx = test_ctx_new();
+	assert_true(iommufd_ctx_get_fd(ctx) >= 0);
+	iommufd_ctx_unref(ctx);
 }
 
 static void *other_thread(void *arg)
@@ -358,7 +395,7 @@ static void test_errno_names(void **state)
 	memset(path, 'a', sizeof(path));
 	memcpy(path, "/tmp/", 5);
 	path[sizeof(path) - 1] = 0;
-	assert_errno(iommufd_device_open(iommufd_backend_kernel(), path, &dev), ENAMETOOLONG);
+	assert_errno(iommufd_device_open(test_scope(), path, &dev), ENAMETOOLONG);
 	assert_true(contains(iommufd_last_error(), "ENAMETOOLONG"));
 }
 
@@ -1539,6 +1576,7 @@ int main(void)
 		T(test_ctx_lifecycle),
 		T(test_ctx_from_fd_owns),
 		T(test_ctx_default_backend),
+		T(test_ctx_opts),
 		T(test_last_error),
 		T(test_last_error_stale_ctx),
 		T(test_errno_names),

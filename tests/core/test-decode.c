@@ -186,7 +186,7 @@ static const struct backend_ops fake_ops = {
 	.dev_root = f_root,
 };
 
-static struct iommufd_backend fake_be = { .ops = &fake_ops };
+static struct iommufd_backend fake_be = { .abi = IFD_BACKEND_ABI, .ops = &fake_ops };
 
 static int setup(void **state)
 {
@@ -199,7 +199,9 @@ static struct iommufd_ctx *fake_ctx(void)
 {
 	struct iommufd_ctx *ctx = NULL;
 
-	assert_ok(iommufd_ctx_new(&fake_be, &ctx));
+	IOMMUFD_OPTS(struct iommufd_ctx_opts, opts, .backend = &fake_be);
+
+	assert_ok(iommufd_ctx_new_opts(&opts, &ctx));
 	assert_int_equal(iommufd_ctx_get_fd(ctx), FAKE_FD);
 	return ctx;
 }

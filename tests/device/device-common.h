@@ -14,11 +14,12 @@
 #define EDU_BDF "0000:00:02.0"
 #define NVME_BDF "0000:00:03.0"
 
-/* this test's backend, with edu and NVMe present */
-static inline struct iommufd_backend *dev_backend(void)
+/* this test's scope context (test_scope()), on a backend with edu and NVMe present */
+static inline struct iommufd_ctx *dev_scope(void)
 {
-	struct iommufd_backend *be = test_backend_get();
+	struct iommufd_ctx *scope;
 
+	test_backend_get();
 	if (!test_real_kernel()) {
 		IOMMUFD_OPTS(struct iommufd_emu_device_opts, edu, .kind = IOMMUFD_EMU_DEVICE_EDU,
 			     .bdf = EDU_BDF);
@@ -31,14 +32,15 @@ static inline struct iommufd_backend *dev_backend(void)
 		assert_ok(iommufd_emu_add_pci_device(test_emu(), &nvme, path, sizeof(path)));
 		assert_string_equal(path, "/dev/vfio/devices/vfio1");
 	}
-	return be;
+	scope = test_scope();
+	return scope;
 }
 
 /* open bdf's cdev; fails the test with the library's reason */
-static inline struct iommufd_device *dev_open(struct iommufd_backend *be, const char *bdf)
+static inline struct iommufd_device *dev_open(struct iommufd_ctx *scope, const char *bdf)
 {
 	struct iommufd_device *dev = NULL;
-	int r = iommufd_device_open_pci(be, bdf, &dev);
+	int r = iommufd_device_open_pci(scope, bdf, &dev);
 
 	if (r)
 		fail_msg("iommufd_device_open_pci(%s): %s", bdf, iommufd_last_error());

@@ -87,7 +87,7 @@ static struct iommufd_device *add_edu(const char *bdf, uint32_t flags)
 		     .flags = flags);
 
 	check(iommufd_emu_add_pci_device(test_emu(), &o, NULL, 0));
-	return dev_open(test_backend_get(), bdf);
+	return dev_open(test_scope(), bdf);
 }
 
 static void bus_master_on(struct iommufd_device *dev)

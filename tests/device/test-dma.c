@@ -33,7 +33,7 @@
 #define XFER 2048
 
 struct env {
-	struct iommufd_backend *be;
+	struct iommufd_ctx *scope;
 	struct iommufd_ctx *ctx;
 	struct iommufd_device *dev;
 	uint32_t ioas;
@@ -77,10 +77,10 @@ static void env_setup(struct env *e)
 	uint32_t cmd, hwpt;
 
 	memset(e, 0, sizeof(*e));
-	e->be = dev_backend();
+	e->scope = dev_scope();
 	e->ctx = test_ctx_new();
 	check(iommufd_ioas_alloc(e->ctx, &e->ioas));
-	e->dev = dev_open(e->be, EDU_BDF);
+	e->dev = dev_open(e->scope, EDU_BDF);
 	check(iommufd_device_bind(e->dev, e->ctx, NULL, NULL));
 	check(iommufd_device_attach(e->dev, e->ioas, &hwpt));
 	assert_int_equal(iommufd_device_get_state(e->dev), IOMMUFD_DEVICE_ATTACHED);

@@ -32,7 +32,7 @@ static struct iommufd_device *add_edu(const char *bdf, uint32_t flags)
 		     .flags = flags);
 
 	check(iommufd_emu_add_pci_device(test_emu(), &o, NULL, 0));
-	return dev_open(test_backend_get(), bdf);
+	return dev_open(test_scope(), bdf);
 }
 
 static int setup_flags(void **state, uint32_t flags)

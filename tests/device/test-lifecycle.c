@@ -85,7 +85,7 @@ static const struct outcome table[NR_OPS][NR_STATES] = {
 };
 
 struct fixture {
-	struct iommufd_backend *be;
+	struct iommufd_ctx *scope;
 	struct iommufd_ctx *ctx;
 	struct iommufd_device *dev;  /* edu, the device under test */
 	struct iommufd_device *nvme; /* parked state: bound to ctx to make a HWPT */
@@ -97,15 +97,15 @@ struct fixture {
 static void reach(struct fixture *f, enum st s)
 {
 	memset(f, 0, sizeof(*f));
-	f->be = dev_backend();
+	f->scope = dev_scope();
 	f->ctx = test_ctx_new();
 	check(iommufd_ioas_alloc(f->ctx, &f->ioas));
-	check(iommufd_pci_get_iommu_group(f->be, EDU_BDF, &f->group));
-	f->dev = dev_open(f->be, EDU_BDF);
+	check(iommufd_pci_get_iommu_group(f->scope, EDU_BDF, &f->group));
+	f->dev = dev_open(f->scope, EDU_BDF);
 	assert_int_equal(iommufd_device_get_state(f->dev), IOMMUFD_DEVICE_PARKED);
 	if (s == S_PARKED) {
 		/* a HWPT and a DEVICE ID to use as targets, made through the NVMe */
-		f->nvme = dev_open(f->be, NVME_BDF);
+		f->nvme = dev_open(f->scope, NVME_BDF);
 		check(iommufd_device_bind(f->nvme, f->ctx, NULL, &f->other_id));
 		check(iommufd_hwpt_alloc(f->ctx, f->other_id, f->ioas, NULL, &f->hwpt));
 		return;
@@ -167,16 +167,16 @@ static int do_op(struct fixture *f, enum op op, enum st from)
 		f->dev = iommufd_device_unref(f->dev);
 		return 0;
 	case OP_GROUP_OPEN:
-		r = iommufd_group_open(f->be, f->group, &grp);
+		r = iommufd_group_open(f->scope, f->group, &grp);
 		iommufd_group_unref(grp);
 		return r;
 	case OP_BIND_GROUP_OPEN:
-		iommufd_group_open(f->be, f->group, &grp);
+		iommufd_group_open(f->scope, f->group, &grp);
 		r = iommufd_device_bind(f->dev, f->ctx, NULL, NULL);
 		iommufd_group_unref(grp);
 		return r;
 	case OP_SECOND_CDEV_BIND:
-		second = dev_open(f->be, EDU_BDF);
+		second = dev_open(f->scope, EDU_BDF);
 		r = iommufd_device_bind(second, f->ctx, NULL, NULL);
 		iommufd_device_unref(second);
 		return r;
@@ -200,7 +200,7 @@ static void verify_state(struct fixture *f, enum st s, enum st from, enum op op)
 
 	if (s == S_CLOSED) {
 		/* closed: the group is free again, an auto-HWPT is gone, a manual one stays */
-		check(iommufd_group_open(f->be, f->group, &grp));
+		check(iommufd_group_open(f->scope, f->group, &grp));
 		iommufd_group_unref(grp);
 		if (from == S_ATT_IOAS)
 			assert_errno(iommufd_destroy(f->ctx, f->auto_hwpt), ENOENT);
@@ -214,7 +214,7 @@ static void verify_state(struct fixture *f, enum st s, enum st from, enum op op)
 		assert_null(iommufd_device_get_ctx(f->dev));
 		assert_errno(iommufd_device_get_info(f->dev, &info), EINVAL);
 		/* parked does not block the group */
-		check(iommufd_group_open(f->be, f->group, &grp));
+		check(iommufd_group_open(f->scope, f->group, &grp));
 		iommufd_group_unref(grp);
 		return;
 	case S_BOUND:
@@ -299,9 +299,9 @@ static void test_table_case(void **state)
 /* the reason explains a refusal on a parked device */
 static void test_reason_parked(void **state)
 {
-	struct iommufd_backend *be = dev_backend();
+	struct iommufd_ctx *scope = dev_scope();
 	struct iommufd_ctx *ctx = test_ctx_new();
-	struct iommufd_device *dev = dev_open(be, EDU_BDF);
+	struct iommufd_device *dev = dev_open(scope, EDU_BDF);
 	uint32_t ioas;
 
 	(void)state;
@@ -317,25 +317,25 @@ static void test_reason_parked(void **state)
 /* open by cdev path and by adopting an fd give the same device */
 static void test_open_paths(void **state)
 {
-	struct iommufd_backend *be = dev_backend();
+	struct iommufd_ctx *scope = dev_scope();
 	struct iommufd_ctx *ctx = test_ctx_new();
 	struct iommufd_device *a = NULL, *b = NULL;
 	uint32_t id;
 	int fd;
 
 	(void)state;
-	check(iommufd_device_open(be, "/dev/vfio/devices/vfio0", &a));
+	check(iommufd_device_open(scope, "/dev/vfio/devices/vfio0", &a));
 	check(iommufd_device_bind(a, ctx, NULL, &id));
 	/* a second file (an adopted fd of a new open) of the same device cannot bind */
-	fd = be_open(be, "/dev/vfio/devices/vfio0", O_RDWR | O_CLOEXEC);
+	fd = test_open_node("/dev/vfio/devices/vfio0", O_RDWR);
 	assert_true(fd >= 0);
-	check(iommufd_device_new_from_fd(be, fd, &b));
+	check(iommufd_device_new_from_fd(scope, fd, &b));
 	assert_int_equal(iommufd_device_get_fd(b), fd);
 	assert_errno(iommufd_device_bind(b, ctx, NULL, NULL), EINVAL);
 	iommufd_device_unref(b);
 	/* closing a unbinds: a new file binds, and gets the lowest free ID again */
 	a = iommufd_device_unref(a);
-	check(iommufd_device_open(be, "/dev/vfio/devices/vfio0", &a));
+	check(iommufd_device_open(scope, "/dev/vfio/devices/vfio0", &a));
 	{
 		uint32_t id2;
 
@@ -343,8 +343,8 @@ static void test_open_paths(void **state)
 		assert_int_equal(id2, id);
 	}
 	iommufd_device_unref(a);
-	assert_errno(iommufd_device_open_pci(be, "0000:00:1e.0", &a), ENODEV);
-	assert_errno(iommufd_device_open_pci(be, "../../etc", &a), EINVAL);
+	assert_errno(iommufd_device_open_pci(scope, "0000:00:1e.0", &a), ENODEV);
+	assert_errno(iommufd_device_open_pci(scope, "../../etc", &a), EINVAL);
 	iommufd_ctx_unref(ctx);
 	test_backend_put();
 }
@@ -353,9 +353,9 @@ static void test_open_paths(void **state)
 static void test_token(void **state)
 {
 	static const uint8_t token[16] = { 1, 2, 3 };
-	struct iommufd_backend *be = dev_backend();
+	struct iommufd_ctx *scope = dev_scope();
 	struct iommufd_ctx *ctx = test_ctx_new();
-	struct iommufd_device *dev = dev_open(be, EDU_BDF);
+	struct iommufd_device *dev = dev_open(scope, EDU_BDF);
 
 	(void)state;
 	assert_errno(iommufd_device_bind(dev, ctx, token, NULL), EINVAL);
@@ -369,7 +369,7 @@ static void test_token(void **state)
 /* the group path: set onto a context, device ATTACHED to the compat IOAS */
 static void test_group_path(void **state)
 {
-	struct iommufd_backend *be = dev_backend();
+	struct iommufd_ctx *scope = dev_scope();
 	struct iommufd_ctx *ctx = test_ctx_new();
 	struct iommufd_device *gdev = NULL, *cdev;
 	struct iommufd_device_info info = { .sz = sizeof(info) };
@@ -378,9 +378,9 @@ static void test_group_path(void **state)
 	int group;
 
 	(void)state;
-	check(iommufd_pci_get_iommu_group(be, EDU_BDF, &group));
-	check(iommufd_group_open(be, group, &grp));
-	assert_errno(iommufd_group_open(be, group, &grp2), EBUSY);
+	check(iommufd_pci_get_iommu_group(scope, EDU_BDF, &group));
+	check(iommufd_group_open(scope, group, &grp));
+	assert_errno(iommufd_group_open(scope, group, &grp2), EBUSY);
 	check(iommufd_group_get_status(grp, &flags));
 	assert_int_equal(flags & IOMMUFD_GROUP_CTX_SET, 0);
 	assert_true(flags & IOMMUFD_GROUP_VIABLE);
@@ -412,7 +412,7 @@ static void test_group_path(void **state)
 	/* the compat IOAS has an attached auto domain */
 	assert_errno(iommufd_destroy(ctx, ioas), EBUSY);
 	/* the cdev of the device: open works, bind gives EBUSY while the group is open */
-	cdev = dev_open(be, EDU_BDF);
+	cdev = dev_open(scope, EDU_BDF);
 	assert_errno(iommufd_device_bind(cdev, ctx, NULL, NULL), EBUSY);
 	/* group closed, group-path file still open: EINVAL (device open elsewhere) */
 	check(iommufd_group_unset_ctx(grp));
@@ -422,9 +422,9 @@ static void test_group_path(void **state)
 	gdev = iommufd_device_unref(gdev);
 	/* unbound at the last group-path close: the cdev binds now */
 	check(iommufd_device_bind(cdev, ctx, NULL, NULL));
-	assert_errno(iommufd_group_open(be, group, &grp), EBUSY);
+	assert_errno(iommufd_group_open(scope, group, &grp), EBUSY);
 	iommufd_device_unref(cdev);
-	check(iommufd_group_open(be, group, &grp));
+	check(iommufd_group_open(scope, group, &grp));
 	iommufd_group_unref(grp);
 	iommufd_ctx_unref(ctx);
 	test_backend_put();
@@ -433,9 +433,9 @@ static void test_group_path(void **state)
 /* region info, config space, BAR0 through pread and mmap, irq info, reset */
 static void test_driver_helpers(void **state)
 {
-	struct iommufd_backend *be = dev_backend();
+	struct iommufd_ctx *scope = dev_scope();
 	struct iommufd_ctx *ctx = test_ctx_new();
-	struct iommufd_device *dev = dev_open(be, EDU_BDF);
+	struct iommufd_device *dev = dev_open(scope, EDU_BDF);
 	struct iommufd_region_info ri = { .sz = sizeof(ri) };
 	struct iommufd_irq_info ii = { .sz = sizeof(ii) };
 	struct iommufd_device_info info = { .sz = sizeof(info) };
@@ -512,9 +512,9 @@ static void test_driver_helpers(void **state)
 /* the NVMe: resettable PCIe function with MSI-X in BAR0 */
 static void test_driver_helpers_nvme(void **state)
 {
-	struct iommufd_backend *be = dev_backend();
+	struct iommufd_ctx *scope = dev_scope();
 	struct iommufd_ctx *ctx = test_ctx_new();
-	struct iommufd_device *dev = dev_open(be, NVME_BDF);
+	struct iommufd_device *dev = dev_open(scope, NVME_BDF);
 	struct iommufd_region_info ri = { .sz = sizeof(ri) };
 	struct iommufd_irq_info ii = { .sz = sizeof(ii) };
 	struct iommufd_device_info info = { .sz = sizeof(info) };
@@ -552,20 +552,20 @@ static void test_driver_helpers_nvme(void **state)
 /* emulator only: a stale node (sysfs says another major:minor) is refused */
 static void test_stale_node(void **state)
 {
-	struct iommufd_backend *be;
+	struct iommufd_ctx *scope;
 	struct iommufd_device *dev = NULL;
 	char path[512];
 	FILE *f;
 
 	(void)state;
-	be = dev_backend();
+	scope = dev_scope();
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev/vfio0/dev",
-		 be_sysfs_root(be), EDU_BDF);
+		 be_sysfs_root(test_backend_get()), EDU_BDF);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fprintf(f, "511:77\n");
 	fclose(f);
-	assert_errno(iommufd_device_open_pci(be, EDU_BDF, &dev), ESTALE);
+	assert_errno(iommufd_device_open_pci(scope, EDU_BDF, &dev), ESTALE);
 	assert_non_null(strstr(iommufd_last_error(), "stale"));
 	test_backend_put();
 }
@@ -579,20 +579,20 @@ static void test_group_owner(void **state)
 		     .bdf = "0000:00:05.1", .group = 9);
 	struct iommufd_ctx *c1, *c2;
 	struct iommufd_device *da, *db;
-	struct iommufd_backend *be;
+	struct iommufd_ctx *scope;
 	uint32_t ioas, h1, h2, hw;
 	int group;
 
 	(void)state;
-	be = dev_backend();
+	scope = dev_scope();
 	check(iommufd_emu_add_pci_device(test_emu(), &a, NULL, 0));
 	check(iommufd_emu_add_pci_device(test_emu(), &b, NULL, 0));
-	check(iommufd_pci_get_iommu_group(be, "0000:00:05.1", &group));
+	check(iommufd_pci_get_iommu_group(scope, "0000:00:05.1", &group));
 	assert_int_equal(group, 9);
 	c1 = test_ctx_new();
 	c2 = test_ctx_new();
-	da = dev_open(be, "0000:00:05.0");
-	db = dev_open(be, "0000:00:05.1");
+	da = dev_open(scope, "0000:00:05.0");
+	db = dev_open(scope, "0000:00:05.1");
 	check(iommufd_device_bind(da, c1, NULL, NULL));
 	assert_errno(iommufd_device_bind(db, c2, NULL, NULL), EPERM);
 	assert_non_null(strstr(iommufd_last_error(), "ownership"));
@@ -617,7 +617,7 @@ static void test_pasid(void **state)
 	IOMMUFD_OPTS(struct iommufd_emu_device_opts, o, .kind = IOMMUFD_EMU_DEVICE_GENERIC,
 		     .bdf = "0000:00:06.0", .flags = IOMMUFD_EMU_DEVICE_PASID);
 	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, po, .flags = IOMMUFD_HWPT_PASID);
-	struct iommufd_backend *be = dev_backend();
+	struct iommufd_ctx *scope = dev_scope();
 	struct iommufd_ctx *ctx = test_ctx_new();
 	struct iommufd_device *dev;
 	uint32_t ioas, id, hp1, hp2, plain, got, *pasids = NULL;
@@ -625,7 +625,7 @@ static void test_pasid(void **state)
 
 	(void)state;
 	check(iommufd_emu_add_pci_device(test_emu(), &o, NULL, 0));
-	dev = dev_open(be, "0000:00:06.0");
+	dev = dev_open(scope, "0000:00:06.0");
 	check(iommufd_ioas_alloc(ctx, &ioas));
 	check(iommufd_device_bind(dev, ctx, NULL, &id));
 	check(iommufd_hwpt_alloc(ctx, id, ioas, &po, &hp1));
@@ -704,9 +704,9 @@ static void *race_thread(void *arg)
 
 static void test_concurrent(void **state)
 {
-	struct iommufd_backend *be = dev_backend();
+	struct iommufd_ctx *scope = dev_scope();
 	struct iommufd_ctx *ctx = test_ctx_new();
-	struct iommufd_device *dev = dev_open(be, EDU_BDF);
+	struct iommufd_device *dev = dev_open(scope, EDU_BDF);
 	struct race r[4];
 	pthread_t t[4];
 	uint32_t ioas, hwpt, id, pt;
@@ -758,9 +758,9 @@ static void check_untouched(const unsigned char *buf, size_t from, size_t to)
 
 static void test_short_sz(void **state)
 {
-	struct iommufd_backend *be = dev_backend();
+	struct iommufd_ctx *scope = dev_scope();
 	struct iommufd_ctx *ctx = test_ctx_new();
-	struct iommufd_device *dev = dev_open(be, EDU_BDF);
+	struct iommufd_device *dev = dev_open(scope, EDU_BDF);
 	struct iommufd_device_info info = { .sz = sizeof(info) };
 	struct iommufd_region_info ri = { .sz = sizeof(ri) };
 	struct iommufd_irq_info ii = { .sz = sizeof(ii) };
@@ -838,9 +838,9 @@ static void test_short_sz(void **state)
 /* region mmap/munmap argument checks: prot bits, the region's end, len 0 */
 static void test_mmap_checks(void **state)
 {
-	struct iommufd_backend *be = dev_backend();
+	struct iommufd_ctx *scope = dev_scope();
 	struct iommufd_ctx *ctx = test_ctx_new();
-	struct iommufd_device *dev = dev_open(be, EDU_BDF);
+	struct iommufd_device *dev = dev_open(scope, EDU_BDF);
 	struct iommufd_region_info ri = { .sz = sizeof(ri) };
 	void *p = NULL;
 
@@ -873,15 +873,15 @@ static void *volatile fork_child_keep[4];
 /* after fork: a child's group cannot be set on the parent's context; the parent's device is off limits */
 static void test_fork_group_device(void **state)
 {
-	struct iommufd_backend *be = dev_backend();
+	struct iommufd_ctx *scope = dev_scope();
 	struct iommufd_ctx *ctx = test_ctx_new();
-	struct iommufd_device *dev = dev_open(be, EDU_BDF);
+	struct iommufd_device *dev = dev_open(scope, EDU_BDF);
 	void *bar = NULL;
 	int group, status;
 	pid_t pid;
 
 	(void)state;
-	check(iommufd_pci_get_iommu_group(be, NVME_BDF, &group));
+	check(iommufd_pci_get_iommu_group(scope, NVME_BDF, &group));
 	check(iommufd_device_bind(dev, ctx, NULL, NULL));
 	check(iommufd_device_region_mmap(dev, 0, 0, 4096, PROT_READ, &bar));
 	pid = fork();
@@ -893,8 +893,10 @@ static void test_fork_group_device(void **state)
 		fork_child_keep[0] = ctx;
 		fork_child_keep[1] = dev;
 
-		/* the group is the child's own, the context is not */
-		if (iommufd_group_open(be, group, &grp) != 0)
+		/* the group is the child's own (opened in a context of its own), the context is not */
+		if (iommufd_group_open(scope, group, &grp) != -ECHILD)
+			_exit(3);
+		if (iommufd_group_open(test_ctx_new(), group, &grp) != 0)
 			_exit(2);
 		ok &= iommufd_group_set_ctx(grp, ctx) == -ECHILD;
 		ok &= strstr(iommufd_last_error(), "context") != NULL;
@@ -920,9 +922,9 @@ static void test_fork_group_device(void **state)
  */
 static void test_emu_unref_first(void **state)
 {
-	struct iommufd_backend *be = dev_backend();
+	struct iommufd_ctx *scope = dev_scope();
 	struct iommufd_ctx *ctx = test_ctx_new();
-	struct iommufd_device *dev = dev_open(be, EDU_BDF), *gdev = NULL;
+	struct iommufd_device *dev = dev_open(scope, EDU_BDF), *gdev = NULL;
 	struct iommufd_group *grp = NULL;
 	uint64_t iova = 0x100000;
 	uint32_t ioas, hwpt, vioas;
@@ -930,8 +932,8 @@ static void test_emu_unref_first(void **state)
 	void *buf;
 
 	(void)state;
-	check(iommufd_pci_get_iommu_group(be, NVME_BDF, &group));
-	check(iommufd_group_open(be, group, &grp));
+	check(iommufd_pci_get_iommu_group(scope, NVME_BDF, &group));
+	check(iommufd_group_open(scope, group, &grp));
 	test_backend_put(); /* the test's own reference on the emulator */
 	assert_null(test_emu());
 	/* the context works: alloc and map */
@@ -975,7 +977,7 @@ static void test_emu_opts_sz(void **state)
 	{
 		int group = 0;
 
-		check(iommufd_pci_get_iommu_group(test_backend_get(), EDU_BDF, &group));
+		check(iommufd_pci_get_iommu_group(test_scope(), EDU_BDF, &group));
 		assert_int_not_equal(group, 77);
 	}
 	/* without kind: EINVAL */

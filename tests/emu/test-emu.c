@@ -996,7 +996,7 @@ static int fault_alloc(uint32_t *id, int *fd)
 
 static void fault_queue(void **state)
 {
-	struct iommufd_backend *be = iommufd_ctx_get_backend(ctx);
+	struct iommufd_backend *be = iommufd_emu_get_backend(test_emu());
 	struct kabi_hwpt_selftest data = { .iotlb = KABI_TEST_IOTLB_DEFAULT };
 	struct kabi_fault_alloc bad = { .size = sizeof(bad), .flags = 1 };
 	struct kabi_hwpt_pgfault rec[2];
@@ -1139,7 +1139,7 @@ static void viommu_vdevice(void **state)
 	vq.size = sizeof(vq);
 	assert_errno(ioc(KABI_IOMMU_VEVENTQ_ALLOC, &vq), EEXIST);
 	{
-		struct iommufd_backend *be = iommufd_ctx_get_backend(ctx);
+		struct iommufd_backend *be = iommufd_emu_get_backend(test_emu());
 		struct kabi_test_cmd ev = { .op = KABI_TEST_OP_TRIGGER_VEVENT };
 		struct kabi_test_cmd rep = { .op = KABI_TEST_OP_MOCK_DOMAIN_REPLACE, .id = stdev };
 		struct kabi_hwpt_selftest data = { .iotlb = KABI_TEST_IOTLB_DEFAULT };
@@ -1434,7 +1434,7 @@ static void pasid_attach(void **state)
 
 static void viommu_mmap_and_cache(void **state)
 {
-	struct iommufd_backend *be = iommufd_ctx_get_backend(ctx);
+	struct iommufd_backend *be = iommufd_emu_get_backend(test_emu());
 	struct kabi_viommu_selftest vdata = { .in_data = 0xcafe };
 	struct kabi_viommu_alloc va = { .size = sizeof(va), .type = KABI_VIOMMU_TYPE_SELFTEST };
 	struct kabi_vdevice_alloc vd = { .size = sizeof(vd), .virt_id = 5 };
@@ -1716,7 +1716,7 @@ static void vfio_compat_get_info(void **state)
 
 static void close_keeps_ctx_alive(void **state)
 {
-	struct iommufd_backend *be = iommufd_ctx_get_backend(ctx);
+	struct iommufd_backend *be = iommufd_emu_get_backend(test_emu());
 	struct kabi_hwpt_pgfault rec;
 	uint32_t fault_id;
 	int fd;
@@ -1937,7 +1937,7 @@ static void auto_iova_allowed(void **state)
 
 static void fault_destroy_order(void **state)
 {
-	struct iommufd_backend *be = iommufd_ctx_get_backend(ctx);
+	struct iommufd_backend *be = iommufd_emu_get_backend(test_emu());
 	struct kabi_hwpt_selftest data = { .iotlb = KABI_TEST_IOTLB_DEFAULT };
 	uint32_t ioas = ioas_alloc(), idev, parent, fault_id, h;
 	int fd;
@@ -2020,7 +2020,7 @@ static int fail_sequence(uint32_t *ids, int *nids, int *fds, int *nfds)
 static void fail_nth(void **state)
 {
 	struct iommufd_emu *emu = test_emu();
-	struct iommufd_backend *be = iommufd_ctx_get_backend(ctx);
+	struct iommufd_backend *be = iommufd_emu_get_backend(test_emu());
 	unsigned long n;
 	int runs = 0;
 

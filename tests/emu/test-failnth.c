@@ -52,6 +52,7 @@
 struct world {
 	struct iommufd_emu *emu;
 	struct iommufd_backend *be;
+	struct iommufd_ctx *scope; /* where devices and groups are opened */
 	struct iommufd_ctx *ctx;
 	struct iommufd_device *dev;
 	struct iommufd_group *grp;
@@ -134,6 +135,7 @@ static void world_new(struct world *w)
 	assert_int_equal(ftruncate(w->memfd, BUFSZ), 0);
 	check(iommufd_emu_new(&w->emu));
 	w->be = iommufd_emu_get_backend(w->emu);
+	check(iommufd_emu_ctx_new(w->emu, &w->scope));
 	w->buf = mmap(NULL, BUFSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(w->buf != MAP_FAILED);
 	for (size_t i = 0; i < BUFSZ; i++)
@@ -151,6 +153,7 @@ static void world_free(struct world *w)
 	w->dev = iommufd_device_unref(w->dev);
 	w->grp = iommufd_group_unref(w->grp);
 	w->ctx = iommufd_ctx_unref(w->ctx);
+	w->scope = iommufd_ctx_unref(w->scope);
 	w->emu = iommufd_emu_unref(w->emu);
 	munmap(w->buf, BUFSZ);
 	close(w->memfd);
@@ -345,7 +348,7 @@ static unsigned long sweep(const struct sequence *seq)
 
 static int s_ctx_new(struct world *w)
 {
-	return iommufd_ctx_new(w->be, &w->ctx);
+	return iommufd_emu_ctx_new(w->emu, &w->ctx);
 }
 
 static void ctx_unchanged(struct world *w)
@@ -459,7 +462,7 @@ static void setup_edu(struct world *w)
 
 static int s_open_pci(struct world *w)
 {
-	return iommufd_device_open_pci(w->be, EDU_BDF, &w->dev);
+	return iommufd_device_open_pci(w->scope, EDU_BDF, &w->dev);
 }
 
 static void dev_unchanged(struct world *w)
@@ -562,9 +565,9 @@ static const struct step dev_steps[] = {
 
 static int s_group_open(struct world *w)
 {
-	int group, r = iommufd_pci_get_iommu_group(w->be, EDU_BDF, &group);
+	int group, r = iommufd_pci_get_iommu_group(w->scope, EDU_BDF, &group);
 
-	return r ? r : iommufd_group_open(w->be, group, &w->grp);
+	return r ? r : iommufd_group_open(w->scope, group, &w->grp);
 }
 
 static void grp_unchanged(struct world *w)
@@ -623,9 +626,9 @@ static const struct sequence group_seq = {
 static void setup_dirty(struct world *w)
 {
 	add_edu(w, IOMMUFD_EMU_DEVICE_DIRTY_TRACKING);
-	check(iommufd_ctx_new(w->be, &w->ctx));
+	check(iommufd_emu_ctx_new(w->emu, &w->ctx));
 	check(iommufd_ioas_alloc(w->ctx, &w->ioas));
-	check(iommufd_device_open_pci(w->be, EDU_BDF, &w->dev));
+	check(iommufd_device_open_pci(w->scope, EDU_BDF, &w->dev));
 	check(iommufd_device_bind(w->dev, w->ctx, NULL, &w->dev_id));
 }
 
@@ -690,7 +693,7 @@ static void setup_mock(struct world *w)
 	struct kabi_test_cmd c = { .op = KABI_TEST_OP_MOCK_DOMAIN };
 	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, o, .flags = IOMMUFD_HWPT_NEST_PARENT);
 
-	check(iommufd_ctx_new(w->be, &w->ctx));
+	check(iommufd_emu_ctx_new(w->emu, &w->ctx));
 	check(iommufd_ioas_alloc(w->ctx, &w->ioas));
 	c.id = w->ioas;
 	check(test_cmd(w, &c));
@@ -931,7 +934,7 @@ static void setup_access(struct world *w)
 {
 	uint64_t iova = IOVA, iova2 = IOVA2;
 
-	check(iommufd_ctx_new(w->be, &w->ctx));
+	check(iommufd_emu_ctx_new(w->emu, &w->ctx));
 	check(iommufd_ioas_alloc(w->ctx, &w->ioas));
 	check(iommufd_ioas_alloc(w->ctx, &w->ioas2));
 	check(iommufd_ioas_map(w->ctx, w->ioas, w->buf, BUFSZ, &iova, FIXED));

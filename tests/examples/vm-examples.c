@@ -5,7 +5,7 @@
  *
  *  - nvme-identify 0000:00:03.0 must print "serial: deadbeef" (QEMU's NVMe
  *    of the VM is started with serial=deadbeef);
- *  - vmm-migrate --kernel must finish with "destination equals source".
+ *  - vmm-migrate must finish with "destination equals source".
  *
  * The example binaries are found relative to this program
  * (<build>/tests/examples/ -> <build>/examples/), because the VM sees the
@@ -122,7 +122,7 @@ int main(void)
 	fflush(stdout);
 	ok &= check(1, "nvme-identify prints serial deadbeef", "nvme-identify", "0000:00:03.0",
 		    "serial: deadbeef\n");
-	ok &= check(2, "vmm-migrate --kernel: destination equals source", "vmm-migrate",
-		    "--kernel", "destination equals source");
+	ok &= check(2, "vmm-migrate: destination equals source", "vmm-migrate", NULL,
+		    "destination equals source");
 	return ok ? 0 : 1;
 }

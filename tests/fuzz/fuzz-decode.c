@@ -117,7 +117,7 @@ static const struct backend_ops fake_ops = {
 	.dev_root = f_root,
 };
 
-static struct iommufd_backend fake_be = { .ops = &fake_ops };
+static struct iommufd_backend fake_be = { .abi = IFD_BACKEND_ABI, .ops = &fake_ops };
 
 static void quiet_log(void *userdata, int priority, const char *file, int line, const char *fn,
 		      const char *format, va_list args)
@@ -192,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	max = data[1];
 	in_p = data + 2;
 	in_n = size - 2;
-	if (iommufd_ctx_new(&fake_be, &ctx))
+	if (iommufd_ctx_new_opts(&(struct iommufd_ctx_opts){ .sz = sizeof(struct iommufd_ctx_opts), .backend = &fake_be }, &ctx))
 		abort();
 	iommufd_ctx_set_log_fn(ctx, quiet_log, NULL);
 	switch (sel % 4) {

@@ -274,7 +274,7 @@ static void test_library_kernel_backend(void **state)
 	uint32_t id = 0;
 
 	(void)state;
-	assert_ok(iommufd_ctx_new(iommufd_backend_kernel(), &ctx));
+	assert_ok(iommufd_ctx_new(&ctx));
 	assert_ok(iommufd_ioas_alloc(ctx, &id));
 	assert_int_equal(id, 1);
 	iommufd_ctx_unref(ctx);

@@ -30,9 +30,9 @@ int main(void)
 	r = iommufd_emu_new(&emu);
 	if (r < 0)
 		return fail("iommufd_emu_new", r);
-	r = iommufd_ctx_new(iommufd_emu_get_backend(emu), &ctx);
+	r = iommufd_emu_ctx_new(emu, &ctx);
 	if (r < 0)
-		return fail("iommufd_ctx_new", r);
+		return fail("iommufd_emu_ctx_new", r);
 	r = iommufd_ioas_alloc(ctx, &ioas);
 	if (r < 0)
 		return fail("iommufd_ioas_alloc", r);

@@ -30,7 +30,7 @@ int main()
 
 	try {
 		check("iommufd_emu_new", iommufd_emu_new(&emu));
-		check("iommufd_ctx_new", iommufd_ctx_new(iommufd_emu_get_backend(emu), &ctx));
+		check("iommufd_emu_ctx_new", iommufd_emu_ctx_new(emu, &ctx));
 		check("iommufd_ioas_alloc", iommufd_ioas_alloc(ctx, &ioas));
 		check("iommufd_ioas_map", iommufd_ioas_map(ctx, ioas, buf, sizeof(buf), &iova,
 							   IOMMUFD_MAP_READ | IOMMUFD_MAP_WRITE));

@@ -15,7 +15,7 @@
 int main(void)
 {
 	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, opts, .flags = IOMMUFD_HWPT_NEST_PARENT);
-	int r = iommufd_ctx_new(NULL, NULL);
+	int r = iommufd_ctx_new(NULL);
 
 	if (opts.sz != sizeof(opts) || opts.flags != IOMMUFD_HWPT_NEST_PARENT || opts.data) {
 		printf("IOMMUFD_OPTS: sz %zu flags 0x%x\n", opts.sz, (unsigned)opts.flags);
@@ -23,7 +23,7 @@ int main(void)
 	}
 	/* an argument error: -EINVAL without a system call, and a reason */
 	if (r != -EINVAL || !strstr(iommufd_last_error(), "iommufd_ctx_new")) {
-		printf("iommufd_ctx_new(NULL, NULL) = %d, last error \"%s\"\n", r,
+		printf("iommufd_ctx_new(NULL) = %d, last error \"%s\"\n", r,
 		       iommufd_last_error());
 		return 1;
 	}

@@ -11,7 +11,7 @@ int main()
 {
 	struct iommufd_hwpt_alloc_opts opts = {};
 	struct iommufd_ctx *ctx = NULL;
-	int r = iommufd_ctx_new_from_fd(NULL, -1, &ctx);
+	int r = iommufd_ctx_new_from_fd(-1, &ctx);
 
 	opts.sz = sizeof(opts);
 	opts.flags = IOMMUFD_HWPT_DIRTY_TRACKING;

@@ -82,13 +82,22 @@ build_cxx() {
 	$CXX $warn -std=c++11 -o "$2" "$1" $flags || fail "compiling $1"
 }
 
+# run [--preload] EXE ARGS...: against the installed libraries; with
+# --preload, unmodified on the installed emulator (LD_PRELOAD), as a program
+# written for the kernel runs on a machine without /dev/iommu
 run() {
+	preload=
+	if [ "$1" = --preload ]; then
+		preload=$dest$libdir/libiommufd-preload.so
+		[ -e "$preload" ] || fail "not installed: $libdir/libiommufd-preload.so"
+		shift
+	fi
 	exe=$1
 	shift
 	LD_LIBRARY_PATH=$dest$libdir ldd "$exe" | grep -q "$dest$libdir/libiommufd.so.0" ||
 		fail "$exe does not resolve libiommufd.so.0 in $dest$libdir"
-	echo "# running $(basename "$exe") $*"
-	LD_LIBRARY_PATH=$dest$libdir "$exe" "$@" >"$tmp/run.log" 2>&1 ||
+	echo "# running $(basename "$exe") $*${preload:+ (LD_PRELOAD=$preload)}"
+	LD_LIBRARY_PATH=$dest$libdir LD_PRELOAD=$preload "$exe" "$@" >"$tmp/run.log" 2>&1 ||
 		{ cat "$tmp/run.log"; fail "$exe $* exited with $?"; }
 	cat "$tmp/run.log"
 }
@@ -105,12 +114,13 @@ for ex in "$src"/examples/*.c; do
 	[ -e "$ex" ] || continue
 	name=$(basename "$ex" .c)
 	build_c "$ex" "$out/$name"
-	# an example runs on the emulator when given no argument, unless it says
-	# "install-test: build only" (it needs real hardware or the VM)
+	# an example is written for the kernel: it runs here on the emulator
+	# through the preload library, unless it says "install-test: build only"
+	# (it needs real hardware or the VM)
 	if grep -q 'install-test: build only' "$ex"; then
 		echo "# $name: built only"
 	else
-		run "$out/$name"
+		run --preload "$out/$name"
 	fi
 	n=$((n + 1))
 done

@@ -807,24 +807,23 @@ static void test_ctx_log_race(void **state)
 
 /* ------------------------------------------------------------ devices */
 
-/* this test's backend with the edu at EDU_BDF */
-static struct iommufd_backend *edu_backend(void)
+/* this test's scope context on a backend with the edu at EDU_BDF */
+static struct iommufd_ctx *edu_scope(void)
 {
-	struct iommufd_backend *be = test_backend_get();
-
+	test_backend_get();
 	if (!test_real_kernel()) {
 		IOMMUFD_OPTS(struct iommufd_emu_device_opts, edu, .kind = IOMMUFD_EMU_DEVICE_EDU,
 			     .bdf = EDU_BDF);
 
 		assert_ok(iommufd_emu_add_pci_device(test_emu(), &edu, NULL, 0));
 	}
-	return be;
+	return test_scope();
 }
 
-static struct iommufd_device *edu_open(struct iommufd_backend *be)
+static struct iommufd_device *edu_open(struct iommufd_ctx *scope)
 {
 	struct iommufd_device *dev = NULL;
-	int r = iommufd_device_open_pci(be, EDU_BDF, &dev);
+	int r = iommufd_device_open_pci(scope, EDU_BDF, &dev);
 
 	if (r)
 		fail_msg("iommufd_device_open_pci(%s): %s", EDU_BDF, iommufd_last_error());
@@ -985,14 +984,14 @@ static void *storm_thread(void *p)
 
 static void test_device_storm(void **state)
 {
-	struct iommufd_backend *be = edu_backend();
+	struct iommufd_ctx *scope = edu_scope();
 	struct worker w[STORM_THREADS];
 	struct storm s = { .ctx = test_ctx_new() };
 	enum iommufd_device_state st;
 	uint32_t pt, got;
 
 	(void)state;
-	s.dev = edu_open(be);
+	s.dev = edu_open(scope);
 	/* a few thousand transitions in all (fewer on the slow TCG VM) */
 	s.ops = test_real_kernel() ? 500 : 1000;
 	check(iommufd_device_bind(s.dev, s.ctx, NULL, &s.dev_id));
@@ -1071,7 +1070,7 @@ static void *bind_thread(void *p)
 
 static void bind_race(bool one_handle)
 {
-	struct iommufd_backend *be = edu_backend();
+	struct iommufd_ctx *scope = edu_scope();
 	struct worker w[NTHREADS];
 
 	for (int round = 0; round < BIND_ROUNDS; round++) {
@@ -1082,10 +1081,10 @@ static void bind_race(bool one_handle)
 		for (int i = 0; i < NTHREADS; i++) {
 			s.ctxs[i] = test_ctx_new();
 			if (!one_handle)
-				s.devs[i] = edu_open(be);
+				s.devs[i] = edu_open(scope);
 		}
 		if (one_handle)
-			s.dev = edu_open(be);
+			s.dev = edu_open(scope);
 		pthread_barrier_init(&s.start, NULL, NTHREADS);
 		run_workers(w, NTHREADS, bind_thread, &s);
 		pthread_barrier_destroy(&s.start);
@@ -1220,12 +1219,12 @@ static void *query_thread(void *p)
 
 static void test_device_queries_during_bind(void **state)
 {
-	struct iommufd_backend *be = edu_backend();
+	struct iommufd_ctx *scope = edu_scope();
 	struct query_shared s = { .ctx = test_ctx_new() };
 	struct worker w[NTHREADS];
 
 	(void)state;
-	s.dev = edu_open(be);
+	s.dev = edu_open(scope);
 	pthread_barrier_init(&s.bound, NULL, NTHREADS);
 	run_workers(w, NTHREADS, query_thread, &s);
 	pthread_barrier_destroy(&s.bound);
