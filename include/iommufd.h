@@ -247,7 +247,6 @@ enum iommufd_hwpt_data_type {
 	IOMMUFD_HWPT_DATA_VTD_S1 = 1,
 	IOMMUFD_HWPT_DATA_ARM_SMMUV3 = 2,
 	IOMMUFD_HWPT_DATA_AMD_GUEST = 3,
-	IOMMUFD_HWPT_DATA_SELFTEST = 0xdead,
 };
 
 struct iommufd_hwpt_alloc_opts {
@@ -271,8 +270,6 @@ enum iommufd_hw_info_type {
 	IOMMUFD_HW_INFO_TEGRA241_CMDQV = 3,
 	IOMMUFD_HW_INFO_AMD = 4,
 };
-/* the kernel selftest mock's value (above INT_MAX, so not an enumerator) */
-#define IOMMUFD_HW_INFO_SELFTEST 0xfeedbeefu
 
 #define IOMMUFD_HW_CAP_DIRTY_TRACKING (1ull << 0)
 #define IOMMUFD_HW_CAP_PCI_PASID_EXEC (1ull << 1)
@@ -351,8 +348,6 @@ enum iommufd_invalidate_data_type {
 	IOMMUFD_INVALIDATE_VTD_S1 = 0,
 	IOMMUFD_INVALIDATE_VIOMMU_ARM_SMMUV3 = 1,
 };
-/* the kernel selftest mock's value (above INT_MAX, so not an enumerator) */
-#define IOMMUFD_INVALIDATE_SELFTEST 0xdeadbeefu
 /*
  * Hand *entry_num entries of entry_len bytes each to the kernel. On return
  * (success or failure) *entry_num holds how many were handled.
@@ -416,8 +411,6 @@ enum iommufd_viommu_type {
 	IOMMUFD_VIOMMU_ARM_SMMUV3 = 1,
 	IOMMUFD_VIOMMU_TEGRA241_CMDQV = 2,
 };
-/* the kernel selftest mock's value (above INT_MAX, so not an enumerator) */
-#define IOMMUFD_VIOMMU_SELFTEST 0xdeadbeefu
 
 /* data/data_len: vendor data, in and out (may be NULL/0). */
 IOMMUFD_EXPORT int iommufd_viommu_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t hwpt_id,
@@ -428,8 +421,6 @@ IOMMUFD_EXPORT int iommufd_vdevice_alloc(struct iommufd_ctx *ctx, uint32_t viomm
 enum iommufd_hw_queue_type {
 	IOMMUFD_HW_QUEUE_TEGRA241_CMDQV = 1,
 };
-/* the kernel selftest mock's value (above INT_MAX, so not an enumerator) */
-#define IOMMUFD_HW_QUEUE_SELFTEST 0xdeadbeefu
 IOMMUFD_EXPORT int iommufd_hw_queue_alloc(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t type,
 					  uint32_t index, uint64_t iova, uint64_t length,
 					  uint32_t *hw_queue_id);
@@ -444,8 +435,6 @@ enum iommufd_veventq_type {
 	IOMMUFD_VEVENTQ_ARM_SMMUV3 = 1,
 	IOMMUFD_VEVENTQ_TEGRA241_CMDQV = 2,
 };
-/* the kernel selftest mock's value (above INT_MAX, so not an enumerator) */
-#define IOMMUFD_VEVENTQ_SELFTEST 0xbeefbeefu
 
 struct iommufd_vevent {
 	uint32_t sequence;
@@ -670,113 +659,6 @@ IOMMUFD_EXPORT int iommufd_device_set_irqs(struct iommufd_device *dev, uint32_t 
 					   const int *eventfds, uint32_t count);
 /* Disable irq index (DATA_NONE | ACTION_TRIGGER with count 0). */
 IOMMUFD_EXPORT int iommufd_device_disable_irqs(struct iommufd_device *dev, uint32_t index);
-
-/* ------------------------------------------------------------------ */
-/* The emulated backend                                                 */
-/* ------------------------------------------------------------------ */
-
-/*
- * An in-process model of the kernel's iommufd and VFIO (cdev and group)
- * behaviour: same validation order, errno values, object IDs and lifetimes,
- * with emulated devices that really DMA through their IOAS translation.
- */
-struct iommufd_emu;
-
-IOMMUFD_EXPORT int iommufd_emu_new(struct iommufd_emu **ret);
-IOMMUFD_EXPORT struct iommufd_emu *iommufd_emu_ref(struct iommufd_emu *emu);
-/* Every context, device and group on the emulator holds a reference: release in any order. */
-IOMMUFD_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu);
-/* The backend to put into iommufd_ctx_opts: contexts made with it, and what they open, are emulated. */
-IOMMUFD_EXPORT struct iommufd_backend *iommufd_emu_get_backend(struct iommufd_emu *emu);
-/*
- * A context on the emulator: iommufd_ctx_new_opts() with its backend. The
- * context's own failures are reported by iommufd_last_error().
- */
-IOMMUFD_EXPORT int iommufd_emu_ctx_new(struct iommufd_emu *emu, struct iommufd_ctx **ret);
-/* The reason of the calling thread's last failed iommufd_emu_* call ("" if none). */
-IOMMUFD_EXPORT const char *iommufd_emu_last_error(void);
-
-/*
- * Fault injection: make the nth internal allocation or step of the emulator
- * (counted from this call, 1-based) fail with -ENOMEM (or the errno the
- * kernel's injection site gives); 0 disables. Used to test the error paths
- * of the layers above: a failed call must leave the state unchanged.
- */
-IOMMUFD_EXPORT int iommufd_emu_set_fail_nth(struct iommufd_emu *emu, unsigned long nth);
-/* Steps counted since the last iommufd_emu_set_fail_nth(): a run that never reached nth
- * has a count below it. */
-IOMMUFD_EXPORT unsigned long iommufd_emu_get_fail_count(struct iommufd_emu *emu);
-
-/* Emulated PCI devices on vfio-pci. */
-enum iommufd_emu_device_kind {
-	IOMMUFD_EMU_DEVICE_EDU = 1,     /* QEMU's edu (1234:11e8): a DMA engine in BAR0 */
-	IOMMUFD_EMU_DEVICE_NVME = 2,    /* an NVMe-like controller (1b36:0010), no DMA engine */
-	IOMMUFD_EMU_DEVICE_GENERIC = 3, /* registers only */
-};
-struct iommufd_emu_device_opts {
-	size_t sz;
-	uint32_t kind;   /* enum iommufd_emu_device_kind */
-	const char *bdf; /* "0000:00:02.0"; NULL: the next free 0000:00:NN.0 from 02 */
-	int group;       /* IOMMU group number; 0: a new group, numbered like the kernel's */
-	uint32_t flags;  /* IOMMUFD_EMU_DEVICE_* */
-};
-#define IOMMUFD_EMU_DEVICE_PASID (1u << 0) /* PASID capable (20 bits), unlike QEMU's edu */
-/*
- * Its IOMMU tracks dirty pages, unlike QEMU's VT-d: GET_HW_INFO reports
- * IOMMUFD_HW_CAP_DIRTY_TRACKING, a HWPT with IOMMUFD_HWPT_DIRTY_TRACKING can be
- * allocated for it and attached, and the device's DMA writes through such a HWPT
- * mark the written IOVA pages dirty while tracking is on (reads mark nothing).
- */
-#define IOMMUFD_EMU_DEVICE_DIRTY_TRACKING (1u << 1)
-/*
- * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree
- * (bus/pci/devices/<bdf>/{vendor,device,iommu_group,driver,vfio-dev/vfioN/dev})
- * and as <dev>/vfio/devices/vfioN and <dev>/vfio/<group>. cdev_path (may be
- * NULL) gets the cdev path. -EEXIST: bdf taken.
- * edu: its DMA engine runs when the cmd register (0x98) is written through
- * the device file (pwrite, iommufd_device_region_write()), synchronously,
- * through the device's current attachment; a store into an mmap of BAR0
- * changes the registers but does not start it.
- */
-IOMMUFD_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
-					      const struct iommufd_emu_device_opts *opts,
-					      char *cdev_path, size_t len);
-/*
- * DMA requests of device bdf that the IOMMU refused (unmapped IOVA, missing
- * permission, no attachment): *count gets their number since creation and
- * *last_iova (may be NULL) the IOVA of the latest.
- */
-IOMMUFD_EXPORT int iommufd_emu_device_get_dma_faults(struct iommufd_emu *emu, const char *bdf,
-						     uint64_t *count, uint64_t *last_iova);
-/*
- * Device-side events of emulated device bdf, as if the device itself issued
- * them (-ENODEV: no such device). iommufd_emu_device_dma(): a DMA of len bytes
- * at iova through the device's current attachment at pasid (0: the RID),
- * like edu's engine: write copies buf -> memory, else memory -> buf. A refused
- * request (not attached, unmapped, no permission) gives -EFAULT, transfers
- * nothing and counts as a DMA fault; a write through a tracking HWPT marks
- * the pages dirty.
- */
-IOMMUFD_EXPORT int iommufd_emu_device_dma(struct iommufd_emu *emu, const char *bdf, uint32_t pasid,
-					  uint64_t iova, void *buf, size_t len, bool write);
-/*
- * An I/O page fault (a last-page request, PASID_VALID when pasid != 0) to the
- * fault queue of the HWPT attached at pasid. perm: IOMMUFD_FAULT_PERM_*.
- * -EOPNOTSUPP: not attached, or that HWPT has no fault queue.
- */
-IOMMUFD_EXPORT int iommufd_emu_device_page_fault(struct iommufd_emu *emu, const char *bdf,
-						 uint32_t pasid, uint32_t grpid, uint32_t perm,
-						 uint64_t addr);
-/*
- * A vEVENT of type (enum iommufd_veventq_type or IOMMUFD_VEVENTQ_SELFTEST)
- * with payload data[0..len), len exactly that type's record size (SMMUv3 32,
- * TEGRA241 CMDQV 16, selftest 4; else -EINVAL), to the queue of that type of
- * the vIOMMU of the device's current nested HWPT (on the RID). -ENOENT: no
- * such vIOMMU, or no vDEVICE of the device in it; -EOPNOTSUPP: no queue of
- * that type. A full queue records the loss (LOST_EVENTS) and returns 0.
- */
-IOMMUFD_EXPORT int iommufd_emu_device_vevent(struct iommufd_emu *emu, const char *bdf,
-					     uint32_t type, const void *data, size_t len);
 
 #ifdef __cplusplus
 }

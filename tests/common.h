@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "iommufd.h"
+#include "iommufd-emu.h"
 
 /* true when the tests run against the real kernel */
 bool test_real_kernel(void);

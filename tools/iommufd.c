@@ -31,7 +31,7 @@
 #include <libkmod.h>
 
 #include "gunzip.h"
-#include "iommufd.h"
+#include "iommufd-emu.h"
 
 /* exit codes, documented in --help and iommufd(1) */
 enum {

@@ -86,7 +86,7 @@ static void hw_info_decode(struct iommufd_hw_info *info, const void *raw)
 		info->data.amd.efr2 = v->efr2;
 		break;
 	}
-	case IOMMUFD_HW_INFO_SELFTEST: {
+	case KABI_HW_INFO_TYPE_SELFTEST: {
 		const struct kabi_hw_info_selftest *v = raw;
 		info->data.selftest.flags = v->flags;
 		info->data.selftest.test_reg = v->test_reg;

@@ -102,7 +102,7 @@ static size_t vevent_payload(uint32_t type)
 		return sizeof(struct kabi_vevent_arm_smmuv3);
 	case IOMMUFD_VEVENTQ_TEGRA241_CMDQV:
 		return sizeof(struct kabi_vevent_tegra241_cmdqv);
-	case IOMMUFD_VEVENTQ_SELFTEST:
+	case KABI_VEVENTQ_TYPE_SELFTEST:
 		return sizeof(uint32_t); /* the mock's {u32 virt_id} */
 	default:
 		return 0;

@@ -198,7 +198,7 @@ int ifd_scope_backend(struct iommufd_ctx *ctx, const char *func, struct iommufd_
 IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_ctx *ctx, const char *cdev_path,
 				       struct iommufd_device **ret)
 {
-	struct iommufd_backend *be;
+	struct iommufd_backend *be = NULL;
 	int fd, r;
 
 	r = ifd_scope_backend(ctx, __func__, &be);
@@ -220,7 +220,7 @@ IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_ctx *ctx, const char *cdev
 IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 					      struct iommufd_device **ret)
 {
-	struct iommufd_backend *be;
+	struct iommufd_backend *be = NULL;
 	char name[32];
 	int r;
 
@@ -274,7 +274,7 @@ static int read_sysfs(const char *path, char *buf, size_t len)
 IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *bdf,
 					   struct iommufd_device **ret)
 {
-	struct iommufd_backend *be;
+	struct iommufd_backend *be = NULL;
 	char devdir[PATH_MAX - 256], path[PATH_MAX], node[PATH_MAX], buf[64], vfio_name[64] = "";
 	unsigned int major_nr, minor_nr;
 	struct stat st;
@@ -350,7 +350,7 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *
 
 IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_ctx *ctx, const char *bdf, int *group)
 {
-	struct iommufd_backend *be;
+	struct iommufd_backend *be = NULL;
 	int r;
 	char path[PATH_MAX], target[PATH_MAX];
 	const char *s;

@@ -23,7 +23,7 @@ static int grp_check(const struct iommufd_group *grp, const char *func)
 IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_ctx *ctx, const char *path,
 					   struct iommufd_group **ret)
 {
-	struct iommufd_backend *be;
+	struct iommufd_backend *be = NULL;
 	struct iommufd_group *grp;
 	int fd, r;
 
@@ -53,7 +53,7 @@ IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_ctx *ctx, const char *
 
 IOMMUFD_EXPORT int iommufd_group_open(struct iommufd_ctx *ctx, int group, struct iommufd_group **ret)
 {
-	struct iommufd_backend *be;
+	struct iommufd_backend *be = NULL;
 	char path[PATH_MAX];
 	int r;
 

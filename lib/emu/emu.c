@@ -74,7 +74,7 @@ int emu_fail(const char *func, int err, const char *fmt, ...)
 	return err;
 }
 
-IOMMUFD_EXPORT int iommufd_emu_ctx_new(struct iommufd_emu *emu, struct iommufd_ctx **ret)
+IOMMUFD_EMU_EXPORT int iommufd_emu_ctx_new(struct iommufd_emu *emu, struct iommufd_ctx **ret)
 {
 	IOMMUFD_OPTS(struct iommufd_ctx_opts, opts);
 
@@ -84,7 +84,7 @@ IOMMUFD_EXPORT int iommufd_emu_ctx_new(struct iommufd_emu *emu, struct iommufd_c
 	return iommufd_ctx_new_opts(&opts, ret);
 }
 
-IOMMUFD_EXPORT const char *iommufd_emu_last_error(void)
+IOMMUFD_EMU_EXPORT const char *iommufd_emu_last_error(void)
 {
 	return last_error;
 }
@@ -713,7 +713,7 @@ static int open_vfio_container(struct iommufd_emu *emu, const char *rel, int fla
 
 /* ------------------------------------------------------------ public */
 
-IOMMUFD_EXPORT int iommufd_emu_new(struct iommufd_emu **ret)
+IOMMUFD_EMU_EXPORT int iommufd_emu_new(struct iommufd_emu **ret)
 {
 	struct iommufd_emu *emu;
 	pthread_mutexattr_t a;
@@ -743,14 +743,14 @@ IOMMUFD_EXPORT int iommufd_emu_new(struct iommufd_emu **ret)
 	return 0;
 }
 
-IOMMUFD_EXPORT struct iommufd_emu *iommufd_emu_ref(struct iommufd_emu *emu)
+IOMMUFD_EMU_EXPORT struct iommufd_emu *iommufd_emu_ref(struct iommufd_emu *emu)
 {
 	if (emu)
 		__atomic_add_fetch(&emu->refcount, 1, __ATOMIC_SEQ_CST);
 	return emu;
 }
 
-IOMMUFD_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu)
+IOMMUFD_EMU_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu)
 {
 	if (!emu || __atomic_sub_fetch(&emu->refcount, 1, __ATOMIC_SEQ_CST) > 0)
 		return NULL;
@@ -795,12 +795,12 @@ IOMMUFD_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu)
 	return NULL;
 }
 
-IOMMUFD_EXPORT struct iommufd_backend *iommufd_emu_get_backend(struct iommufd_emu *emu)
+IOMMUFD_EMU_EXPORT struct iommufd_backend *iommufd_emu_get_backend(struct iommufd_emu *emu)
 {
 	return emu ? &emu->be : NULL;
 }
 
-IOMMUFD_EXPORT int iommufd_emu_set_fail_nth(struct iommufd_emu *emu, unsigned long nth)
+IOMMUFD_EMU_EXPORT int iommufd_emu_set_fail_nth(struct iommufd_emu *emu, unsigned long nth)
 {
 	if (!emu)
 		return EMU_FAIL(EINVAL, "emu is NULL");
@@ -811,7 +811,7 @@ IOMMUFD_EXPORT int iommufd_emu_set_fail_nth(struct iommufd_emu *emu, unsigned lo
 	return 0;
 }
 
-IOMMUFD_EXPORT unsigned long iommufd_emu_get_fail_count(struct iommufd_emu *emu)
+IOMMUFD_EMU_EXPORT unsigned long iommufd_emu_get_fail_count(struct iommufd_emu *emu)
 {
 	unsigned long n;
 

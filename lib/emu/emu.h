@@ -25,7 +25,7 @@
 
 #include <pthread.h>
 
-#include "iommufd.h"
+#include "iommufd-emu.h"
 #include "shared/abi.h"
 #include "shared/backend.h"
 #include "shared/errname.h"

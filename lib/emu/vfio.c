@@ -958,7 +958,7 @@ static bool group_used(struct vfio_state *s, int nr)
 	return false;
 }
 
-IOMMUFD_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
+IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 					      const struct iommufd_emu_device_opts *user_opts,
 					      char *cdev_path, size_t len)
 {
@@ -1085,7 +1085,7 @@ IOMMUFD_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_emu_device_get_dma_faults(struct iommufd_emu *emu, const char *bdf,
+IOMMUFD_EMU_EXPORT int iommufd_emu_device_get_dma_faults(struct iommufd_emu *emu, const char *bdf,
 						     uint64_t *count, uint64_t *last_iova)
 {
 	struct vfio_state *s;
@@ -1132,7 +1132,7 @@ static const char *dma_refusal(int r)
 	return "process memory behind the IOVA is gone";
 }
 
-IOMMUFD_EXPORT int iommufd_emu_device_dma(struct iommufd_emu *emu, const char *bdf, uint32_t pasid,
+IOMMUFD_EMU_EXPORT int iommufd_emu_device_dma(struct iommufd_emu *emu, const char *bdf, uint32_t pasid,
 					  uint64_t iova, void *buf, size_t len, bool write)
 {
 	struct vdev *d;
@@ -1159,7 +1159,7 @@ IOMMUFD_EXPORT int iommufd_emu_device_dma(struct iommufd_emu *emu, const char *b
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_emu_device_page_fault(struct iommufd_emu *emu, const char *bdf,
+IOMMUFD_EMU_EXPORT int iommufd_emu_device_page_fault(struct iommufd_emu *emu, const char *bdf,
 						 uint32_t pasid, uint32_t grpid, uint32_t perm,
 						 uint64_t addr)
 {
@@ -1203,7 +1203,7 @@ static size_t vevent_size(uint32_t type)
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_emu_device_vevent(struct iommufd_emu *emu, const char *bdf,
+IOMMUFD_EMU_EXPORT int iommufd_emu_device_vevent(struct iommufd_emu *emu, const char *bdf,
 					     uint32_t type, const void *data, size_t len)
 {
 	struct emu_idev *idev;

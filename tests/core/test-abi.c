@@ -26,7 +26,7 @@
 #include "shared/abi.h"
 #include "shared/abi-test.h"
 /* the public header must compile together with the UAPI header */
-#include "iommufd.h"
+#include "iommufd-emu.h"
 
 #ifdef ABI_TEST_BREAK
 /* a deliberately wrong layout: user_va and length swapped */

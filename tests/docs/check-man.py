@@ -60,11 +60,12 @@ def name_list(name_body):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--sym', required=True)
+    ap.add_argument('--sym', required=True, action='append',
+                    help='a symbol file (once per library)')
     ap.add_argument('--man', required=True, help='the man/ source directory')
     args = ap.parse_args()
 
-    exported = set(sym_names(args.sym))
+    exported = set(n for path in args.sym for n in sym_names(path))
     meson_build = open(os.path.join(args.man, 'meson.build')).read()
     listed = set(re.findall(r"^\s*'([\w.]+)',", meson_build, flags=re.M))
 
@@ -95,7 +96,7 @@ def main():
             if overview:
                 continue
             if n not in exported:
-                problem(f'{page}(3) documents {n}, which lib/libiommufd.sym does not export')
+                problem(f'{page}(3) documents {n}, which no symbol file exports')
             if n not in declared:
                 problem(f'{page}(3) names {n} but its SYNOPSIS does not declare it')
         for n in sorted(declared - set(names)):

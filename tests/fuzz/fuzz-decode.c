@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <iommufd.h>
+#include <iommufd-emu.h>
 
 #include "shared/backend.h"
 #include "shared/abi.h"

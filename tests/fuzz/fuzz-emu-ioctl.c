@@ -30,7 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <iommufd.h>
+#include <iommufd-emu.h>
 
 #include "shared/abi.h"
 

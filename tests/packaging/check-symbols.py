@@ -46,13 +46,16 @@ def split_preprocessor(text):
     return '\n'.join(code), pp
 
 
+EXPORT_MACRO = 'IOMMUFD_EXPORT'
+
+
 def header_exports(code):
-    """names of the functions declared with IOMMUFD_EXPORT"""
+    """names of the functions declared with the export macro"""
     names = []
-    for decl in re.finditer(r'\bIOMMUFD_EXPORT\b([^;{]*?)\(', code, flags=re.S):
+    for decl in re.finditer(r'\b' + EXPORT_MACRO + r'\b([^;{]*?)\(', code, flags=re.S):
         m = re.search(r'(\w+)\s*$', decl.group(1))
         if not m:
-            problem(f'header: cannot parse the declaration "IOMMUFD_EXPORT{decl.group(1)}("')
+            problem(f'header: cannot parse the declaration "{EXPORT_MACRO}{decl.group(1)}("')
             continue
         names.append(m.group(1))
     return names
@@ -126,6 +129,14 @@ def dup(names, where):
         seen.add(n)
 
 
+def library_symtab(nm, lib):
+    """the names of every function defined in the library, exported or not"""
+    out = subprocess.run([nm, '--defined-only', lib], check=True,
+                         capture_output=True, text=True).stdout
+    return [line.split()[-1] for line in out.splitlines()
+            if len(line.split()) >= 3 and line.split()[-2] in 'tT']
+
+
 def library_exports(nm, lib):
     out = subprocess.run([nm, '-D', '--defined-only', lib], check=True,
                          capture_output=True, text=True).stdout
@@ -149,7 +160,17 @@ def main():
     ap.add_argument('--nm', default='nm')
     ap.add_argument('--uapi', action='append', default=[],
                     help='a kernel UAPI header whose names must not be reused')
+    ap.add_argument('--export-macro', default='IOMMUFD_EXPORT')
+    ap.add_argument('--prefix', default='iommufd_',
+                    help='the prefix of every exported function')
+    ap.add_argument('--forbid', action='append', default=[],
+                    help='a prefix no exported symbol may carry (another library\'s)')
+    ap.add_argument('--forbid-code', action='append', default=[],
+                    help='a prefix no function in the library, exported or not, may carry')
+    ap.add_argument('--header-guard', default='LIBIOMMUFD_H')
     args = ap.parse_args()
+    global EXPORT_MACRO
+    EXPORT_MACRO = args.export_macro
 
     with open(args.header) as f:
         header_text = f.read()
@@ -164,26 +185,37 @@ def main():
     check_nodes(nodes)
 
     for n in sorted(set(exports) - set(sym_names)):
-        problem(f'{n}: IOMMUFD_EXPORT in the header but missing from the .sym file')
+        problem(f'{n}: {EXPORT_MACRO} in the header but missing from the .sym file')
     for n in sorted(set(sym_names) - set(exports)):
-        problem(f'{n}: in the .sym file but not declared IOMMUFD_EXPORT in the header')
+        problem(f'{n}: in the .sym file but not declared {EXPORT_MACRO} in the header')
     print(f'# header: {len(exports)} exported functions; sym: {len(sym_names)} names')
 
     if args.lib:
         syms = library_exports(args.nm, args.lib)
         for n in sorted(syms):
-            if not n.startswith('iommufd_'):
-                problem(f'{n}: exported by {args.lib} without the iommufd_ prefix')
+            if not n.startswith(args.prefix):
+                problem(f'{n}: exported by {args.lib} without the {args.prefix} prefix')
+            for f in args.forbid:
+                if n.startswith(f):
+                    problem(f'{n}: exported by {args.lib}, but {f}* belongs to another library')
             if n not in sym_names:
                 problem(f'{n}: exported by {args.lib} but not in the .sym file')
         for n in sorted(set(sym_names) - set(syms)):
             problem(f'{n}: in the .sym file but not defined/exported by {args.lib}')
         print(f'# library: {len(syms)} exported symbols')
+        if args.forbid_code:
+            funcs = library_symtab(args.nm, args.lib)
+            for n in funcs:
+                for f in args.forbid_code:
+                    if n.startswith(f):
+                        problem(f'{n}: code of another library ({f}*) in {args.lib}')
+            print(f'# library: {len(funcs)} functions, none of '
+                  + ', '.join(f + '*' for f in args.forbid_code))
 
     # every declared name carries the prefix
     ours = declared_names(header_text)
     for n, kind in sorted(ours.items()):
-        if n == 'LIBIOMMUFD_H':
+        if n == args.header_guard:
             continue
         if kind in ('macro', 'enumerator'):
             ok = n.startswith('IOMMUFD_')

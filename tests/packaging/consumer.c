@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A program built against the INSTALLED library through pkg-config (see
- * install-test.sh): emulator backend, context, IOAS, map, unmap.
+ * A program built against the INSTALLED library through `pkg-config
+ * libiommufd` alone (see install-test.sh), as a driver or a VMM is: it names
+ * no backend, so it talks to the kernel's /dev/iommu; the install test runs
+ * it where there is none through the installed preload library. Context,
+ * IOAS, map, unmap.
  */
 #include <iommufd.h>
 
@@ -16,7 +19,6 @@ static int fail(const char *what, int r)
 
 int main(void)
 {
-	struct iommufd_emu *emu = NULL;
 	struct iommufd_ctx *ctx = NULL;
 	uint64_t iova = 0, unmapped = 0;
 	size_t len = 2 * 4096;
@@ -27,12 +29,9 @@ int main(void)
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		return 1;
-	r = iommufd_emu_new(&emu);
+	r = iommufd_ctx_new(&ctx);
 	if (r < 0)
-		return fail("iommufd_emu_new", r);
-	r = iommufd_emu_ctx_new(emu, &ctx);
-	if (r < 0)
-		return fail("iommufd_emu_ctx_new", r);
+		return fail("iommufd_ctx_new", r);
 	r = iommufd_ioas_alloc(ctx, &ioas);
 	if (r < 0)
 		return fail("iommufd_ioas_alloc", r);
@@ -47,7 +46,6 @@ int main(void)
 		return 1;
 	}
 	iommufd_ctx_unref(ctx);
-	iommufd_emu_unref(emu);
 	munmap(buf, len);
 	printf("OK ioas %u iova 0x%llx\n", ioas, (unsigned long long)iova);
 	return 0;

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libiommufd-emu - an in-process emulator of the kernel's iommufd and VFIO,
+ * for tests: programs built on libiommufd run on it without an IOMMU, root
+ * or a kernel built for it.
+ *
+ * It is a library of its own (link with -liommufd-emu, pkg-config
+ * libiommufd-emu) beside libiommufd, which production code links alone. An
+ * emulator hands out a backend (iommufd_emu_get_backend()) that a test puts
+ * into struct iommufd_ctx_opts; the context made with it, and the devices and
+ * groups opened in its scope, are emulated. The conventions of <iommufd.h>
+ * hold here too; the reason of a failed iommufd_emu_* call is given by
+ * iommufd_emu_last_error().
+ */
+#ifndef LIBIOMMUFD_EMU_H
+#define LIBIOMMUFD_EMU_H
+
+#include <iommufd.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define IOMMUFD_EMU_EXPORT __attribute__((visibility("default")))
+#else
+#define IOMMUFD_EMU_EXPORT
+#endif
+
+/* ------------------------------------------------------------------ */
+/* The kernel selftest mock (CONFIG_IOMMUFD_TEST): its type values.      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The kernel's iommufd selftests drive a mock IOMMU through IOMMU_TEST_CMD
+ * (a kernel built with CONFIG_IOMMUFD_TEST); the emulator models it as well.
+ * Their values (above INT_MAX, so not enumerators) for the libiommufd calls
+ * that take a vendor type:
+ */
+#define IOMMUFD_HWPT_DATA_SELFTEST 0xdeadu      /* iommufd_hwpt_alloc_opts.data_type */
+#define IOMMUFD_HW_INFO_SELFTEST 0xfeedbeefu    /* iommufd_hw_info.type */
+#define IOMMUFD_INVALIDATE_SELFTEST 0xdeadbeefu /* iommufd_hwpt_invalidate() */
+#define IOMMUFD_VIOMMU_SELFTEST 0xdeadbeefu     /* iommufd_viommu_alloc() */
+#define IOMMUFD_HW_QUEUE_SELFTEST 0xdeadbeefu   /* iommufd_hw_queue_alloc() */
+#define IOMMUFD_VEVENTQ_SELFTEST 0xbeefbeefu    /* iommufd_veventq_new() */
+
+/* ------------------------------------------------------------------ */
+/* The emulated backend                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An in-process model of the kernel's iommufd and VFIO (cdev and group)
+ * behaviour: same validation order, errno values, object IDs and lifetimes,
+ * with emulated devices that really DMA through their IOAS translation.
+ */
+struct iommufd_emu;
+
+IOMMUFD_EMU_EXPORT int iommufd_emu_new(struct iommufd_emu **ret);
+IOMMUFD_EMU_EXPORT struct iommufd_emu *iommufd_emu_ref(struct iommufd_emu *emu);
+/* Every context, device and group on the emulator holds a reference: release in any order. */
+IOMMUFD_EMU_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu);
+/* The backend to put into iommufd_ctx_opts: contexts made with it, and what they open, are emulated. */
+IOMMUFD_EMU_EXPORT struct iommufd_backend *iommufd_emu_get_backend(struct iommufd_emu *emu);
+/*
+ * A context on the emulator: iommufd_ctx_new_opts() with its backend. The
+ * context's own failures are reported by iommufd_last_error().
+ */
+IOMMUFD_EMU_EXPORT int iommufd_emu_ctx_new(struct iommufd_emu *emu, struct iommufd_ctx **ret);
+/* The reason of the calling thread's last failed iommufd_emu_* call ("" if none). */
+IOMMUFD_EMU_EXPORT const char *iommufd_emu_last_error(void);
+
+/*
+ * Fault injection: make the nth internal allocation or step of the emulator
+ * (counted from this call, 1-based) fail with -ENOMEM (or the errno the
+ * kernel's injection site gives); 0 disables. Used to test the error paths
+ * of the layers above: a failed call must leave the state unchanged.
+ */
+IOMMUFD_EMU_EXPORT int iommufd_emu_set_fail_nth(struct iommufd_emu *emu, unsigned long nth);
+/* Steps counted since the last iommufd_emu_set_fail_nth(): a run that never reached nth
+ * has a count below it. */
+IOMMUFD_EMU_EXPORT unsigned long iommufd_emu_get_fail_count(struct iommufd_emu *emu);
+
+/* Emulated PCI devices on vfio-pci. */
+enum iommufd_emu_device_kind {
+	IOMMUFD_EMU_DEVICE_EDU = 1,     /* QEMU's edu (1234:11e8): a DMA engine in BAR0 */
+	IOMMUFD_EMU_DEVICE_NVME = 2,    /* an NVMe-like controller (1b36:0010), no DMA engine */
+	IOMMUFD_EMU_DEVICE_GENERIC = 3, /* registers only */
+};
+struct iommufd_emu_device_opts {
+	size_t sz;
+	uint32_t kind;   /* enum iommufd_emu_device_kind */
+	const char *bdf; /* "0000:00:02.0"; NULL: the next free 0000:00:NN.0 from 02 */
+	int group;       /* IOMMU group number; 0: a new group, numbered like the kernel's */
+	uint32_t flags;  /* IOMMUFD_EMU_DEVICE_* */
+};
+#define IOMMUFD_EMU_DEVICE_PASID (1u << 0) /* PASID capable (20 bits), unlike QEMU's edu */
+/*
+ * Its IOMMU tracks dirty pages, unlike QEMU's VT-d: GET_HW_INFO reports
+ * IOMMUFD_HW_CAP_DIRTY_TRACKING, a HWPT with IOMMUFD_HWPT_DIRTY_TRACKING can be
+ * allocated for it and attached, and the device's DMA writes through such a HWPT
+ * mark the written IOVA pages dirty while tracking is on (reads mark nothing).
+ */
+#define IOMMUFD_EMU_DEVICE_DIRTY_TRACKING (1u << 1)
+/*
+ * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree
+ * (bus/pci/devices/<bdf>/{vendor,device,iommu_group,driver,vfio-dev/vfioN/dev})
+ * and as <dev>/vfio/devices/vfioN and <dev>/vfio/<group>. cdev_path (may be
+ * NULL) gets the cdev path. -EEXIST: bdf taken.
+ * edu: its DMA engine runs when the cmd register (0x98) is written through
+ * the device file (pwrite, iommufd_device_region_write()), synchronously,
+ * through the device's current attachment; a store into an mmap of BAR0
+ * changes the registers but does not start it.
+ */
+IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
+					      const struct iommufd_emu_device_opts *opts,
+					      char *cdev_path, size_t len);
+/*
+ * DMA requests of device bdf that the IOMMU refused (unmapped IOVA, missing
+ * permission, no attachment): *count gets their number since creation and
+ * *last_iova (may be NULL) the IOVA of the latest.
+ */
+IOMMUFD_EMU_EXPORT int iommufd_emu_device_get_dma_faults(struct iommufd_emu *emu, const char *bdf,
+						     uint64_t *count, uint64_t *last_iova);
+/*
+ * Device-side events of emulated device bdf, as if the device itself issued
+ * them (-ENODEV: no such device). iommufd_emu_device_dma(): a DMA of len bytes
+ * at iova through the device's current attachment at pasid (0: the RID),
+ * like edu's engine: write copies buf -> memory, else memory -> buf. A refused
+ * request (not attached, unmapped, no permission) gives -EFAULT, transfers
+ * nothing and counts as a DMA fault; a write through a tracking HWPT marks
+ * the pages dirty.
+ */
+IOMMUFD_EMU_EXPORT int iommufd_emu_device_dma(struct iommufd_emu *emu, const char *bdf, uint32_t pasid,
+					  uint64_t iova, void *buf, size_t len, bool write);
+/*
+ * An I/O page fault (a last-page request, PASID_VALID when pasid != 0) to the
+ * fault queue of the HWPT attached at pasid. perm: IOMMUFD_FAULT_PERM_*.
+ * -EOPNOTSUPP: not attached, or that HWPT has no fault queue.
+ */
+IOMMUFD_EMU_EXPORT int iommufd_emu_device_page_fault(struct iommufd_emu *emu, const char *bdf,
+						 uint32_t pasid, uint32_t grpid, uint32_t perm,
+						 uint64_t addr);
+/*
+ * A vEVENT of type (enum iommufd_veventq_type or IOMMUFD_VEVENTQ_SELFTEST)
+ * with payload data[0..len), len exactly that type's record size (SMMUv3 32,
+ * TEGRA241 CMDQV 16, selftest 4; else -EINVAL), to the queue of that type of
+ * the vIOMMU of the device's current nested HWPT (on the RID). -ENOENT: no
+ * such vIOMMU, or no vDEVICE of the device in it; -EOPNOTSUPP: no queue of
+ * that type. A full queue records the loss (LOST_EVENTS) and returns 0.
+ */
+IOMMUFD_EMU_EXPORT int iommufd_emu_device_vevent(struct iommufd_emu *emu, const char *bdf,
+					     uint32_t type, const void *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
