@@ -419,7 +419,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(scratch, 0x5a, SCRATCH_SIZE);
 	if (iommufd_emu_new(&emu))
 		abort();
-	if (iommufd_ctx_new(iommufd_emu_get_backend(emu), &ctx))
+	if (iommufd_emu_ctx_new(emu, &ctx))
 		abort();
 	iommufd_ctx_set_log_fn(ctx, quiet_log, NULL);
 	if (setup & 1) {
@@ -432,7 +432,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (iommufd_emu_add_pci_device(emu, &o, cdev, sizeof(cdev)))
 			abort();
-		if (iommufd_device_open(iommufd_emu_get_backend(emu), cdev, &dev))
+		if (iommufd_device_open(ctx, cdev, &dev))
 			abort();
 		if (!(setup & 8)) {
 			iommufd_device_bind(dev, ctx, NULL, NULL);
