@@ -4,41 +4,83 @@
 
 #include "json.h"
 
-/* length of the valid UTF-8 sequence at s, 0 if invalid (overlongs are let through) */
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629; table 3-7 of the
+ * Unicode standard): no overlong form, no surrogate (U+D800..U+DFFF), nothing
+ * above U+10FFFF. 0 when the bytes at s are not one.
+ */
 static int utf8_len(const unsigned char *s)
 {
-	int n = s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+	int n;
 
-	for (int i = 1; i < n; i++)
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0; /* overlong below U+0800 */
+	else if (s[0] == 0xed)
+		hi = 0x9f; /* surrogates */
+	else if (s[0] == 0xf0)
+		lo = 0x90; /* overlong below U+10000 */
+	else if (s[0] == 0xf4)
+		hi = 0x8f; /* above U+10FFFF */
+	if (s[1] < lo || s[1] > hi) /* a NUL stops here: no read past it */
+		return 0;
+	for (int i = 2; i < n; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 	return n;
 }
 
+/*
+ * The one place strings are escaped. Whatever the bytes (file contents and
+ * names from sysfs or a --root tree), the output is valid JSON in valid UTF-8:
+ * well-formed UTF-8 is copied, every other byte >= 0x80 becomes U+FFFD (one
+ * per byte), control characters and DEL are escaped.
+ */
 void json_write_string(FILE *f, const char *s)
 {
 	putc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		int n;
 
-		if (c >= 0x80) { /* valid UTF-8 as is, any other byte as U+FFFD */
-			n = utf8_len((const unsigned char *)s);
-			if (n)
-				fwrite(s, 1, n, f);
-			else
-				fputs("\\ufffd", f);
-			s += n ? n - 1 : 0;
-		} else if (c == '"' || c == '\\') {
-			fprintf(f, "\\%c", c);
-		} else if (c == '\n') {
+		switch (*p) {
+		case '"':
+		case '\\':
+			putc('\\', f);
+			putc(*p, f);
+			continue;
+		case '\b':
+			fputs("\\b", f);
+			continue;
+		case '\f':
+			fputs("\\f", f);
+			continue;
+		case '\n':
 			fputs("\\n", f);
-		} else if (c == '\t') {
+			continue;
+		case '\r':
+			fputs("\\r", f);
+			continue;
+		case '\t':
 			fputs("\\t", f);
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p);
+		} else if (*p < 0x80) {
+			putc(*p, f);
+		} else if ((n = utf8_len(p))) {
+			fwrite(p, 1, n, f);
+			p += n - 1;
 		} else {
-			putc(c, f);
+			fputs("\\ufffd", f);
 		}
 	}
 	putc('"', f);
