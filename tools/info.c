@@ -17,7 +17,6 @@
 
 #include <libkmod.h>
 
-#include "gunzip.h"
 #include "iommufd.h"
 #include "json.h"
 #include "tool.h"
@@ -100,30 +99,33 @@ static void parse_config(const char *text)
 	}
 }
 
+#define CONFIG_MAX (16u << 20) /* a kernel config is ~300 KiB: a file past this is not one */
+
 /* /proc/config.gz (the running kernel's own), else /boot/config-<release> */
 static void check_config(const char *release)
 {
-	char p[PATH_MAX], *text = NULL;
-	size_t len;
-	uint8_t *gz = (uint8_t *)slurp(rpath(p, "/proc/config.gz"), 8 << 20, &len);
+	char p[PATH_MAX], why[128], *text = NULL;
 	struct finding *f;
+	int r;
 
-	if (gz) {
-		text = gunzip(gz, len, 64 << 20);
-		free(gz);
-		if (!text)
-			add("kernel-config", L_WARN, "/proc/config.gz is not a readable gzip file");
-		else
-			snprintf(config_src, sizeof(config_src), "/proc/config.gz");
-	}
+	r = read_gz(rpath(p, "/proc/config.gz"), CONFIG_MAX, &text, NULL, why, sizeof(why));
+	if (r == 0)
+		snprintf(config_src, sizeof(config_src), "/proc/config.gz");
+	else if (r == -EBADMSG)
+		add("kernel-config", L_WARN, "/proc/config.gz is not a readable gzip file (%s)", why);
+	else if (r == -EFBIG)
+		add("kernel-config", L_WARN, "/proc/config.gz is over the %u MiB limit (compressed or decompressed): not read",
+		    CONFIG_MAX >> 20);
+	else if (r != -ENOENT)
+		add("kernel-config", L_WARN, "cannot read /proc/config.gz: %s", strerror(-r));
 	if (!text) {
-		text = slurp(rpath(p, "/boot/config-%s", release), 8 << 20, NULL);
+		text = slurp(rpath(p, "/boot/config-%s", release), CONFIG_MAX, NULL);
 		if (text)
 			snprintf(config_src, sizeof(config_src), "/boot/config-%s", release);
 	}
 	if (!text) {
 		add("kernel-config", L_INFO,
-		    "kernel configuration not found (no /proc/config.gz, no /boot/config-%s): options not checked",
+		    "kernel configuration not found (no readable /proc/config.gz, no /boot/config-%s): options not checked",
 		    release);
 		return;
 	}

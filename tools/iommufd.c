@@ -8,8 +8,7 @@
  * codes. Each subcommand lives in its own file (info.c, devices.c, demo.c);
  * they read files through rootfs.c, so the tests run them on fake trees
  * (--root), and print --json through json.c.
- * Plain libc and libkmod only: no external program is run, and /proc/config.gz
- * is read with our own gunzip() (gunzip.c).
+ * libc, libkmod and zlib only: no external program is run.
  */
 #include <getopt.h>
 #include <stdarg.h>

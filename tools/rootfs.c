@@ -15,6 +15,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "tool.h"
 
 char root[PATH_MAX];
@@ -68,6 +70,99 @@ char *slurp(const char *path, size_t max, size_t *len)
 	if (len)
 		*len = n;
 	return buf;
+}
+
+/*
+ * gzip through zlib's inflate, 16 KiB of input at a time. The output buffer
+ * grows up to max + 1 bytes: filling that means more than max. The input is
+ * bounded too: empty stored blocks make no output, and a FIFO has no end.
+ */
+int read_gz(const char *path, size_t max, char **out, size_t *len, char *why, size_t why_size)
+{
+	unsigned char in[16384];
+	z_stream zs = { 0 };
+	size_t cap = 0, n = 0, nin = 0, limit = max + 1;
+	char *buf = NULL;
+	int fd, zr = Z_OK, r = 0;
+
+	*out = NULL;
+	snprintf(why, why_size, "%s", "");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) { /* 16: a gzip header and trailer, not zlib's */
+		close(fd);
+		return -ENOMEM;
+	}
+	while (zr != Z_STREAM_END) {
+		if (zs.avail_in == 0) {
+			ssize_t got = read(fd, in, sizeof(in));
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0) {
+				r = -errno;
+				break;
+			}
+			if (got == 0) {
+				r = -EBADMSG;
+				snprintf(why, why_size, "truncated");
+				break;
+			}
+			nin += got;
+			if (nin > max) {
+				r = -EFBIG;
+				break;
+			}
+			zs.next_in = in;
+			zs.avail_in = got;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			char *nb;
+
+			if (cap == limit) {
+				r = -EFBIG;
+				break;
+			}
+			if (ncap > limit)
+				ncap = limit;
+			nb = realloc(buf, ncap + 1);
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		zs.next_out = (Bytef *)buf + n;
+		zs.avail_out = cap - n;
+		zr = inflate(&zs, Z_NO_FLUSH);
+		n = cap - zs.avail_out;
+		if (zr == Z_MEM_ERROR) {
+			r = -ENOMEM;
+			break;
+		}
+		if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR) {
+			r = -EBADMSG;
+			snprintf(why, why_size, "%s", zs.msg ? zs.msg : "corrupt data");
+			break;
+		}
+		/* Z_OK or Z_BUF_ERROR: more input or more room, both handled above */
+	}
+	inflateEnd(&zs);
+	close(fd);
+	if (r == 0 && n > max)
+		r = -EFBIG;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[n] = 0;
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
 }
 
 /* first line of a small sysfs/proc file, trimmed; -errno if absent */

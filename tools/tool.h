@@ -63,6 +63,13 @@ extern char root[PATH_MAX]; /* "" for the real / */
 const char *rpath(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* a whole file (at most max bytes) in a malloc()ed NUL-terminated buffer; NULL and errno on failure */
 char *slurp(const char *path, size_t max, size_t *len);
+/*
+ * A gzip file (such as /proc/config.gz) decompressed by zlib into a malloc()ed
+ * NUL-terminated *out of at most max bytes (*len, if len is not NULL).
+ * Returns 0, or -errno of open/read, -EBADMSG (not gzip, corrupt or
+ * truncated; why says how), -EFBIG (more than max bytes, in or out), -ENOMEM.
+ */
+int read_gz(const char *path, size_t max, char **out, size_t *len, char *why, size_t why_size);
 /* first line of a small sysfs/proc file, trimmed; -errno if absent */
 int read_line(const char *path, char *out, size_t size);
 /* basename of a symlink's target (the driver or iommu_group links of sysfs) */

@@ -130,8 +130,8 @@ static void config_text(FILE *f, const char *options)
 	"CONFIG_IOMMUFD=y\nCONFIG_VFIO=y\nCONFIG_VFIO_GROUP=y\nCONFIG_VFIO_DEVICE_CDEV=y\n" \
 	"# CONFIG_IOMMUFD_VFIO_CONTAINER is not set\nCONFIG_VFIO_PCI=m\nCONFIG_IRQ_REMAP=y\n"
 
-/* /proc/config.gz, compressed with gzip(1) (the tool has its own inflate) */
-static void config_gz(const char *options)
+/* /proc/config.gz, compressed with gzip(1) (the tool reads it with zlib) */
+static void config_gz_lines(const char *options, int filler)
 {
 	char cmd[PATH_MAX * 2 + 32], p[PATH_MAX];
 	FILE *f;
@@ -139,10 +139,17 @@ static void config_gz(const char *options)
 	snprintf(p, sizeof(p), "%s/proc/config", tree);
 	f = fopen(p, "w");
 	assert_non_null(f);
+	for (int i = 0; i < filler; i++)
+		fprintf(f, "CONFIG_LARGE_FILLER_%d=%c\n", i, "ymn"[i % 3]);
 	config_text(f, options);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "gzip -9 -n -f '%s'", p);
 	assert_int_equal(system(cmd), 0);
+}
+
+static void config_gz(const char *options)
+{
+	config_gz_lines(options, 0);
 }
 
 /* a system where iommufd is usable: edu and NVMe on vfio-pci with cdevs */
@@ -552,7 +559,62 @@ static void test_boot_config(void **state)
 	/* a corrupt config.gz is reported, the /boot one still used */
 	put("proc/config.gz", "\x1f\x8b\x08garbage-garbage-garbage");
 	r = run_tool(0, "info", "--root", tree, NULL);
-	assert_has(r->out, "/proc/config.gz is not a readable gzip file");
+	assert_has(r->out, "/proc/config.gz is not a readable gzip file (");
+	assert_has(r->out, "CONFIG_IOMMUFD=m (/boot/config-" REL ")");
+}
+
+/*
+ * /proc/config.gz through zlib: a config of ~1.1 MiB (many reads, a growing
+ * buffer) with the options at its end, preferred to /boot; a truncated copy,
+ * a file that is not gzip; and the 16 MiB bound, met exactly and passed by one
+ * byte. Every failure is reported and /boot/config-<release> used instead.
+ */
+static void test_config_gz(void **state)
+{
+	char p[PATH_MAX], cmd[PATH_MAX + 128];
+	struct stat st;
+	struct run *r;
+	FILE *f;
+
+	healthy_tree();
+	config_gz_lines(HEALTHY_CONFIG, 40000);
+	snprintf(p, sizeof(p), "%s/boot", tree);
+	mkdirs(p);
+	snprintf(p, sizeof(p), "%s/boot/config-" REL, tree);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	config_text(f, "CONFIG_IOMMUFD=m\n");
+	fclose(f);
+	r = run_tool(0, "info", "--json", "--root", tree, NULL);
+	assert_json(r->out);
+	assert_has(r->out, "\"source\": \"/proc/config.gz\"");
+	assert_has(r->out, "\"CONFIG_IOMMUFD\": \"y\"");
+	assert_has(r->out, "\"CONFIG_VFIO_PCI\": \"m\"");
+	assert_lacks(r->out, "kernel-config");
+
+	snprintf(p, sizeof(p), "%s/proc/config.gz", tree);
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(st.st_size > 3 * 16384);
+	assert_int_equal(truncate(p, st.st_size / 2), 0);
+	r = run_tool(0, "info", "--root", tree, NULL);
+	assert_has(r->out, "warn   kernel-config         /proc/config.gz is not a readable gzip file (truncated)");
+	assert_has(r->out, "CONFIG_IOMMUFD=m (/boot/config-" REL ")");
+
+	put("proc/config.gz", "CONFIG_IOMMUFD=y\n");
+	r = run_tool(0, "info", "--root", tree, NULL);
+	assert_has(r->out, "/proc/config.gz is not a readable gzip file (incorrect header check)");
+	assert_has(r->out, "CONFIG_IOMMUFD=m (/boot/config-" REL ")");
+
+	/* 16 MiB of "CONFIG_X=y\n"...: read; one byte more: refused */
+	snprintf(cmd, sizeof(cmd), "yes CONFIG_X=y | head -c %d | gzip -1 -n > '%s'", 16 << 20, p);
+	assert_int_equal(system(cmd), 0);
+	r = run_tool(0, "info", "--root", tree, NULL);
+	assert_has(r->out, "CONFIG_IOMMUFD is not set (/proc/config.gz)");
+	assert_lacks(r->out, "kernel-config");
+	snprintf(cmd, sizeof(cmd), "yes CONFIG_X=y | head -c %d | gzip -1 -n > '%s'", (16 << 20) + 1, p);
+	assert_int_equal(system(cmd), 0);
+	r = run_tool(0, "info", "--root", tree, NULL);
+	assert_has(r->out, "warn   kernel-config         /proc/config.gz is over the 16 MiB limit (compressed or decompressed): not read");
 	assert_has(r->out, "CONFIG_IOMMUFD=m (/boot/config-" REL ")");
 }
 
@@ -714,6 +776,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_not_on_vfio, teardown_tree),
 		cmocka_unit_test_teardown(test_low_memlock, teardown_tree),
 		cmocka_unit_test_teardown(test_boot_config, teardown_tree),
+		cmocka_unit_test_teardown(test_config_gz, teardown_tree),
 		cmocka_unit_test_teardown(test_kmod_index, teardown_tree),
 		cmocka_unit_test_teardown(test_json_bytes, teardown_tree),
 		cmocka_unit_test_teardown(test_bare, teardown_tree),
