@@ -130,8 +130,8 @@ static void config_text(FILE *f, const char *options)
 	"CONFIG_IOMMUFD=y\nCONFIG_VFIO=y\nCONFIG_VFIO_GROUP=y\nCONFIG_VFIO_DEVICE_CDEV=y\n" \
 	"# CONFIG_IOMMUFD_VFIO_CONTAINER is not set\nCONFIG_VFIO_PCI=m\nCONFIG_IRQ_REMAP=y\n"
 
-/* /proc/config.gz, compressed with gzip(1) (the tool has its own inflate) */
-static void config_gz(const char *options)
+/* /proc/config.gz, compressed with gzip(1) (the tool reads it with zlib) */
+static void config_gz_lines(const char *options, int filler)
 {
 	char cmd[PATH_MAX * 2 + 32], p[PATH_MAX];
 	FILE *f;
@@ -139,10 +139,17 @@ static void config_gz(const char *options)
 	snprintf(p, sizeof(p), "%s/proc/config", tree);
 	f = fopen(p, "w");
 	assert_non_null(f);
+	for (int i = 0; i < filler; i++)
+		fprintf(f, "CONFIG_LARGE_FILLER_%d=%c\n", i, "ymn"[i % 3]);
 	config_text(f, options);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "gzip -9 -n -f '%s'", p);
 	assert_int_equal(system(cmd), 0);
+}
+
+static void config_gz(const char *options)
+{
+	config_gz_lines(options, 0);
 }
 
 /* a system where iommufd is usable: edu and NVMe on vfio-pci with cdevs */
@@ -270,6 +277,23 @@ static const char *json_ws(const char *s)
 	return s;
 }
 
+/* length of the well-formed UTF-8 sequence at s (by its code point's value), 0 if none */
+static int utf8_seq(const unsigned char *s)
+{
+	int n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	unsigned int v = s[0] & (0x7f >> n);
+
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if (!n || (n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10ffff ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	return n;
+}
+
 static const char *json_strv(const char *s)
 {
 	if (*s++ != '"')
@@ -277,6 +301,14 @@ static const char *json_strv(const char *s)
 	while (*s != '"') {
 		if ((unsigned char)*s < 0x20)
 			return NULL;
+		if ((unsigned char)*s >= 0x80) { /* JSON text is UTF-8 */
+			int n = utf8_seq((const unsigned char *)s);
+
+			if (!n)
+				return NULL;
+			s += n;
+			continue;
+		}
 		if (*s == '\\') {
 			s++;
 			if (*s == 'u') {
@@ -344,6 +376,32 @@ static void assert_json(const char *text)
 
 	if (!end || *json_ws(end))
 		fail_msg("not valid JSON:\n%s", text);
+}
+
+/* and what a JSON library says, where there is one (python3) */
+static void assert_json_python(const char *text)
+{
+	char path[PATH_MAX], cmd[PATH_MAX + 160];
+	FILE *f;
+	int rc;
+
+	if (system("command -v python3 >/dev/null 2>&1") != 0) {
+		print_message("python3 not found: JSON checked by test-tool only\n");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s.json", tree[0] ? tree : "/tmp/iommufd-tool-test");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	/* bytes decoded strictly: sys.stdin may carry bad UTF-8 through as surrogates */
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys; json.loads(open(sys.argv[1], \"rb\").read().decode(\"utf-8\"))' '%s'",
+		 path);
+	rc = system(cmd);
+	unlink(path);
+	if (rc != 0)
+		fail_msg("python3's json module rejects:\n%s", text);
 }
 
 /* ---------------------------------------------------------------- cases */
@@ -501,7 +559,62 @@ static void test_boot_config(void **state)
 	/* a corrupt config.gz is reported, the /boot one still used */
 	put("proc/config.gz", "\x1f\x8b\x08garbage-garbage-garbage");
 	r = run_tool(0, "info", "--root", tree, NULL);
-	assert_has(r->out, "/proc/config.gz is not a readable gzip file");
+	assert_has(r->out, "/proc/config.gz is not a readable gzip file (");
+	assert_has(r->out, "CONFIG_IOMMUFD=m (/boot/config-" REL ")");
+}
+
+/*
+ * /proc/config.gz through zlib: a config of ~1.1 MiB (many reads, a growing
+ * buffer) with the options at its end, preferred to /boot; a truncated copy,
+ * a file that is not gzip; and the 16 MiB bound, met exactly and passed by one
+ * byte. Every failure is reported and /boot/config-<release> used instead.
+ */
+static void test_config_gz(void **state)
+{
+	char p[PATH_MAX], cmd[PATH_MAX + 128];
+	struct stat st;
+	struct run *r;
+	FILE *f;
+
+	healthy_tree();
+	config_gz_lines(HEALTHY_CONFIG, 40000);
+	snprintf(p, sizeof(p), "%s/boot", tree);
+	mkdirs(p);
+	snprintf(p, sizeof(p), "%s/boot/config-" REL, tree);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	config_text(f, "CONFIG_IOMMUFD=m\n");
+	fclose(f);
+	r = run_tool(0, "info", "--json", "--root", tree, NULL);
+	assert_json(r->out);
+	assert_has(r->out, "\"source\": \"/proc/config.gz\"");
+	assert_has(r->out, "\"CONFIG_IOMMUFD\": \"y\"");
+	assert_has(r->out, "\"CONFIG_VFIO_PCI\": \"m\"");
+	assert_lacks(r->out, "kernel-config");
+
+	snprintf(p, sizeof(p), "%s/proc/config.gz", tree);
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(st.st_size > 3 * 16384);
+	assert_int_equal(truncate(p, st.st_size / 2), 0);
+	r = run_tool(0, "info", "--root", tree, NULL);
+	assert_has(r->out, "warn   kernel-config         /proc/config.gz is not a readable gzip file (truncated)");
+	assert_has(r->out, "CONFIG_IOMMUFD=m (/boot/config-" REL ")");
+
+	put("proc/config.gz", "CONFIG_IOMMUFD=y\n");
+	r = run_tool(0, "info", "--root", tree, NULL);
+	assert_has(r->out, "/proc/config.gz is not a readable gzip file (incorrect header check)");
+	assert_has(r->out, "CONFIG_IOMMUFD=m (/boot/config-" REL ")");
+
+	/* 16 MiB of "CONFIG_X=y\n"...: read; one byte more: refused */
+	snprintf(cmd, sizeof(cmd), "yes CONFIG_X=y | head -c %d | gzip -1 -n > '%s'", 16 << 20, p);
+	assert_int_equal(system(cmd), 0);
+	r = run_tool(0, "info", "--root", tree, NULL);
+	assert_has(r->out, "CONFIG_IOMMUFD is not set (/proc/config.gz)");
+	assert_lacks(r->out, "kernel-config");
+	snprintf(cmd, sizeof(cmd), "yes CONFIG_X=y | head -c %d | gzip -1 -n > '%s'", (16 << 20) + 1, p);
+	assert_int_equal(system(cmd), 0);
+	r = run_tool(0, "info", "--root", tree, NULL);
+	assert_has(r->out, "warn   kernel-config         /proc/config.gz is over the 16 MiB limit (compressed or decompressed): not read");
 	assert_has(r->out, "CONFIG_IOMMUFD=m (/boot/config-" REL ")");
 }
 
@@ -544,6 +657,37 @@ static void test_kmod_index(void **state)
 	assert_has(r->out, "\"vfio\": \"builtin\"");
 	assert_has(r->out, "\"vfio_pci\": \"missing\"");
 	assert_has(r->out, "\"vfio_iommu_type1\": \"available\"");
+}
+
+/*
+ * Names and file contents are bytes: a device and a driver named with bytes
+ * that are not UTF-8 or are control characters, a command line with overlong,
+ * surrogate, out-of-range and truncated UTF-8 sequences. The JSON stays
+ * valid (json.load() reads it), each bad byte a U+FFFD, each control byte
+ * escaped, valid UTF-8 kept.
+ */
+static void test_json_bytes(void **state)
+{
+	struct run *r;
+
+	healthy_tree();
+	pci("0000:00:06.\xff\x01", "1af4", "1041", "020000", "drv\xfe\x1b", 6, -1);
+	put("proc/cmdline", "ro x=\x01\x7f\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82!\xf0\x9f\x98\x80\r\n");
+
+	r = run_tool(0, "devices", "--json", "--root", tree, NULL);
+	assert_int_equal(r->status, 0);
+	assert_json(r->out);
+	assert_json_python(r->out);
+	assert_has(r->out, "\"device\": \"0000:00:06.\\ufffd\\u0001\"");
+	assert_has(r->out, "\"driver\": \"drv\\ufffd\\u001b\"");
+	assert_has(r->out, "\"reason\": \"driver drv\\ufffd\\u001b, not vfio-pci\"");
+
+	r = run_tool(0, "info", "--json", "--root", tree, NULL);
+	assert_int_equal(r->status, 0);
+	assert_json(r->out);
+	assert_json_python(r->out);
+	assert_has(r->out, "\"cmdline\": \"ro x=\\u0001\\u007f\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd"
+			   "\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd!\xf0\x9f\x98\x80\"");
 }
 
 /* nothing at all: no IOMMU, no config, no modules, no vfio */
@@ -632,7 +776,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_not_on_vfio, teardown_tree),
 		cmocka_unit_test_teardown(test_low_memlock, teardown_tree),
 		cmocka_unit_test_teardown(test_boot_config, teardown_tree),
+		cmocka_unit_test_teardown(test_config_gz, teardown_tree),
 		cmocka_unit_test_teardown(test_kmod_index, teardown_tree),
+		cmocka_unit_test_teardown(test_json_bytes, teardown_tree),
 		cmocka_unit_test_teardown(test_bare, teardown_tree),
 		cmocka_unit_test(test_usage),
 	};
