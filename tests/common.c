@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include "shared/backend.h"
 
@@ -42,6 +43,54 @@ int test_open_node(const char *path, int flags)
 		return be_open(test_backend_get(), path, flags);
 	fd = open(path, flags | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+/* file calls on an fd of the test's backend: the emulator's, or plain system calls */
+ssize_t test_fd_read(int fd, void *buf, size_t len)
+{
+	ssize_t r;
+
+	if (!test_real_kernel())
+		return be_read(test_backend_get(), fd, buf, len);
+	r = read(fd, buf, len);
+	return r < 0 ? -errno : r;
+}
+
+ssize_t test_fd_write(int fd, const void *buf, size_t len)
+{
+	ssize_t r;
+
+	if (!test_real_kernel())
+		return be_write(test_backend_get(), fd, buf, len);
+	r = write(fd, buf, len);
+	return r < 0 ? -errno : r;
+}
+
+int test_fd_close(int fd)
+{
+	if (!test_real_kernel())
+		return be_close(test_backend_get(), fd);
+	return close(fd) < 0 ? -errno : 0;
+}
+
+int test_fd_mmap(int fd, off_t off, size_t len, int prot, int flags, void **addr)
+{
+	void *p;
+
+	if (!test_real_kernel())
+		return be_mmap(test_backend_get(), fd, off, len, prot, flags, addr);
+	p = mmap(NULL, len, prot, flags, fd, off);
+	if (p == MAP_FAILED)
+		return -errno;
+	*addr = p;
+	return 0;
+}
+
+int test_fd_munmap(void *addr, size_t len)
+{
+	if (!test_real_kernel())
+		return be_munmap(test_backend_get(), addr, len);
+	return munmap(addr, len) < 0 ? -errno : 0;
 }
 
 struct iommufd_ctx *test_scope(void)

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <cmocka.h>
 
 #include "iommufd-emu.h"
@@ -34,6 +35,12 @@ void test_backend_put(void);
 struct iommufd_ctx *test_scope(void);
 /* open(2) of a device node on the test's backend: an fd or -errno */
 int test_open_node(const char *path, int flags);
+/* read/write/close/mmap/munmap of an fd of the test's backend (queue fds...): >= 0 or -errno */
+ssize_t test_fd_read(int fd, void *buf, size_t len);
+ssize_t test_fd_write(int fd, const void *buf, size_t len);
+int test_fd_close(int fd);
+int test_fd_mmap(int fd, off_t off, size_t len, int prot, int flags, void **addr);
+int test_fd_munmap(void *addr, size_t len);
 /* the emulator of the current test, NULL on the real kernel */
 struct iommufd_emu *test_emu(void);
 /* open a context on the current test's backend; fails the test on error */

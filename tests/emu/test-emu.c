@@ -996,7 +996,6 @@ static int fault_alloc(uint32_t *id, int *fd)
 
 static void fault_queue(void **state)
 {
-	struct iommufd_backend *be = iommufd_emu_get_backend(test_emu());
 	struct kabi_hwpt_selftest data = { .iotlb = KABI_TEST_IOTLB_DEFAULT };
 	struct kabi_fault_alloc bad = { .size = sizeof(bad), .flags = 1 };
 	struct kabi_hwpt_pgfault rec[2];
@@ -1034,9 +1033,9 @@ static void fault_queue(void **state)
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	assert_int_equal(poll(&pfd, 1, 0), 0);
-	assert_int_equal(be_read(be, fd, rec, sizeof(rec[0])), 0);
-	assert_int_equal(be_read(be, fd, rec, sizeof(rec[0]) - 1), -ESPIPE);
-	assert_int_equal(be_write(be, fd, resp, 7), -ESPIPE);
+	assert_int_equal(test_fd_read(fd, rec, sizeof(rec[0])), 0);
+	assert_int_equal(test_fd_read(fd, rec, sizeof(rec[0]) - 1), -ESPIPE);
+	assert_int_equal(test_fd_write(fd, resp, 7), -ESPIPE);
 
 	iopf.trigger_iopf.dev_id = idev;
 	iopf.trigger_iopf.grpid = 0x2;
@@ -1046,7 +1045,7 @@ static void fault_queue(void **state)
 	assert_int_equal(poll(&pfd, 1, 0), 1);
 	assert_true(pfd.revents & POLLIN);
 	memset(rec, 0xff, sizeof(rec));
-	assert_int_equal(be_read(be, fd, rec, sizeof(rec)), sizeof(rec[0]));
+	assert_int_equal(test_fd_read(fd, rec, sizeof(rec)), sizeof(rec[0]));
 	assert_int_equal(rec[0].dev_id, idev);
 	assert_int_equal(rec[0].grpid, 2);
 	assert_int_equal(rec[0].addr, 0xdeadbeaf000ull);
@@ -1057,20 +1056,20 @@ static void fault_queue(void **state)
 	/* responses: a bad code, an unknown cookie, then the right one */
 	resp[0].cookie = rec[0].cookie;
 	resp[0].code = 7;
-	assert_int_equal(be_write(be, fd, resp, sizeof(resp[0])), -EINVAL);
+	assert_int_equal(test_fd_write(fd, resp, sizeof(resp[0])), -EINVAL);
 	resp[0].cookie = rec[0].cookie + 100;
 	resp[0].code = KABI_PAGE_RESP_SUCCESS;
-	assert_int_equal(be_write(be, fd, resp, sizeof(resp[0])), -EINVAL);
+	assert_int_equal(test_fd_write(fd, resp, sizeof(resp[0])), -EINVAL);
 	resp[0].cookie = rec[0].cookie;
 	resp[1] = resp[0];
 	/* the second is unknown once the first consumed the cookie: partial count */
-	assert_int_equal(be_write(be, fd, resp, sizeof(resp)), sizeof(resp[0]));
+	assert_int_equal(test_fd_write(fd, resp, sizeof(resp)), sizeof(resp[0]));
 
 	rep.mock_domain_replace.pt_id = parent;
 	assert_ok(test_cmd(&rep));
 	assert_ok(destroy(iopf_hwpt));
 	assert_errno(destroy(fault_id), EBUSY);
-	assert_ok(be_close(be, fd));
+	assert_ok(test_fd_close(fd));
 	assert_ok(destroy(fault_id));
 }
 
@@ -1139,7 +1138,6 @@ static void viommu_vdevice(void **state)
 	vq.size = sizeof(vq);
 	assert_errno(ioc(KABI_IOMMU_VEVENTQ_ALLOC, &vq), EEXIST);
 	{
-		struct iommufd_backend *be = iommufd_emu_get_backend(test_emu());
 		struct kabi_test_cmd ev = { .op = KABI_TEST_OP_TRIGGER_VEVENT };
 		struct kabi_test_cmd rep = { .op = KABI_TEST_OP_MOCK_DOMAIN_REPLACE, .id = stdev };
 		struct kabi_hwpt_selftest data = { .iotlb = KABI_TEST_IOTLB_DEFAULT };
@@ -1157,13 +1155,13 @@ static void viommu_vdevice(void **state)
 		assert_ok(test_cmd(&rep));
 		assert_errno(destroy(nested), EBUSY);
 		/* reads: short counts give EINVAL even when empty; empty gives 0 */
-		assert_int_equal(be_read(be, qfd, rd, 7), -EINVAL);
-		assert_int_equal(be_read(be, qfd, rd, 8), 0);
+		assert_int_equal(test_fd_read(qfd, rd, 7), -EINVAL);
+		assert_int_equal(test_fd_read(qfd, rd, 8), 0);
 		assert_ok(test_cmd(&ev));
 		assert_int_equal(poll(&pfd, 1, 0), 1);
 		/* the header fits, the payload does not */
-		assert_int_equal(be_read(be, qfd, rd, 8), -EINVAL);
-		assert_int_equal(be_read(be, qfd, rd, sizeof(rd)), 12);
+		assert_int_equal(test_fd_read(qfd, rd, 8), -EINVAL);
+		assert_int_equal(test_fd_read(qfd, rd, sizeof(rd)), 12);
 		assert_int_equal(rd[0], 0);    /* flags */
 		assert_int_equal(rd[1], 0);    /* sequence */
 		assert_int_equal(rd[2], 0x99); /* virt_id */
@@ -1172,14 +1170,14 @@ static void viommu_vdevice(void **state)
 		assert_ok(test_cmd(&ev));
 		assert_ok(test_cmd(&ev));
 		assert_ok(test_cmd(&ev));
-		assert_int_equal(be_read(be, qfd, rd, sizeof(rd)), 32);
+		assert_int_equal(test_fd_read(qfd, rd, sizeof(rd)), 32);
 		assert_int_equal(rd[1], 1);
 		assert_int_equal(rd[4], 2);
 		assert_int_equal(rd[6], KABI_VEVENTQ_FLAG_LOST_EVENTS);
 		assert_int_equal(rd[7], 3);
 		/* delivery resumes */
 		assert_ok(test_cmd(&ev));
-		assert_int_equal(be_read(be, qfd, rd, sizeof(rd)), 12);
+		assert_int_equal(test_fd_read(qfd, rd, sizeof(rd)), 12);
 		assert_int_equal(rd[0], 0);
 		assert_int_equal(rd[1], 4);
 		rep.mock_domain_replace.pt_id = ioas;
@@ -1434,7 +1432,6 @@ static void pasid_attach(void **state)
 
 static void viommu_mmap_and_cache(void **state)
 {
-	struct iommufd_backend *be = iommufd_emu_get_backend(test_emu());
 	struct kabi_viommu_selftest vdata = { .in_data = 0xcafe };
 	struct kabi_viommu_alloc va = { .size = sizeof(va), .type = KABI_VIOMMU_TYPE_SELFTEST };
 	struct kabi_vdevice_alloc vd = { .size = sizeof(vd), .virt_id = 5 };
@@ -1456,20 +1453,20 @@ static void viommu_mmap_and_cache(void **state)
 	assert_int_equal(vdata.out_data, 0xcafe);
 	assert_true(vdata.out_mmap_length >= PAGE);
 	/* wrong offset or length: ENXIO; not page aligned: EINVAL */
-	assert_int_equal(be_mmap(be, fd, (off_t)vdata.out_mmap_offset + PAGE,
+	assert_int_equal(test_fd_mmap(fd, (off_t)vdata.out_mmap_offset + PAGE,
 				 vdata.out_mmap_length, PROT_READ, MAP_SHARED, &p), -ENXIO);
-	assert_int_equal(be_mmap(be, fd, (off_t)vdata.out_mmap_offset, vdata.out_mmap_length / 2,
+	assert_int_equal(test_fd_mmap(fd, (off_t)vdata.out_mmap_offset, vdata.out_mmap_length / 2,
 				 PROT_READ, MAP_SHARED, &p), -ENXIO);
 	/* the length is rounded up to a page: still not the region's length */
-	assert_int_equal(be_mmap(be, fd, (off_t)vdata.out_mmap_offset, 100, PROT_READ, MAP_SHARED,
+	assert_int_equal(test_fd_mmap(fd, (off_t)vdata.out_mmap_offset, 100, PROT_READ, MAP_SHARED,
 				 &p), -ENXIO);
-	assert_int_equal(be_mmap(be, fd, (off_t)vdata.out_mmap_offset, vdata.out_mmap_length,
+	assert_int_equal(test_fd_mmap(fd, (off_t)vdata.out_mmap_offset, vdata.out_mmap_length,
 				 PROT_READ, MAP_PRIVATE, &p), -EINVAL);
-	assert_ok(be_mmap(be, fd, (off_t)vdata.out_mmap_offset, vdata.out_mmap_length,
+	assert_ok(test_fd_mmap(fd, (off_t)vdata.out_mmap_offset, vdata.out_mmap_length,
 			  PROT_READ | PROT_WRITE, MAP_SHARED, &p));
 	assert_int_equal(*(uint32_t *)p, 0xcafe);
 	assert_errno(destroy(va.out_viommu_id), EBUSY);
-	assert_ok(be_munmap(be, p, vdata.out_mmap_length));
+	assert_ok(test_fd_munmap(p, vdata.out_mmap_length));
 
 	vd.viommu_id = va.out_viommu_id;
 	vd.dev_id = idev;
@@ -1716,7 +1713,6 @@ static void vfio_compat_get_info(void **state)
 
 static void close_keeps_ctx_alive(void **state)
 {
-	struct iommufd_backend *be = iommufd_emu_get_backend(test_emu());
 	struct kabi_hwpt_pgfault rec;
 	uint32_t fault_id;
 	int fd;
@@ -1725,8 +1721,8 @@ static void close_keeps_ctx_alive(void **state)
 	assert_ok(fault_alloc(&fault_id, &fd));
 	/* the fault fd holds the context: it keeps working after the iommufd fd closed */
 	ctx = iommufd_ctx_unref(ctx);
-	assert_int_equal(be_read(be, fd, &rec, sizeof(rec)), 0);
-	assert_ok(be_close(be, fd));
+	assert_int_equal(test_fd_read(fd, &rec, sizeof(rec)), 0);
+	assert_ok(test_fd_close(fd));
 	ctx = test_ctx_new();
 }
 
@@ -1937,7 +1933,6 @@ static void auto_iova_allowed(void **state)
 
 static void fault_destroy_order(void **state)
 {
-	struct iommufd_backend *be = iommufd_emu_get_backend(test_emu());
 	struct kabi_hwpt_selftest data = { .iotlb = KABI_TEST_IOTLB_DEFAULT };
 	uint32_t ioas = ioas_alloc(), idev, parent, fault_id, h;
 	int fd;
@@ -1957,7 +1952,7 @@ static void fault_destroy_order(void **state)
 		assert_ok(ioc(KABI_IOMMU_HWPT_ALLOC, &f));
 		h = f.out_hwpt_id;
 	}
-	assert_ok(be_close(be, fd));
+	assert_ok(test_fd_close(fd));
 	/* the fd is closed but a HWPT still uses the FAULT */
 	assert_errno(destroy(fault_id), EBUSY);
 	assert_ok(destroy(h));
@@ -1971,7 +1966,7 @@ static void fault_destroy_order(void **state)
 		assert_ok(ioc(KABI_IOMMU_HWPT_ALLOC, &f));
 		assert_ok(destroy(f.out_hwpt_id));
 	}
-	assert_ok(be_close(be, fd));
+	assert_ok(test_fd_close(fd));
 	assert_ok(destroy(fault_id));
 }
 
@@ -2020,7 +2015,6 @@ static int fail_sequence(uint32_t *ids, int *nids, int *fds, int *nfds)
 static void fail_nth(void **state)
 {
 	struct iommufd_emu *emu = test_emu();
-	struct iommufd_backend *be = iommufd_emu_get_backend(test_emu());
 	unsigned long n;
 	int runs = 0;
 
@@ -2039,7 +2033,7 @@ static void fail_nth(void **state)
 			assert_errno(r, ENOMEM);
 		/* undo in reverse: every ID the sequence got is still valid */
 		for (int i = 0; i < nfds; i++)
-			assert_ok(be_close(be, fds[i]));
+			assert_ok(test_fd_close(fds[i]));
 		for (int i = nids - 1; i >= 0; i--)
 			assert_ok(destroy(ids[i]));
 		/* nothing leaked: the table is empty again */
