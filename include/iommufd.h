@@ -50,9 +50,32 @@ extern "C" {
 #define IOMMUFD_EXPORT
 #endif
 
-/* Zero an extensible struct and set its sz member: IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, o, .flags = X); */
+/*
+ * Declare an extensible struct with every byte zero and its sz member set:
+ *   IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, o, .flags = X);
+ * Every byte is zero because every byte is a member: the extensible structs
+ * of this header have no hidden padding (explicit "reserved" members fill
+ * it, tests/packaging/struct-layout.c checks each struct), and the members an
+ * initialiser list does not name are zero in ISO C. So the library's check of
+ * an unknown tail never sees garbage, with no GNU extension needed.
+ * C++ (no designated initialisers before C++20, and g++ warns about the
+ * missing ones after): the form takes no field initialisers (they do not
+ * compile) and value-initialises the struct, which zeroes padding too; set
+ * the fields afterwards.
+ */
+#ifndef __cplusplus
 #define IOMMUFD_OPTS(TYPE, NAME, ...)                                          \
 	TYPE NAME = { .sz = sizeof(TYPE), __VA_ARGS__ }
+#else
+/* (NAME is the variadic part, so "IOMMUFD_OPTS(T, n)" is strict C++11) */
+#define IOMMUFD_OPTS(TYPE, ...)                                                \
+	TYPE __VA_ARGS__ = [] {                                                \
+		typedef TYPE iommufd_opts_t_;                                  \
+		iommufd_opts_t_ o_ = iommufd_opts_t_();                        \
+		o_.sz = sizeof(o_);                                            \
+		return o_;                                                     \
+	}()
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Backends: who answers below the ioctl boundary.                      */
@@ -593,6 +616,7 @@ struct iommufd_device_info {
 	uint32_t flags; /* IOMMUFD_DEVICE_INFO_* (and the kernel's other bits) */
 	uint32_t num_regions;
 	uint32_t num_irqs;
+	uint32_t reserved; /* 0: no hidden padding (see IOMMUFD_OPTS) */
 };
 IOMMUFD_EXPORT int iommufd_device_get_info(struct iommufd_device *dev, struct iommufd_device_info *info);
 
@@ -607,6 +631,7 @@ IOMMUFD_EXPORT int iommufd_device_get_info(struct iommufd_device *dev, struct io
 struct iommufd_region_info {
 	size_t sz;
 	uint32_t flags;  /* IOMMUFD_REGION_* */
+	uint32_t reserved; /* 0: no hidden padding (see IOMMUFD_OPTS) */
 	uint64_t size;   /* 0: the region does not exist */
 	uint64_t offset; /* in the device fd */
 };

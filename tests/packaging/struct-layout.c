@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Every extensible (sz-leading) struct of the public header has no hidden
+ * padding: the sizes of its members add up to its size. IOMMUFD_OPTS()
+ * relies on it to zero every byte (the library rejects a non-zero byte past
+ * the fields it knows), so a new field that would add padding fails here
+ * until it comes with an explicit reserved member. A new field not listed
+ * here fails too (the sum falls short): add it to the list.
+ * Also checks that IOMMUFD_OPTS() leaves every byte but sz zero.
+ */
+#include <iommufd.h>
+
+#include <stdio.h>
+#include <string.h>
+
+static int failed;
+
+#define M(T, f) sizeof(((T *)0)->f)
+
+static void check(const char *name, size_t size, size_t sum)
+{
+	if (size != sum) {
+		printf("%s: sizeof %zu, members %zu: %zu bytes of hidden padding\n", name, size,
+		       sum, size - sum);
+		failed = 1;
+	}
+}
+#define CHECK(T, sum) check(#T, sizeof(T), (sum))
+
+/* every byte past sz is zero */
+static void check_zero(const char *name, const void *p, size_t size)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = sizeof(size_t); i < size; i++)
+		if (b[i]) {
+			printf("%s: IOMMUFD_OPTS left byte %zu non-zero\n", name, i);
+			failed = 1;
+			return;
+		}
+}
+#define CHECK_OPTS(T)                                                          \
+	do {                                                                   \
+		T o_;                                                          \
+		memset(&o_, 0xa5, sizeof(o_));                                 \
+		{                                                              \
+			IOMMUFD_OPTS(T, x_);                                   \
+			memcpy(&o_, &x_, sizeof(o_));                          \
+		}                                                              \
+		if (o_.sz != sizeof(T)) {                                      \
+			printf("%s: sz %zu\n", #T, o_.sz);                     \
+			failed = 1;                                            \
+		}                                                              \
+		check_zero(#T, &o_, sizeof(o_));                               \
+	} while (0)
+
+int main(void)
+{
+	typedef struct iommufd_hwpt_alloc_opts hwpt_opts;
+	typedef struct iommufd_device_info dev_info;
+	typedef struct iommufd_region_info region_info;
+	typedef struct iommufd_irq_info irq_info;
+
+	CHECK(hwpt_opts, M(hwpt_opts, sz) + M(hwpt_opts, flags) + M(hwpt_opts, fault_id) +
+				 M(hwpt_opts, data_type) + M(hwpt_opts, data_len) +
+				 M(hwpt_opts, data));
+	CHECK(dev_info, M(dev_info, sz) + M(dev_info, flags) + M(dev_info, num_regions) +
+				M(dev_info, num_irqs) + M(dev_info, reserved));
+	CHECK(region_info, M(region_info, sz) + M(region_info, flags) +
+				   M(region_info, reserved) + M(region_info, size) +
+				   M(region_info, offset));
+	CHECK(irq_info, M(irq_info, sz) + M(irq_info, flags) + M(irq_info, count));
+
+	CHECK_OPTS(hwpt_opts);
+	CHECK_OPTS(dev_info);
+	CHECK_OPTS(region_info);
+	CHECK_OPTS(irq_info);
+
+	if (!failed)
+		printf("ok\n");
+	return failed;
+}
