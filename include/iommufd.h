@@ -300,14 +300,25 @@ enum iommufd_hw_info_type {
 /* Flag for iommufd_ctx_supports_flags(GET_HW_INFO) */
 #define IOMMUFD_HW_INFO_INPUT_TYPE (1u << 0)
 
+/*
+ * The fixed fields come first and the vendor data last, so that the vendor
+ * union can grow in a later release (a new vendor, a longer struct) without
+ * moving any other field: a caller built against this header passes its sz,
+ * and the library writes only those bytes.
+ */
 struct iommufd_hw_info {
 	size_t sz;
 	uint32_t type;           /* enum iommufd_hw_info_type reported by the kernel */
-	uint8_t max_pasid_log2;  /* 0: no PASID */
+	uint32_t data_len;       /* bytes of vendor data the kernel has (may exceed data.raw) */
 	uint64_t capabilities;   /* IOMMUFD_HW_CAP_* */
+	uint8_t max_pasid_log2;  /* 0: no PASID */
+	uint8_t reserved[7];     /* 0 */
+	/* decoded per type; unknown types: the first bytes of the kernel's data in raw */
 	union {
+		uint8_t raw[128]; /* first member: an initialiser zeroes the whole union */
 		struct {
 			uint32_t flags;
+			uint32_t reserved;
 			uint64_t cap_reg;
 			uint64_t ecap_reg;
 		} vtd;
@@ -322,6 +333,7 @@ struct iommufd_hw_info {
 			uint8_t version;
 			uint8_t log2vcmdqs;
 			uint8_t log2vsids;
+			uint8_t reserved;
 		} tegra241_cmdqv;
 		struct {
 			uint64_t efr;
@@ -331,9 +343,7 @@ struct iommufd_hw_info {
 			uint32_t flags;
 			uint32_t test_reg;
 		} selftest;
-		uint8_t raw[64];
 	} data;
-	uint32_t data_len; /* bytes of vendor data the kernel has (may exceed what was decoded) */
 };
 
 /* type: IOMMUFD_HW_INFO_NONE asks for the device's default type. */

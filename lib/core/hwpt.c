@@ -102,7 +102,7 @@ IOMMUFD_EXPORT int iommufd_get_hw_info(struct iommufd_ctx *ctx, uint32_t dev_id,
 				       struct iommufd_hw_info *info)
 {
 	/* big enough for every known vendor struct; uint64_t for alignment */
-	uint64_t raw[8] = { 0 };
+	uint64_t raw[sizeof(((struct iommufd_hw_info *)0)->data.raw) / sizeof(uint64_t)] = { 0 };
 	struct iommufd_hw_info out;
 	struct kabi_hw_info cmd = {
 		.size = sizeof(cmd),
@@ -130,6 +130,7 @@ IOMMUFD_EXPORT int iommufd_get_hw_info(struct iommufd_ctx *ctx, uint32_t dev_id,
 	out.max_pasid_log2 = cmd.out_max_pasid_log2;
 	out.capabilities = cmd.out_capabilities;
 	out.data_len = cmd.data_len;
+	memset(out.reserved, 0, sizeof(out.reserved));
 	memset(&out.data, 0, sizeof(out.data));
 	hw_info_decode(&out, raw);
 	ifd_ext_copy_out(info, &out, sizeof(out));

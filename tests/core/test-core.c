@@ -1088,11 +1088,12 @@ static void test_hw_info(void **state)
 		struct iommufd_hw_info small;
 
 		memset(&small, 0xee, sizeof(small));
-		small.sz = offsetof(struct iommufd_hw_info, data);
+		small.sz = offsetof(struct iommufd_hw_info, max_pasid_log2);
 		assert_ok(iommufd_get_hw_info(ctx, d.dev_id, IOMMUFD_HW_INFO_NONE, &small));
 		assert_int_equal(small.type, IOMMUFD_HW_INFO_SELFTEST);
+		assert_int_not_equal(small.data_len, 0xeeeeeeee);
+		assert_int_equal(small.max_pasid_log2, 0xee);
 		assert_int_equal(small.data.raw[0], 0xee);
-		assert_int_equal(small.data_len, 0xeeeeeeee);
 		small.sz = 2;
 		assert_errno(iommufd_get_hw_info(ctx, d.dev_id, IOMMUFD_HW_INFO_NONE, &small), EINVAL);
 	}

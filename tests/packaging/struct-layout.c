@@ -60,6 +60,7 @@ int main(void)
 	typedef struct iommufd_device_info dev_info;
 	typedef struct iommufd_region_info region_info;
 	typedef struct iommufd_irq_info irq_info;
+	typedef struct iommufd_hw_info hw_info;
 
 	CHECK(hwpt_opts, M(hwpt_opts, sz) + M(hwpt_opts, flags) + M(hwpt_opts, fault_id) +
 				 M(hwpt_opts, data_type) + M(hwpt_opts, data_len) +
@@ -69,12 +70,26 @@ int main(void)
 	CHECK(region_info, M(region_info, sz) + M(region_info, flags) +
 				   M(region_info, reserved) + M(region_info, size) +
 				   M(region_info, offset));
+	CHECK(hw_info, M(hw_info, sz) + M(hw_info, type) + M(hw_info, data_len) +
+			       M(hw_info, capabilities) + M(hw_info, max_pasid_log2) +
+			       M(hw_info, reserved) + M(hw_info, data));
+	/* the vendor structs of the union: no padding either, the union no bigger than raw */
+	CHECK(hw_info, sizeof(hw_info) - M(hw_info, data) + M(hw_info, data.raw));
+	check("hw_info.data.vtd", M(hw_info, data.vtd),
+	      M(hw_info, data.vtd.flags) + M(hw_info, data.vtd.reserved) +
+		      M(hw_info, data.vtd.cap_reg) + M(hw_info, data.vtd.ecap_reg));
+	check("hw_info.data.tegra241_cmdqv", M(hw_info, data.tegra241_cmdqv),
+	      M(hw_info, data.tegra241_cmdqv.flags) + M(hw_info, data.tegra241_cmdqv.version) +
+		      M(hw_info, data.tegra241_cmdqv.log2vcmdqs) +
+		      M(hw_info, data.tegra241_cmdqv.log2vsids) +
+		      M(hw_info, data.tegra241_cmdqv.reserved));
 	CHECK(irq_info, M(irq_info, sz) + M(irq_info, flags) + M(irq_info, count));
 
 	CHECK_OPTS(hwpt_opts);
 	CHECK_OPTS(dev_info);
 	CHECK_OPTS(region_info);
 	CHECK_OPTS(irq_info);
+	CHECK_OPTS(hw_info);
 
 	if (!failed)
 		printf("ok\n");
