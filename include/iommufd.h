@@ -7,8 +7,12 @@
  *  - Every call returns 0 (or a documented non-negative value) on success and
  *    a negative errno on failure. Nothing in the library exits, aborts or
  *    prints. Arguments are checked before the kernel is asked; an invalid
- *    argument (NULL where an object is required, an unknown library flag)
- *    gives -EINVAL without a system call.
+ *    argument (NULL where an object is required) gives -EINVAL without a
+ *    system call.
+ *  - Flags: bits the library does not know are passed to the kernel, not
+ *    refused, so a flag of a newer kernel needs no new library; the kernel
+ *    answers -EOPNOTSUPP for bits it does not know either, and the reason
+ *    then says which bits the library did not recognise.
  *  - After any failure, iommufd_ctx_last_error() (or iommufd_last_error())
  *    returns a human-readable reason: which call, which arguments, what the
  *    kernel said. It is per thread.
@@ -168,7 +172,8 @@ IOMMUFD_EXPORT int iommufd_ctx_supports(struct iommufd_ctx *ctx, enum iommufd_re
  * HWPT_SET_DIRTY_TRACKING, IOMMUFD_DIRTY_NO_CLEAR for HWPT_GET_DIRTY_BITMAP,
  * IOMMUFD_OPTION_* ids for OPTION), 0 if it answers EOPNOTSUPP, -EINVAL for a
  * request whose flags cannot be probed without a device (HWPT_ALLOC: use
- * iommufd_hwpt_alloc() and its -EOPNOTSUPP).
+ * iommufd_hwpt_alloc() and its -EOPNOTSUPP). Bits this header does not
+ * define are probed too (a newer kernel may know them), except for OPTION.
  */
 IOMMUFD_EXPORT int iommufd_ctx_supports_flags(struct iommufd_ctx *ctx, enum iommufd_request req, uint64_t flags);
 /* "Flags" of iommufd_ctx_supports_flags(OPTION): the options to probe for */

@@ -21,6 +21,7 @@ IOMMUFD_EXPORT int iommufd_hwpt_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, 
 {
 	struct iommufd_hwpt_alloc_opts o;
 	struct kabi_hwpt_alloc cmd = { .size = sizeof(cmd), .dev_id = dev_id, .pt_id = pt_id };
+	char note[IFD_FLAGS_NOTE_MAX];
 	int r;
 
 	CHECK_CTX(ctx);
@@ -29,9 +30,6 @@ IOMMUFD_EXPORT int iommufd_hwpt_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, 
 	if (r)
 		return FAIL(ctx, r, "bad opts (sz %zu, dev %u, pt %u)", opts ? opts->sz : 0, dev_id,
 			    pt_id);
-	if (o.flags & ~HWPT_FLAGS)
-		return FAIL(ctx, EINVAL, "unknown hwpt flags 0x%x (dev %u, pt %u)",
-			    o.flags & ~HWPT_FLAGS, dev_id, pt_id);
 	if (o.data_len && !o.data)
 		return FAIL(ctx, EINVAL, "data is NULL with data_len %u (dev %u, pt %u)", o.data_len,
 			    dev_id, pt_id);
@@ -46,8 +44,9 @@ IOMMUFD_EXPORT int iommufd_hwpt_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, 
 	r = ifd_ioctl(ctx, KABI_IOMMU_HWPT_ALLOC, &cmd);
 	if (r < 0)
 		return FAIL(ctx, r,
-			    "IOMMU_HWPT_ALLOC (dev %u, pt %u, flags 0x%x, data type 0x%x len %u, fault %u)",
-			    dev_id, pt_id, o.flags, o.data_type, o.data_len, o.fault_id);
+			    "IOMMU_HWPT_ALLOC (dev %u, pt %u, flags 0x%x, data type 0x%x len %u, fault %u%s)",
+			    dev_id, pt_id, o.flags, o.data_type, o.data_len, o.fault_id,
+			    ifd_flags_note(note, o.flags, HWPT_FLAGS));
 	*hwpt_id = cmd.out_hwpt_id;
 	return 0;
 }
@@ -166,21 +165,20 @@ IOMMUFD_EXPORT int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ctx *ctx, uint32
 		.page_size = page_size,
 		.data = U64_PTR(bitmap),
 	};
+	char note[IFD_FLAGS_NOTE_MAX];
 	int r;
 
 	_Static_assert(IOMMUFD_DIRTY_NO_CLEAR == KABI_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, "dirty flag");
 	CHECK_CTX(ctx);
 	CHECK_PTR(ctx, bitmap);
-	if (flags & ~IOMMUFD_DIRTY_NO_CLEAR)
-		return FAIL(ctx, EINVAL, "unknown dirty bitmap flags 0x%x (hwpt %u)",
-			    flags & ~IOMMUFD_DIRTY_NO_CLEAR, hwpt_id);
 	cmd.flags = flags;
 	r = ifd_ioctl(ctx, KABI_IOMMU_HWPT_GET_DIRTY_BITMAP, &cmd);
 	if (r < 0)
 		return FAIL(ctx, r,
-			    "IOMMU_HWPT_GET_DIRTY_BITMAP (hwpt %u, iova 0x%llx, length 0x%llx, page size 0x%llx, flags 0x%x)",
+			    "IOMMU_HWPT_GET_DIRTY_BITMAP (hwpt %u, iova 0x%llx, length 0x%llx, page size 0x%llx, flags 0x%x%s)",
 			    hwpt_id, (unsigned long long)iova, (unsigned long long)length,
-			    (unsigned long long)page_size, flags);
+			    (unsigned long long)page_size, flags,
+			    ifd_flags_note(note, flags, IOMMUFD_DIRTY_NO_CLEAR));
 	return 0;
 }
 
