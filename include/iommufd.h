@@ -21,6 +21,19 @@
  *  - Structs that carry a leading "size_t sz" are extensible: initialise them
  *    with IOMMUFD_OPTS(); the library reads only the first sz bytes and
  *    rejects (-E2BIG) a non-zero tail it does not know.
+ *  - Allocation calls: the IDs and the type an object is made from are
+ *    arguments; everything optional of the kernel's request (its flags word,
+ *    vendor data, optional IDs) is in a trailing options struct
+ *    (const struct iommufd_<call>_opts *, sz-leading, NULL: all defaults),
+ *    so that a flag or field a newer kernel adds becomes a new member, not a
+ *    new function: iommufd_hwpt_alloc, iommufd_viommu_alloc,
+ *    iommufd_hw_queue_alloc, iommufd_veventq_new. Requests with nothing
+ *    optional take none: IOAS_ALLOC and FAULT_QUEUE_ALLOC (a flags word that
+ *    must be 0, no other input), VDEVICE_ALLOC (no flags word at all).
+ *    Operations on an existing object (map, map_file, copy, the dirty
+ *    bitmap) take their flags as a plain uint32_t argument: they are part of
+ *    every such call (the map permissions), and a new kernel flag is only a
+ *    new bit (passed through, see below).
  *  - Kernel object IDs (IOAS, HWPT, device, vIOMMU, ...) are plain uint32_t.
  *  - Thread safety: a context may be used from many threads at once: every
  *    iommufd_ctx_*, iommufd_ioas_*, iommufd_hwpt_*, iommufd_viommu_*,
@@ -452,9 +465,16 @@ enum iommufd_viommu_type {
 /* the kernel selftest mock's value (above INT_MAX, so not an enumerator) */
 #define IOMMUFD_VIOMMU_SELFTEST 0xdeadbeefu
 
-/* data/data_len: vendor data, in and out (may be NULL/0). */
+struct iommufd_viommu_alloc_opts {
+	size_t sz;
+	uint32_t flags;    /* the kernel's (none defined yet; passed through) */
+	uint32_t data_len;
+	void *data;        /* vendor data, in and out (the kernel writes its outputs back) */
+};
+/* IOMMU_VIOMMU_ALLOC on nest-parent HWPT hwpt_id for device dev_id. opts may be NULL. */
 IOMMUFD_EXPORT int iommufd_viommu_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t hwpt_id,
-					uint32_t type, void *data, uint32_t data_len, uint32_t *viommu_id);
+					uint32_t type, const struct iommufd_viommu_alloc_opts *opts,
+					uint32_t *viommu_id);
 IOMMUFD_EXPORT int iommufd_vdevice_alloc(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t dev_id,
 					 uint64_t virt_id, uint32_t *vdevice_id);
 
@@ -463,8 +483,15 @@ enum iommufd_hw_queue_type {
 };
 /* the kernel selftest mock's value (above INT_MAX, so not an enumerator) */
 #define IOMMUFD_HW_QUEUE_SELFTEST 0xdeadbeefu
+struct iommufd_hw_queue_alloc_opts {
+	size_t sz;
+	uint32_t flags;    /* the kernel's (none defined yet; passed through) */
+	uint32_t reserved; /* 0 */
+};
+/* IOMMU_HW_QUEUE_ALLOC: queue index of type at [iova, iova+length) of the parent. opts may be NULL. */
 IOMMUFD_EXPORT int iommufd_hw_queue_alloc(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t type,
 					  uint32_t index, uint64_t iova, uint64_t length,
+					  const struct iommufd_hw_queue_alloc_opts *opts,
 					  uint32_t *hw_queue_id);
 
 /* mmap of a driver region of the iommufd (vIOMMU data's out mmap offset/length). */
@@ -487,8 +514,15 @@ struct iommufd_vevent {
 	const void *data;     /* valid until the next read on the queue */
 };
 
+struct iommufd_veventq_opts {
+	size_t sz;
+	uint32_t flags;    /* the kernel's (none defined yet; passed through) */
+	uint32_t reserved; /* 0 */
+};
+/* IOMMU_VEVENTQ_ALLOC: a queue of depth events of type on viommu_id. opts may be NULL. */
 IOMMUFD_EXPORT int iommufd_veventq_new(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t type,
-				       uint32_t depth, struct iommufd_veventq **ret);
+				       uint32_t depth, const struct iommufd_veventq_opts *opts,
+				       struct iommufd_veventq **ret);
 IOMMUFD_EXPORT struct iommufd_veventq *iommufd_veventq_ref(struct iommufd_veventq *q);
 /* The last unref closes the fd, then destroys the VEVENTQ object. */
 IOMMUFD_EXPORT struct iommufd_veventq *iommufd_veventq_unref(struct iommufd_veventq *q);

@@ -483,12 +483,22 @@ static void test_arg_checks(void **state)
 	assert_errno(iommufd_hwpt_invalidate(ctx, 1, 0, NULL, 8, &n), EINVAL);
 	assert_int_equal(n, 0);
 	assert_errno(iommufd_fault_queue_new(ctx, NULL), EINVAL);
-	assert_errno(iommufd_viommu_alloc(ctx, 1, 1, IOMMUFD_VIOMMU_SELFTEST, NULL, 0, NULL), EINVAL);
-	assert_errno(iommufd_viommu_alloc(ctx, 1, 1, IOMMUFD_VIOMMU_SELFTEST, NULL, 8, &id), EINVAL);
+	assert_errno(iommufd_viommu_alloc(ctx, 1, 1, IOMMUFD_VIOMMU_SELFTEST, NULL, NULL), EINVAL);
+	{
+		IOMMUFD_OPTS(struct iommufd_viommu_alloc_opts, vo, .data_len = 8); /* data NULL */
+
+		assert_errno(iommufd_viommu_alloc(ctx, 1, 1, IOMMUFD_VIOMMU_SELFTEST, &vo, &id),
+			     EINVAL);
+		vo.data_len = 0;
+		vo.sz = 4; /* smaller than the sz member */
+		assert_errno(iommufd_viommu_alloc(ctx, 1, 1, IOMMUFD_VIOMMU_SELFTEST, &vo, &id),
+			     EINVAL);
+	}
 	assert_errno(iommufd_vdevice_alloc(ctx, 1, 1, 0, NULL), EINVAL);
-	assert_errno(iommufd_hw_queue_alloc(ctx, 1, IOMMUFD_HW_QUEUE_SELFTEST, 0, 0, PAGE, NULL),
+	assert_errno(iommufd_hw_queue_alloc(ctx, 1, IOMMUFD_HW_QUEUE_SELFTEST, 0, 0, PAGE, NULL,
+					    NULL),
 		     EINVAL);
-	assert_errno(iommufd_veventq_new(ctx, 1, IOMMUFD_VEVENTQ_SELFTEST, 2, NULL), EINVAL);
+	assert_errno(iommufd_veventq_new(ctx, 1, IOMMUFD_VEVENTQ_SELFTEST, 2, NULL, NULL), EINVAL);
 	assert_errno(iommufd_ctx_mmap(ctx, 0, PAGE, NULL), EINVAL);
 	assert_errno(iommufd_ctx_mmap(ctx, 0, 0, &addr), EINVAL);
 	assert_errno(iommufd_ctx_munmap(ctx, NULL, PAGE), EINVAL);
@@ -512,7 +522,7 @@ static void test_arg_checks(void **state)
 	/* unknown library values */
 	assert_errno(iommufd_ctx_set_rlimit_mode(ctx, (enum iommufd_rlimit_mode)2), EINVAL);
 	assert_errno(iommufd_ioas_allow_iovas(ctx, ioas, NULL, 1), EINVAL);
-	assert_errno(iommufd_veventq_new(ctx, 1, 0x1234, 2, &vq), EINVAL);
+	assert_errno(iommufd_veventq_new(ctx, 1, 0x1234, 2, NULL, &vq), EINVAL);
 	/* queue handles */
 	assert_errno(iommufd_fault_queue_read(NULL, &f, 1), EINVAL);
 	assert_errno(iommufd_fault_queue_respond(NULL, 1, IOMMUFD_FAULT_RESPONSE_SUCCESS), EINVAL);
@@ -1374,13 +1384,14 @@ static void viommu_env(struct viommu_env *e)
 	e->d = mock_domain(e->ctx, e->ioas);
 	assert_ok(iommufd_hwpt_alloc(e->ctx, e->d.dev_id, e->ioas, &po, &e->parent));
 	assert_ok(iommufd_viommu_alloc(e->ctx, e->d.dev_id, e->parent, IOMMUFD_VIOMMU_SELFTEST,
-				       NULL, 0, &e->viommu));
+				       NULL, &e->viommu));
 }
 
 static void test_viommu(void **state)
 {
 	struct viommu_env e;
 	struct kabi_viommu_selftest data = { .in_data = 0xbeefcafe };
+	IOMMUFD_OPTS(struct iommufd_viommu_alloc_opts, vo, .data_len = sizeof(data), .data = &data);
 	uint32_t v2 = 0, plain = 0;
 	void *map = NULL;
 
@@ -1388,8 +1399,8 @@ static void test_viommu(void **state)
 	viommu_env(&e);
 	assert_int_not_equal(e.viommu, 0);
 	/* with data: the mock loops in_data back and offers an mmap region */
-	assert_ok(iommufd_viommu_alloc(e.ctx, e.d.dev_id, e.parent, IOMMUFD_VIOMMU_SELFTEST, &data,
-				       sizeof(data), &v2));
+	assert_ok(iommufd_viommu_alloc(e.ctx, e.d.dev_id, e.parent, IOMMUFD_VIOMMU_SELFTEST, &vo,
+				       &v2));
 	assert_int_equal(data.out_data, 0xbeefcafe);
 	assert_int_not_equal(data.out_mmap_length, 0);
 	assert_errno(iommufd_ctx_mmap(e.ctx, data.out_mmap_offset + PAGE, data.out_mmap_length,
@@ -1401,14 +1412,22 @@ static void test_viommu(void **state)
 	assert_ok(iommufd_destroy(e.ctx, v2));
 
 	/* rules */
-	assert_errno(iommufd_viommu_alloc(e.ctx, e.d.dev_id, 0, IOMMUFD_VIOMMU_SELFTEST, NULL, 0,
+	assert_errno(iommufd_viommu_alloc(e.ctx, e.d.dev_id, 0, IOMMUFD_VIOMMU_SELFTEST, NULL,
 					  &v2), ENOENT);
 	assert_ok(iommufd_hwpt_alloc(e.ctx, e.d.dev_id, e.ioas, NULL, &plain));
 	assert_errno(iommufd_viommu_alloc(e.ctx, e.d.dev_id, plain, IOMMUFD_VIOMMU_SELFTEST, NULL,
-					  0, &v2), EINVAL);
-	assert_errno(iommufd_viommu_alloc(e.ctx, e.d.dev_id, e.parent, 0xdead, NULL, 0, &v2),
+					  &v2), EINVAL);
+	{
+		/* a flag no kernel knows yet: passed through, the kernel's EOPNOTSUPP */
+		IOMMUFD_OPTS(struct iommufd_viommu_alloc_opts, fo, .flags = 1u << 4);
+
+		assert_errno(iommufd_viommu_alloc(e.ctx, e.d.dev_id, e.parent,
+						  IOMMUFD_VIOMMU_SELFTEST, &fo, &v2), EOPNOTSUPP);
+		assert_true(contains(iommufd_last_error(), "did not recognise flag bits 0x10"));
+	}
+	assert_errno(iommufd_viommu_alloc(e.ctx, e.d.dev_id, e.parent, 0xdead, NULL, &v2),
 		     EOPNOTSUPP);
-	assert_errno(iommufd_viommu_alloc(e.ctx, 999, e.parent, IOMMUFD_VIOMMU_SELFTEST, NULL, 0,
+	assert_errno(iommufd_viommu_alloc(e.ctx, 999, e.parent, IOMMUFD_VIOMMU_SELFTEST, NULL,
 					  &v2), ENOENT);
 	assert_errno(iommufd_destroy(e.ctx, e.parent), EBUSY);
 	iommufd_ctx_unref(e.ctx);
@@ -1445,11 +1464,23 @@ static void test_vdevice_veventq(void **state)
 	assert_ok(mock_replace(e.ctx, e.d.stdev_id, nested));
 
 	/* queue rules */
-	assert_errno(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 0, &q), EINVAL);
+	assert_errno(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 0, NULL, &q), EINVAL);
 	assert_errno(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, (1u << 19) + 1,
+					 NULL,
 					 &q), EINVAL);
-	assert_ok(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 2, &q));
-	assert_errno(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 2, &q2),
+	{
+		IOMMUFD_OPTS(struct iommufd_veventq_opts, fo, .flags = 1u << 1);
+
+		assert_errno(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 2, &fo,
+						 &q), EOPNOTSUPP);
+		assert_true(contains(iommufd_last_error(), "did not recognise flag bits 0x2"));
+		fo.flags = 0;
+		assert_ok(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 2, &fo, &q));
+		iommufd_veventq_unref(q);
+		q = NULL;
+	}
+	assert_ok(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 2, NULL, &q));
+	assert_errno(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 2, NULL, &q2),
 		     EEXIST);
 	qid = iommufd_veventq_get_id(q);
 	assert_int_not_equal(qid, 0);
@@ -1502,7 +1533,7 @@ static void test_vdevice_veventq(void **state)
 	q = iommufd_veventq_unref(q);
 	assert_errno(iommufd_destroy(e.ctx, qid), ENOENT);
 	/* a new queue of the type can be made again */
-	assert_ok(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 8, &q));
+	assert_ok(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 8, NULL, &q));
 	iommufd_veventq_unref(q);
 	iommufd_ctx_unref(e.ctx);
 }
@@ -1520,22 +1551,29 @@ static void test_hw_queue(void **state)
 	iova = MOCK_BASE + 0x100000;
 	assert_ok(iommufd_ioas_map(e.ctx, e.ioas, (char *)buffer + 2 * PAGE, PAGE, &iova, fixed));
 
-	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, 0, 0, MOCK_BASE, PAGE, &qx),
+	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, 0, 0, MOCK_BASE, PAGE, NULL, &qx),
 		     EOPNOTSUPP);
+	{
+		IOMMUFD_OPTS(struct iommufd_hw_queue_alloc_opts, fo, .flags = 1u << 0);
+
+		assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0,
+						    MOCK_BASE, PAGE, &fo, &qx), EOPNOTSUPP);
+		assert_true(contains(iommufd_last_error(), "did not recognise flag bits 0x1"));
+	}
 	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0,
-					    MOCK_BASE, 0, &qx), EINVAL);
+					    MOCK_BASE, 0, NULL, &qx), EINVAL);
 	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0,
-					    UINT64_MAX, PAGE, &qx), EOVERFLOW);
+					    UINT64_MAX, PAGE, NULL, &qx), EOVERFLOW);
 	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0,
-					    MOCK_BASE + 0x200000, PAGE, &qx), ENOENT);
+					    MOCK_BASE + 0x200000, PAGE, NULL, &qx), ENOENT);
 	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 1,
-					    MOCK_BASE, PAGE, &qx), EIO);
+					    MOCK_BASE, PAGE, NULL, &qx), EIO);
 	assert_ok(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0, MOCK_BASE,
-					 PAGE, &q0));
+					 PAGE, NULL, &q0));
 	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0,
-					    MOCK_BASE, PAGE, &qx), EEXIST);
+					    MOCK_BASE, PAGE, NULL, &qx), EEXIST);
 	assert_ok(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 1,
-					 MOCK_BASE + PAGE, PAGE, &q1));
+					 MOCK_BASE + PAGE, PAGE, NULL, &q1));
 	/* the queue pins its area; the other area unmaps */
 	assert_errno(iommufd_ioas_unmap(e.ctx, e.ioas, MOCK_BASE, 2 * PAGE, &u), EBUSY);
 	assert_ok(iommufd_ioas_unmap(e.ctx, e.ioas, MOCK_BASE + 0x100000, PAGE, &u));

@@ -269,7 +269,7 @@ static void test_veventq_lost(void **state)
 	/* a trailing LOST_EVENTS record (2..4 lost), then nothing */
 	chunk((struct rec[]){ { L, 4 } }, 1);
 
-	assert_ok(iommufd_veventq_new(ctx, 1, IOMMUFD_VEVENTQ_SELFTEST, 4, &q));
+	assert_ok(iommufd_veventq_new(ctx, 1, IOMMUFD_VEVENTQ_SELFTEST, 4, NULL, &q));
 	assert_int_equal(iommufd_veventq_get_id(q), 6);
 	assert_int_equal(iommufd_veventq_get_fd(q), QUEUE_FD);
 	expect_event(q, 0, 0, true);
@@ -539,7 +539,7 @@ static void test_queue_refs(void **state)
 	assert_int_equal(fk.closed, 1);
 	assert_int_equal(fk.last_req, KABI_IOMMU_DESTROY);
 
-	assert_ok(iommufd_veventq_new(ctx, 1, IOMMUFD_VEVENTQ_SELFTEST, 4, &vq));
+	assert_ok(iommufd_veventq_new(ctx, 1, IOMMUFD_VEVENTQ_SELFTEST, 4, NULL, &vq));
 	assert_ptr_equal(iommufd_veventq_ref(vq), vq);
 	assert_null(iommufd_veventq_ref(NULL));
 	assert_null(iommufd_veventq_unref(vq));

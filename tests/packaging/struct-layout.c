@@ -61,6 +61,9 @@ int main(void)
 	typedef struct iommufd_region_info region_info;
 	typedef struct iommufd_irq_info irq_info;
 	typedef struct iommufd_hw_info hw_info;
+	typedef struct iommufd_viommu_alloc_opts viommu_opts;
+	typedef struct iommufd_hw_queue_alloc_opts hwq_opts;
+	typedef struct iommufd_veventq_opts veventq_opts;
 
 	CHECK(hwpt_opts, M(hwpt_opts, sz) + M(hwpt_opts, flags) + M(hwpt_opts, fault_id) +
 				 M(hwpt_opts, data_type) + M(hwpt_opts, data_len) +
@@ -83,6 +86,11 @@ int main(void)
 		      M(hw_info, data.tegra241_cmdqv.log2vcmdqs) +
 		      M(hw_info, data.tegra241_cmdqv.log2vsids) +
 		      M(hw_info, data.tegra241_cmdqv.reserved));
+	CHECK(viommu_opts, M(viommu_opts, sz) + M(viommu_opts, flags) + M(viommu_opts, data_len) +
+				   M(viommu_opts, data));
+	CHECK(hwq_opts, M(hwq_opts, sz) + M(hwq_opts, flags) + M(hwq_opts, reserved));
+	CHECK(veventq_opts, M(veventq_opts, sz) + M(veventq_opts, flags) +
+				    M(veventq_opts, reserved));
 	CHECK(irq_info, M(irq_info, sz) + M(irq_info, flags) + M(irq_info, count));
 
 	CHECK_OPTS(hwpt_opts);
@@ -90,6 +98,9 @@ int main(void)
 	CHECK_OPTS(region_info);
 	CHECK_OPTS(irq_info);
 	CHECK_OPTS(hw_info);
+	CHECK_OPTS(viommu_opts);
+	CHECK_OPTS(hwq_opts);
+	CHECK_OPTS(veventq_opts);
 
 	if (!failed)
 		printf("ok\n");
