@@ -657,6 +657,22 @@ IOMMUFD_EXPORT int iommufd_group_get_status(struct iommufd_group *grp, uint32_t 
 IOMMUFD_EXPORT int iommufd_group_get_device(struct iommufd_group *grp, const char *name,
 					    struct iommufd_device **ret);
 
+/*
+ * The iommufd commands that name a device, on a device handle: the same as
+ * iommufd_get_hw_info(), iommufd_hwpt_alloc() and iommufd_viommu_alloc()
+ * with the context and DEVICE ID of dev. -EINVAL (with a reason) when dev is
+ * not bound, or is a group-path device (its DEVICE ID is unknown).
+ */
+IOMMUFD_EXPORT int iommufd_device_get_hw_info(struct iommufd_device *dev, uint32_t type,
+					      struct iommufd_hw_info *info);
+IOMMUFD_EXPORT int iommufd_device_hwpt_alloc(struct iommufd_device *dev, uint32_t pt_id,
+					     const struct iommufd_hwpt_alloc_opts *opts,
+					     uint32_t *hwpt_id);
+IOMMUFD_EXPORT int iommufd_device_viommu_alloc(struct iommufd_device *dev, uint32_t hwpt_id,
+					       uint32_t type,
+					       const struct iommufd_viommu_alloc_opts *opts,
+					       uint32_t *viommu_id);
+
 /* What a userspace driver needs around DMA (all need a bound device). */
 #define IOMMUFD_DEVICE_INFO_RESET (1u << 0)
 #define IOMMUFD_DEVICE_INFO_PCI (1u << 1)

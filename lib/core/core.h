@@ -49,10 +49,6 @@ static inline const char *ifd_flags_note(char buf[IFD_FLAGS_NOTE_MAX], uint64_t 
 	return buf;
 }
 
-/* iommufd_viommu_alloc() after the context check (also for the device-handle form) */
-int ifd_viommu_alloc(struct iommufd_ctx *ctx, const char *func, uint32_t dev_id, uint32_t hwpt_id,
-		     uint32_t type, const struct iommufd_viommu_alloc_opts *opts, uint32_t *viommu_id);
-
 /*
  * The fault queue and the vEVENT queue handles: an object ID and the fd that
  * delivers its records, on a context (a reference), refcounted. Each handle

@@ -671,6 +671,87 @@ IOMMUFD_EXPORT bool iommufd_device_is_group_path(const struct iommufd_device *de
 	return dev && dev->group_path;
 }
 
+/* ------------------------------------------------------------ iommufd commands on the device */
+
+/*
+ * The context (a new reference: unref it) and DEVICE ID of a bound device,
+ * for the iommufd commands that name a device: -EINVAL with a reason when
+ * the device is parked or its ID is unknown (group path).
+ */
+static int dev_bound(struct iommufd_device *dev, const char *func, struct iommufd_ctx **ctx,
+		     uint32_t *dev_id)
+{
+	int r;
+
+	if (!dev)
+		return ifd_fail(NULL, func, EINVAL, "dev is NULL");
+	r = dev_check(dev, func);
+	if (r)
+		return r;
+	pthread_mutex_lock(&dev->lock);
+	if (!dev->ctx || !dev->dev_id) {
+		r = ifd_fail(dev->ctx, func, EINVAL, "%s (%s): %s", dev->name,
+			     iommufd_device_state_name(dev->state),
+			     dev->group_path ?
+			     "a device obtained through its VFIO group has no known DEVICE ID: use the (ctx, dev_id) call with an ID from elsewhere" :
+			     "the device is not bound: bind it to a context first");
+		pthread_mutex_unlock(&dev->lock);
+		return r;
+	}
+	*ctx = iommufd_ctx_ref(dev->ctx);
+	*dev_id = dev->dev_id;
+	pthread_mutex_unlock(&dev->lock);
+	r = ifd_ctx_check(*ctx, func);
+	if (r)
+		*ctx = iommufd_ctx_unref(*ctx);
+	return r;
+}
+
+IOMMUFD_EXPORT int iommufd_device_get_hw_info(struct iommufd_device *dev, uint32_t type,
+					      struct iommufd_hw_info *info)
+{
+	struct iommufd_ctx *ctx = NULL;
+	uint32_t dev_id = 0;
+	int r = dev_bound(dev, __func__, &ctx, &dev_id);
+
+	if (r)
+		return r;
+	r = ifd_get_hw_info(ctx, __func__, dev_id, type, info);
+	iommufd_ctx_unref(ctx);
+	return r;
+}
+
+IOMMUFD_EXPORT int iommufd_device_hwpt_alloc(struct iommufd_device *dev, uint32_t pt_id,
+					     const struct iommufd_hwpt_alloc_opts *opts,
+					     uint32_t *hwpt_id)
+{
+	struct iommufd_ctx *ctx = NULL;
+	uint32_t dev_id = 0;
+	int r = dev_bound(dev, __func__, &ctx, &dev_id);
+
+	if (r)
+		return r;
+	r = ifd_hwpt_alloc(ctx, __func__, dev_id, pt_id, opts, hwpt_id);
+	iommufd_ctx_unref(ctx);
+	return r;
+}
+
+IOMMUFD_EXPORT int iommufd_device_viommu_alloc(struct iommufd_device *dev, uint32_t hwpt_id,
+					       uint32_t type,
+					       const struct iommufd_viommu_alloc_opts *opts,
+					       uint32_t *viommu_id)
+{
+	struct iommufd_ctx *ctx = NULL;
+	uint32_t dev_id = 0;
+	int r = dev_bound(dev, __func__, &ctx, &dev_id);
+
+	if (r)
+		return r;
+	r = ifd_viommu_alloc(ctx, __func__, dev_id, hwpt_id, type, opts, viommu_id);
+	iommufd_ctx_unref(ctx);
+	return r;
+}
+
 /* ------------------------------------------------------------ userspace driver helpers */
 
 IOMMUFD_EXPORT int iommufd_device_get_info(struct iommufd_device *dev, struct iommufd_device_info *info)
