@@ -17,7 +17,18 @@
  *    returns a human-readable reason: which call, which arguments, what the
  *    kernel said. It is per thread.
  *  - Objects are opaque and reference counted: *_ref() returns its argument,
- *    *_unref() returns NULL and accepts NULL.
+ *    *_unref() returns NULL and accepts NULL, and *_unrefp(&p) (for
+ *    __attribute__((cleanup)), like systemd's sd_event_unrefp) unrefs *p and
+ *    sets it to NULL.
+ *  - Getters (iommufd_<object>_get_<property>() and _is_ that read what the
+ *    library holds, without a system call) take a const pointer and accept
+ *    NULL, which gives a neutral value: -EINVAL (recorded as the last error)
+ *    from an int getter, 0 from an ID getter (0 is never an object ID), NULL
+ *    from a pointer getter, false from a bool one, IOMMUFD_DEVICE_PARKED
+ *    from iommufd_device_get_state(). The *_get_*() calls that ask the
+ *    kernel (rlimit mode, huge pages, hw info, dirty bitmap, device, region
+ *    and irq info, group status) are commands: they take a non-const
+ *    pointer and follow the rule of the first item.
  *  - Structs that carry a leading "size_t sz" are extensible: initialise them
  *    with IOMMUFD_OPTS(); the library reads only the first sz bytes and
  *    rejects (-E2BIG) a non-zero tail it does not know.
@@ -68,6 +79,14 @@ extern "C" {
 #endif
 
 /*
+ * The version of this header; iommufd_version_major()/minor() give the one
+ * of the library running. Kept equal to meson.build's project version
+ * (tests/packaging/version.c checks both).
+ */
+#define IOMMUFD_VERSION_MAJOR 0
+#define IOMMUFD_VERSION_MINOR 3
+
+/*
  * Declare an extensible struct with every byte zero and its sz member set:
  *   IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, o, .flags = X);
  * Every byte is zero because every byte is a member: the extensible structs
@@ -93,6 +112,22 @@ extern "C" {
 		return o_;                                                     \
 	}()
 #endif
+
+/* ------------------------------------------------------------------ */
+/* Version                                                              */
+/* ------------------------------------------------------------------ */
+
+/* The version of the library running (which may be newer than this header). */
+IOMMUFD_EXPORT int iommufd_version_major(void);
+IOMMUFD_EXPORT int iommufd_version_minor(void);
+/*
+ * true if the library running provides the API of version major.minor: the
+ * same major version and a minor version at least minor. E.g.
+ * iommufd_check_version(IOMMUFD_VERSION_MAJOR, IOMMUFD_VERSION_MINOR) is
+ * false when a program runs on an older library than it was built for.
+ * (Note: the opposite sense of liburing's io_uring_check_version().)
+ */
+IOMMUFD_EXPORT bool iommufd_check_version(int major, int minor);
 
 /* ------------------------------------------------------------------ */
 /* Backends: who answers below the ioctl boundary.                      */
@@ -125,6 +160,7 @@ IOMMUFD_EXPORT int iommufd_ctx_new_from_fd(struct iommufd_backend *be, int fd, s
 IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_ref(struct iommufd_ctx *ctx);
 /* Last unref closes the fd: the kernel then releases every object of the context. */
 IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_unref(struct iommufd_ctx *ctx);
+IOMMUFD_EXPORT void iommufd_ctx_unrefp(struct iommufd_ctx **ctx);
 IOMMUFD_EXPORT int iommufd_ctx_get_fd(const struct iommufd_ctx *ctx);
 IOMMUFD_EXPORT struct iommufd_backend *iommufd_ctx_get_backend(const struct iommufd_ctx *ctx);
 
@@ -443,6 +479,7 @@ IOMMUFD_EXPORT struct iommufd_fault_queue *iommufd_fault_queue_ref(struct iommuf
  * with EBUSY while a HWPT uses it: it is then left for the context's close).
  */
 IOMMUFD_EXPORT struct iommufd_fault_queue *iommufd_fault_queue_unref(struct iommufd_fault_queue *q);
+IOMMUFD_EXPORT void iommufd_fault_queue_unrefp(struct iommufd_fault_queue **q);
 IOMMUFD_EXPORT uint32_t iommufd_fault_queue_get_id(const struct iommufd_fault_queue *q);
 /* Pollable fd: POLLIN when faults are pending. */
 IOMMUFD_EXPORT int iommufd_fault_queue_get_fd(const struct iommufd_fault_queue *q);
@@ -526,6 +563,7 @@ IOMMUFD_EXPORT int iommufd_veventq_new(struct iommufd_ctx *ctx, uint32_t viommu_
 IOMMUFD_EXPORT struct iommufd_veventq *iommufd_veventq_ref(struct iommufd_veventq *q);
 /* The last unref closes the fd, then destroys the VEVENTQ object. */
 IOMMUFD_EXPORT struct iommufd_veventq *iommufd_veventq_unref(struct iommufd_veventq *q);
+IOMMUFD_EXPORT void iommufd_veventq_unrefp(struct iommufd_veventq **q);
 IOMMUFD_EXPORT uint32_t iommufd_veventq_get_id(const struct iommufd_veventq *q);
 IOMMUFD_EXPORT int iommufd_veventq_get_fd(const struct iommufd_veventq *q);
 /*
@@ -593,6 +631,7 @@ IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_backend *be, int fd
 IOMMUFD_EXPORT struct iommufd_device *iommufd_device_ref(struct iommufd_device *dev);
 /* Last unref closes the fd: the kernel detaches (pasids, then RID) and unbinds. */
 IOMMUFD_EXPORT struct iommufd_device *iommufd_device_unref(struct iommufd_device *dev);
+IOMMUFD_EXPORT void iommufd_device_unrefp(struct iommufd_device **dev);
 IOMMUFD_EXPORT int iommufd_device_get_fd(const struct iommufd_device *dev);
 
 /*
@@ -618,19 +657,20 @@ IOMMUFD_EXPORT int iommufd_device_pasid_attach(struct iommufd_device *dev, uint3
 IOMMUFD_EXPORT int iommufd_device_pasid_detach(struct iommufd_device *dev, uint32_t pasid);
 
 /* State queries (what the kernel last confirmed). A NULL dev gives IOMMUFD_DEVICE_PARKED. */
-IOMMUFD_EXPORT enum iommufd_device_state iommufd_device_get_state(struct iommufd_device *dev);
+IOMMUFD_EXPORT enum iommufd_device_state iommufd_device_get_state(const struct iommufd_device *dev);
 /* "parked", "bound", "attached" */
 IOMMUFD_EXPORT const char *iommufd_device_state_name(enum iommufd_device_state state);
 /* DEVICE object ID, 0 when parked (or unknown: group path) */
-IOMMUFD_EXPORT uint32_t iommufd_device_get_dev_id(struct iommufd_device *dev);
+IOMMUFD_EXPORT uint32_t iommufd_device_get_dev_id(const struct iommufd_device *dev);
 /* HWPT the RID is attached to, 0 when not attached (or unknown: group path) */
-IOMMUFD_EXPORT uint32_t iommufd_device_get_pt_id(struct iommufd_device *dev);
+IOMMUFD_EXPORT uint32_t iommufd_device_get_pt_id(const struct iommufd_device *dev);
 /* HWPT of pasid, 0 if that pasid is not attached */
-IOMMUFD_EXPORT uint32_t iommufd_device_get_pasid_pt_id(struct iommufd_device *dev, uint32_t pasid);
+IOMMUFD_EXPORT uint32_t iommufd_device_get_pasid_pt_id(const struct iommufd_device *dev, uint32_t pasid);
 /* The attached PASIDs, ascending, in a malloc()ed array (*pasids NULL when *nr is 0). */
-IOMMUFD_EXPORT int iommufd_device_get_pasids(struct iommufd_device *dev, uint32_t **pasids, size_t *nr);
+IOMMUFD_EXPORT int iommufd_device_get_pasids(const struct iommufd_device *dev, uint32_t **pasids,
+					     size_t *nr);
 /* The context the device is bound to (borrowed), NULL when parked. */
-IOMMUFD_EXPORT struct iommufd_ctx *iommufd_device_get_ctx(struct iommufd_device *dev);
+IOMMUFD_EXPORT struct iommufd_ctx *iommufd_device_get_ctx(const struct iommufd_device *dev);
 /* true for a device obtained through a VFIO group */
 IOMMUFD_EXPORT bool iommufd_device_is_group_path(const struct iommufd_device *dev);
 
@@ -644,6 +684,7 @@ IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_backend *be, const cha
 IOMMUFD_EXPORT struct iommufd_group *iommufd_group_ref(struct iommufd_group *grp);
 /* Last unref closes the group fd (its devices stay usable). */
 IOMMUFD_EXPORT struct iommufd_group *iommufd_group_unref(struct iommufd_group *grp);
+IOMMUFD_EXPORT void iommufd_group_unrefp(struct iommufd_group **grp);
 IOMMUFD_EXPORT int iommufd_group_get_fd(const struct iommufd_group *grp);
 /* VFIO_GROUP_SET_CONTAINER with ctx's fd (the group then works on the compat IOAS). */
 IOMMUFD_EXPORT int iommufd_group_set_ctx(struct iommufd_group *grp, struct iommufd_ctx *ctx);

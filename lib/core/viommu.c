@@ -190,6 +190,12 @@ IOMMUFD_EXPORT struct iommufd_veventq *iommufd_veventq_unref(struct iommufd_veve
 	return NULL;
 }
 
+IOMMUFD_EXPORT void iommufd_veventq_unrefp(struct iommufd_veventq **q)
+{
+	if (q)
+		*q = iommufd_veventq_unref(*q);
+}
+
 IOMMUFD_EXPORT uint32_t iommufd_veventq_get_id(const struct iommufd_veventq *q)
 {
 	return q ? q->q.id : 0;

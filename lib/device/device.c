@@ -380,6 +380,12 @@ IOMMUFD_EXPORT struct iommufd_device *iommufd_device_unref(struct iommufd_device
 	return NULL;
 }
 
+IOMMUFD_EXPORT void iommufd_device_unrefp(struct iommufd_device **dev)
+{
+	if (dev)
+		*dev = iommufd_device_unref(*dev);
+}
+
 IOMMUFD_EXPORT int iommufd_device_get_fd(const struct iommufd_device *dev)
 {
 	if (!dev)
@@ -582,67 +588,76 @@ IOMMUFD_EXPORT int iommufd_device_pasid_detach(struct iommufd_device *dev, uint3
 
 /* ------------------------------------------------------------ queries */
 
-IOMMUFD_EXPORT enum iommufd_device_state iommufd_device_get_state(struct iommufd_device *dev)
+/*
+ * The getters take a const device (they change nothing the caller can see);
+ * the lock that makes their reads consistent is the one mutable part.
+ */
+static pthread_mutex_t *dev_lock(const struct iommufd_device *dev)
+{
+	return (pthread_mutex_t *)&dev->lock;
+}
+
+IOMMUFD_EXPORT enum iommufd_device_state iommufd_device_get_state(const struct iommufd_device *dev)
 {
 	enum iommufd_device_state s;
 
 	if (!dev)
 		return IOMMUFD_DEVICE_PARKED;
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(dev_lock(dev));
 	s = dev->state;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(dev_lock(dev));
 	return s;
 }
 
-IOMMUFD_EXPORT uint32_t iommufd_device_get_dev_id(struct iommufd_device *dev)
+IOMMUFD_EXPORT uint32_t iommufd_device_get_dev_id(const struct iommufd_device *dev)
 {
 	uint32_t id;
 
 	if (!dev)
 		return 0;
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(dev_lock(dev));
 	id = dev->dev_id;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(dev_lock(dev));
 	return id;
 }
 
-IOMMUFD_EXPORT uint32_t iommufd_device_get_pt_id(struct iommufd_device *dev)
+IOMMUFD_EXPORT uint32_t iommufd_device_get_pt_id(const struct iommufd_device *dev)
 {
 	uint32_t id;
 
 	if (!dev)
 		return 0;
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(dev_lock(dev));
 	id = dev->pt_id;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(dev_lock(dev));
 	return id;
 }
 
-IOMMUFD_EXPORT uint32_t iommufd_device_get_pasid_pt_id(struct iommufd_device *dev, uint32_t pasid)
+IOMMUFD_EXPORT uint32_t iommufd_device_get_pasid_pt_id(const struct iommufd_device *dev, uint32_t pasid)
 {
 	uint32_t id = 0;
 	size_t i;
 
 	if (!dev)
 		return 0;
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(dev_lock(dev));
 	if (pasid_find(dev, pasid, &i))
 		id = dev->pasids[i].hwpt_id;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(dev_lock(dev));
 	return id;
 }
 
-IOMMUFD_EXPORT int iommufd_device_get_pasids(struct iommufd_device *dev, uint32_t **pasids, size_t *nr)
+IOMMUFD_EXPORT int iommufd_device_get_pasids(const struct iommufd_device *dev, uint32_t **pasids, size_t *nr)
 {
 	uint32_t *a = NULL;
 
 	if (!dev || !pasids || !nr)
 		return FAIL(NULL, EINVAL, "dev, pasids or nr is NULL");
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(dev_lock(dev));
 	if (dev->nr_pasids) {
 		a = malloc(dev->nr_pasids * sizeof(*a));
 		if (!a) {
-			pthread_mutex_unlock(&dev->lock);
+			pthread_mutex_unlock(dev_lock(dev));
 			return FAIL(dev->ctx, ENOMEM, "%s: copying %zu pasids", dev->name, dev->nr_pasids);
 		}
 		for (size_t i = 0; i < dev->nr_pasids; i++)
@@ -650,19 +665,19 @@ IOMMUFD_EXPORT int iommufd_device_get_pasids(struct iommufd_device *dev, uint32_
 	}
 	*nr = dev->nr_pasids;
 	*pasids = a;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(dev_lock(dev));
 	return 0;
 }
 
-IOMMUFD_EXPORT struct iommufd_ctx *iommufd_device_get_ctx(struct iommufd_device *dev)
+IOMMUFD_EXPORT struct iommufd_ctx *iommufd_device_get_ctx(const struct iommufd_device *dev)
 {
 	struct iommufd_ctx *ctx;
 
 	if (!dev)
 		return NULL;
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(dev_lock(dev));
 	ctx = dev->ctx;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(dev_lock(dev));
 	return ctx;
 }
 

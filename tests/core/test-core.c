@@ -1587,6 +1587,84 @@ static void test_hw_queue(void **state)
 	iommufd_ctx_unref(e.ctx);
 }
 
+/* ------------------------------------------------------------ getters, cleanup, version */
+
+/* the getter policy of the header: NULL gives the neutral value of the type */
+static void test_getters_null(void **state)
+{
+	uint32_t *pasids = NULL;
+	size_t nr = 0;
+
+	(void)state;
+	assert_errno(iommufd_ctx_get_fd(NULL), EINVAL);
+	assert_errno(iommufd_ctx_get_log_priority(NULL), EINVAL);
+	assert_true(contains(iommufd_last_error(), "iommufd_ctx_get_log_priority"));
+	assert_null(iommufd_ctx_get_backend(NULL));
+	assert_errno(iommufd_fault_queue_get_fd(NULL), EINVAL);
+	assert_int_equal(iommufd_fault_queue_get_id(NULL), 0);
+	assert_errno(iommufd_veventq_get_fd(NULL), EINVAL);
+	assert_int_equal(iommufd_veventq_get_id(NULL), 0);
+	assert_errno(iommufd_device_get_fd(NULL), EINVAL);
+	assert_int_equal(iommufd_device_get_state(NULL), IOMMUFD_DEVICE_PARKED);
+	assert_int_equal(iommufd_device_get_dev_id(NULL), 0);
+	assert_int_equal(iommufd_device_get_pt_id(NULL), 0);
+	assert_int_equal(iommufd_device_get_pasid_pt_id(NULL, 1), 0);
+	assert_errno(iommufd_device_get_pasids(NULL, &pasids, &nr), EINVAL);
+	assert_null(iommufd_device_get_ctx(NULL));
+	assert_false(iommufd_device_is_group_path(NULL));
+	assert_errno(iommufd_group_get_fd(NULL), EINVAL);
+}
+
+/* *_unrefp() for __attribute__((cleanup)): unref and NULL the pointer; NULL is fine */
+static void test_unrefp(void **state)
+{
+	struct iommufd_ctx *held;
+	struct iommufd_fault_queue *fq_held = NULL;
+
+	(void)state;
+	{
+		__attribute__((cleanup(iommufd_ctx_unrefp))) struct iommufd_ctx *ctx = test_ctx_new();
+		__attribute__((cleanup(iommufd_fault_queue_unrefp))) struct iommufd_fault_queue *fq = NULL;
+
+		held = iommufd_ctx_ref(ctx);
+		assert_ok(iommufd_fault_queue_new(ctx, &fq));
+		fq_held = iommufd_fault_queue_ref(fq);
+	}
+	/* the scope's references are gone, ours remain */
+	assert_int_not_equal(iommufd_fault_queue_get_id(fq_held), 0);
+	iommufd_fault_queue_unrefp(&fq_held);
+	assert_null(fq_held);
+	iommufd_ctx_unrefp(&held);
+	assert_null(held);
+	/* NULL pointers and pointers to NULL */
+	iommufd_ctx_unrefp(NULL);
+	iommufd_ctx_unrefp(&held);
+	iommufd_device_unrefp(NULL);
+	iommufd_group_unrefp(NULL);
+	iommufd_fault_queue_unrefp(NULL);
+	iommufd_veventq_unrefp(NULL);
+	{
+		struct iommufd_device *d = NULL;
+		struct iommufd_group *g = NULL;
+		struct iommufd_veventq *q = NULL;
+
+		iommufd_device_unrefp(&d);
+		iommufd_group_unrefp(&g);
+		iommufd_veventq_unrefp(&q);
+	}
+}
+
+static void test_version(void **state)
+{
+	(void)state;
+	assert_int_equal(iommufd_version_major(), IOMMUFD_VERSION_MAJOR);
+	assert_int_equal(iommufd_version_minor(), IOMMUFD_VERSION_MINOR);
+	assert_true(iommufd_check_version(IOMMUFD_VERSION_MAJOR, IOMMUFD_VERSION_MINOR));
+	assert_false(iommufd_check_version(IOMMUFD_VERSION_MAJOR, IOMMUFD_VERSION_MINOR + 1));
+	assert_false(iommufd_check_version(IOMMUFD_VERSION_MAJOR + 1, 0));
+}
+
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1615,6 +1693,9 @@ int main(void)
 		T(test_probe),
 		T(test_hwpt_alloc),
 		T(test_hw_info),
+		T(test_getters_null),
+		T(test_unrefp),
+		T(test_version),
 		T(test_dirty_tracking),
 		T(test_bitmap_next_run),
 		T(test_invalidate),
