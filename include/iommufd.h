@@ -31,7 +31,12 @@
  *    pointer and follow the rule of the first item.
  *  - Structs that carry a leading "size_t sz" are extensible: initialise them
  *    with IOMMUFD_OPTS(); the library reads only the first sz bytes and
- *    rejects (-E2BIG) a non-zero tail it does not know.
+ *    rejects (-E2BIG) a non-zero tail it does not know. They have no hidden
+ *    padding ("reserved" members, 0, fill it), so IOMMUFD_OPTS() zeroes
+ *    every byte; a field added later goes at the end.
+ *  - The commands that name a bound device by (ctx, dev_id) also take a
+ *    device handle: iommufd_device_get_hw_info(), iommufd_device_hwpt_alloc(),
+ *    iommufd_device_viommu_alloc().
  *  - Allocation calls: the IDs and the type an object is made from are
  *    arguments; everything optional of the kernel's request (its flags word,
  *    vendor data, optional IDs) is in a trailing options struct
@@ -44,7 +49,7 @@
  *    Operations on an existing object (map, map_file, copy, the dirty
  *    bitmap) take their flags as a plain uint32_t argument: they are part of
  *    every such call (the map permissions), and a new kernel flag is only a
- *    new bit (passed through, see below).
+ *    new bit (passed through, see above).
  *  - Kernel object IDs (IOAS, HWPT, device, vIOMMU, ...) are plain uint32_t.
  *  - Thread safety: a context may be used from many threads at once: every
  *    iommufd_ctx_*, iommufd_ioas_*, iommufd_hwpt_*, iommufd_viommu_*,
