@@ -7,16 +7,49 @@
  *  - Every call returns 0 (or a documented non-negative value) on success and
  *    a negative errno on failure. Nothing in the library exits, aborts or
  *    prints. Arguments are checked before the kernel is asked; an invalid
- *    argument (NULL where an object is required, an unknown library flag)
- *    gives -EINVAL without a system call.
+ *    argument (NULL where an object is required) gives -EINVAL without a
+ *    system call.
+ *  - Flags: bits the library does not know are passed to the kernel, not
+ *    refused, so a flag of a newer kernel needs no new library; the kernel
+ *    answers -EOPNOTSUPP for bits it does not know either, and the reason
+ *    then says which bits the library did not recognise.
  *  - After any failure, iommufd_ctx_last_error() (or iommufd_last_error())
  *    returns a human-readable reason: which call, which arguments, what the
  *    kernel said. It is per thread.
  *  - Objects are opaque and reference counted: *_ref() returns its argument,
- *    *_unref() returns NULL and accepts NULL.
+ *    *_unref() returns NULL and accepts NULL, and *_unrefp(&p) (for
+ *    __attribute__((cleanup)), like systemd's sd_event_unrefp) unrefs *p and
+ *    sets it to NULL.
+ *  - Getters (iommufd_<object>_get_<property>() and _is_ that read what the
+ *    library holds, without a system call) take a const pointer and accept
+ *    NULL, which gives a neutral value: -EINVAL (recorded as the last error)
+ *    from an int getter, 0 from an ID getter (0 is never an object ID), NULL
+ *    from a pointer getter, false from a bool one, IOMMUFD_DEVICE_PARKED
+ *    from iommufd_device_get_state(). The *_get_*() calls that ask the
+ *    kernel (rlimit mode, huge pages, hw info, dirty bitmap, device, region
+ *    and irq info, group status) are commands: they take a non-const
+ *    pointer and follow the rule of the first item.
  *  - Structs that carry a leading "size_t sz" are extensible: initialise them
  *    with IOMMUFD_OPTS(); the library reads only the first sz bytes and
- *    rejects (-E2BIG) a non-zero tail it does not know.
+ *    rejects (-E2BIG) a non-zero tail it does not know. They have no hidden
+ *    padding ("reserved" members, 0, fill it), so IOMMUFD_OPTS() zeroes
+ *    every byte; a field added later goes at the end.
+ *  - The commands that name a bound device by (ctx, dev_id) also take a
+ *    device handle: iommufd_device_get_hw_info(), iommufd_device_hwpt_alloc(),
+ *    iommufd_device_viommu_alloc().
+ *  - Allocation calls: the IDs and the type an object is made from are
+ *    arguments; everything optional of the kernel's request (its flags word,
+ *    vendor data, optional IDs) is in a trailing options struct
+ *    (const struct iommufd_<call>_opts *, sz-leading, NULL: all defaults),
+ *    so that a flag or field a newer kernel adds becomes a new member, not a
+ *    new function: iommufd_hwpt_alloc, iommufd_viommu_alloc,
+ *    iommufd_hw_queue_alloc, iommufd_veventq_new. Requests with nothing
+ *    optional take none: IOAS_ALLOC and FAULT_QUEUE_ALLOC (a flags word that
+ *    must be 0, no other input), VDEVICE_ALLOC (no flags word at all).
+ *    Operations on an existing object (map, map_file, copy, the dirty
+ *    bitmap) take their flags as a plain uint32_t argument: they are part of
+ *    every such call (the map permissions), and a new kernel flag is only a
+ *    new bit (passed through, see above).
  *  - Kernel object IDs (IOAS, HWPT, device, vIOMMU, ...) are plain uint32_t.
  *  - Thread safety: a context may be used from many threads at once: every
  *    iommufd_ctx_*, iommufd_ioas_*, iommufd_hwpt_*, iommufd_viommu_*,
@@ -50,9 +83,56 @@ extern "C" {
 #define IOMMUFD_EXPORT
 #endif
 
-/* Zero an extensible struct and set its sz member: IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, o, .flags = X); */
+/*
+ * The version of this header; iommufd_version_major()/minor() give the one
+ * of the library running. Kept equal to meson.build's project version
+ * (tests/packaging/version.c checks both).
+ */
+#define IOMMUFD_VERSION_MAJOR 0
+#define IOMMUFD_VERSION_MINOR 3
+
+/*
+ * Declare an extensible struct with every byte zero and its sz member set:
+ *   IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, o, .flags = X);
+ * Every byte is zero because every byte is a member: the extensible structs
+ * of this header have no hidden padding (explicit "reserved" members fill
+ * it, tests/packaging/struct-layout.c checks each struct), and the members an
+ * initialiser list does not name are zero in ISO C. So the library's check of
+ * an unknown tail never sees garbage, with no GNU extension needed.
+ * C++ (no designated initialisers before C++20, and g++ warns about the
+ * missing ones after): the form takes no field initialisers (they do not
+ * compile) and value-initialises the struct, which zeroes padding too; set
+ * the fields afterwards.
+ */
+#ifndef __cplusplus
 #define IOMMUFD_OPTS(TYPE, NAME, ...)                                          \
 	TYPE NAME = { .sz = sizeof(TYPE), __VA_ARGS__ }
+#else
+/* (NAME is the variadic part, so "IOMMUFD_OPTS(T, n)" is strict C++11) */
+#define IOMMUFD_OPTS(TYPE, ...)                                                \
+	TYPE __VA_ARGS__ = [] {                                                \
+		typedef TYPE iommufd_opts_t_;                                  \
+		iommufd_opts_t_ o_ = iommufd_opts_t_();                        \
+		o_.sz = sizeof(o_);                                            \
+		return o_;                                                     \
+	}()
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Version                                                              */
+/* ------------------------------------------------------------------ */
+
+/* The version of the library running (which may be newer than this header). */
+IOMMUFD_EXPORT int iommufd_version_major(void);
+IOMMUFD_EXPORT int iommufd_version_minor(void);
+/*
+ * true if the library running provides the API of version major.minor: the
+ * same major version and a minor version at least minor. E.g.
+ * iommufd_check_version(IOMMUFD_VERSION_MAJOR, IOMMUFD_VERSION_MINOR) is
+ * false when a program runs on an older library than it was built for.
+ * (Note: the opposite sense of liburing's io_uring_check_version().)
+ */
+IOMMUFD_EXPORT bool iommufd_check_version(int major, int minor);
 
 /* ------------------------------------------------------------------ */
 /* Context: one iommufd file (/dev/iommu)                               */
@@ -91,6 +171,7 @@ IOMMUFD_EXPORT int iommufd_ctx_new_opts(const struct iommufd_ctx_opts *opts, str
 IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_ref(struct iommufd_ctx *ctx);
 /* Last unref closes the fd: the kernel then releases every object of the context. */
 IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_unref(struct iommufd_ctx *ctx);
+IOMMUFD_EXPORT void iommufd_ctx_unrefp(struct iommufd_ctx **ctx);
 IOMMUFD_EXPORT int iommufd_ctx_get_fd(const struct iommufd_ctx *ctx);
 
 /* Human-readable reason of the calling thread's last failure on ctx ("" if none). */
@@ -150,7 +231,8 @@ IOMMUFD_EXPORT int iommufd_ctx_supports(struct iommufd_ctx *ctx, enum iommufd_re
  * HWPT_SET_DIRTY_TRACKING, IOMMUFD_DIRTY_NO_CLEAR for HWPT_GET_DIRTY_BITMAP,
  * IOMMUFD_OPTION_* ids for OPTION), 0 if it answers EOPNOTSUPP, -EINVAL for a
  * request whose flags cannot be probed without a device (HWPT_ALLOC: use
- * iommufd_hwpt_alloc() and its -EOPNOTSUPP).
+ * iommufd_hwpt_alloc() and its -EOPNOTSUPP). Bits this header does not
+ * define are probed too (a newer kernel may know them), except for OPTION.
  */
 IOMMUFD_EXPORT int iommufd_ctx_supports_flags(struct iommufd_ctx *ctx, enum iommufd_request req, uint64_t flags);
 /* "Flags" of iommufd_ctx_supports_flags(OPTION): the options to probe for */
@@ -279,14 +361,25 @@ enum iommufd_hw_info_type {
 /* Flag for iommufd_ctx_supports_flags(GET_HW_INFO) */
 #define IOMMUFD_HW_INFO_INPUT_TYPE (1u << 0)
 
+/*
+ * The fixed fields come first and the vendor data last, so that the vendor
+ * union can grow in a later release (a new vendor, a longer struct) without
+ * moving any other field: a caller built against this header passes its sz,
+ * and the library writes only those bytes.
+ */
 struct iommufd_hw_info {
 	size_t sz;
 	uint32_t type;           /* enum iommufd_hw_info_type reported by the kernel */
-	uint8_t max_pasid_log2;  /* 0: no PASID */
+	uint32_t data_len;       /* bytes of vendor data the kernel has (may exceed data.raw) */
 	uint64_t capabilities;   /* IOMMUFD_HW_CAP_* */
+	uint8_t max_pasid_log2;  /* 0: no PASID */
+	uint8_t reserved[7];     /* 0 */
+	/* decoded per type; unknown types: the first bytes of the kernel's data in raw */
 	union {
+		uint8_t raw[128]; /* first member: an initialiser zeroes the whole union */
 		struct {
 			uint32_t flags;
+			uint32_t reserved;
 			uint64_t cap_reg;
 			uint64_t ecap_reg;
 		} vtd;
@@ -301,6 +394,7 @@ struct iommufd_hw_info {
 			uint8_t version;
 			uint8_t log2vcmdqs;
 			uint8_t log2vsids;
+			uint8_t reserved;
 		} tegra241_cmdqv;
 		struct {
 			uint64_t efr;
@@ -310,9 +404,7 @@ struct iommufd_hw_info {
 			uint32_t flags;
 			uint32_t test_reg;
 		} selftest;
-		uint8_t raw[64];
 	} data;
-	uint32_t data_len; /* bytes of vendor data the kernel has (may exceed what was decoded) */
 };
 
 /* type: IOMMUFD_HW_INFO_NONE asks for the device's default type. */
@@ -392,6 +484,7 @@ IOMMUFD_EXPORT struct iommufd_fault_queue *iommufd_fault_queue_ref(struct iommuf
  * with EBUSY while a HWPT uses it: it is then left for the context's close).
  */
 IOMMUFD_EXPORT struct iommufd_fault_queue *iommufd_fault_queue_unref(struct iommufd_fault_queue *q);
+IOMMUFD_EXPORT void iommufd_fault_queue_unrefp(struct iommufd_fault_queue **q);
 IOMMUFD_EXPORT uint32_t iommufd_fault_queue_get_id(const struct iommufd_fault_queue *q);
 /* Pollable fd: POLLIN when faults are pending. */
 IOMMUFD_EXPORT int iommufd_fault_queue_get_fd(const struct iommufd_fault_queue *q);
@@ -412,17 +505,31 @@ enum iommufd_viommu_type {
 	IOMMUFD_VIOMMU_TEGRA241_CMDQV = 2,
 };
 
-/* data/data_len: vendor data, in and out (may be NULL/0). */
+struct iommufd_viommu_alloc_opts {
+	size_t sz;
+	uint32_t flags;    /* the kernel's (none defined yet; passed through) */
+	uint32_t data_len;
+	void *data;        /* vendor data, in and out (the kernel writes its outputs back) */
+};
+/* IOMMU_VIOMMU_ALLOC on nest-parent HWPT hwpt_id for device dev_id. opts may be NULL. */
 IOMMUFD_EXPORT int iommufd_viommu_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t hwpt_id,
-					uint32_t type, void *data, uint32_t data_len, uint32_t *viommu_id);
+					uint32_t type, const struct iommufd_viommu_alloc_opts *opts,
+					uint32_t *viommu_id);
 IOMMUFD_EXPORT int iommufd_vdevice_alloc(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t dev_id,
 					 uint64_t virt_id, uint32_t *vdevice_id);
 
 enum iommufd_hw_queue_type {
 	IOMMUFD_HW_QUEUE_TEGRA241_CMDQV = 1,
 };
+struct iommufd_hw_queue_alloc_opts {
+	size_t sz;
+	uint32_t flags;    /* the kernel's (none defined yet; passed through) */
+	uint32_t reserved; /* 0 */
+};
+/* IOMMU_HW_QUEUE_ALLOC: queue index of type at [iova, iova+length) of the parent. opts may be NULL. */
 IOMMUFD_EXPORT int iommufd_hw_queue_alloc(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t type,
 					  uint32_t index, uint64_t iova, uint64_t length,
+					  const struct iommufd_hw_queue_alloc_opts *opts,
 					  uint32_t *hw_queue_id);
 
 /* mmap of a driver region of the iommufd (vIOMMU data's out mmap offset/length). */
@@ -443,11 +550,19 @@ struct iommufd_vevent {
 	const void *data;     /* valid until the next read on the queue */
 };
 
+struct iommufd_veventq_opts {
+	size_t sz;
+	uint32_t flags;    /* the kernel's (none defined yet; passed through) */
+	uint32_t reserved; /* 0 */
+};
+/* IOMMU_VEVENTQ_ALLOC: a queue of depth events of type on viommu_id. opts may be NULL. */
 IOMMUFD_EXPORT int iommufd_veventq_new(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t type,
-				       uint32_t depth, struct iommufd_veventq **ret);
+				       uint32_t depth, const struct iommufd_veventq_opts *opts,
+				       struct iommufd_veventq **ret);
 IOMMUFD_EXPORT struct iommufd_veventq *iommufd_veventq_ref(struct iommufd_veventq *q);
 /* The last unref closes the fd, then destroys the VEVENTQ object. */
 IOMMUFD_EXPORT struct iommufd_veventq *iommufd_veventq_unref(struct iommufd_veventq *q);
+IOMMUFD_EXPORT void iommufd_veventq_unrefp(struct iommufd_veventq **q);
 IOMMUFD_EXPORT uint32_t iommufd_veventq_get_id(const struct iommufd_veventq *q);
 IOMMUFD_EXPORT int iommufd_veventq_get_fd(const struct iommufd_veventq *q);
 /*
@@ -521,6 +636,7 @@ IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 IOMMUFD_EXPORT struct iommufd_device *iommufd_device_ref(struct iommufd_device *dev);
 /* Last unref closes the fd: the kernel detaches (pasids, then RID) and unbinds. */
 IOMMUFD_EXPORT struct iommufd_device *iommufd_device_unref(struct iommufd_device *dev);
+IOMMUFD_EXPORT void iommufd_device_unrefp(struct iommufd_device **dev);
 IOMMUFD_EXPORT int iommufd_device_get_fd(const struct iommufd_device *dev);
 
 /*
@@ -546,19 +662,20 @@ IOMMUFD_EXPORT int iommufd_device_pasid_attach(struct iommufd_device *dev, uint3
 IOMMUFD_EXPORT int iommufd_device_pasid_detach(struct iommufd_device *dev, uint32_t pasid);
 
 /* State queries (what the kernel last confirmed). A NULL dev gives IOMMUFD_DEVICE_PARKED. */
-IOMMUFD_EXPORT enum iommufd_device_state iommufd_device_get_state(struct iommufd_device *dev);
+IOMMUFD_EXPORT enum iommufd_device_state iommufd_device_get_state(const struct iommufd_device *dev);
 /* "parked", "bound", "attached" */
 IOMMUFD_EXPORT const char *iommufd_device_state_name(enum iommufd_device_state state);
 /* DEVICE object ID, 0 when parked (or unknown: group path) */
-IOMMUFD_EXPORT uint32_t iommufd_device_get_dev_id(struct iommufd_device *dev);
+IOMMUFD_EXPORT uint32_t iommufd_device_get_dev_id(const struct iommufd_device *dev);
 /* HWPT the RID is attached to, 0 when not attached (or unknown: group path) */
-IOMMUFD_EXPORT uint32_t iommufd_device_get_pt_id(struct iommufd_device *dev);
+IOMMUFD_EXPORT uint32_t iommufd_device_get_pt_id(const struct iommufd_device *dev);
 /* HWPT of pasid, 0 if that pasid is not attached */
-IOMMUFD_EXPORT uint32_t iommufd_device_get_pasid_pt_id(struct iommufd_device *dev, uint32_t pasid);
+IOMMUFD_EXPORT uint32_t iommufd_device_get_pasid_pt_id(const struct iommufd_device *dev, uint32_t pasid);
 /* The attached PASIDs, ascending, in a malloc()ed array (*pasids NULL when *nr is 0). */
-IOMMUFD_EXPORT int iommufd_device_get_pasids(struct iommufd_device *dev, uint32_t **pasids, size_t *nr);
+IOMMUFD_EXPORT int iommufd_device_get_pasids(const struct iommufd_device *dev, uint32_t **pasids,
+					     size_t *nr);
 /* The context the device is bound to (borrowed), NULL when parked. */
-IOMMUFD_EXPORT struct iommufd_ctx *iommufd_device_get_ctx(struct iommufd_device *dev);
+IOMMUFD_EXPORT struct iommufd_ctx *iommufd_device_get_ctx(const struct iommufd_device *dev);
 /* true for a device obtained through a VFIO group */
 IOMMUFD_EXPORT bool iommufd_device_is_group_path(const struct iommufd_device *dev);
 
@@ -572,6 +689,7 @@ IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_ctx *ctx, const char *
 IOMMUFD_EXPORT struct iommufd_group *iommufd_group_ref(struct iommufd_group *grp);
 /* Last unref closes the group fd (its devices stay usable). */
 IOMMUFD_EXPORT struct iommufd_group *iommufd_group_unref(struct iommufd_group *grp);
+IOMMUFD_EXPORT void iommufd_group_unrefp(struct iommufd_group **grp);
 IOMMUFD_EXPORT int iommufd_group_get_fd(const struct iommufd_group *grp);
 /* VFIO_GROUP_SET_CONTAINER with ctx's fd (the group then works on the compat IOAS). */
 IOMMUFD_EXPORT int iommufd_group_set_ctx(struct iommufd_group *grp, struct iommufd_ctx *ctx);
@@ -585,6 +703,22 @@ IOMMUFD_EXPORT int iommufd_group_get_status(struct iommufd_group *grp, uint32_t 
 IOMMUFD_EXPORT int iommufd_group_get_device(struct iommufd_group *grp, const char *name,
 					    struct iommufd_device **ret);
 
+/*
+ * The iommufd commands that name a device, on a device handle: the same as
+ * iommufd_get_hw_info(), iommufd_hwpt_alloc() and iommufd_viommu_alloc()
+ * with the context and DEVICE ID of dev. -EINVAL (with a reason) when dev is
+ * not bound, or is a group-path device (its DEVICE ID is unknown).
+ */
+IOMMUFD_EXPORT int iommufd_device_get_hw_info(struct iommufd_device *dev, uint32_t type,
+					      struct iommufd_hw_info *info);
+IOMMUFD_EXPORT int iommufd_device_hwpt_alloc(struct iommufd_device *dev, uint32_t pt_id,
+					     const struct iommufd_hwpt_alloc_opts *opts,
+					     uint32_t *hwpt_id);
+IOMMUFD_EXPORT int iommufd_device_viommu_alloc(struct iommufd_device *dev, uint32_t hwpt_id,
+					       uint32_t type,
+					       const struct iommufd_viommu_alloc_opts *opts,
+					       uint32_t *viommu_id);
+
 /* What a userspace driver needs around DMA (all need a bound device). */
 #define IOMMUFD_DEVICE_INFO_RESET (1u << 0)
 #define IOMMUFD_DEVICE_INFO_PCI (1u << 1)
@@ -593,6 +727,7 @@ struct iommufd_device_info {
 	uint32_t flags; /* IOMMUFD_DEVICE_INFO_* (and the kernel's other bits) */
 	uint32_t num_regions;
 	uint32_t num_irqs;
+	uint32_t reserved; /* 0: no hidden padding (see IOMMUFD_OPTS) */
 };
 IOMMUFD_EXPORT int iommufd_device_get_info(struct iommufd_device *dev, struct iommufd_device_info *info);
 
@@ -607,6 +742,7 @@ IOMMUFD_EXPORT int iommufd_device_get_info(struct iommufd_device *dev, struct io
 struct iommufd_region_info {
 	size_t sz;
 	uint32_t flags;  /* IOMMUFD_REGION_* */
+	uint32_t reserved; /* 0: no hidden padding (see IOMMUFD_OPTS) */
 	uint64_t size;   /* 0: the region does not exist */
 	uint64_t offset; /* in the device fd */
 };

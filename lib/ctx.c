@@ -116,7 +116,7 @@ IOMMUFD_EXPORT void iommufd_ctx_set_log_fn(struct iommufd_ctx *ctx, iommufd_log_
 IOMMUFD_EXPORT int iommufd_ctx_get_log_priority(const struct iommufd_ctx *ctx)
 {
 	if (!ctx)
-		return -EINVAL;
+		return FAIL(NULL, EINVAL, "ctx is NULL");
 	return __atomic_load_n(&ctx->log_priority, __ATOMIC_RELAXED);
 }
 
@@ -257,6 +257,12 @@ IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_unref(struct iommufd_ctx *ctx)
 	return NULL;
 }
 
+IOMMUFD_EXPORT void iommufd_ctx_unrefp(struct iommufd_ctx **ctx)
+{
+	if (ctx)
+		*ctx = iommufd_ctx_unref(*ctx);
+}
+
 IOMMUFD_EXPORT int iommufd_ctx_get_fd(const struct iommufd_ctx *ctx)
 {
 	if (!ctx)
@@ -277,4 +283,21 @@ IOMMUFD_EXPORT int iommufd_ctx_ioctl(struct iommufd_ctx *ctx, unsigned long requ
 	if (r < 0)
 		return FAIL(ctx, r, "ioctl 0x%lx on fd %d", request, ctx->fd);
 	return r;
+}
+
+/* ------------------------------------------------------------ version */
+
+IOMMUFD_EXPORT int iommufd_version_major(void)
+{
+	return IOMMUFD_VERSION_MAJOR;
+}
+
+IOMMUFD_EXPORT int iommufd_version_minor(void)
+{
+	return IOMMUFD_VERSION_MINOR;
+}
+
+IOMMUFD_EXPORT bool iommufd_check_version(int major, int minor)
+{
+	return major == IOMMUFD_VERSION_MAJOR && minor <= IOMMUFD_VERSION_MINOR;
 }

@@ -87,4 +87,15 @@ static inline int ifd_ioctl(struct iommufd_ctx *ctx, unsigned long req, void *ar
 	return be_ioctl(ctx->be, ctx->fd, req, arg);
 }
 
+/*
+ * The commands that also have a device-handle form (iommufd_device_*()),
+ * after the context check; failures are recorded under func.
+ */
+int ifd_hwpt_alloc(struct iommufd_ctx *ctx, const char *func, uint32_t dev_id, uint32_t pt_id,
+		   const struct iommufd_hwpt_alloc_opts *opts, uint32_t *hwpt_id);
+int ifd_get_hw_info(struct iommufd_ctx *ctx, const char *func, uint32_t dev_id, uint32_t type,
+		    struct iommufd_hw_info *info);
+int ifd_viommu_alloc(struct iommufd_ctx *ctx, const char *func, uint32_t dev_id, uint32_t hwpt_id,
+		     uint32_t type, const struct iommufd_viommu_alloc_opts *opts, uint32_t *viommu_id);
+
 #endif

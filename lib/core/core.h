@@ -5,6 +5,7 @@
 #ifndef IOMMUFD_CORE_H
 #define IOMMUFD_CORE_H
 
+#include <stdio.h>
 #include <string.h>
 
 #include "private.h"
@@ -29,6 +30,24 @@
 		if (!(p))                                               \
 			return FAIL((ctx), EINVAL, "%s is NULL", #p);   \
 	} while (0)
+
+/*
+ * Flag bits the library does not know are passed to the kernel, which
+ * answers EOPNOTSUPP for the ones it does not know either (so a new kernel
+ * flag needs no library release). For the reason of a refused call:
+ * "; flag bits 0x.. not recognised by libiommufd" if flags has bits outside
+ * known, else "". buf must outlive the use of the result.
+ */
+#define IFD_FLAGS_NOTE_MAX 64
+static inline const char *ifd_flags_note(char buf[IFD_FLAGS_NOTE_MAX], uint64_t flags,
+					 uint64_t known)
+{
+	if (!(flags & ~known))
+		return "";
+	snprintf(buf, IFD_FLAGS_NOTE_MAX, "; the library did not recognise flag bits 0x%llx",
+		 (unsigned long long)(flags & ~known));
+	return buf;
+}
 
 /*
  * The fault queue and the vEVENT queue handles: an object ID and the fd that

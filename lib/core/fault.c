@@ -49,6 +49,12 @@ IOMMUFD_EXPORT struct iommufd_fault_queue *iommufd_fault_queue_unref(struct iomm
 	return NULL;
 }
 
+IOMMUFD_EXPORT void iommufd_fault_queue_unrefp(struct iommufd_fault_queue **fq)
+{
+	if (fq)
+		*fq = iommufd_fault_queue_unref(*fq);
+}
+
 IOMMUFD_EXPORT uint32_t iommufd_fault_queue_get_id(const struct iommufd_fault_queue *fq)
 {
 	return fq ? fq->q.id : 0;

@@ -16,27 +16,25 @@ _Static_assert(IOMMUFD_HW_CAP_PCI_PASID_EXEC == KABI_HW_CAP_PCI_PASID_EXEC, "hw 
 _Static_assert(IOMMUFD_HW_CAP_PCI_PASID_PRIV == KABI_HW_CAP_PCI_PASID_PRIV, "hw cap");
 _Static_assert(IOMMUFD_HW_CAP_PCI_ATS_NOT_SUPPORTED == KABI_HW_CAP_PCI_ATS_NOT_SUPPORTED, "hw cap");
 
-IOMMUFD_EXPORT int iommufd_hwpt_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t pt_id,
-				      const struct iommufd_hwpt_alloc_opts *opts, uint32_t *hwpt_id)
+int ifd_hwpt_alloc(struct iommufd_ctx *ctx, const char *func, uint32_t dev_id, uint32_t pt_id,
+		   const struct iommufd_hwpt_alloc_opts *opts, uint32_t *hwpt_id)
 {
 	struct iommufd_hwpt_alloc_opts o;
 	struct kabi_hwpt_alloc cmd = { .size = sizeof(cmd), .dev_id = dev_id, .pt_id = pt_id };
+	char note[IFD_FLAGS_NOTE_MAX];
 	int r;
 
-	CHECK_CTX(ctx);
-	CHECK_PTR(ctx, hwpt_id);
+	if (!hwpt_id)
+		return ifd_fail(ctx, func, EINVAL, "hwpt_id is NULL");
 	r = ifd_ext_copy_in(&o, sizeof(o), opts, sizeof(size_t));
 	if (r)
-		return FAIL(ctx, r, "bad opts (sz %zu, dev %u, pt %u)", opts ? opts->sz : 0, dev_id,
+		return ifd_fail(ctx, func, r, "bad opts (sz %zu, dev %u, pt %u)", opts ? opts->sz : 0, dev_id,
 			    pt_id);
-	if (o.flags & ~HWPT_FLAGS)
-		return FAIL(ctx, EINVAL, "unknown hwpt flags 0x%x (dev %u, pt %u)",
-			    o.flags & ~HWPT_FLAGS, dev_id, pt_id);
 	if (o.data_len && !o.data)
-		return FAIL(ctx, EINVAL, "data is NULL with data_len %u (dev %u, pt %u)", o.data_len,
+		return ifd_fail(ctx, func, EINVAL, "data is NULL with data_len %u (dev %u, pt %u)", o.data_len,
 			    dev_id, pt_id);
 	if (o.fault_id && !(o.flags & IOMMUFD_HWPT_FAULT_ID_VALID))
-		return FAIL(ctx, EINVAL, "fault_id %u without IOMMUFD_HWPT_FAULT_ID_VALID (dev %u, pt %u)",
+		return ifd_fail(ctx, func, EINVAL, "fault_id %u without IOMMUFD_HWPT_FAULT_ID_VALID (dev %u, pt %u)",
 			    o.fault_id, dev_id, pt_id);
 	cmd.flags = o.flags;
 	cmd.fault_id = o.fault_id;
@@ -45,11 +43,19 @@ IOMMUFD_EXPORT int iommufd_hwpt_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, 
 	cmd.data_uptr = U64_PTR(o.data);
 	r = ifd_ioctl(ctx, KABI_IOMMU_HWPT_ALLOC, &cmd);
 	if (r < 0)
-		return FAIL(ctx, r,
-			    "IOMMU_HWPT_ALLOC (dev %u, pt %u, flags 0x%x, data type 0x%x len %u, fault %u)",
-			    dev_id, pt_id, o.flags, o.data_type, o.data_len, o.fault_id);
+		return ifd_fail(ctx, func, r,
+			    "IOMMU_HWPT_ALLOC (dev %u, pt %u, flags 0x%x, data type 0x%x len %u, fault %u%s)",
+			    dev_id, pt_id, o.flags, o.data_type, o.data_len, o.fault_id,
+			    ifd_flags_note(note, o.flags, HWPT_FLAGS));
 	*hwpt_id = cmd.out_hwpt_id;
 	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_hwpt_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t pt_id,
+				      const struct iommufd_hwpt_alloc_opts *opts, uint32_t *hwpt_id)
+{
+	CHECK_CTX(ctx);
+	return ifd_hwpt_alloc(ctx, __func__, dev_id, pt_id, opts, hwpt_id);
 }
 
 /* decode the vendor data of GET_HW_INFO into info->data */
@@ -98,11 +104,11 @@ static void hw_info_decode(struct iommufd_hw_info *info, const void *raw)
 	}
 }
 
-IOMMUFD_EXPORT int iommufd_get_hw_info(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t type,
-				       struct iommufd_hw_info *info)
+int ifd_get_hw_info(struct iommufd_ctx *ctx, const char *func, uint32_t dev_id, uint32_t type,
+		    struct iommufd_hw_info *info)
 {
 	/* big enough for every known vendor struct; uint64_t for alignment */
-	uint64_t raw[8] = { 0 };
+	uint64_t raw[sizeof(((struct iommufd_hw_info *)0)->data.raw) / sizeof(uint64_t)] = { 0 };
 	struct iommufd_hw_info out;
 	struct kabi_hw_info cmd = {
 		.size = sizeof(cmd),
@@ -113,27 +119,35 @@ IOMMUFD_EXPORT int iommufd_get_hw_info(struct iommufd_ctx *ctx, uint32_t dev_id,
 	int r;
 
 	_Static_assert(sizeof(raw) == sizeof(out.data.raw), "hw info buffer");
-	CHECK_CTX(ctx);
-	CHECK_PTR(ctx, info);
+	if (!info)
+		return ifd_fail(ctx, func, EINVAL, "info is NULL");
 	r = ifd_ext_copy_in(&out, sizeof(out), info, sizeof(size_t));
 	if (r)
-		return FAIL(ctx, r, "bad info struct (sz %zu, dev %u)", info->sz, dev_id);
+		return ifd_fail(ctx, func, r, "bad info struct (sz %zu, dev %u)", info->sz, dev_id);
 	if (type != IOMMUFD_HW_INFO_NONE) {
 		cmd.flags = KABI_HW_INFO_FLAG_INPUT_TYPE;
 		cmd.data_type = type;
 	}
 	r = ifd_ioctl(ctx, KABI_IOMMU_GET_HW_INFO, &cmd);
 	if (r < 0)
-		return FAIL(ctx, r, "IOMMU_GET_HW_INFO (dev %u, type 0x%x)", dev_id, type);
+		return ifd_fail(ctx, func, r, "IOMMU_GET_HW_INFO (dev %u, type 0x%x)", dev_id, type);
 
 	out.type = cmd.data_type;
 	out.max_pasid_log2 = cmd.out_max_pasid_log2;
 	out.capabilities = cmd.out_capabilities;
 	out.data_len = cmd.data_len;
+	memset(out.reserved, 0, sizeof(out.reserved));
 	memset(&out.data, 0, sizeof(out.data));
 	hw_info_decode(&out, raw);
 	ifd_ext_copy_out(info, &out, sizeof(out));
 	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_get_hw_info(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t type,
+				       struct iommufd_hw_info *info)
+{
+	CHECK_CTX(ctx);
+	return ifd_get_hw_info(ctx, __func__, dev_id, type, info);
 }
 
 IOMMUFD_EXPORT int iommufd_hwpt_set_dirty_tracking(struct iommufd_ctx *ctx, uint32_t hwpt_id, bool enable)
@@ -165,21 +179,20 @@ IOMMUFD_EXPORT int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ctx *ctx, uint32
 		.page_size = page_size,
 		.data = U64_PTR(bitmap),
 	};
+	char note[IFD_FLAGS_NOTE_MAX];
 	int r;
 
 	_Static_assert(IOMMUFD_DIRTY_NO_CLEAR == KABI_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, "dirty flag");
 	CHECK_CTX(ctx);
 	CHECK_PTR(ctx, bitmap);
-	if (flags & ~IOMMUFD_DIRTY_NO_CLEAR)
-		return FAIL(ctx, EINVAL, "unknown dirty bitmap flags 0x%x (hwpt %u)",
-			    flags & ~IOMMUFD_DIRTY_NO_CLEAR, hwpt_id);
 	cmd.flags = flags;
 	r = ifd_ioctl(ctx, KABI_IOMMU_HWPT_GET_DIRTY_BITMAP, &cmd);
 	if (r < 0)
 		return FAIL(ctx, r,
-			    "IOMMU_HWPT_GET_DIRTY_BITMAP (hwpt %u, iova 0x%llx, length 0x%llx, page size 0x%llx, flags 0x%x)",
+			    "IOMMU_HWPT_GET_DIRTY_BITMAP (hwpt %u, iova 0x%llx, length 0x%llx, page size 0x%llx, flags 0x%x%s)",
 			    hwpt_id, (unsigned long long)iova, (unsigned long long)length,
-			    (unsigned long long)page_size, flags);
+			    (unsigned long long)page_size, flags,
+			    ifd_flags_note(note, flags, IOMMUFD_DIRTY_NO_CLEAR));
 	return 0;
 }
 

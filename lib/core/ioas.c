@@ -6,16 +6,6 @@
 
 #define MAP_FLAGS (IOMMUFD_MAP_FIXED_IOVA | IOMMUFD_MAP_WRITE | IOMMUFD_MAP_READ)
 
-/* the flags check of map, map_file and copy: -EINVAL (recorded) for an unknown bit */
-static int map_flags_check(struct iommufd_ctx *ctx, const char *func, uint32_t flags,
-			   uint32_t ioas_id)
-{
-	if (flags & ~MAP_FLAGS)
-		return ifd_fail(ctx, func, EINVAL, "unknown map flags 0x%x (ioas %u)",
-				flags & ~MAP_FLAGS, ioas_id);
-	return 0;
-}
-
 /* the library's map flags are the kernel's values; keep it so */
 _Static_assert(IOMMUFD_MAP_FIXED_IOVA == KABI_IOAS_MAP_FIXED_IOVA, "map flag");
 _Static_assert(IOMMUFD_MAP_WRITE == KABI_IOAS_MAP_WRITEABLE, "map flag");
@@ -139,21 +129,19 @@ IOMMUFD_EXPORT int iommufd_ioas_map(struct iommufd_ctx *ctx, uint32_t ioas_id, v
 		.user_va = U64_PTR(va),
 		.length = length,
 	};
+	char note[IFD_FLAGS_NOTE_MAX];
 	int r;
 
 	CHECK_CTX(ctx);
 	CHECK_PTR(ctx, iova);
-	r = map_flags_check(ctx, __func__, flags, ioas_id);
-	if (r)
-		return r;
 	if (flags & IOMMUFD_MAP_FIXED_IOVA)
 		cmd.iova = *iova;
 	r = ifd_ioctl(ctx, KABI_IOMMU_IOAS_MAP, &cmd);
 	if (r < 0)
-		return FAIL(ctx, r, "IOMMU_IOAS_MAP (ioas %u, va %p, length 0x%llx, iova %s0x%llx, flags 0x%x)",
+		return FAIL(ctx, r, "IOMMU_IOAS_MAP (ioas %u, va %p, length 0x%llx, iova %s0x%llx, flags 0x%x%s)",
 			    ioas_id, va, (unsigned long long)length,
 			    flags & IOMMUFD_MAP_FIXED_IOVA ? "" : "auto ",
-			    (unsigned long long)cmd.iova, flags);
+			    (unsigned long long)cmd.iova, flags, ifd_flags_note(note, flags, MAP_FLAGS));
 	*iova = cmd.iova;
 	return 0;
 }
@@ -170,13 +158,11 @@ IOMMUFD_EXPORT int iommufd_ioas_map_file(struct iommufd_ctx *ctx, uint32_t ioas_
 		.start = start,
 		.length = length,
 	};
+	char note[IFD_FLAGS_NOTE_MAX];
 	int r;
 
 	CHECK_CTX(ctx);
 	CHECK_PTR(ctx, iova);
-	r = map_flags_check(ctx, __func__, flags, ioas_id);
-	if (r)
-		return r;
 	if (fd < 0)
 		return FAIL(ctx, EBADF, "fd %d (ioas %u)", fd, ioas_id);
 	if (flags & IOMMUFD_MAP_FIXED_IOVA)
@@ -184,10 +170,10 @@ IOMMUFD_EXPORT int iommufd_ioas_map_file(struct iommufd_ctx *ctx, uint32_t ioas_
 	r = ifd_ioctl(ctx, KABI_IOMMU_IOAS_MAP_FILE, &cmd);
 	if (r < 0)
 		return FAIL(ctx, r,
-			    "IOMMU_IOAS_MAP_FILE (ioas %u, fd %d, start 0x%llx, length 0x%llx, iova %s0x%llx, flags 0x%x)",
+			    "IOMMU_IOAS_MAP_FILE (ioas %u, fd %d, start 0x%llx, length 0x%llx, iova %s0x%llx, flags 0x%x%s)",
 			    ioas_id, fd, (unsigned long long)start, (unsigned long long)length,
 			    flags & IOMMUFD_MAP_FIXED_IOVA ? "" : "auto ",
-			    (unsigned long long)cmd.iova, flags);
+			    (unsigned long long)cmd.iova, flags, ifd_flags_note(note, flags, MAP_FLAGS));
 	*iova = cmd.iova;
 	return 0;
 }
@@ -204,22 +190,21 @@ IOMMUFD_EXPORT int iommufd_ioas_copy(struct iommufd_ctx *ctx, uint32_t dst_ioas_
 		.length = length,
 		.src_iova = src_iova,
 	};
+	char note[IFD_FLAGS_NOTE_MAX];
 	int r;
 
 	CHECK_CTX(ctx);
 	CHECK_PTR(ctx, dst_iova);
-	r = map_flags_check(ctx, __func__, flags, dst_ioas_id);
-	if (r)
-		return r;
 	if (flags & IOMMUFD_MAP_FIXED_IOVA)
 		cmd.dst_iova = *dst_iova;
 	r = ifd_ioctl(ctx, KABI_IOMMU_IOAS_COPY, &cmd);
 	if (r < 0)
 		return FAIL(ctx, r,
-			    "IOMMU_IOAS_COPY (src ioas %u iova 0x%llx, dst ioas %u iova %s0x%llx, length 0x%llx, flags 0x%x)",
+			    "IOMMU_IOAS_COPY (src ioas %u iova 0x%llx, dst ioas %u iova %s0x%llx, length 0x%llx, flags 0x%x%s)",
 			    src_ioas_id, (unsigned long long)src_iova, dst_ioas_id,
 			    flags & IOMMUFD_MAP_FIXED_IOVA ? "" : "auto ",
-			    (unsigned long long)cmd.dst_iova, (unsigned long long)length, flags);
+			    (unsigned long long)cmd.dst_iova, (unsigned long long)length, flags,
+			    ifd_flags_note(note, flags, MAP_FLAGS));
 	*dst_iova = cmd.dst_iova;
 	return 0;
 }

@@ -123,9 +123,17 @@ IOMMUFD_EXPORT int iommufd_ctx_supports_flags(struct iommufd_ctx *ctx, enum iomm
 	default:
 		return FAIL(ctx, EINVAL, "flags of %s cannot be probed without a device", name);
 	}
-	if (flags & ~known)
-		return FAIL(ctx, EINVAL, "unknown library flags 0x%llx for %s",
+	/*
+	 * Bits this library does not know go to the kernel like the others (a
+	 * newer kernel may know them), except for OPTION, whose "flags" are
+	 * this library's names for option IDs.
+	 */
+	if (req == IOMMUFD_REQ_OPTION && (flags & ~known))
+		return FAIL(ctx, EINVAL, "unknown option bits 0x%llx for %s",
 			    (unsigned long long)(flags & ~known), name);
+	if (flags > UINT32_MAX)
+		return FAIL(ctx, EINVAL, "flags 0x%llx of %s do not fit the kernel's 32 bits",
+			    (unsigned long long)flags, name);
 
 	r = iommufd_ctx_supports(ctx, req);
 	if (r <= 0)

@@ -6,30 +6,52 @@
 
 #include "core.h"
 
-IOMMUFD_EXPORT int iommufd_viommu_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t hwpt_id,
-					uint32_t type, void *data, uint32_t data_len, uint32_t *viommu_id)
+/* no flags of these requests are defined by the kernel yet */
+#define VIOMMU_FLAGS 0u
+#define HW_QUEUE_FLAGS 0u
+#define VEVENTQ_FLAGS 0u
+
+int ifd_viommu_alloc(struct iommufd_ctx *ctx, const char *func, uint32_t dev_id, uint32_t hwpt_id,
+		     uint32_t type, const struct iommufd_viommu_alloc_opts *opts, uint32_t *viommu_id)
 {
+	struct iommufd_viommu_alloc_opts o;
 	struct kabi_viommu_alloc cmd = {
 		.size = sizeof(cmd),
 		.type = type,
 		.dev_id = dev_id,
 		.hwpt_id = hwpt_id,
-		.data_len = data_len,
-		.data_uptr = U64_PTR(data),
 	};
+	char note[IFD_FLAGS_NOTE_MAX];
 	int r;
 
-	CHECK_CTX(ctx);
-	CHECK_PTR(ctx, viommu_id);
-	if (data_len && !data)
-		return FAIL(ctx, EINVAL, "data is NULL with data_len %u (dev %u, hwpt %u)", data_len,
-			    dev_id, hwpt_id);
+	if (!viommu_id)
+		return ifd_fail(ctx, func, EINVAL, "viommu_id is NULL");
+	r = ifd_ext_copy_in(&o, sizeof(o), opts, sizeof(size_t));
+	if (r)
+		return ifd_fail(ctx, func, r, "bad opts (sz %zu, dev %u, hwpt %u)",
+				opts ? opts->sz : 0, dev_id, hwpt_id);
+	if (o.data_len && !o.data)
+		return ifd_fail(ctx, func, EINVAL, "data is NULL with data_len %u (dev %u, hwpt %u)",
+				o.data_len, dev_id, hwpt_id);
+	cmd.flags = o.flags;
+	cmd.data_len = o.data_len;
+	cmd.data_uptr = U64_PTR(o.data);
 	r = ifd_ioctl(ctx, KABI_IOMMU_VIOMMU_ALLOC, &cmd);
 	if (r < 0)
-		return FAIL(ctx, r, "IOMMU_VIOMMU_ALLOC (dev %u, hwpt %u, type 0x%x, data len %u)",
-			    dev_id, hwpt_id, type, data_len);
+		return ifd_fail(ctx, func, r,
+				"IOMMU_VIOMMU_ALLOC (dev %u, hwpt %u, type 0x%x, flags 0x%x, data len %u%s)",
+				dev_id, hwpt_id, type, o.flags, o.data_len,
+				ifd_flags_note(note, o.flags, VIOMMU_FLAGS));
 	*viommu_id = cmd.out_viommu_id;
 	return 0;
+}
+
+IOMMUFD_EXPORT int iommufd_viommu_alloc(struct iommufd_ctx *ctx, uint32_t dev_id, uint32_t hwpt_id,
+					uint32_t type, const struct iommufd_viommu_alloc_opts *opts,
+					uint32_t *viommu_id)
+{
+	CHECK_CTX(ctx);
+	return ifd_viommu_alloc(ctx, __func__, dev_id, hwpt_id, type, opts, viommu_id);
 }
 
 IOMMUFD_EXPORT int iommufd_vdevice_alloc(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t dev_id,
@@ -55,8 +77,11 @@ IOMMUFD_EXPORT int iommufd_vdevice_alloc(struct iommufd_ctx *ctx, uint32_t viomm
 
 IOMMUFD_EXPORT int iommufd_hw_queue_alloc(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t type,
 					  uint32_t index, uint64_t iova, uint64_t length,
+					  const struct iommufd_hw_queue_alloc_opts *opts,
 					  uint32_t *hw_queue_id)
 {
+	struct iommufd_hw_queue_alloc_opts o;
+	char note[IFD_FLAGS_NOTE_MAX];
 	struct kabi_hw_queue_alloc cmd = {
 		.size = sizeof(cmd),
 		.viommu_id = viommu_id,
@@ -69,12 +94,17 @@ IOMMUFD_EXPORT int iommufd_hw_queue_alloc(struct iommufd_ctx *ctx, uint32_t viom
 
 	CHECK_CTX(ctx);
 	CHECK_PTR(ctx, hw_queue_id);
+	r = ifd_ext_copy_in(&o, sizeof(o), opts, sizeof(size_t));
+	if (r)
+		return FAIL(ctx, r, "bad opts (sz %zu, viommu %u)", opts ? opts->sz : 0, viommu_id);
+	cmd.flags = o.flags;
 	r = ifd_ioctl(ctx, KABI_IOMMU_HW_QUEUE_ALLOC, &cmd);
 	if (r < 0)
 		return FAIL(ctx, r,
-			    "IOMMU_HW_QUEUE_ALLOC (viommu %u, type 0x%x, index %u, iova 0x%llx, length 0x%llx)",
+			    "IOMMU_HW_QUEUE_ALLOC (viommu %u, type 0x%x, index %u, iova 0x%llx, length 0x%llx, flags 0x%x%s)",
 			    viommu_id, type, index, (unsigned long long)iova,
-			    (unsigned long long)length);
+			    (unsigned long long)length, o.flags,
+			    ifd_flags_note(note, o.flags, HW_QUEUE_FLAGS));
 	*hw_queue_id = cmd.out_hw_queue_id;
 	return 0;
 }
@@ -110,8 +140,11 @@ static size_t vevent_payload(uint32_t type)
 }
 
 IOMMUFD_EXPORT int iommufd_veventq_new(struct iommufd_ctx *ctx, uint32_t viommu_id, uint32_t type,
-				       uint32_t depth, struct iommufd_veventq **ret)
+				       uint32_t depth, const struct iommufd_veventq_opts *opts,
+				       struct iommufd_veventq **ret)
 {
+	struct iommufd_veventq_opts o;
+	char note[IFD_FLAGS_NOTE_MAX];
 	struct kabi_veventq_alloc cmd = {
 		.size = sizeof(cmd),
 		.viommu_id = viommu_id,
@@ -125,14 +158,19 @@ IOMMUFD_EXPORT int iommufd_veventq_new(struct iommufd_ctx *ctx, uint32_t viommu_
 
 	CHECK_CTX(ctx);
 	CHECK_PTR(ctx, ret);
+	r = ifd_ext_copy_in(&o, sizeof(o), opts, sizeof(size_t));
+	if (r)
+		return FAIL(ctx, r, "bad opts (sz %zu, viommu %u)", opts ? opts->sz : 0, viommu_id);
+	cmd.flags = o.flags;
 	payload = vevent_payload(type);
 	if (!payload)
 		return FAIL(ctx, EINVAL, "unknown vEVENT queue type 0x%x (viommu %u)", type, viommu_id);
 	r = ifd_queue_new(ctx, sizeof(*q), KABI_IOMMU_VEVENTQ_ALLOC, &cmd, &cmd.out_veventq_id,
 			  &cmd.out_veventq_fd, &base);
 	if (r < 0)
-		return FAIL(ctx, r, "IOMMU_VEVENTQ_ALLOC (viommu %u, type 0x%x, depth %u)", viommu_id,
-			    type, depth);
+		return FAIL(ctx, r, "IOMMU_VEVENTQ_ALLOC (viommu %u, type 0x%x, depth %u, flags 0x%x%s)",
+			    viommu_id, type, depth, o.flags,
+			    ifd_flags_note(note, o.flags, VEVENTQ_FLAGS));
 	q = (struct iommufd_veventq *)base;
 	q->type = type;
 	q->payload = payload;
@@ -150,6 +188,12 @@ IOMMUFD_EXPORT struct iommufd_veventq *iommufd_veventq_unref(struct iommufd_veve
 {
 	ifd_queue_unref(q ? &q->q : NULL, "vEVENT queue");
 	return NULL;
+}
+
+IOMMUFD_EXPORT void iommufd_veventq_unrefp(struct iommufd_veventq **q)
+{
+	if (q)
+		*q = iommufd_veventq_unref(*q);
 }
 
 IOMMUFD_EXPORT uint32_t iommufd_veventq_get_id(const struct iommufd_veventq *q)

@@ -402,6 +402,12 @@ IOMMUFD_EXPORT struct iommufd_device *iommufd_device_unref(struct iommufd_device
 	return NULL;
 }
 
+IOMMUFD_EXPORT void iommufd_device_unrefp(struct iommufd_device **dev)
+{
+	if (dev)
+		*dev = iommufd_device_unref(*dev);
+}
+
 IOMMUFD_EXPORT int iommufd_device_get_fd(const struct iommufd_device *dev)
 {
 	if (!dev)
@@ -604,67 +610,76 @@ IOMMUFD_EXPORT int iommufd_device_pasid_detach(struct iommufd_device *dev, uint3
 
 /* ------------------------------------------------------------ queries */
 
-IOMMUFD_EXPORT enum iommufd_device_state iommufd_device_get_state(struct iommufd_device *dev)
+/*
+ * The getters take a const device (they change nothing the caller can see);
+ * the lock that makes their reads consistent is the one mutable part.
+ */
+static pthread_mutex_t *dev_lock(const struct iommufd_device *dev)
+{
+	return (pthread_mutex_t *)&dev->lock;
+}
+
+IOMMUFD_EXPORT enum iommufd_device_state iommufd_device_get_state(const struct iommufd_device *dev)
 {
 	enum iommufd_device_state s;
 
 	if (!dev)
 		return IOMMUFD_DEVICE_PARKED;
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(dev_lock(dev));
 	s = dev->state;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(dev_lock(dev));
 	return s;
 }
 
-IOMMUFD_EXPORT uint32_t iommufd_device_get_dev_id(struct iommufd_device *dev)
+IOMMUFD_EXPORT uint32_t iommufd_device_get_dev_id(const struct iommufd_device *dev)
 {
 	uint32_t id;
 
 	if (!dev)
 		return 0;
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(dev_lock(dev));
 	id = dev->dev_id;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(dev_lock(dev));
 	return id;
 }
 
-IOMMUFD_EXPORT uint32_t iommufd_device_get_pt_id(struct iommufd_device *dev)
+IOMMUFD_EXPORT uint32_t iommufd_device_get_pt_id(const struct iommufd_device *dev)
 {
 	uint32_t id;
 
 	if (!dev)
 		return 0;
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(dev_lock(dev));
 	id = dev->pt_id;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(dev_lock(dev));
 	return id;
 }
 
-IOMMUFD_EXPORT uint32_t iommufd_device_get_pasid_pt_id(struct iommufd_device *dev, uint32_t pasid)
+IOMMUFD_EXPORT uint32_t iommufd_device_get_pasid_pt_id(const struct iommufd_device *dev, uint32_t pasid)
 {
 	uint32_t id = 0;
 	size_t i;
 
 	if (!dev)
 		return 0;
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(dev_lock(dev));
 	if (pasid_find(dev, pasid, &i))
 		id = dev->pasids[i].hwpt_id;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(dev_lock(dev));
 	return id;
 }
 
-IOMMUFD_EXPORT int iommufd_device_get_pasids(struct iommufd_device *dev, uint32_t **pasids, size_t *nr)
+IOMMUFD_EXPORT int iommufd_device_get_pasids(const struct iommufd_device *dev, uint32_t **pasids, size_t *nr)
 {
 	uint32_t *a = NULL;
 
 	if (!dev || !pasids || !nr)
 		return FAIL(NULL, EINVAL, "dev, pasids or nr is NULL");
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(dev_lock(dev));
 	if (dev->nr_pasids) {
 		a = malloc(dev->nr_pasids * sizeof(*a));
 		if (!a) {
-			pthread_mutex_unlock(&dev->lock);
+			pthread_mutex_unlock(dev_lock(dev));
 			return FAIL(dev->ctx, ENOMEM, "%s: copying %zu pasids", dev->name, dev->nr_pasids);
 		}
 		for (size_t i = 0; i < dev->nr_pasids; i++)
@@ -672,25 +687,106 @@ IOMMUFD_EXPORT int iommufd_device_get_pasids(struct iommufd_device *dev, uint32_
 	}
 	*nr = dev->nr_pasids;
 	*pasids = a;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(dev_lock(dev));
 	return 0;
 }
 
-IOMMUFD_EXPORT struct iommufd_ctx *iommufd_device_get_ctx(struct iommufd_device *dev)
+IOMMUFD_EXPORT struct iommufd_ctx *iommufd_device_get_ctx(const struct iommufd_device *dev)
 {
 	struct iommufd_ctx *ctx;
 
 	if (!dev)
 		return NULL;
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(dev_lock(dev));
 	ctx = dev->ctx;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(dev_lock(dev));
 	return ctx;
 }
 
 IOMMUFD_EXPORT bool iommufd_device_is_group_path(const struct iommufd_device *dev)
 {
 	return dev && dev->group_path;
+}
+
+/* ------------------------------------------------------------ iommufd commands on the device */
+
+/*
+ * The context (a new reference: unref it) and DEVICE ID of a bound device,
+ * for the iommufd commands that name a device: -EINVAL with a reason when
+ * the device is parked or its ID is unknown (group path).
+ */
+static int dev_bound(struct iommufd_device *dev, const char *func, struct iommufd_ctx **ctx,
+		     uint32_t *dev_id)
+{
+	int r;
+
+	if (!dev)
+		return ifd_fail(NULL, func, EINVAL, "dev is NULL");
+	r = dev_check(dev, func);
+	if (r)
+		return r;
+	pthread_mutex_lock(&dev->lock);
+	if (!dev->ctx || !dev->dev_id) {
+		r = ifd_fail(dev->ctx, func, EINVAL, "%s (%s): %s", dev->name,
+			     iommufd_device_state_name(dev->state),
+			     dev->group_path ?
+			     "a device obtained through its VFIO group has no known DEVICE ID: use the (ctx, dev_id) call with an ID from elsewhere" :
+			     "the device is not bound: bind it to a context first");
+		pthread_mutex_unlock(&dev->lock);
+		return r;
+	}
+	*ctx = iommufd_ctx_ref(dev->ctx);
+	*dev_id = dev->dev_id;
+	pthread_mutex_unlock(&dev->lock);
+	r = ifd_ctx_check(*ctx, func);
+	if (r)
+		*ctx = iommufd_ctx_unref(*ctx);
+	return r;
+}
+
+IOMMUFD_EXPORT int iommufd_device_get_hw_info(struct iommufd_device *dev, uint32_t type,
+					      struct iommufd_hw_info *info)
+{
+	struct iommufd_ctx *ctx = NULL;
+	uint32_t dev_id = 0;
+	int r = dev_bound(dev, __func__, &ctx, &dev_id);
+
+	if (r)
+		return r;
+	r = ifd_get_hw_info(ctx, __func__, dev_id, type, info);
+	iommufd_ctx_unref(ctx);
+	return r;
+}
+
+IOMMUFD_EXPORT int iommufd_device_hwpt_alloc(struct iommufd_device *dev, uint32_t pt_id,
+					     const struct iommufd_hwpt_alloc_opts *opts,
+					     uint32_t *hwpt_id)
+{
+	struct iommufd_ctx *ctx = NULL;
+	uint32_t dev_id = 0;
+	int r = dev_bound(dev, __func__, &ctx, &dev_id);
+
+	if (r)
+		return r;
+	r = ifd_hwpt_alloc(ctx, __func__, dev_id, pt_id, opts, hwpt_id);
+	iommufd_ctx_unref(ctx);
+	return r;
+}
+
+IOMMUFD_EXPORT int iommufd_device_viommu_alloc(struct iommufd_device *dev, uint32_t hwpt_id,
+					       uint32_t type,
+					       const struct iommufd_viommu_alloc_opts *opts,
+					       uint32_t *viommu_id)
+{
+	struct iommufd_ctx *ctx = NULL;
+	uint32_t dev_id = 0;
+	int r = dev_bound(dev, __func__, &ctx, &dev_id);
+
+	if (r)
+		return r;
+	r = ifd_viommu_alloc(ctx, __func__, dev_id, hwpt_id, type, opts, viommu_id);
+	iommufd_ctx_unref(ctx);
+	return r;
 }
 
 /* ------------------------------------------------------------ userspace driver helpers */

@@ -87,6 +87,12 @@ IOMMUFD_EXPORT struct iommufd_group *iommufd_group_unref(struct iommufd_group *g
 	return NULL;
 }
 
+IOMMUFD_EXPORT void iommufd_group_unrefp(struct iommufd_group **grp)
+{
+	if (grp)
+		*grp = iommufd_group_unref(*grp);
+}
+
 IOMMUFD_EXPORT int iommufd_group_get_fd(const struct iommufd_group *grp)
 {
 	if (!grp)

@@ -520,25 +520,46 @@ static void test_arg_checks(void **state)
 	assert_errno(iommufd_hwpt_invalidate(ctx, 1, 0, NULL, 8, &n), EINVAL);
 	assert_int_equal(n, 0);
 	assert_errno(iommufd_fault_queue_new(ctx, NULL), EINVAL);
-	assert_errno(iommufd_viommu_alloc(ctx, 1, 1, IOMMUFD_VIOMMU_SELFTEST, NULL, 0, NULL), EINVAL);
-	assert_errno(iommufd_viommu_alloc(ctx, 1, 1, IOMMUFD_VIOMMU_SELFTEST, NULL, 8, &id), EINVAL);
+	assert_errno(iommufd_viommu_alloc(ctx, 1, 1, IOMMUFD_VIOMMU_SELFTEST, NULL, NULL), EINVAL);
+	{
+		IOMMUFD_OPTS(struct iommufd_viommu_alloc_opts, vo, .data_len = 8); /* data NULL */
+
+		assert_errno(iommufd_viommu_alloc(ctx, 1, 1, IOMMUFD_VIOMMU_SELFTEST, &vo, &id),
+			     EINVAL);
+		vo.data_len = 0;
+		vo.sz = 4; /* smaller than the sz member */
+		assert_errno(iommufd_viommu_alloc(ctx, 1, 1, IOMMUFD_VIOMMU_SELFTEST, &vo, &id),
+			     EINVAL);
+	}
 	assert_errno(iommufd_vdevice_alloc(ctx, 1, 1, 0, NULL), EINVAL);
-	assert_errno(iommufd_hw_queue_alloc(ctx, 1, IOMMUFD_HW_QUEUE_SELFTEST, 0, 0, PAGE, NULL),
+	assert_errno(iommufd_hw_queue_alloc(ctx, 1, IOMMUFD_HW_QUEUE_SELFTEST, 0, 0, PAGE, NULL,
+					    NULL),
 		     EINVAL);
-	assert_errno(iommufd_veventq_new(ctx, 1, IOMMUFD_VEVENTQ_SELFTEST, 2, NULL), EINVAL);
+	assert_errno(iommufd_veventq_new(ctx, 1, IOMMUFD_VEVENTQ_SELFTEST, 2, NULL, NULL), EINVAL);
 	assert_errno(iommufd_ctx_mmap(ctx, 0, PAGE, NULL), EINVAL);
 	assert_errno(iommufd_ctx_mmap(ctx, 0, 0, &addr), EINVAL);
 	assert_errno(iommufd_ctx_munmap(ctx, NULL, PAGE), EINVAL);
-	/* unknown library flags and values */
+	/*
+	 * flag bits the library does not know go to the kernel, which refuses
+	 * them (EOPNOTSUPP); the reason names the bits the library did not know
+	 */
 	assert_errno(iommufd_ioas_map(ctx, ioas, buffer, PAGE, &iova, IOMMUFD_MAP_READ | (1u << 3)),
-		     EINVAL);
-	assert_errno(iommufd_ioas_map_file(ctx, ioas, 0, 0, PAGE, &iova, 1u << 8), EINVAL);
+		     EOPNOTSUPP);
+	assert_true(contains(iommufd_last_error(), "did not recognise flag bits 0x8"));
+	assert_errno(iommufd_ioas_map_file(ctx, ioas, 0, 0, PAGE, &iova, 1u << 8), EOPNOTSUPP);
+	assert_true(contains(iommufd_last_error(), "did not recognise flag bits 0x100"));
+	assert_errno(iommufd_ioas_copy(ctx, ioas, &iova, ioas, 0, PAGE, 1u << 31), EOPNOTSUPP);
+	assert_true(contains(iommufd_last_error(), "did not recognise flag bits 0x80000000"));
+	assert_errno(iommufd_hwpt_get_dirty_bitmap(ctx, 1, 0, PAGE, PAGE, &u, 2), EOPNOTSUPP);
+	assert_true(contains(iommufd_last_error(), "did not recognise flag bits 0x2"));
+	/* a known flag refused for another reason: no such note */
 	assert_errno(iommufd_ioas_map_file(ctx, ioas, -1, 0, PAGE, &iova, IOMMUFD_MAP_READ), EBADF);
-	assert_errno(iommufd_ioas_copy(ctx, ioas, &iova, ioas, 0, PAGE, 1u << 31), EINVAL);
+	assert_errno(iommufd_ioas_map(ctx, ioas + 100, buffer, PAGE, &iova, IOMMUFD_MAP_READ), ENOENT);
+	assert_false(contains(iommufd_last_error(), "recognise"));
+	/* unknown library values */
 	assert_errno(iommufd_ctx_set_rlimit_mode(ctx, (enum iommufd_rlimit_mode)2), EINVAL);
-	assert_errno(iommufd_hwpt_get_dirty_bitmap(ctx, 1, 0, PAGE, PAGE, &u, 2), EINVAL);
 	assert_errno(iommufd_ioas_allow_iovas(ctx, ioas, NULL, 1), EINVAL);
-	assert_errno(iommufd_veventq_new(ctx, 1, 0x1234, 2, &vq), EINVAL);
+	assert_errno(iommufd_veventq_new(ctx, 1, 0x1234, 2, NULL, &vq), EINVAL);
 	/* queue handles */
 	assert_errno(iommufd_fault_queue_read(NULL, &f, 1), EINVAL);
 	assert_errno(iommufd_fault_queue_respond(NULL, 1, IOMMUFD_FAULT_RESPONSE_SUCCESS), EINVAL);
@@ -990,8 +1011,8 @@ static void test_probe(void **state)
 						    IOMMUFD_HW_INFO_INPUT_TYPE), 1);
 	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_HWPT_SET_DIRTY_TRACKING,
 						    IOMMUFD_DIRTY_ENABLE), 1);
-	assert_errno(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_HWPT_SET_DIRTY_TRACKING, 1u << 1),
-		     EINVAL);
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_HWPT_SET_DIRTY_TRACKING,
+						    1u << 1), 0);
 	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_HWPT_GET_DIRTY_BITMAP,
 						    IOMMUFD_DIRTY_NO_CLEAR), 1);
 	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_OPTION,
@@ -1001,7 +1022,11 @@ static void test_probe(void **state)
 	/* not probeable without a device, unknown library flags */
 	assert_errno(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_HWPT_ALLOC,
 						IOMMUFD_HWPT_NEST_PARENT), EINVAL);
-	assert_errno(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_IOAS_MAP, 1u << 3), EINVAL);
+	/* bits unknown to the library are the kernel's to judge */
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_IOAS_MAP, 1u << 3), 0);
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_HWPT_GET_DIRTY_BITMAP,
+						    1u << 5), 0);
+	assert_errno(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_IOAS_MAP, 1ull << 32), EINVAL);
 	assert_errno(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_OPTION, 1u << 2), EINVAL);
 	assert_errno(iommufd_ctx_supports_flags(ctx, (enum iommufd_request)0x95, 1), EINVAL);
 	/* the probes left nothing behind: the first object is still ID 1 */
@@ -1060,7 +1085,9 @@ static void test_hwpt_alloc(void **state)
 	/* the library's opts checks */
 	{
 		IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, o, .flags = 1u << 7);
-		assert_errno(iommufd_hwpt_alloc(ctx, d.dev_id, ioas, &o, &hwpt), EINVAL);
+		/* a flag the library does not know: the kernel's answer */
+		assert_errno(iommufd_hwpt_alloc(ctx, d.dev_id, ioas, &o, &hwpt), EOPNOTSUPP);
+		assert_true(contains(iommufd_last_error(), "did not recognise flag bits 0x80"));
 		o.flags = 0;
 		o.sz = 4; /* smaller than the sz member */
 		assert_errno(iommufd_hwpt_alloc(ctx, d.dev_id, ioas, &o, &hwpt), EINVAL);
@@ -1125,11 +1152,12 @@ static void test_hw_info(void **state)
 		struct iommufd_hw_info small;
 
 		memset(&small, 0xee, sizeof(small));
-		small.sz = offsetof(struct iommufd_hw_info, data);
+		small.sz = offsetof(struct iommufd_hw_info, max_pasid_log2);
 		assert_ok(iommufd_get_hw_info(ctx, d.dev_id, IOMMUFD_HW_INFO_NONE, &small));
 		assert_int_equal(small.type, IOMMUFD_HW_INFO_SELFTEST);
+		assert_int_not_equal(small.data_len, 0xeeeeeeee);
+		assert_int_equal(small.max_pasid_log2, 0xee);
 		assert_int_equal(small.data.raw[0], 0xee);
-		assert_int_equal(small.data_len, 0xeeeeeeee);
 		small.sz = 2;
 		assert_errno(iommufd_get_hw_info(ctx, d.dev_id, IOMMUFD_HW_INFO_NONE, &small), EINVAL);
 	}
@@ -1393,13 +1421,14 @@ static void viommu_env(struct viommu_env *e)
 	e->d = mock_domain(e->ctx, e->ioas);
 	assert_ok(iommufd_hwpt_alloc(e->ctx, e->d.dev_id, e->ioas, &po, &e->parent));
 	assert_ok(iommufd_viommu_alloc(e->ctx, e->d.dev_id, e->parent, IOMMUFD_VIOMMU_SELFTEST,
-				       NULL, 0, &e->viommu));
+				       NULL, &e->viommu));
 }
 
 static void test_viommu(void **state)
 {
 	struct viommu_env e;
 	struct kabi_viommu_selftest data = { .in_data = 0xbeefcafe };
+	IOMMUFD_OPTS(struct iommufd_viommu_alloc_opts, vo, .data_len = sizeof(data), .data = &data);
 	uint32_t v2 = 0, plain = 0;
 	void *map = NULL;
 
@@ -1407,8 +1436,8 @@ static void test_viommu(void **state)
 	viommu_env(&e);
 	assert_int_not_equal(e.viommu, 0);
 	/* with data: the mock loops in_data back and offers an mmap region */
-	assert_ok(iommufd_viommu_alloc(e.ctx, e.d.dev_id, e.parent, IOMMUFD_VIOMMU_SELFTEST, &data,
-				       sizeof(data), &v2));
+	assert_ok(iommufd_viommu_alloc(e.ctx, e.d.dev_id, e.parent, IOMMUFD_VIOMMU_SELFTEST, &vo,
+				       &v2));
 	assert_int_equal(data.out_data, 0xbeefcafe);
 	assert_int_not_equal(data.out_mmap_length, 0);
 	assert_errno(iommufd_ctx_mmap(e.ctx, data.out_mmap_offset + PAGE, data.out_mmap_length,
@@ -1420,14 +1449,22 @@ static void test_viommu(void **state)
 	assert_ok(iommufd_destroy(e.ctx, v2));
 
 	/* rules */
-	assert_errno(iommufd_viommu_alloc(e.ctx, e.d.dev_id, 0, IOMMUFD_VIOMMU_SELFTEST, NULL, 0,
+	assert_errno(iommufd_viommu_alloc(e.ctx, e.d.dev_id, 0, IOMMUFD_VIOMMU_SELFTEST, NULL,
 					  &v2), ENOENT);
 	assert_ok(iommufd_hwpt_alloc(e.ctx, e.d.dev_id, e.ioas, NULL, &plain));
 	assert_errno(iommufd_viommu_alloc(e.ctx, e.d.dev_id, plain, IOMMUFD_VIOMMU_SELFTEST, NULL,
-					  0, &v2), EINVAL);
-	assert_errno(iommufd_viommu_alloc(e.ctx, e.d.dev_id, e.parent, 0xdead, NULL, 0, &v2),
+					  &v2), EINVAL);
+	{
+		/* a flag no kernel knows yet: passed through, the kernel's EOPNOTSUPP */
+		IOMMUFD_OPTS(struct iommufd_viommu_alloc_opts, fo, .flags = 1u << 4);
+
+		assert_errno(iommufd_viommu_alloc(e.ctx, e.d.dev_id, e.parent,
+						  IOMMUFD_VIOMMU_SELFTEST, &fo, &v2), EOPNOTSUPP);
+		assert_true(contains(iommufd_last_error(), "did not recognise flag bits 0x10"));
+	}
+	assert_errno(iommufd_viommu_alloc(e.ctx, e.d.dev_id, e.parent, 0xdead, NULL, &v2),
 		     EOPNOTSUPP);
-	assert_errno(iommufd_viommu_alloc(e.ctx, 999, e.parent, IOMMUFD_VIOMMU_SELFTEST, NULL, 0,
+	assert_errno(iommufd_viommu_alloc(e.ctx, 999, e.parent, IOMMUFD_VIOMMU_SELFTEST, NULL,
 					  &v2), ENOENT);
 	assert_errno(iommufd_destroy(e.ctx, e.parent), EBUSY);
 	iommufd_ctx_unref(e.ctx);
@@ -1464,11 +1501,23 @@ static void test_vdevice_veventq(void **state)
 	assert_ok(mock_replace(e.ctx, e.d.stdev_id, nested));
 
 	/* queue rules */
-	assert_errno(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 0, &q), EINVAL);
+	assert_errno(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 0, NULL, &q), EINVAL);
 	assert_errno(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, (1u << 19) + 1,
+					 NULL,
 					 &q), EINVAL);
-	assert_ok(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 2, &q));
-	assert_errno(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 2, &q2),
+	{
+		IOMMUFD_OPTS(struct iommufd_veventq_opts, fo, .flags = 1u << 1);
+
+		assert_errno(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 2, &fo,
+						 &q), EOPNOTSUPP);
+		assert_true(contains(iommufd_last_error(), "did not recognise flag bits 0x2"));
+		fo.flags = 0;
+		assert_ok(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 2, &fo, &q));
+		iommufd_veventq_unref(q);
+		q = NULL;
+	}
+	assert_ok(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 2, NULL, &q));
+	assert_errno(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 2, NULL, &q2),
 		     EEXIST);
 	qid = iommufd_veventq_get_id(q);
 	assert_int_not_equal(qid, 0);
@@ -1521,7 +1570,7 @@ static void test_vdevice_veventq(void **state)
 	q = iommufd_veventq_unref(q);
 	assert_errno(iommufd_destroy(e.ctx, qid), ENOENT);
 	/* a new queue of the type can be made again */
-	assert_ok(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 8, &q));
+	assert_ok(iommufd_veventq_new(e.ctx, e.viommu, IOMMUFD_VEVENTQ_SELFTEST, 8, NULL, &q));
 	iommufd_veventq_unref(q);
 	iommufd_ctx_unref(e.ctx);
 }
@@ -1539,22 +1588,29 @@ static void test_hw_queue(void **state)
 	iova = MOCK_BASE + 0x100000;
 	assert_ok(iommufd_ioas_map(e.ctx, e.ioas, (char *)buffer + 2 * PAGE, PAGE, &iova, fixed));
 
-	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, 0, 0, MOCK_BASE, PAGE, &qx),
+	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, 0, 0, MOCK_BASE, PAGE, NULL, &qx),
 		     EOPNOTSUPP);
+	{
+		IOMMUFD_OPTS(struct iommufd_hw_queue_alloc_opts, fo, .flags = 1u << 0);
+
+		assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0,
+						    MOCK_BASE, PAGE, &fo, &qx), EOPNOTSUPP);
+		assert_true(contains(iommufd_last_error(), "did not recognise flag bits 0x1"));
+	}
 	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0,
-					    MOCK_BASE, 0, &qx), EINVAL);
+					    MOCK_BASE, 0, NULL, &qx), EINVAL);
 	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0,
-					    UINT64_MAX, PAGE, &qx), EOVERFLOW);
+					    UINT64_MAX, PAGE, NULL, &qx), EOVERFLOW);
 	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0,
-					    MOCK_BASE + 0x200000, PAGE, &qx), ENOENT);
+					    MOCK_BASE + 0x200000, PAGE, NULL, &qx), ENOENT);
 	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 1,
-					    MOCK_BASE, PAGE, &qx), EIO);
+					    MOCK_BASE, PAGE, NULL, &qx), EIO);
 	assert_ok(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0, MOCK_BASE,
-					 PAGE, &q0));
+					 PAGE, NULL, &q0));
 	assert_errno(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0,
-					    MOCK_BASE, PAGE, &qx), EEXIST);
+					    MOCK_BASE, PAGE, NULL, &qx), EEXIST);
 	assert_ok(iommufd_hw_queue_alloc(e.ctx, e.viommu, IOMMUFD_HW_QUEUE_SELFTEST, 1,
-					 MOCK_BASE + PAGE, PAGE, &q1));
+					 MOCK_BASE + PAGE, PAGE, NULL, &q1));
 	/* the queue pins its area; the other area unmaps */
 	assert_errno(iommufd_ioas_unmap(e.ctx, e.ioas, MOCK_BASE, 2 * PAGE, &u), EBUSY);
 	assert_ok(iommufd_ioas_unmap(e.ctx, e.ioas, MOCK_BASE + 0x100000, PAGE, &u));
@@ -1567,6 +1623,83 @@ static void test_hw_queue(void **state)
 	assert_int_equal(u, 2 * PAGE);
 	iommufd_ctx_unref(e.ctx);
 }
+
+/* ------------------------------------------------------------ getters, cleanup, version */
+
+/* the getter policy of the header: NULL gives the neutral value of the type */
+static void test_getters_null(void **state)
+{
+	uint32_t *pasids = NULL;
+	size_t nr = 0;
+
+	(void)state;
+	assert_errno(iommufd_ctx_get_fd(NULL), EINVAL);
+	assert_errno(iommufd_ctx_get_log_priority(NULL), EINVAL);
+	assert_true(contains(iommufd_last_error(), "iommufd_ctx_get_log_priority"));
+	assert_errno(iommufd_fault_queue_get_fd(NULL), EINVAL);
+	assert_int_equal(iommufd_fault_queue_get_id(NULL), 0);
+	assert_errno(iommufd_veventq_get_fd(NULL), EINVAL);
+	assert_int_equal(iommufd_veventq_get_id(NULL), 0);
+	assert_errno(iommufd_device_get_fd(NULL), EINVAL);
+	assert_int_equal(iommufd_device_get_state(NULL), IOMMUFD_DEVICE_PARKED);
+	assert_int_equal(iommufd_device_get_dev_id(NULL), 0);
+	assert_int_equal(iommufd_device_get_pt_id(NULL), 0);
+	assert_int_equal(iommufd_device_get_pasid_pt_id(NULL, 1), 0);
+	assert_errno(iommufd_device_get_pasids(NULL, &pasids, &nr), EINVAL);
+	assert_null(iommufd_device_get_ctx(NULL));
+	assert_false(iommufd_device_is_group_path(NULL));
+	assert_errno(iommufd_group_get_fd(NULL), EINVAL);
+}
+
+/* *_unrefp() for __attribute__((cleanup)): unref and NULL the pointer; NULL is fine */
+static void test_unrefp(void **state)
+{
+	struct iommufd_ctx *held;
+	struct iommufd_fault_queue *fq_held = NULL;
+
+	(void)state;
+	{
+		__attribute__((cleanup(iommufd_ctx_unrefp))) struct iommufd_ctx *ctx = test_ctx_new();
+		__attribute__((cleanup(iommufd_fault_queue_unrefp))) struct iommufd_fault_queue *fq = NULL;
+
+		held = iommufd_ctx_ref(ctx);
+		assert_ok(iommufd_fault_queue_new(ctx, &fq));
+		fq_held = iommufd_fault_queue_ref(fq);
+	}
+	/* the scope's references are gone, ours remain */
+	assert_int_not_equal(iommufd_fault_queue_get_id(fq_held), 0);
+	iommufd_fault_queue_unrefp(&fq_held);
+	assert_null(fq_held);
+	iommufd_ctx_unrefp(&held);
+	assert_null(held);
+	/* NULL pointers and pointers to NULL */
+	iommufd_ctx_unrefp(NULL);
+	iommufd_ctx_unrefp(&held);
+	iommufd_device_unrefp(NULL);
+	iommufd_group_unrefp(NULL);
+	iommufd_fault_queue_unrefp(NULL);
+	iommufd_veventq_unrefp(NULL);
+	{
+		struct iommufd_device *d = NULL;
+		struct iommufd_group *g = NULL;
+		struct iommufd_veventq *q = NULL;
+
+		iommufd_device_unrefp(&d);
+		iommufd_group_unrefp(&g);
+		iommufd_veventq_unrefp(&q);
+	}
+}
+
+static void test_version(void **state)
+{
+	(void)state;
+	assert_int_equal(iommufd_version_major(), IOMMUFD_VERSION_MAJOR);
+	assert_int_equal(iommufd_version_minor(), IOMMUFD_VERSION_MINOR);
+	assert_true(iommufd_check_version(IOMMUFD_VERSION_MAJOR, IOMMUFD_VERSION_MINOR));
+	assert_false(iommufd_check_version(IOMMUFD_VERSION_MAJOR, IOMMUFD_VERSION_MINOR + 1));
+	assert_false(iommufd_check_version(IOMMUFD_VERSION_MAJOR + 1, 0));
+}
+
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
@@ -1597,6 +1730,9 @@ int main(void)
 		T(test_probe),
 		T(test_hwpt_alloc),
 		T(test_hw_info),
+		T(test_getters_null),
+		T(test_unrefp),
+		T(test_version),
 		T(test_dirty_tracking),
 		T(test_bitmap_next_run),
 		T(test_invalidate),

@@ -285,7 +285,7 @@ static void test_vevent(void **state)
 	uint32_t parent, viommu, vdev, nested;
 
 	check(iommufd_hwpt_alloc(e->ctx, e->dev_id, e->ioas, &po, &parent));
-	check(iommufd_viommu_alloc(e->ctx, e->dev_id, parent, IOMMUFD_VIOMMU_SELFTEST, NULL, 0,
+	check(iommufd_viommu_alloc(e->ctx, e->dev_id, parent, IOMMUFD_VIOMMU_SELFTEST, NULL,
 				   &viommu));
 	check(iommufd_hwpt_alloc(e->ctx, e->dev_id, viommu, &no, &nested));
 
@@ -300,7 +300,7 @@ static void test_vevent(void **state)
 	assert_errno(iommufd_emu_device_vevent(test_emu(), EDU_BDF, IOMMUFD_VEVENTQ_SELFTEST,
 					       payload, 4),
 		     EOPNOTSUPP);
-	check(iommufd_veventq_new(e->ctx, viommu, IOMMUFD_VEVENTQ_SELFTEST, 4, &q));
+	check(iommufd_veventq_new(e->ctx, viommu, IOMMUFD_VEVENTQ_SELFTEST, 4, NULL, &q));
 	assert_errno(iommufd_emu_device_vevent(test_emu(), EDU_BDF, IOMMUFD_VEVENTQ_ARM_SMMUV3,
 					       big, 32),
 		     EOPNOTSUPP);

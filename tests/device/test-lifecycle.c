@@ -314,6 +314,63 @@ static void test_reason_parked(void **state)
 	test_backend_put();
 }
 
+/*
+ * The iommufd commands on a device handle: refused with a reason until the
+ * device is bound, then the same answers as the (ctx, dev_id) calls.
+ */
+static void test_device_commands(void **state)
+{
+	struct iommufd_ctx *scope = dev_scope();
+	struct iommufd_ctx *ctx = test_ctx_new();
+	struct iommufd_device *dev = dev_open(scope, EDU_BDF);
+	IOMMUFD_OPTS(struct iommufd_hw_info, a);
+	IOMMUFD_OPTS(struct iommufd_hw_info, b);
+	uint32_t ioas, dev_id, hwpt = 0, viommu = 0, hwpt2 = 0;
+	int r1, r2;
+
+	(void)state;
+	check(iommufd_ioas_alloc(ctx, &ioas));
+	assert_errno(iommufd_device_get_hw_info(NULL, 0, &a), EINVAL);
+	assert_errno(iommufd_device_get_hw_info(dev, 0, &a), EINVAL);
+	assert_non_null(strstr(iommufd_last_error(), "iommufd_device_get_hw_info"));
+	assert_non_null(strstr(iommufd_last_error(), "not bound"));
+	assert_errno(iommufd_device_hwpt_alloc(dev, ioas, NULL, &hwpt), EINVAL);
+	assert_non_null(strstr(iommufd_last_error(), "not bound"));
+	assert_errno(iommufd_device_viommu_alloc(dev, 1, IOMMUFD_VIOMMU_ARM_SMMUV3, NULL, &viommu),
+		     EINVAL);
+	assert_non_null(strstr(iommufd_last_error(), "not bound"));
+
+	check(iommufd_device_bind(dev, ctx, NULL, &dev_id));
+	check(iommufd_device_get_hw_info(dev, IOMMUFD_HW_INFO_NONE, &a));
+	check(iommufd_get_hw_info(ctx, dev_id, IOMMUFD_HW_INFO_NONE, &b));
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_errno(iommufd_device_get_hw_info(dev, 0, NULL), EINVAL);
+
+	check(iommufd_device_hwpt_alloc(dev, ioas, NULL, &hwpt));
+	check(iommufd_device_attach(dev, hwpt, NULL));
+	assert_int_equal(iommufd_device_get_pt_id(dev), hwpt);
+	/* a failure is the kernel's, reported under the device-handle call */
+	r1 = iommufd_device_hwpt_alloc(dev, 9999, NULL, &hwpt2);
+	assert_non_null(strstr(iommufd_last_error(), "iommufd_device_hwpt_alloc"));
+	assert_non_null(strstr(iommufd_last_error(), "IOMMU_HWPT_ALLOC"));
+	r2 = iommufd_hwpt_alloc(ctx, dev_id, 9999, NULL, &hwpt2);
+	assert_int_equal(r1, r2);
+	assert_true(r1 < 0);
+	/* the vIOMMU call answers like the (ctx, dev_id) one, whatever the IOMMU */
+	r1 = iommufd_device_viommu_alloc(dev, hwpt, IOMMUFD_VIOMMU_ARM_SMMUV3, NULL, &viommu);
+	r2 = iommufd_viommu_alloc(ctx, dev_id, hwpt, IOMMUFD_VIOMMU_ARM_SMMUV3, NULL, &viommu);
+	assert_int_equal(r1, r2);
+	assert_true(r1 < 0); /* hwpt is not a nest parent */
+
+	/* after unbind (close), the handle is gone; a new one is parked again */
+	iommufd_device_unref(dev);
+	dev = dev_open(scope, EDU_BDF);
+	assert_errno(iommufd_device_get_hw_info(dev, 0, &a), EINVAL);
+	iommufd_device_unref(dev);
+	iommufd_ctx_unref(ctx);
+	test_backend_put();
+}
+
 /* open by cdev path and by adopting an fd give the same device */
 static void test_open_paths(void **state)
 {
@@ -403,6 +460,13 @@ static void test_group_path(void **state)
 	assert_int_equal(iommufd_device_get_state(gdev), IOMMUFD_DEVICE_ATTACHED);
 	assert_int_equal(iommufd_device_get_dev_id(gdev), 0);
 	check(iommufd_device_get_info(gdev, &info));
+	/* no DEVICE ID: the device-handle commands cannot name it */
+	{
+		IOMMUFD_OPTS(struct iommufd_hw_info, hw);
+
+		assert_errno(iommufd_device_get_hw_info(gdev, 0, &hw), EINVAL);
+		assert_non_null(strstr(iommufd_last_error(), "VFIO group"));
+	}
 	/* cdev-only calls: ENOTTY; bind: EINVAL */
 	assert_errno(iommufd_device_bind(gdev, ctx, NULL, NULL), EINVAL);
 	assert_non_null(strstr(iommufd_last_error(), "group"));
@@ -1018,6 +1082,7 @@ int main(void)
 		}
 	}
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_reason_parked, backend_reset);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_device_commands, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_open_paths, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_token, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_group_path, backend_reset);

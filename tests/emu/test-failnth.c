@@ -823,8 +823,9 @@ static int s_viommu(struct world *w)
 		uint64_t out_mmap_offset;
 		uint64_t out_mmap_length;
 	} data = { .in_data = 0x1234 };
-	int r = iommufd_viommu_alloc(w->ctx, w->idev, w->parent, IOMMUFD_VIOMMU_SELFTEST, &data,
-				     sizeof(data), &w->viommu);
+	IOMMUFD_OPTS(struct iommufd_viommu_alloc_opts, o, .data_len = sizeof(data), .data = &data);
+	int r = iommufd_viommu_alloc(w->ctx, w->idev, w->parent, IOMMUFD_VIOMMU_SELFTEST, &o,
+				     &w->viommu);
 
 	if (r)
 		return r;
@@ -857,7 +858,7 @@ static int s_vdevice(struct world *w)
 
 static int s_veventq(struct world *w)
 {
-	return iommufd_veventq_new(w->ctx, w->viommu, IOMMUFD_VEVENTQ_SELFTEST, 4, &w->vq);
+	return iommufd_veventq_new(w->ctx, w->viommu, IOMMUFD_VEVENTQ_SELFTEST, 4, NULL, &w->vq);
 }
 
 static void vq_unchanged(struct world *w)
@@ -868,7 +869,7 @@ static void vq_unchanged(struct world *w)
 static int s_hw_queue(struct world *w)
 {
 	return iommufd_hw_queue_alloc(w->ctx, w->viommu, IOMMUFD_HW_QUEUE_SELFTEST, 0,
-				      KABI_MOCK_APERTURE_START, PAGE, &w->hwq);
+				      KABI_MOCK_APERTURE_START, PAGE, NULL, &w->hwq);
 }
 
 static int s_nested_viommu(struct world *w)

@@ -161,7 +161,7 @@ static void vevents(struct iommufd_ctx *ctx, uint32_t type)
 	struct iommufd_veventq *q = NULL;
 	struct iommufd_vevent ev;
 
-	if (iommufd_veventq_new(ctx, 1, type, 16, &q))
+	if (iommufd_veventq_new(ctx, 1, type, 16, NULL, &q))
 		abort();
 	for (int i = 0; i < 1024; i++) {
 		int r = iommufd_veventq_read(q, &ev);

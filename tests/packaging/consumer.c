@@ -26,6 +26,9 @@ int main(void)
 	void *buf;
 	int r;
 
+	/* the installed header and the installed library are the same version */
+	if (!iommufd_check_version(IOMMUFD_VERSION_MAJOR, IOMMUFD_VERSION_MINOR))
+		return fail("iommufd_check_version", -iommufd_version_minor());
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		return 1;

@@ -3,6 +3,7 @@
 // `pkg-config libiommufd` alone (see install-test.sh): it names no backend.
 #include <iommufd.h>
 
+#include <cerrno>
 #include <cstdio>
 
 namespace {
@@ -33,6 +34,12 @@ int main()
 		check("iommufd_ioas_map", iommufd_ioas_map(ctx, ioas, buf, sizeof(buf), &iova,
 							   IOMMUFD_MAP_READ | IOMMUFD_MAP_WRITE));
 		check("iommufd_ioas_unmap_all", iommufd_ioas_unmap_all(ctx, ioas, &unmapped));
+		{
+			// the C++ form of IOMMUFD_OPTS: zeroed, sz set, fields afterwards
+			IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, opts);
+			if (opts.sz != sizeof(opts) || opts.flags || opts.data)
+				throw Fail{ "IOMMUFD_OPTS", -EINVAL };
+		}
 	} catch (const Fail &f) {
 		std::fprintf(stderr, "%s: %d (%s)\n", f.what, f.r, iommufd_last_error());
 		return 1;

@@ -9,11 +9,14 @@
 
 int main()
 {
-	struct iommufd_hwpt_alloc_opts opts = {};
+	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, opts);
 	struct iommufd_ctx *ctx = NULL;
 	int r = iommufd_ctx_new_from_fd(-1, &ctx);
 
-	opts.sz = sizeof(opts);
+	if (opts.sz != sizeof(opts) || opts.flags || opts.data) {
+		std::printf("IOMMUFD_OPTS: sz %zu flags 0x%x\n", opts.sz, (unsigned)opts.flags);
+		return 1;
+	}
 	opts.flags = IOMMUFD_HWPT_DIRTY_TRACKING;
 	// fd -1 is refused before any system call, with a reason
 	if (r != -EBADF || ctx || !std::strstr(iommufd_last_error(), "iommufd_ctx_new_from_fd")) {
