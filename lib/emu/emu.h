@@ -549,12 +549,68 @@ struct emu_viommu {
 #define EMU_MOCK_APERTURE_START (1ull << 24)
 #define EMU_MOCK_APERTURE_LAST ((1ull << 31) - 1)
 
-/* cmd-hwpt.c */
+/* main.c: the ioctl dispatch; one emu_ucmd per call, cmd holds the kernel struct */
+struct emu_ucmd {
+	struct emu_ictx *ictx;
+	uint64_t ubuf;
+	uint32_t user_size;
+	void *cmd;
+	size_t ksize;
+};
+/* write cmd back to the caller's struct, min(user_size, ksize) bytes */
+int emu_ucmd_respond(struct emu_ucmd *u);
+
+/* ioas.c: IOAS objects and the IOAS_* commands */
+/* the published IOAS id, NULL if none (caller: ENOENT) */
+struct emu_ioas *emu_ioas_find(struct emu_ictx *ictx, uint32_t id);
+/* a new, unpublished IOAS object without its iopt (the caller makes it) */
+struct emu_ioas *emu_ioas_alloc(struct emu_ictx *ictx, int *err);
+int emu_cmd_ioas_alloc(struct emu_ucmd *u);
+int emu_cmd_ioas_iova_ranges(struct emu_ucmd *u);
+int emu_cmd_ioas_allow_iovas(struct emu_ucmd *u);
+int emu_cmd_ioas_map(struct emu_ucmd *u);
+int emu_cmd_ioas_map_file(struct emu_ucmd *u);
+int emu_cmd_ioas_copy(struct emu_ucmd *u);
+int emu_cmd_ioas_unmap(struct emu_ucmd *u);
+int emu_cmd_ioas_change_process(struct emu_ucmd *u);
+
+/* hw_pagetable.c: HWPT objects and the HWPT_* commands */
 int emu_hwpt_paging_new(struct emu_ictx *ictx, struct emu_idev *idev, struct emu_ioas *ioas,
 			uint32_t flags, bool auto_domain, bool huge, struct emu_hwpt **ret);
+/* the paging HWPT that translates for hwpt (itself, its parent, or its vIOMMU's parent) */
+struct emu_hwpt *emu_hwpt_paging(struct emu_hwpt *hwpt);
 void emu_hwpt_put_attach(struct emu_hwpt *hwpt);
+/* iommu_copy_struct_from_user() of a driver payload: type, then min/max length, then the copy */
+int emu_copy_driver_data(void *dst, size_t ksize, size_t min, uint32_t type, uint32_t want,
+			 uint64_t uptr, uint32_t len);
+int emu_cmd_hwpt_alloc(struct emu_ucmd *u);
+int emu_cmd_set_dirty(struct emu_ucmd *u);
+int emu_cmd_get_dirty(struct emu_ucmd *u);
+int emu_cmd_invalidate(struct emu_ucmd *u);
+
+/* device.c: DEVICE objects (emu_device_* above), GET_HW_INFO, access objects */
 struct emu_idev *emu_idev_find(struct emu_ictx *ictx, uint32_t id);
-/* queue.c */
+int emu_cmd_get_hw_info(struct emu_ucmd *u);
+int emu_access_new(struct emu_ictx *ictx, struct emu_ioas *ioas, bool needs_pin, bool internal,
+		   struct emu_access **ret);
+/* join ioas (the access has none) */
+int emu_access_attach(struct emu_access *a, struct emu_ioas *ioas);
+int emu_access_set_ioas(struct emu_access *a, struct emu_ioas *ioas);
+int emu_access_pin(struct emu_access *a, uint64_t iova, uint64_t length, unsigned int flags,
+		   uint64_t uptr, uint32_t *pin_id);
+/* unpin and forget a->pins[i] */
+void emu_access_drop_pin(struct emu_access *a, unsigned int i);
+/* the IOAS access-unmap callback: drops the pins of its accesses in the range */
+void emu_ioas_access_unmap(void *opaque, uint64_t iova, uint64_t length);
+
+/* viommu.c: vIOMMU, vDEVICE and HW queue objects (and emu_ictx_mmap above) */
+/* the vDEVICE of v with virt_id, NULL if none */
+struct emu_vdevice *emu_viommu_find_vdev(struct emu_viommu *v, uint64_t virt_id);
+int emu_cmd_viommu_alloc(struct emu_ucmd *u);
+int emu_cmd_vdevice_alloc(struct emu_ucmd *u);
+int emu_cmd_hw_queue_alloc(struct emu_ucmd *u);
+
+/* eventq.c: FAULT and VEVENTQ objects and their fds */
 int emu_fault_new(struct emu_ictx *ictx, struct emu_fault **ret, int *fd);
 int emu_fault_report(struct emu_fault *fault, struct emu_idev *idev, struct emu_hwpt *hwpt,
 		     const struct kabi_hwpt_pgfault *rec);
@@ -566,36 +622,15 @@ struct emu_veventq *emu_viommu_find_veventq(struct emu_viommu *viommu, uint32_t 
 /* queue a vEVENT; -ENOMEM when it could not be stored (a LOST_EVENTS header
  * then records the loss, as in the kernel) */
 int emu_veventq_report(struct emu_veventq *q, const void *data, uint32_t len);
-/* mock.c */
-int emu_test_cmd(struct emu_ictx *ictx, void *ucmd_arg);
-/* cmd.c: the per-ioctl call */
-struct emu_ucmd {
-	struct emu_ictx *ictx;
-	uint64_t ubuf;
-	uint32_t user_size;
-	void *cmd;
-	size_t ksize;
-};
-int emu_ucmd_respond(struct emu_ucmd *u);
-/* cmd-hwpt.c handlers */
-int emu_cmd_hwpt_alloc(struct emu_ucmd *u);
-int emu_cmd_get_hw_info(struct emu_ucmd *u);
-int emu_cmd_set_dirty(struct emu_ucmd *u);
-int emu_cmd_get_dirty(struct emu_ucmd *u);
-int emu_cmd_invalidate(struct emu_ucmd *u);
-int emu_cmd_viommu_alloc(struct emu_ucmd *u);
-int emu_cmd_vdevice_alloc(struct emu_ucmd *u);
-int emu_cmd_hw_queue_alloc(struct emu_ucmd *u);
-/* queue.c handlers */
 int emu_cmd_fault_alloc(struct emu_ucmd *u);
 int emu_cmd_veventq_alloc(struct emu_ucmd *u);
-/* access objects (mock.c) */
-int emu_access_new(struct emu_ictx *ictx, struct emu_ioas *ioas, bool needs_pin, bool internal,
-		   struct emu_access **ret);
-int emu_access_set_ioas(struct emu_access *a, struct emu_ioas *ioas);
-int emu_access_pin(struct emu_access *a, uint64_t iova, uint64_t length, unsigned int flags,
-		   uint64_t uptr, uint32_t *pin_id);
-/* the IOAS access-unmap callback: drops the pins of its accesses in the range */
-void emu_ioas_access_unmap(void *opaque, uint64_t iova, uint64_t length);
+
+/* vfio_compat.c: IOMMU_VFIO_IOAS and the VFIO container ioctls on an iommufd */
+int emu_cmd_vfio_ioas(struct emu_ucmd *u);
+/* a request outside the iommufd command range: VFIO_* or -ENOTTY */
+int emu_vfio_compat_ioctl(struct emu_ictx *ictx, unsigned long req, void *arg);
+
+/* selftest.c: IOMMU_TEST_CMD */
+int emu_test_cmd(struct emu_ictx *ictx, void *ucmd_arg);
 
 #endif

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * FAULT (I/O page fault queue, §3.19) and VEVENTQ (§3.22) objects and the
- * read/write/poll protocol of their fds.
+ * Event queues (the kernel's drivers/iommu/iommufd/eventq.c): FAULT (I/O page
+ * fault queue) and VEVENTQ objects, FAULT_QUEUE_ALLOC and
+ * VEVENTQ_ALLOC, and the read/write/poll protocol of their fds.
  */
 #include <errno.h>
 #include <stdlib.h>
