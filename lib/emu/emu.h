@@ -573,6 +573,8 @@ int emu_cmd_ioas_map_file(struct emu_ucmd *u);
 int emu_cmd_ioas_copy(struct emu_ucmd *u);
 int emu_cmd_ioas_unmap(struct emu_ucmd *u);
 int emu_cmd_ioas_change_process(struct emu_ucmd *u);
+/* OPTION on an IOAS (HUGE_PAGES), called by main.c's OPTION */
+int emu_ioas_option(struct emu_ucmd *u);
 
 /* hw_pagetable.c: HWPT objects and the HWPT_* commands */
 int emu_hwpt_paging_new(struct emu_ictx *ictx, struct emu_idev *idev, struct emu_ioas *ioas,

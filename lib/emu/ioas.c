@@ -268,6 +268,27 @@ int emu_cmd_ioas_unmap(struct emu_ucmd *u)
 	return emu_ucmd_respond(u);
 }
 
+/* IOMMU_OPTION_HUGE_PAGES of an IOAS: val64 in/out */
+int emu_ioas_option(struct emu_ucmd *u)
+{
+	struct kabi_option *cmd = u->cmd;
+	struct emu_ioas *ioas;
+
+	ioas = emu_ioas_find(u->ictx, cmd->object_id);
+	if (!ioas)
+		return -ENOENT;
+	if (cmd->op == KABI_OPTION_OP_GET) {
+		cmd->val64 = iopt_get_huge_pages(ioas->iopt);
+	} else if (cmd->op == KABI_OPTION_OP_SET) {
+		if (cmd->val64 > 1)
+			return -EINVAL;
+		return iopt_set_huge_pages(ioas->iopt, cmd->val64 == 1);
+	} else {
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 int emu_cmd_ioas_change_process(struct emu_ucmd *u)
 {
 	struct kabi_ioas_change_process *cmd = u->cmd;

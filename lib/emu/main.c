@@ -14,7 +14,6 @@
 #include <linux/capability.h>
 
 #include "emu.h"
-#include "iopt.h"
 
 int emu_ucmd_respond(struct emu_ucmd *u)
 {
@@ -33,48 +32,48 @@ static bool capable(int cap)
 	return d[cap / 32].effective & (1u << (cap % 32));
 }
 
-static int cmd_option(struct emu_ucmd *u)
+static int option_rlimit_mode(struct emu_ucmd *u)
 {
 	struct kabi_option *cmd = u->cmd;
-	struct emu_ioas *ioas;
-	int r = 0;
 
-	if (cmd->reserved)
+	if (cmd->object_id)
 		return -EOPNOTSUPP;
-	if (cmd->option_id == KABI_OPTION_RLIMIT_MODE) {
-		if (cmd->object_id)
-			return -EOPNOTSUPP;
-		if (cmd->op == KABI_OPTION_OP_GET) {
-			cmd->val64 = u->ictx->rlimit_mm;
-		} else if (cmd->op == KABI_OPTION_OP_SET) {
-			if (!capable(CAP_SYS_RESOURCE))
-				return -EPERM;
-			if (emu_ictx_has_objects(u->ictx))
-				return -EBUSY;
-			if (cmd->val64 > 1)
-				return -EINVAL;
-			u->ictx->rlimit_mm = cmd->val64;
-		} else {
-			return -EOPNOTSUPP;
-		}
-	} else if (cmd->option_id == KABI_OPTION_HUGE_PAGES) {
-		ioas = emu_ioas_find(u->ictx, cmd->object_id);
-		if (!ioas)
-			return -ENOENT;
-		if (cmd->op == KABI_OPTION_OP_GET) {
-			cmd->val64 = iopt_get_huge_pages(ioas->iopt);
-		} else if (cmd->op == KABI_OPTION_OP_SET) {
-			if (cmd->val64 > 1)
-				return -EINVAL;
-			r = iopt_set_huge_pages(ioas->iopt, cmd->val64 == 1);
-			if (r)
-				return r;
-		} else {
-			return -EOPNOTSUPP;
-		}
+	if (cmd->op == KABI_OPTION_OP_GET) {
+		cmd->val64 = u->ictx->rlimit_mm;
+	} else if (cmd->op == KABI_OPTION_OP_SET) {
+		if (!capable(CAP_SYS_RESOURCE))
+			return -EPERM;
+		if (emu_ictx_has_objects(u->ictx))
+			return -EBUSY;
+		if (cmd->val64 > 1)
+			return -EINVAL;
+		u->ictx->rlimit_mm = cmd->val64;
 	} else {
 		return -EOPNOTSUPP;
 	}
+	return 0;
+}
+
+/* the context's options here, an object's in the file of its object */
+static int cmd_option(struct emu_ucmd *u)
+{
+	struct kabi_option *cmd = u->cmd;
+	int r;
+
+	if (cmd->reserved)
+		return -EOPNOTSUPP;
+	switch (cmd->option_id) {
+	case KABI_OPTION_RLIMIT_MODE:
+		r = option_rlimit_mode(u);
+		break;
+	case KABI_OPTION_HUGE_PAGES:
+		r = emu_ioas_option(u);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (r)
+		return r;
 	return emu_copy_to_user(u->ubuf + offsetof(struct kabi_option, val64), &cmd->val64,
 				sizeof(cmd->val64));
 }
