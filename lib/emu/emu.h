@@ -559,6 +559,11 @@ struct emu_ucmd {
 };
 /* write cmd back to the caller's struct, min(user_size, ksize) bytes */
 int emu_ucmd_respond(struct emu_ucmd *u);
+/*
+ * The handler of command KABI_CMD_<NAME> is emu_cmd_<name>(), in the file of
+ * the object it acts on (DESTROY and OPTION: main.c); it returns 0 or -errno
+ * and writes results back with emu_ucmd_respond().
+ */
 
 /* ioas.c: IOAS objects and the IOAS_* commands */
 /* the published IOAS id, NULL if none (caller: ENOENT) */
@@ -586,9 +591,9 @@ void emu_hwpt_put_attach(struct emu_hwpt *hwpt);
 int emu_copy_driver_data(void *dst, size_t ksize, size_t min, uint32_t type, uint32_t want,
 			 uint64_t uptr, uint32_t len);
 int emu_cmd_hwpt_alloc(struct emu_ucmd *u);
-int emu_cmd_set_dirty(struct emu_ucmd *u);
-int emu_cmd_get_dirty(struct emu_ucmd *u);
-int emu_cmd_invalidate(struct emu_ucmd *u);
+int emu_cmd_hwpt_set_dirty_tracking(struct emu_ucmd *u);
+int emu_cmd_hwpt_get_dirty_bitmap(struct emu_ucmd *u);
+int emu_cmd_hwpt_invalidate(struct emu_ucmd *u);
 
 /* device.c: DEVICE objects (emu_device_* above), GET_HW_INFO, access objects */
 struct emu_idev *emu_idev_find(struct emu_ictx *ictx, uint32_t id);
@@ -624,7 +629,7 @@ struct emu_veventq *emu_viommu_find_veventq(struct emu_viommu *viommu, uint32_t 
 /* queue a vEVENT; -ENOMEM when it could not be stored (a LOST_EVENTS header
  * then records the loss, as in the kernel) */
 int emu_veventq_report(struct emu_veventq *q, const void *data, uint32_t len);
-int emu_cmd_fault_alloc(struct emu_ucmd *u);
+int emu_cmd_fault_queue_alloc(struct emu_ucmd *u);
 int emu_cmd_veventq_alloc(struct emu_ucmd *u);
 
 /* vfio_compat.c: IOMMU_VFIO_IOAS and the VFIO container ioctls on an iommufd */
@@ -633,6 +638,6 @@ int emu_cmd_vfio_ioas(struct emu_ucmd *u);
 int emu_vfio_compat_ioctl(struct emu_ictx *ictx, unsigned long req, void *arg);
 
 /* selftest.c: IOMMU_TEST_CMD */
-int emu_test_cmd(struct emu_ictx *ictx, void *ucmd_arg);
+int emu_cmd_test(struct emu_ucmd *u);
 
 #endif

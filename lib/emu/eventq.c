@@ -153,7 +153,7 @@ void emu_fault_flush(struct emu_fault *f, struct emu_idev *idev, struct emu_hwpt
 	fault_update_poll(f);
 }
 
-int emu_cmd_fault_alloc(struct emu_ucmd *u)
+int emu_cmd_fault_queue_alloc(struct emu_ucmd *u)
 {
 	struct kabi_fault_alloc *cmd = u->cmd;
 	struct emu_fault *f;

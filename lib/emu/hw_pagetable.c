@@ -268,7 +268,7 @@ out_abort:
 
 /* ------------------------------------------------------------ dirty tracking */
 
-int emu_cmd_set_dirty(struct emu_ucmd *u)
+int emu_cmd_hwpt_set_dirty_tracking(struct emu_ucmd *u)
 {
 	struct kabi_hwpt_set_dirty_tracking *cmd = u->cmd;
 	struct emu_hwpt *hwpt;
@@ -287,7 +287,7 @@ int emu_cmd_set_dirty(struct emu_ucmd *u)
 	return 0;
 }
 
-int emu_cmd_get_dirty(struct emu_ucmd *u)
+int emu_cmd_hwpt_get_dirty_bitmap(struct emu_ucmd *u)
 {
 	struct kabi_hwpt_get_dirty_bitmap *cmd = u->cmd;
 	struct emu_hwpt *hwpt;
@@ -442,7 +442,7 @@ static int inv_viommu(struct emu_viommu *v, struct kabi_hwpt_invalidate *cmd, ui
 	return r;
 }
 
-int emu_cmd_invalidate(struct emu_ucmd *u)
+int emu_cmd_hwpt_invalidate(struct emu_ucmd *u)
 {
 	struct kabi_hwpt_invalidate *cmd = u->cmd;
 	struct emu_obj *obj;

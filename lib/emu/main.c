@@ -55,7 +55,7 @@ static int option_rlimit_mode(struct emu_ucmd *u)
 }
 
 /* the context's options here, an object's in the file of its object */
-static int cmd_option(struct emu_ucmd *u)
+static int emu_cmd_option(struct emu_ucmd *u)
 {
 	struct kabi_option *cmd = u->cmd;
 	int r;
@@ -78,16 +78,11 @@ static int cmd_option(struct emu_ucmd *u)
 				sizeof(cmd->val64));
 }
 
-static int cmd_destroy(struct emu_ucmd *u)
+static int emu_cmd_destroy(struct emu_ucmd *u)
 {
 	struct kabi_destroy *cmd = u->cmd;
 
 	return emu_obj_destroy_user(u->ictx, cmd->id);
-}
-
-static int cmd_test(struct emu_ucmd *u)
-{
-	return emu_test_cmd(u->ictx, u);
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -104,28 +99,28 @@ struct cmd_desc {
 
 #define D(NR, S, M, F) [KABI_CMD_##NR - KABI_CMD_BASE] = { KABI_IO(KABI_CMD_##NR), S, M, F }
 static const struct cmd_desc cmds[] = {
-	D(DESTROY, 8, 8, cmd_destroy),
+	D(DESTROY, 8, 8, emu_cmd_destroy),
 	D(IOAS_ALLOC, 12, 12, emu_cmd_ioas_alloc),
 	D(IOAS_ALLOW_IOVAS, 24, 24, emu_cmd_ioas_allow_iovas),
 	D(IOAS_COPY, 40, 40, emu_cmd_ioas_copy),
 	D(IOAS_IOVA_RANGES, 32, 32, emu_cmd_ioas_iova_ranges),
 	D(IOAS_MAP, 40, 40, emu_cmd_ioas_map),
 	D(IOAS_UNMAP, 24, 24, emu_cmd_ioas_unmap),
-	D(OPTION, 24, 24, cmd_option),
+	D(OPTION, 24, 24, emu_cmd_option),
 	D(VFIO_IOAS, 12, 12, emu_cmd_vfio_ioas),
 	D(HWPT_ALLOC, 48, 24, emu_cmd_hwpt_alloc),
 	D(GET_HW_INFO, 40, 32, emu_cmd_get_hw_info),
-	D(HWPT_SET_DIRTY_TRACKING, 16, 16, emu_cmd_set_dirty),
-	D(HWPT_GET_DIRTY_BITMAP, 48, 48, emu_cmd_get_dirty),
-	D(HWPT_INVALIDATE, 32, 32, emu_cmd_invalidate),
-	D(FAULT_QUEUE_ALLOC, 16, 16, emu_cmd_fault_alloc),
+	D(HWPT_SET_DIRTY_TRACKING, 16, 16, emu_cmd_hwpt_set_dirty_tracking),
+	D(HWPT_GET_DIRTY_BITMAP, 48, 48, emu_cmd_hwpt_get_dirty_bitmap),
+	D(HWPT_INVALIDATE, 32, 32, emu_cmd_hwpt_invalidate),
+	D(FAULT_QUEUE_ALLOC, 16, 16, emu_cmd_fault_queue_alloc),
 	D(IOAS_MAP_FILE, 40, 40, emu_cmd_ioas_map_file),
 	D(VIOMMU_ALLOC, 40, 24, emu_cmd_viommu_alloc),
 	D(VDEVICE_ALLOC, 24, 24, emu_cmd_vdevice_alloc),
 	D(IOAS_CHANGE_PROCESS, 8, 8, emu_cmd_ioas_change_process),
 	D(VEVENTQ_ALLOC, 32, 28, emu_cmd_veventq_alloc),
 	D(HW_QUEUE_ALLOC, 40, 40, emu_cmd_hw_queue_alloc),
-	D(TEST, TEST_CMD_SIZE, TEST_CMD_MIN, cmd_test),
+	D(TEST, TEST_CMD_SIZE, TEST_CMD_MIN, emu_cmd_test),
 };
 #undef D
 

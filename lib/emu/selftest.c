@@ -569,9 +569,9 @@ static int dmabuf_revoke(struct emu_ictx *ictx, struct kabi_test_cmd *cmd)
 
 /* ------------------------------------------------------------ dispatch */
 
-int emu_test_cmd(struct emu_ictx *ictx, void *arg)
+int emu_cmd_test(struct emu_ucmd *u)
 {
-	struct emu_ucmd *u = arg;
+	struct emu_ictx *ictx = u->ictx;
 	struct kabi_test_cmd *cmd = u->cmd;
 	struct emu_selftest *st;
 	struct emu_hwpt *hwpt;
