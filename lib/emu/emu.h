@@ -33,6 +33,9 @@
 #include "shared/macro.h"
 #include "iopt.h"
 
+/* the end of MEMBER in TYPE: a command's or a payload's minimum size */
+#define offsetofend(TYPE, MEMBER) (offsetof(TYPE, MEMBER) + sizeof(((TYPE *)0)->MEMBER))
+
 struct emu_file;
 struct emu_ictx;
 struct emu_obj;
