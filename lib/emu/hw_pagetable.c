@@ -17,7 +17,7 @@
 
 /* iommu_copy_struct_from_user: type, then min/max length, then the copy */
 int emu_copy_driver_data(void *dst, size_t ksize, size_t min, uint32_t type, uint32_t want,
-			    uint64_t uptr, uint32_t len)
+			 uint64_t uptr, uint32_t len)
 {
 	if (type != want)
 		return -EINVAL;
@@ -191,10 +191,10 @@ int emu_cmd_hwpt_alloc(struct emu_ucmd *u)
 		if (cmd->data_len) {
 			if (cmd->data_type != KABI_HWPT_DATA_SELFTEST)
 				return -EOPNOTSUPP;
-			/* min length: offsetofend(iotlb) */
-			r = emu_copy_driver_data(&d, sizeof(d), sizeof(uint32_t), cmd->data_type,
-					     KABI_HWPT_DATA_SELFTEST, cmd->data_uptr,
-					     cmd->data_len);
+			r = emu_copy_driver_data(&d, sizeof(d),
+						 offsetofend(struct mock_hwpt_data, iotlb),
+						 cmd->data_type, KABI_HWPT_DATA_SELFTEST,
+						 cmd->data_uptr, cmd->data_len);
 			if (r)
 				return r;
 			if (d.pagetable_type > 1)
@@ -224,8 +224,9 @@ int emu_cmd_hwpt_alloc(struct emu_ucmd *u)
 			return -EINVAL;
 		if (cmd->data_type != KABI_HWPT_DATA_SELFTEST)
 			return -EOPNOTSUPP;
-		r = emu_copy_driver_data(&d, sizeof(d), sizeof(uint32_t), cmd->data_type,
-				     KABI_HWPT_DATA_SELFTEST, cmd->data_uptr, cmd->data_len);
+		r = emu_copy_driver_data(&d, sizeof(d), offsetofend(struct mock_hwpt_data, iotlb),
+					 cmd->data_type, KABI_HWPT_DATA_SELFTEST, cmd->data_uptr,
+					 cmd->data_len);
 		if (r)
 			return r;
 		hwpt = emu_obj_alloc(ictx, EMU_OBJ_HWPT_NESTED, sizeof(*hwpt), hwpt_destroy, &r);
@@ -370,9 +371,10 @@ static int inv_nested(struct emu_hwpt *hwpt, struct kabi_hwpt_invalidate *cmd, u
 
 		/* iommu_copy_struct_from_user_array: a driver payload, so the
 		 * entry length must lie in [min, sizeof] (EINVAL) */
-		r = emu_copy_driver_data(&e, sizeof(e), sizeof(e), cmd->data_type,
-				     KABI_HWPT_INVALIDATE_DATA_SELFTEST,
-				     cmd->data_uptr + (uint64_t)i * cmd->entry_len, cmd->entry_len);
+		r = emu_copy_driver_data(&e, sizeof(e), offsetofend(struct mock_hwpt_inv, iotlb_id),
+					 cmd->data_type, KABI_HWPT_INVALIDATE_DATA_SELFTEST,
+					 cmd->data_uptr + (uint64_t)i * cmd->entry_len,
+					 cmd->entry_len);
 		if (r)
 			goto out;
 		if (e.flags & ~TEST_INVALIDATE_FLAG_ALL) {

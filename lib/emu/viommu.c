@@ -72,9 +72,8 @@ int emu_cmd_viommu_alloc(struct emu_ucmd *u)
 	if (!(parent->flags & KABI_HWPT_ALLOC_NEST_PARENT))
 		return -EINVAL;
 	if (cmd->data_len) {
-		/* min length: offsetofend(out_data) */
-		r = emu_copy_driver_data(&d, sizeof(d), 2 * sizeof(uint32_t), 0, 0, cmd->data_uptr,
-				     cmd->data_len);
+		r = emu_copy_driver_data(&d, sizeof(d), offsetofend(struct mock_viommu_data, out_data),
+					 0, 0, cmd->data_uptr, cmd->data_len);
 		if (r)
 			return r;
 	}
