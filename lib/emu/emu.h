@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The emulator's internal API (private to lib/emu/). Three users:
- *  - emu.c/obj.c/cmd*.c/queue.c/mock.c: the iommufd context model (engineer "emuobj");
- *  - iopt.c: the IOAS interval engine (engineer "iopt"), see iopt.h;
- *  - vfio*.c: the emulated VFIO devices (engineer "device").
+ * The emulator's internal API (private to lib/emu/). Three parts use it:
+ *  - the iommufd model, split as drivers/iommu/iommufd is: emu.c (backend ops,
+ *    fd table, user memory), obj.c (contexts and their object tables),
+ *    main.c (ioctl dispatch), ioas.c, hw_pagetable.c, device.c, viommu.c,
+ *    eventq.c, vfio_compat.c, selftest.c (the commands, by kernel object);
+ *  - iopt.c/itree.c: the IOAS interval engine, see iopt.h;
+ *  - vfio.c/edu.c: the emulated VFIO devices and their device models.
  *
  * LOCKING: one recursive mutex per emulator (emu->lock). Every backend op
  * takes it, so every emu_file_ops callback runs with it held, and every
@@ -61,7 +64,7 @@ struct iommufd_emu {
 	unsigned long fail_nth;
 	unsigned long fail_count;
 	struct iopt_fail_hook iopt_fail; /* {emu_should_fail, emu} for the IOAS engine */
-	/* private state of the device layer (engineer "device"), freed by its hook */
+	/* private state of the device layer (vfio.c), freed by device_priv_free */
 	void *device_priv;
 	void (*device_priv_free)(struct iommufd_emu *emu);
 	/* global mock state: SET_TEMP_MEMORY_LIMIT */
@@ -135,7 +138,7 @@ struct emu_file_ops {
 	int (*mmap)(struct emu_file *f, off_t off, size_t len, int prot, int flags, void **addr); /* ENODEV */
 	/* last fd of the file closed */
 	void (*release)(struct emu_file *f);
-	/* fstat(2) (device nodes: S_IFCHR + st_rdev); optional (added by "device") */
+	/* fstat(2) (device nodes: S_IFCHR + st_rdev); optional, else the eventfd's */
 	int (*fstat)(struct emu_file *f, struct stat *st);
 };
 /* read/write: pos is false for read()/write() (off is then the file position
@@ -239,7 +242,7 @@ struct emu_dev {
 	unsigned int nresv;
 	/* non-zero: the IOMMU's domains for this device have the aperture
 	 * [0, aperture_last] and 4 KiB pages (a real IOMMU such as VT-d), instead
-	 * of the selftest mock's (added by "device") */
+	 * of the selftest mock's */
 	uint64_t aperture_last;
 	/* the device's IOMMU-side state, private to the emulator */
 	struct emu_idev *idev;               /* current binding, NULL when unbound */
@@ -322,21 +325,19 @@ int emu_copy_struct_from_user(void *dst, size_t ksize, uint64_t uptr, size_t usi
 int emu_clear_user(uint64_t uptr, size_t len);
 
 
-/* ------------------------------------------------------------ device layer hooks (vfio.c, engineer "device") */
+/* ------------------------------------------------------------ device layer hooks (vfio.c) */
 
 /*
- * Implemented by lib/emu/vfio.c. REQUESTS to the backend ops (engineer
- * "emuobj"), please:
- *  - sysfs_root op: return emu_vfio_sysfs_root(emu) (a private temp tree made
- *    on first use; never NULL);
- *  - fstat op on an emulated fd: if f->ops->fstat is set, call it (vfio.c sets
- *    st_mode S_IFCHR and st_rdev for device nodes), else what you do now.
- * The device layer frees its state through emu->device_priv_free.
+ * The sysfs tree of the emulated devices, answered by the backend's
+ * sysfs_root op: a private temporary tree made on first use, never NULL.
+ * (The backend's fstat op likewise defers to emu_file_ops.fstat, which vfio.c
+ * sets for device nodes; the device layer frees its state through
+ * emu->device_priv_free.)
  */
 const char *emu_vfio_sysfs_root(struct iommufd_emu *emu);
 
 /* ================================================================
- * Model internals (engineer "emuobj": obj.c, cmd*.c, queue.c, mock.c).
+ * Model internals (obj.c, main.c and the per-object command files).
  * Not for the device layer: use the API above.
  * ================================================================ */
 
@@ -399,7 +400,7 @@ int emu_obj_destroy_user(struct emu_ictx *ictx, uint32_t id);
 /* true if any ID is in use (reserved, published or tombstoned) */
 bool emu_ictx_has_objects(struct emu_ictx *ictx);
 
-/* the ioctls of an iommufd file */
+/* the ioctls of an iommufd file (main.c) and its mmap of a vIOMMU region (viommu.c) */
 int emu_ictx_ioctl(struct emu_ictx *ictx, unsigned long req, void *arg);
 int emu_ictx_mmap(struct emu_ictx *ictx, off_t off, size_t len, int prot, int flags, void **addr);
 
@@ -621,13 +622,10 @@ int emu_cmd_vdevice_alloc(struct emu_ucmd *u);
 int emu_cmd_hw_queue_alloc(struct emu_ucmd *u);
 
 /* eventq.c: FAULT and VEVENTQ objects and their fds */
-int emu_fault_new(struct emu_ictx *ictx, struct emu_fault **ret, int *fd);
 int emu_fault_report(struct emu_fault *fault, struct emu_idev *idev, struct emu_hwpt *hwpt,
 		     const struct kabi_hwpt_pgfault *rec);
 /* auto-respond INVALID to the pending/delivered faults of idev on hwpt (NULL: all) */
 void emu_fault_flush(struct emu_fault *fault, struct emu_idev *idev, struct emu_hwpt *hwpt);
-int emu_veventq_new(struct emu_ictx *ictx, struct emu_viommu *viommu, uint32_t type,
-		    uint32_t depth, struct emu_veventq **ret, int *fd);
 struct emu_veventq *emu_viommu_find_veventq(struct emu_viommu *viommu, uint32_t type);
 /* queue a vEVENT; -ENOMEM when it could not be stored (a LOST_EVENTS header
  * then records the loss, as in the kernel) */
