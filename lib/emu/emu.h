@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The emulator's internal API (private to lib/emu/). Three users:
- *  - emu.c/obj.c/cmd*.c/queue.c/mock.c: the iommufd context model (engineer "emuobj");
- *  - iopt.c: the IOAS interval engine (engineer "iopt"), see iopt.h;
- *  - vfio*.c: the emulated VFIO devices (engineer "device").
+ * The emulator's internal API (private to lib/emu/). Three parts use it:
+ *  - the iommufd model, split as drivers/iommu/iommufd is: emu.c (backend ops,
+ *    fd table, user memory), obj.c (contexts and their object tables),
+ *    main.c (ioctl dispatch), ioas.c, hw_pagetable.c, device.c, viommu.c,
+ *    eventq.c, vfio_compat.c, selftest.c (the commands, by kernel object);
+ *  - iopt.c/itree.c: the IOAS interval engine, see iopt.h;
+ *  - vfio.c/edu.c: the emulated VFIO devices and their device models.
  *
  * LOCKING: one recursive mutex per emulator (emu->lock). Every backend op
  * takes it, so every emu_file_ops callback runs with it held, and every
@@ -33,6 +36,9 @@
 #include "shared/macro.h"
 #include "iopt.h"
 
+/* the end of MEMBER in TYPE: a command's or a payload's minimum size */
+#define offsetofend(TYPE, MEMBER) (offsetof(TYPE, MEMBER) + sizeof(((TYPE *)0)->MEMBER))
+
 struct emu_file;
 struct emu_ictx;
 struct emu_obj;
@@ -58,7 +64,7 @@ struct iommufd_emu {
 	unsigned long fail_nth;
 	unsigned long fail_count;
 	struct iopt_fail_hook iopt_fail; /* {emu_should_fail, emu} for the IOAS engine */
-	/* private state of the device layer (engineer "device"), freed by its hook */
+	/* private state of the device layer (vfio.c), freed by device_priv_free */
 	void *device_priv;
 	void (*device_priv_free)(struct iommufd_emu *emu);
 	/* global mock state: SET_TEMP_MEMORY_LIMIT */
@@ -132,7 +138,7 @@ struct emu_file_ops {
 	int (*mmap)(struct emu_file *f, off_t off, size_t len, int prot, int flags, void **addr); /* ENODEV */
 	/* last fd of the file closed */
 	void (*release)(struct emu_file *f);
-	/* fstat(2) (device nodes: S_IFCHR + st_rdev); optional (added by "device") */
+	/* fstat(2) (device nodes: S_IFCHR + st_rdev); optional, else the eventfd's */
 	int (*fstat)(struct emu_file *f, struct stat *st);
 };
 /* read/write: pos is false for read()/write() (off is then the file position
@@ -236,7 +242,7 @@ struct emu_dev {
 	unsigned int nresv;
 	/* non-zero: the IOMMU's domains for this device have the aperture
 	 * [0, aperture_last] and 4 KiB pages (a real IOMMU such as VT-d), instead
-	 * of the selftest mock's (added by "device") */
+	 * of the selftest mock's */
 	uint64_t aperture_last;
 	/* the device's IOMMU-side state, private to the emulator */
 	struct emu_idev *idev;               /* current binding, NULL when unbound */
@@ -319,21 +325,19 @@ int emu_copy_struct_from_user(void *dst, size_t ksize, uint64_t uptr, size_t usi
 int emu_clear_user(uint64_t uptr, size_t len);
 
 
-/* ------------------------------------------------------------ device layer hooks (vfio.c, engineer "device") */
+/* ------------------------------------------------------------ device layer hooks (vfio.c) */
 
 /*
- * Implemented by lib/emu/vfio.c. REQUESTS to the backend ops (engineer
- * "emuobj"), please:
- *  - sysfs_root op: return emu_vfio_sysfs_root(emu) (a private temp tree made
- *    on first use; never NULL);
- *  - fstat op on an emulated fd: if f->ops->fstat is set, call it (vfio.c sets
- *    st_mode S_IFCHR and st_rdev for device nodes), else what you do now.
- * The device layer frees its state through emu->device_priv_free.
+ * The sysfs tree of the emulated devices, answered by the backend's
+ * sysfs_root op: a private temporary tree made on first use, never NULL.
+ * (The backend's fstat op likewise defers to emu_file_ops.fstat, which vfio.c
+ * sets for device nodes; the device layer frees its state through
+ * emu->device_priv_free.)
  */
 const char *emu_vfio_sysfs_root(struct iommufd_emu *emu);
 
 /* ================================================================
- * Model internals (engineer "emuobj": obj.c, cmd*.c, queue.c, mock.c).
+ * Model internals (obj.c, main.c and the per-object command files).
  * Not for the device layer: use the API above.
  * ================================================================ */
 
@@ -396,7 +400,7 @@ int emu_obj_destroy_user(struct emu_ictx *ictx, uint32_t id);
 /* true if any ID is in use (reserved, published or tombstoned) */
 bool emu_ictx_has_objects(struct emu_ictx *ictx);
 
-/* the ioctls of an iommufd file */
+/* the ioctls of an iommufd file (main.c) and its mmap of a vIOMMU region (viommu.c) */
 int emu_ictx_ioctl(struct emu_ictx *ictx, unsigned long req, void *arg);
 int emu_ictx_mmap(struct emu_ictx *ictx, off_t off, size_t len, int prot, int flags, void **addr);
 
@@ -549,26 +553,7 @@ struct emu_viommu {
 #define EMU_MOCK_APERTURE_START (1ull << 24)
 #define EMU_MOCK_APERTURE_LAST ((1ull << 31) - 1)
 
-/* cmd-hwpt.c */
-int emu_hwpt_paging_new(struct emu_ictx *ictx, struct emu_idev *idev, struct emu_ioas *ioas,
-			uint32_t flags, bool auto_domain, bool huge, struct emu_hwpt **ret);
-void emu_hwpt_put_attach(struct emu_hwpt *hwpt);
-struct emu_idev *emu_idev_find(struct emu_ictx *ictx, uint32_t id);
-/* queue.c */
-int emu_fault_new(struct emu_ictx *ictx, struct emu_fault **ret, int *fd);
-int emu_fault_report(struct emu_fault *fault, struct emu_idev *idev, struct emu_hwpt *hwpt,
-		     const struct kabi_hwpt_pgfault *rec);
-/* auto-respond INVALID to the pending/delivered faults of idev on hwpt (NULL: all) */
-void emu_fault_flush(struct emu_fault *fault, struct emu_idev *idev, struct emu_hwpt *hwpt);
-int emu_veventq_new(struct emu_ictx *ictx, struct emu_viommu *viommu, uint32_t type,
-		    uint32_t depth, struct emu_veventq **ret, int *fd);
-struct emu_veventq *emu_viommu_find_veventq(struct emu_viommu *viommu, uint32_t type);
-/* queue a vEVENT; -ENOMEM when it could not be stored (a LOST_EVENTS header
- * then records the loss, as in the kernel) */
-int emu_veventq_report(struct emu_veventq *q, const void *data, uint32_t len);
-/* mock.c */
-int emu_test_cmd(struct emu_ictx *ictx, void *ucmd_arg);
-/* cmd.c: the per-ioctl call */
+/* main.c: the ioctl dispatch; one emu_ucmd per call, cmd holds the kernel struct */
 struct emu_ucmd {
 	struct emu_ictx *ictx;
 	uint64_t ubuf;
@@ -576,26 +561,84 @@ struct emu_ucmd {
 	void *cmd;
 	size_t ksize;
 };
+/* write cmd back to the caller's struct, min(user_size, ksize) bytes */
 int emu_ucmd_respond(struct emu_ucmd *u);
-/* cmd-hwpt.c handlers */
+/*
+ * The handler of command KABI_CMD_<NAME> is emu_cmd_<name>(), in the file of
+ * the object it acts on (DESTROY and OPTION: main.c); it returns 0 or -errno
+ * and writes results back with emu_ucmd_respond().
+ */
+
+/* ioas.c: IOAS objects and the IOAS_* commands */
+/* the published IOAS id, NULL if none (caller: ENOENT) */
+struct emu_ioas *emu_ioas_find(struct emu_ictx *ictx, uint32_t id);
+/* a new, unpublished IOAS object without its iopt (the caller makes it) */
+struct emu_ioas *emu_ioas_alloc(struct emu_ictx *ictx, int *err);
+int emu_cmd_ioas_alloc(struct emu_ucmd *u);
+int emu_cmd_ioas_iova_ranges(struct emu_ucmd *u);
+int emu_cmd_ioas_allow_iovas(struct emu_ucmd *u);
+int emu_cmd_ioas_map(struct emu_ucmd *u);
+int emu_cmd_ioas_map_file(struct emu_ucmd *u);
+int emu_cmd_ioas_copy(struct emu_ucmd *u);
+int emu_cmd_ioas_unmap(struct emu_ucmd *u);
+int emu_cmd_ioas_change_process(struct emu_ucmd *u);
+/* OPTION on an IOAS (HUGE_PAGES), called by main.c's OPTION */
+int emu_ioas_option(struct emu_ucmd *u);
+
+/* hw_pagetable.c: HWPT objects and the HWPT_* commands */
+int emu_hwpt_paging_new(struct emu_ictx *ictx, struct emu_idev *idev, struct emu_ioas *ioas,
+			uint32_t flags, bool auto_domain, bool huge, struct emu_hwpt **ret);
+/* the paging HWPT that translates for hwpt (itself, its parent, or its vIOMMU's parent) */
+struct emu_hwpt *emu_hwpt_paging(struct emu_hwpt *hwpt);
+void emu_hwpt_put_attach(struct emu_hwpt *hwpt);
+/* iommu_copy_struct_from_user() of a driver payload: type, then min/max length, then the copy */
+int emu_copy_driver_data(void *dst, size_t ksize, size_t min, uint32_t type, uint32_t want,
+			 uint64_t uptr, uint32_t len);
 int emu_cmd_hwpt_alloc(struct emu_ucmd *u);
+int emu_cmd_hwpt_set_dirty_tracking(struct emu_ucmd *u);
+int emu_cmd_hwpt_get_dirty_bitmap(struct emu_ucmd *u);
+int emu_cmd_hwpt_invalidate(struct emu_ucmd *u);
+
+/* device.c: DEVICE objects (emu_device_* above), GET_HW_INFO, access objects */
+struct emu_idev *emu_idev_find(struct emu_ictx *ictx, uint32_t id);
 int emu_cmd_get_hw_info(struct emu_ucmd *u);
-int emu_cmd_set_dirty(struct emu_ucmd *u);
-int emu_cmd_get_dirty(struct emu_ucmd *u);
-int emu_cmd_invalidate(struct emu_ucmd *u);
-int emu_cmd_viommu_alloc(struct emu_ucmd *u);
-int emu_cmd_vdevice_alloc(struct emu_ucmd *u);
-int emu_cmd_hw_queue_alloc(struct emu_ucmd *u);
-/* queue.c handlers */
-int emu_cmd_fault_alloc(struct emu_ucmd *u);
-int emu_cmd_veventq_alloc(struct emu_ucmd *u);
-/* access objects (mock.c) */
 int emu_access_new(struct emu_ictx *ictx, struct emu_ioas *ioas, bool needs_pin, bool internal,
 		   struct emu_access **ret);
+/* join ioas (the access has none) */
+int emu_access_attach(struct emu_access *a, struct emu_ioas *ioas);
 int emu_access_set_ioas(struct emu_access *a, struct emu_ioas *ioas);
 int emu_access_pin(struct emu_access *a, uint64_t iova, uint64_t length, unsigned int flags,
 		   uint64_t uptr, uint32_t *pin_id);
+/* unpin and forget a->pins[i] */
+void emu_access_drop_pin(struct emu_access *a, unsigned int i);
 /* the IOAS access-unmap callback: drops the pins of its accesses in the range */
 void emu_ioas_access_unmap(void *opaque, uint64_t iova, uint64_t length);
+
+/* viommu.c: vIOMMU, vDEVICE and HW queue objects (and emu_ictx_mmap above) */
+/* the vDEVICE of v with virt_id, NULL if none */
+struct emu_vdevice *emu_viommu_find_vdev(struct emu_viommu *v, uint64_t virt_id);
+int emu_cmd_viommu_alloc(struct emu_ucmd *u);
+int emu_cmd_vdevice_alloc(struct emu_ucmd *u);
+int emu_cmd_hw_queue_alloc(struct emu_ucmd *u);
+
+/* eventq.c: FAULT and VEVENTQ objects and their fds */
+int emu_fault_report(struct emu_fault *fault, struct emu_idev *idev, struct emu_hwpt *hwpt,
+		     const struct kabi_hwpt_pgfault *rec);
+/* auto-respond INVALID to the pending/delivered faults of idev on hwpt (NULL: all) */
+void emu_fault_flush(struct emu_fault *fault, struct emu_idev *idev, struct emu_hwpt *hwpt);
+struct emu_veventq *emu_viommu_find_veventq(struct emu_viommu *viommu, uint32_t type);
+/* queue a vEVENT; -ENOMEM when it could not be stored (a LOST_EVENTS header
+ * then records the loss, as in the kernel) */
+int emu_veventq_report(struct emu_veventq *q, const void *data, uint32_t len);
+int emu_cmd_fault_queue_alloc(struct emu_ucmd *u);
+int emu_cmd_veventq_alloc(struct emu_ucmd *u);
+
+/* vfio_compat.c: IOMMU_VFIO_IOAS and the VFIO container ioctls on an iommufd */
+int emu_cmd_vfio_ioas(struct emu_ucmd *u);
+/* a request outside the iommufd command range: VFIO_* or -ENOTTY */
+int emu_vfio_compat_ioctl(struct emu_ictx *ictx, unsigned long req, void *arg);
+
+/* selftest.c: IOMMU_TEST_CMD */
+int emu_cmd_test(struct emu_ucmd *u);
 
 #endif

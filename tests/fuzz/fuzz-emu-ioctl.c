@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libFuzzer target: the emulator's iommufd ioctl dispatch (lib/emu/cmd.c and
+ * libFuzzer target: the emulator's iommufd ioctl dispatch (lib/emu/main.c and
  * what it calls). Each input builds a fresh emulator and context (plus, when
  * the first byte says so, an emulated edu device opened and bound through the
  * device API) and is read as a sequence of operations:

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * FAULT (I/O page fault queue, §3.19) and VEVENTQ (§3.22) objects and the
- * read/write/poll protocol of their fds.
+ * Event queues (the kernel's drivers/iommu/iommufd/eventq.c): FAULT (I/O page
+ * fault queue) and VEVENTQ objects, FAULT_QUEUE_ALLOC and
+ * VEVENTQ_ALLOC, and the read/write/poll protocol of their fds.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -152,7 +153,7 @@ void emu_fault_flush(struct emu_fault *f, struct emu_idev *idev, struct emu_hwpt
 	fault_update_poll(f);
 }
 
-int emu_cmd_fault_alloc(struct emu_ucmd *u)
+int emu_cmd_fault_queue_alloc(struct emu_ucmd *u)
 {
 	struct kabi_fault_alloc *cmd = u->cmd;
 	struct emu_fault *f;

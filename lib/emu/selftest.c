@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The kernel selftest command IOMMU_TEST_CMD (§6): mock devices and domains,
- * access objects (in-kernel users of an IOAS), map/ref/iotlb/cache checks,
- * dirty marking, IOPF and vEVENT injection, raw PASID attach.
+ * The selftest command IOMMU_TEST_CMD (the kernel's
+ * drivers/iommu/iommufd/selftest.c): mock devices and domains, the access
+ * fds over access objects (device.c), map/ref/iotlb/cache checks, dirty
+ * marking, IOPF and vEVENT injection, raw PASID attach, test dma-bufs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,165 +19,7 @@
 #include "iopt.h"
 #include "shared/abi-test.h"
 
-/* ------------------------------------------------------------ access objects */
-
-static void access_unpin_all(struct emu_access *a)
-{
-	while (a->npins) {
-		struct emu_access_pin *p = &a->pins[--a->npins];
-
-		if (a->ioas)
-			iopt_access_unpin(a->ioas->iopt, p->iova, p->length, p->flags);
-	}
-}
-
-static void access_detach(struct emu_access *a)
-{
-	struct emu_ioas *ioas = a->ioas;
-
-	if (!ioas)
-		return;
-	access_unpin_all(a);
-	iopt_access_remove(ioas->iopt, a);
-	for (unsigned int i = 0; i < ioas->naccesses; i++) {
-		if (ioas->accesses[i] == a) {
-			memmove(&ioas->accesses[i], &ioas->accesses[i + 1],
-				(ioas->naccesses - i - 1) * sizeof(*ioas->accesses));
-			ioas->naccesses--;
-			break;
-		}
-	}
-	ioas->obj.users--;
-	a->ioas = NULL;
-}
-
-static int access_attach(struct emu_access *a, struct emu_ioas *ioas)
-{
-	struct emu_access **p;
-	int r;
-
-	p = emu_realloc(ioas->obj.ictx->emu, ioas->accesses, ioas->naccesses + 1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	ioas->accesses = p;
-	r = iopt_access_add(ioas->iopt, a, a->needs_pin);
-	if (r)
-		return r;
-	p[ioas->naccesses++] = a;
-	ioas->obj.users++;
-	a->ioas = ioas;
-	return 0;
-}
-
-static void access_destroy(struct emu_obj *obj)
-{
-	struct emu_access *a = (struct emu_access *)obj;
-
-	access_detach(a);
-	free(a->pins);
-	free(a);
-}
-
-int emu_access_new(struct emu_ictx *ictx, struct emu_ioas *ioas, bool needs_pin, bool internal,
-		   struct emu_access **ret)
-{
-	struct emu_access *a;
-	int r;
-
-	a = emu_obj_alloc(ictx, EMU_OBJ_ACCESS, sizeof(*a), access_destroy, &r);
-	if (!a)
-		return r;
-	a->needs_pin = needs_pin;
-	a->internal = internal;
-	a->next_pin_id = 1;
-	a->obj.users++; /* the creating driver's ref */
-	if (ioas) {
-		r = access_attach(a, ioas);
-		if (r) {
-			emu_obj_abort(&a->obj);
-			return r;
-		}
-	}
-	emu_obj_publish(&a->obj);
-	*ret = a;
-	return 0;
-}
-
-int emu_access_set_ioas(struct emu_access *a, struct emu_ioas *ioas)
-{
-	struct emu_ioas *old = a->ioas;
-	int r;
-
-	if (!old)
-		return -ENOENT;
-	if (old == ioas)
-		return 0;
-	/* join the new IOAS first: a failure leaves the access where it was */
-	r = access_attach(a, ioas);
-	if (r)
-		return r;
-	/* the kernel keeps the pins' IOVAs: the mock only has none left on replace */
-	a->ioas = old;
-	access_detach(a);
-	a->ioas = ioas;
-	return 0;
-}
-
-int emu_access_pin(struct emu_access *a, uint64_t iova, uint64_t length, unsigned int flags,
-		   uint64_t uptr, uint32_t *pin_id)
-{
-	struct emu_access_pin *p;
-	int r;
-
-	if (!a->ioas)
-		return -ENOENT;
-	p = emu_realloc(a->obj.ictx->emu, a->pins, a->npins + 1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	a->pins = p;
-	r = iopt_access_pin(a->ioas->iopt, iova, length, flags);
-	if (r)
-		return r;
-	p = &a->pins[a->npins++];
-	p->id = a->next_pin_id++;
-	p->iova = iova;
-	p->length = length;
-	p->flags = flags;
-	p->uptr = uptr;
-	if (pin_id)
-		*pin_id = p->id;
-	return 0;
-}
-
-static void access_drop_pin(struct emu_access *a, unsigned int i)
-{
-	struct emu_access_pin *p = &a->pins[i];
-
-	if (a->ioas)
-		iopt_access_unpin(a->ioas->iopt, p->iova, p->length, p->flags);
-	memmove(&a->pins[i], &a->pins[i + 1], (a->npins - i - 1) * sizeof(*p));
-	a->npins--;
-}
-
-void emu_ioas_access_unmap(void *opaque, uint64_t iova, uint64_t length)
-{
-	struct emu_ioas *ioas = opaque;
-	uint64_t last = iova + length - 1;
-
-	for (unsigned int k = 0; k < ioas->naccesses; k++) {
-		struct emu_access *a = ioas->accesses[k];
-
-		for (unsigned int i = 0; i < a->npins;) {
-			struct emu_access_pin *p = &a->pins[i];
-
-			if (!(p->flags & IOPT_PIN_LOCK) && p->iova <= last &&
-			    iova <= p->iova + p->length - 1)
-				access_drop_pin(a, i);
-			else
-				i++;
-		}
-	}
-}
+/* ------------------------------------------------------------ access fds */
 
 /* the mock's access fd */
 static void access_f_release(struct emu_file *f)
@@ -493,7 +336,7 @@ static int create_access(struct emu_ucmd *u, struct kabi_test_cmd *cmd)
 	if (r)
 		return r;
 	ioas = (struct emu_ioas *)emu_obj_find(ictx, cmd->id, EMU_OBJ_IOAS);
-	r = ioas ? access_attach(a, ioas) : -ENOENT;
+	r = ioas ? emu_access_attach(a, ioas) : -ENOENT;
 	if (r) {
 		emu_obj_remove(&a->obj, false);
 		return r;
@@ -549,7 +392,7 @@ static int access_pages(struct emu_ucmd *u, struct kabi_test_cmd *cmd)
 				up = uptr;
 			if (iopt_translate(a->ioas->iopt, p < iova ? iova : p, &x) ||
 			    !same_page(&x, up)) {
-				access_drop_pin(a, a->npins - 1);
+				emu_access_drop_pin(a, a->npins - 1);
 				return -EBADE;
 			}
 		}
@@ -557,7 +400,7 @@ static int access_pages(struct emu_ucmd *u, struct kabi_test_cmd *cmd)
 	cmd->access_pages.out_access_pages_id = id;
 	r = emu_ucmd_respond(u);
 	if (r) {
-		access_drop_pin(a, a->npins - 1);
+		emu_access_drop_pin(a, a->npins - 1);
 		return r;
 	}
 	return 0;
@@ -572,7 +415,7 @@ static int destroy_access_pages(struct emu_ictx *ictx, struct kabi_test_cmd *cmd
 		return r;
 	for (unsigned int i = 0; i < a->npins; i++) {
 		if (a->pins[i].id == cmd->destroy_access_pages.access_pages_id) {
-			access_drop_pin(a, i);
+			emu_access_drop_pin(a, i);
 			return 0;
 		}
 	}
@@ -726,9 +569,9 @@ static int dmabuf_revoke(struct emu_ictx *ictx, struct kabi_test_cmd *cmd)
 
 /* ------------------------------------------------------------ dispatch */
 
-int emu_test_cmd(struct emu_ictx *ictx, void *arg)
+int emu_cmd_test(struct emu_ucmd *u)
 {
-	struct emu_ucmd *u = arg;
+	struct emu_ictx *ictx = u->ictx;
 	struct kabi_test_cmd *cmd = u->cmd;
 	struct emu_selftest *st;
 	struct emu_hwpt *hwpt;
