@@ -166,10 +166,41 @@ IOMMUFD_EXPORT void iommufd_ctx_set_log_priority(struct iommufd_ctx *ctx, int pr
 
 /* ------------------------------------------------------------ context */
 
-int ifd_owner_check(pid_t owner, const struct iommufd_ctx *ctx, const char *func, const char *kind,
-		    const char *name)
+/* ------------------------------------------------------------ fork check */
+
+pid_t ifd_pid_cache; /* atomic: 0 = not known (see private.h) */
+static pthread_once_t pid_cache_once = PTHREAD_ONCE_INIT;
+static bool pid_cache_usable;
+
+/* in the child of fork(), before fork() returns there: the pid changed */
+static void pid_cache_reset(void)
 {
-	pid_t self = getpid();
+	__atomic_store_n(&ifd_pid_cache, 0, __ATOMIC_RELAXED);
+}
+
+static void pid_cache_init(void)
+{
+	/* without the handler a cached pid could outlive a fork: then never cache */
+	pid_cache_usable = pthread_atfork(NULL, NULL, pid_cache_reset) == 0;
+}
+
+pid_t ifd_getpid_slow(void)
+{
+	pid_t pid;
+
+	/* the handler first: a fork after the store below then resets it */
+	pthread_once(&pid_cache_once, pid_cache_init);
+	pid = getpid();
+	/* threads racing here all store the same value */
+	if (pid_cache_usable)
+		__atomic_store_n(&ifd_pid_cache, pid, __ATOMIC_RELAXED);
+	return pid;
+}
+
+int ifd_owner_check_slow(pid_t owner, const struct iommufd_ctx *ctx, const char *func,
+			 const char *kind, const char *name)
+{
+	pid_t self = ifd_getpid();
 
 	if (owner == self)
 		return 0;
@@ -184,7 +215,7 @@ static int ctx_alloc(struct iommufd_backend *be, int fd, struct iommufd_ctx **re
 	if (!ctx)
 		return -ENOMEM;
 	ctx->refcount = 1;
-	ctx->pid = getpid();
+	ctx->pid = ifd_getpid();
 	ctx->serial = __atomic_add_fetch(&ctx_serials, 1, __ATOMIC_RELAXED);
 	ctx->be = be_ref(be);
 	ctx->fd = fd;

@@ -66,13 +66,52 @@ void ifd_log(const struct iommufd_ctx *ctx, int priority, const char *file, int 
 int ifd_log_priority_from_env(void);
 
 /*
- * The fork check of every handle (context, device, group): 0 if owner (the
- * pid that made the handle) is this process, else -ECHILD, recorded on ctx
- * (may be NULL) as "<kind> <name> made by process P, used in Q after fork"
- * (name may be NULL).
+ * The fork check of every handle (context, device, group) compares the pid
+ * that made the handle with this process's pid, on every public call, so the
+ * pid must not cost a system call (glibc stopped caching getpid() in 2.25).
+ * As systemd's getpid_cached() (src/basic/process-util.c) does, the pid is
+ * cached in ifd_pid_cache, read with a relaxed atomic load; 0 means "not
+ * known": ifd_getpid_slow() then registers, once per process image
+ * (pthread_once), a pthread_atfork() child handler that resets the cache to 0,
+ * and only then asks the kernel and fills the cache.
+ *
+ * The rule, the same as systemd's:
+ * - fork(), and whatever runs the atfork handlers (glibc's fork(), system(),
+ *   popen() children that return to our code), resets the cache in the child:
+ *   handles of the parent then fail with -ECHILD as before.
+ * - A child made without the atfork handlers (clone(2) or syscall(SYS_clone)
+ *   without CLONE_VM, clone3, glibc's _Fork()) keeps the parent's pid in its
+ *   copy of the cache and would not see -ECHILD; systemd's raw_clone() resets
+ *   its cache in the child by hand for that reason. Such a child must not use
+ *   the parent's handles (nothing here can notice it cheaply).
+ * - A vfork() or CLONE_VM child shares the parent's memory: it may only call
+ *   execve() or _exit() (POSIX), never this library, or it would write its
+ *   pid into the parent's cache.
  */
-int ifd_owner_check(pid_t owner, const struct iommufd_ctx *ctx, const char *func, const char *kind,
-		    const char *name);
+extern pid_t ifd_pid_cache;
+pid_t ifd_getpid_slow(void);
+static inline pid_t ifd_getpid(void)
+{
+	pid_t p = __atomic_load_n(&ifd_pid_cache, __ATOMIC_RELAXED);
+
+	return p ? p : ifd_getpid_slow();
+}
+
+/*
+ * 0 if owner (the pid that made the handle) is this process, else -ECHILD,
+ * recorded on ctx (may be NULL) as "<kind> <name> made by process P, used in
+ * Q after fork" (name may be NULL). Inline: the common case is one load and
+ * one compare (owner is never 0, so an empty cache takes the slow path).
+ */
+int ifd_owner_check_slow(pid_t owner, const struct iommufd_ctx *ctx, const char *func,
+			 const char *kind, const char *name);
+static inline int ifd_owner_check(pid_t owner, const struct iommufd_ctx *ctx, const char *func,
+				  const char *kind, const char *name)
+{
+	if (__builtin_expect(owner == __atomic_load_n(&ifd_pid_cache, __ATOMIC_RELAXED), 1))
+		return 0;
+	return ifd_owner_check_slow(owner, ctx, func, kind, name);
+}
 /* -ECHILD if ctx was made by another process (after fork), else 0 */
 static inline int ifd_ctx_check(const struct iommufd_ctx *ctx, const char *func)
 {
