@@ -72,6 +72,18 @@ const char *ifd_errno_name(int err)
 	return "E?";
 }
 
+/*
+ * The thread's record, its address computed once: a dynamic-TLS address costs
+ * a __tls_get_addr() call, which GCC otherwise repeats inside loops.
+ */
+static inline struct last_error *this_thread_error(void)
+{
+	struct last_error *e = &last_error;
+
+	__asm__("" : "+r"(e));
+	return e;
+}
+
 /* copy the string arguments (bits of strmask) into e->strs and point at the copies */
 static void capture_strings(struct last_error *e, unsigned int strmask)
 {
@@ -236,7 +248,7 @@ static void format_last_error(struct last_error *e)
 int ifd_fail_capture(const struct iommufd_ctx *ctx, const char *func, int err, const char *fmt,
 		     unsigned int nargs, unsigned int strmask, const uint64_t *args)
 {
-	struct last_error *e = &last_error;
+	struct last_error *e = this_thread_error();
 
 	if (err > 0)
 		err = -err;
@@ -263,7 +275,7 @@ int ifd_fail_capture(const struct iommufd_ctx *ctx, const char *func, int err, c
 
 IOMMUFD_EXPORT const char *iommufd_last_error(void)
 {
-	struct last_error *e = &last_error;
+	struct last_error *e = this_thread_error();
 
 	if (e->pending)
 		format_last_error(e);
@@ -272,7 +284,7 @@ IOMMUFD_EXPORT const char *iommufd_last_error(void)
 
 IOMMUFD_EXPORT const char *iommufd_ctx_last_error(const struct iommufd_ctx *ctx)
 {
-	struct last_error *e = &last_error;
+	struct last_error *e = this_thread_error();
 
 	if (!ctx || e->ctx_serial != ctx->serial)
 		return "";
