@@ -414,6 +414,7 @@ static int ctx_alloc(struct iommufd_backend *be, int fd, struct iommufd_ctx **re
 	ctx->serial = __atomic_add_fetch(&ctx_serials, 1, __ATOMIC_RELAXED);
 	ctx->be = be_ref(be);
 	ctx->fd = fd;
+	ctx->kernel = be == iommufd_backend_kernel();
 	pthread_mutex_init(&ctx->lock, NULL);
 	ctx->log_priority = ifd_log_priority_from_env();
 	*ret = ctx;

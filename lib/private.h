@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 
 #include "iommufd.h"
@@ -21,6 +22,8 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
+/* a failure path: out of line, kept away from the hot code */
+#define _cold_ __attribute__((cold, noinline))
 
 struct iommufd_ctx {
 	int refcount;               /* atomic */
@@ -28,6 +31,7 @@ struct iommufd_ctx {
 	uint64_t serial;            /* unique per context: tags the last error */
 	struct iommufd_backend *be; /* a reference (be_ref) */
 	int fd;
+	bool kernel;                /* be is the kernel's: ifd_ioctl() calls ioctl(2) itself */
 	int log_priority;           /* atomic: read on every log call without the lock */
 	pthread_mutex_t lock;       /* guards log_fn and log_data */
 	iommufd_log_fn log_fn;
@@ -252,9 +256,19 @@ static inline int ifd_ctx_check(const struct iommufd_ctx *ctx, const char *func)
 	return ifd_owner_check(ctx->pid, ctx, func, "context", NULL);
 }
 
-/* issue an iommufd ioctl on ctx's fd through its backend; returns >= 0 or -errno */
+/*
+ * issue an iommufd ioctl on ctx's fd through its backend; returns >= 0 or
+ * -errno. On the kernel's backend the ioctl(2) is made here, inline: the
+ * same system call as backend-kernel.c's, without two indirect loads, an
+ * indirect call and a stack frame on every command.
+ */
 static inline int ifd_ioctl(struct iommufd_ctx *ctx, unsigned long req, void *arg)
 {
+	if (__builtin_expect(ctx->kernel, 1)) {
+		int r = ioctl(ctx->fd, req, arg);
+
+		return r < 0 ? -errno : r;
+	}
 	return be_ioctl(ctx->be, ctx->fd, req, arg);
 }
 
