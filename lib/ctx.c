@@ -403,6 +403,13 @@ int ifd_owner_check_slow(pid_t owner, const struct iommufd_ctx *ctx, const char 
 			name ? " " : "", name ? name : "", (int)owner, (int)self);
 }
 
+int ifd_ctx_fork_fail(const struct iommufd_ctx *ctx, const char *func)
+{
+	/* never 0 (see ifd_ctx_check()): even if owner == self, report it */
+	return ifd_fail(ctx, func, ECHILD, "context made by process %d, used in %d after fork",
+			(int)ctx->pid, (int)ifd_getpid());
+}
+
 static int ctx_alloc(struct iommufd_backend *be, int fd, struct iommufd_ctx **ret)
 {
 	struct iommufd_ctx *ctx = calloc(1, sizeof(*ctx));
@@ -411,6 +418,11 @@ static int ctx_alloc(struct iommufd_backend *be, int fd, struct iommufd_ctx **re
 		return -ENOMEM;
 	ctx->refcount = 1;
 	ctx->pid = ifd_getpid();
+	/* no context without a working pid cache: ifd_ctx_check() relies on it */
+	if (__atomic_load_n(&ifd_pid_cache, __ATOMIC_RELAXED) != ctx->pid) {
+		free(ctx);
+		return -ENOMEM;
+	}
 	ctx->serial = __atomic_add_fetch(&ctx_serials, 1, __ATOMIC_RELAXED);
 	ctx->be = be_ref(be);
 	ctx->fd = fd;

@@ -250,10 +250,24 @@ static inline int ifd_owner_check(pid_t owner, const struct iommufd_ctx *ctx, co
 		return 0;
 	return ifd_owner_check_slow(owner, ctx, func, kind, name);
 }
-/* -ECHILD if ctx was made by another process (after fork), else 0 */
+/*
+ * -ECHILD if ctx was made by another process (after fork), else 0. A context
+ * exists only where the pid cache works (ctx_alloc() checks it), and in the
+ * process that made it the cache then holds its pid for good (only a fork
+ * child's copy is reset): so a mismatch is always a fork, and the compiler is
+ * told so. The hot path then keeps nothing live across the slow call.
+ */
+int ifd_ctx_fork_fail(const struct iommufd_ctx *ctx, const char *func) __attribute__((cold));
 static inline int ifd_ctx_check(const struct iommufd_ctx *ctx, const char *func)
 {
-	return ifd_owner_check(ctx->pid, ctx, func, "context", NULL);
+	int r;
+
+	if (__builtin_expect(ctx->pid == __atomic_load_n(&ifd_pid_cache, __ATOMIC_RELAXED), 1))
+		return 0;
+	r = ifd_ctx_fork_fail(ctx, func);
+	if (r >= 0)
+		__builtin_unreachable();
+	return r;
 }
 
 /*
