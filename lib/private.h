@@ -226,7 +226,7 @@ int ifd_log_priority_from_env(void);
  *   execve() or _exit() (POSIX), never this library, or it would write its
  *   pid into the parent's cache.
  */
-extern pid_t ifd_pid_cache;
+extern pid_t ifd_pid_cache __attribute__((visibility("hidden")));
 pid_t ifd_getpid_slow(void);
 static inline pid_t ifd_getpid(void)
 {
