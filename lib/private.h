@@ -61,7 +61,10 @@ struct iommufd_ctx {
  * literal format): they are kept by pointer. At most IFD_FAIL_MAX_ARGS
  * arguments; an argument of another pointer type (only void * goes with %p)
  * or an argument count above the limit does not compile. The format is
- * checked against the arguments by the compiler (printf attribute).
+ * checked against the arguments by the compiler (printf attribute); the text
+ * is made one conversion at a time (lib/ctx.c format_args()), which knows the
+ * C99 conversions, flags, widths, precisions and length modifiers, '*'
+ * included, but not positional arguments (%1$s): none is used.
  */
 #define IFD_FAIL_MAX_ARGS 12
 #define IFD_FAIL_STR_MAX 448
