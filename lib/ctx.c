@@ -21,44 +21,242 @@
 /*
  * per thread: the last failure and the context it happened on, by serial
  * number (0: none), not by pointer: a freed context's address can be reused
- * by a new one, which must not inherit the message
+ * by a new one, which must not inherit the message. A failure records its
+ * parts (pending); msg is made from them on the first read (lib/private.h).
  */
-static __thread struct {
+static __thread struct last_error {
 	uint64_t ctx_serial;
+	bool pending;               /* the parts below are newer than msg */
+	int err;                    /* negative */
+	unsigned int nargs;
+	const char *func, *fmt;     /* string literals */
+	uint64_t args[IFD_FAIL_MAX_ARGS];
+	char strs[IFD_FAIL_STR_MAX]; /* the string arguments, copied */
 	char msg[LAST_ERROR_MAX];
 } last_error;
 
 /* the serial numbers of contexts, from 1 */
 static uint64_t ctx_serials;
 
-int ifd_fail(const struct iommufd_ctx *ctx, const char *func, int err, const char *fmt, ...)
+/*
+ * The thread's record, its address computed once: a dynamic-TLS address costs
+ * a __tls_get_addr() call, which GCC otherwise repeats inside loops.
+ */
+static inline struct last_error *this_thread_error(void)
 {
-	va_list ap;
+	struct last_error *e = &last_error;
+
+	__asm__("" : "+r"(e));
+	return e;
+}
+
+/* copy the string arguments (bits of strmask) into e->strs and point at the copies */
+static void capture_strings(struct last_error *e, unsigned int strmask)
+{
+	size_t used = 0;
+
+	for (unsigned int i = 0; strmask; i++, strmask >>= 1) {
+		const char *str = (const char *)(uintptr_t)e->args[i];
+		size_t room = sizeof(e->strs) - used, n;
+
+		if (!(strmask & 1) || !str)
+			continue; /* NULL stays NULL: "(null)", as printf shows it */
+		if (room == 0) {
+			e->args[i] = (uintptr_t)"";
+			continue;
+		}
+		n = strnlen(str, room - 1);
+		/* memmove: an argument may be an earlier message of this thread */
+		memmove(e->strs + used, str, n);
+		e->strs[used + n] = '\0';
+		e->args[i] = (uintptr_t)(e->strs + used);
+		used += n + 1;
+	}
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+/*
+ * printf(fmt, args) into buf (size > 0), one conversion at a time: each
+ * conversion of fmt takes its value from args as the type its length
+ * modifier and letter name (the compiler checked fmt against the arguments
+ * at the call site, so the types agree). '*' widths and precisions take an
+ * int argument first, as in printf.
+ */
+static void format_args(char *buf, size_t size, const char *fmt, const uint64_t *args,
+			unsigned int nargs)
+{
+	size_t out = 0;
+	unsigned int ai = 0;
+
+#define NEXT_ARG() (ai < nargs ? args[ai++] : 0)
+	while (*fmt && out < size - 1) {
+		const char *q = fmt + 1;
+		char spec[32], len[3] = "";
+		int star[2], nstar = 0, n = 0;
+		size_t speclen;
+		uint64_t v;
+		char *dst;
+		size_t room;
+
+		if (*fmt != '%' || *q == '%') {
+			buf[out++] = *fmt;
+			fmt += *fmt == '%' ? 2 : 1;
+			continue;
+		}
+		while (*q && strchr("-+ #0'", *q))
+			q++;
+		if (*q == '*') {
+			star[nstar++] = (int)NEXT_ARG();
+			q++;
+		}
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (*q == '.') {
+			q++;
+			if (*q == '*') {
+				star[nstar++] = (int)NEXT_ARG();
+				q++;
+			}
+			while (*q >= '0' && *q <= '9')
+				q++;
+		}
+		while (*q && strchr("hlzjtLq", *q) && strlen(len) < 2)
+			len[strlen(len)] = *q++;
+		if (!*q)
+			break;
+		speclen = (size_t)(q + 1 - fmt);
+		if (speclen >= sizeof(spec))
+			break;
+		memcpy(spec, fmt, speclen);
+		spec[speclen] = '\0';
+		fmt = q + 1;
+		v = NEXT_ARG();
+		dst = buf + out;
+		room = size - out;
+#define EMIT(val)                                                                          \
+	(nstar == 0 ? snprintf(dst, room, spec, val) :                                     \
+	 nstar == 1 ? snprintf(dst, room, spec, star[0], val) :                            \
+		      snprintf(dst, room, spec, star[0], star[1], val))
+		switch (*q) {
+		case 'd':
+		case 'i':
+			if (!strcmp(len, "l") || !strcmp(len, "z") || !strcmp(len, "t") ||
+			    !strcmp(len, "j"))
+				n = EMIT((long)v);
+			else if (!strcmp(len, "ll") || !strcmp(len, "q") || !strcmp(len, "L"))
+				n = EMIT((long long)v);
+			else
+				n = EMIT((int)v);
+			break;
+		case 'u':
+		case 'o':
+		case 'x':
+		case 'X':
+			if (!strcmp(len, "l") || !strcmp(len, "z") || !strcmp(len, "t") ||
+			    !strcmp(len, "j"))
+				n = EMIT((unsigned long)v);
+			else if (!strcmp(len, "ll") || !strcmp(len, "q") || !strcmp(len, "L"))
+				n = EMIT((unsigned long long)v);
+			else
+				n = EMIT((unsigned int)v);
+			break;
+		case 'c':
+			n = EMIT((int)v);
+			break;
+		case 's': {
+			const char *str = (const char *)(uintptr_t)v;
+
+			n = EMIT(str ? str : "(null)");
+			break;
+		}
+		case 'p':
+			n = EMIT((void *)(uintptr_t)v);
+			break;
+		case 'e':
+		case 'E':
+		case 'f':
+		case 'F':
+		case 'g':
+		case 'G':
+		case 'a':
+		case 'A': {
+			double d;
+
+			memcpy(&d, &v, sizeof(d));
+			n = EMIT(d);
+			break;
+		}
+		default: /* a conversion the compiler would have refused: show it as it is */
+			n = snprintf(dst, room, "%s", spec);
+			break;
+		}
+#undef EMIT
+		if (n > 0)
+			out += (size_t)n < room ? (size_t)n : room - 1;
+	}
+#undef NEXT_ARG
+	buf[out] = '\0';
+}
+#pragma GCC diagnostic pop
+
+/* make e->msg from the recorded parts */
+static void format_last_error(struct last_error *e)
+{
+	char what[LAST_ERROR_MAX - 96];
+
+	format_args(what, sizeof(what), e->fmt, e->args, e->nargs);
+	snprintf(e->msg, sizeof(e->msg), "%s: %s: %s (%s)", e->func, what, ifd_errno_name(e->err),
+		 strerror(-e->err));
+	e->pending = false;
+}
+
+int ifd_fail_capture(const struct iommufd_ctx *ctx, const char *func, int err, const char *fmt,
+		     unsigned int nargs, unsigned int strmask, const uint64_t *args)
+{
+	struct last_error *e = this_thread_error();
 
 	if (err > 0)
 		err = -err;
 	if (err == 0)
 		err = -EIO; /* a failure always has an errno */
 
-	va_start(ap, fmt);
-	ifd_reason_vformat(last_error.msg, sizeof(last_error.msg), func, err, fmt, ap);
-	va_end(ap);
-
-	last_error.ctx_serial = ctx ? ctx->serial : 0;
-	dbg(ctx, "%s", last_error.msg);
+	e->ctx_serial = ctx ? ctx->serial : 0;
+	e->err = err;
+	e->func = func;
+	e->fmt = fmt;
+	e->nargs = nargs;
+	for (unsigned int i = 0; i < nargs; i++)
+		e->args[i] = args[i];
+	if (strmask)
+		capture_strings(e, strmask);
+	e->pending = true;
+	/* a log function at LOG_DEBUG wants the text now */
+	if (ctx && __atomic_load_n(&ctx->log_priority, __ATOMIC_RELAXED) >= LOG_DEBUG) {
+		format_last_error(e);
+		dbg(ctx, "%s", e->msg);
+	}
 	return err;
 }
 
 IOMMUFD_EXPORT const char *iommufd_last_error(void)
 {
-	return last_error.msg;
+	struct last_error *e = this_thread_error();
+
+	if (e->pending)
+		format_last_error(e);
+	return e->msg;
 }
 
 IOMMUFD_EXPORT const char *iommufd_ctx_last_error(const struct iommufd_ctx *ctx)
 {
-	if (!ctx || last_error.ctx_serial != ctx->serial)
+	struct last_error *e = this_thread_error();
+
+	if (!ctx || e->ctx_serial != ctx->serial)
 		return "";
-	return last_error.msg;
+	if (e->pending)
+		format_last_error(e);
+	return e->msg;
 }
 
 /* ------------------------------------------------------------ logging */
@@ -129,15 +327,53 @@ IOMMUFD_EXPORT void iommufd_ctx_set_log_priority(struct iommufd_ctx *ctx, int pr
 
 /* ------------------------------------------------------------ context */
 
-int ifd_owner_check(pid_t owner, const struct iommufd_ctx *ctx, const char *func, const char *kind,
-		    const char *name)
+/* ------------------------------------------------------------ fork check */
+
+pid_t ifd_pid_cache; /* atomic: 0 = not known (see private.h) */
+static pthread_once_t pid_cache_once = PTHREAD_ONCE_INIT;
+static bool pid_cache_usable;
+
+/* in the child of fork(), before fork() returns there: the pid changed */
+static void pid_cache_reset(void)
 {
-	pid_t self = getpid();
+	__atomic_store_n(&ifd_pid_cache, 0, __ATOMIC_RELAXED);
+}
+
+static void pid_cache_init(void)
+{
+	/* without the handler a cached pid could outlive a fork: then never cache */
+	pid_cache_usable = pthread_atfork(NULL, NULL, pid_cache_reset) == 0;
+}
+
+pid_t ifd_getpid_slow(void)
+{
+	pid_t pid;
+
+	/* the handler first: a fork after the store below then resets it */
+	pthread_once(&pid_cache_once, pid_cache_init);
+	pid = getpid();
+	/* threads racing here all store the same value */
+	if (pid_cache_usable)
+		__atomic_store_n(&ifd_pid_cache, pid, __ATOMIC_RELAXED);
+	return pid;
+}
+
+int ifd_owner_check_slow(pid_t owner, const struct iommufd_ctx *ctx, const char *func,
+			 const char *kind, const char *name)
+{
+	pid_t self = ifd_getpid();
 
 	if (owner == self)
 		return 0;
 	return ifd_fail(ctx, func, ECHILD, "%s%s%s made by process %d, used in %d after fork", kind,
 			name ? " " : "", name ? name : "", (int)owner, (int)self);
+}
+
+int ifd_ctx_fork_fail(const struct iommufd_ctx *ctx, const char *func)
+{
+	/* never 0 (see ifd_ctx_check()): even if owner == self, report it */
+	return ifd_fail(ctx, func, ECHILD, "context made by process %d, used in %d after fork",
+			(int)ctx->pid, (int)ifd_getpid());
 }
 
 static int ctx_alloc(struct iommufd_backend *be, int fd, struct iommufd_ctx **ret)
@@ -147,10 +383,16 @@ static int ctx_alloc(struct iommufd_backend *be, int fd, struct iommufd_ctx **re
 	if (!ctx)
 		return -ENOMEM;
 	ctx->refcount = 1;
-	ctx->pid = getpid();
+	ctx->pid = ifd_getpid();
+	/* no context without a working pid cache: ifd_ctx_check() relies on it */
+	if (__atomic_load_n(&ifd_pid_cache, __ATOMIC_RELAXED) != ctx->pid) {
+		free(ctx);
+		return -ENOMEM;
+	}
 	ctx->serial = __atomic_add_fetch(&ctx_serials, 1, __ATOMIC_RELAXED);
 	ctx->be = be_ref(be);
 	ctx->fd = fd;
+	ctx->kernel = be == ifd_backend_kernel();
 	pthread_mutex_init(&ctx->lock, NULL);
 	ctx->log_priority = ifd_log_priority_from_env();
 	*ret = ctx;

@@ -119,6 +119,23 @@ IOMMUFD_EXPORT int iommufd_ioas_allow_iovas(struct iommufd_ctx *ctx, uint32_t io
 	return 0;
 }
 
+/*
+ * The failure of IOAS_MAP, out of line and from cmd (the kernel changes none
+ * of its input fields on failure): the hot path then keeps nothing but ctx and
+ * iova across the ioctl.
+ */
+static _cold_ int map_fail(struct iommufd_ctx *ctx, int r, const struct kabi_ioas_map *cmd)
+{
+	char note[IFD_FLAGS_NOTE_MAX];
+
+	return ifd_fail(ctx, "iommufd_ioas_map", r,
+			"IOMMU_IOAS_MAP (ioas %u, va %p, length 0x%llx, iova %s0x%llx, flags 0x%x%s)",
+			cmd->ioas_id, (void *)(uintptr_t)cmd->user_va, (unsigned long long)cmd->length,
+			cmd->flags & IOMMUFD_MAP_FIXED_IOVA ? "" : "auto ",
+			(unsigned long long)cmd->iova, cmd->flags,
+			ifd_flags_note(note, cmd->flags, MAP_FLAGS));
+}
+
 IOMMUFD_EXPORT int iommufd_ioas_map(struct iommufd_ctx *ctx, uint32_t ioas_id, void *va,
 				    uint64_t length, uint64_t *iova, uint32_t flags)
 {
@@ -129,7 +146,6 @@ IOMMUFD_EXPORT int iommufd_ioas_map(struct iommufd_ctx *ctx, uint32_t ioas_id, v
 		.user_va = U64_PTR(va),
 		.length = length,
 	};
-	char note[IFD_FLAGS_NOTE_MAX];
 	int r;
 
 	CHECK_CTX(ctx);
@@ -138,10 +154,7 @@ IOMMUFD_EXPORT int iommufd_ioas_map(struct iommufd_ctx *ctx, uint32_t ioas_id, v
 		cmd.iova = *iova;
 	r = ifd_ioctl(ctx, KABI_IOMMU_IOAS_MAP, &cmd);
 	if (r < 0)
-		return FAIL(ctx, r, "IOMMU_IOAS_MAP (ioas %u, va %p, length 0x%llx, iova %s0x%llx, flags 0x%x%s)",
-			    ioas_id, va, (unsigned long long)length,
-			    flags & IOMMUFD_MAP_FIXED_IOVA ? "" : "auto ",
-			    (unsigned long long)cmd.iova, flags, ifd_flags_note(note, flags, MAP_FLAGS));
+		return map_fail(ctx, r, &cmd);
 	*iova = cmd.iova;
 	return 0;
 }
@@ -209,8 +222,18 @@ IOMMUFD_EXPORT int iommufd_ioas_copy(struct iommufd_ctx *ctx, uint32_t dst_ioas_
 	return 0;
 }
 
-static int unmap(struct iommufd_ctx *ctx, const char *func, uint32_t ioas_id, uint64_t iova,
-		 uint64_t length, uint64_t *unmapped)
+/* the failure of IOAS_UNMAP, out of line and from cmd, as map_fail() */
+static _cold_ int unmap_fail(struct iommufd_ctx *ctx, const char *func, int r,
+			     const struct kabi_ioas_unmap *cmd)
+{
+	if (cmd->iova == 0 && cmd->length == UINT64_MAX)
+		return ifd_fail(ctx, func, r, "IOMMU_IOAS_UNMAP (ioas %u, all)", cmd->ioas_id);
+	return ifd_fail(ctx, func, r, "IOMMU_IOAS_UNMAP (ioas %u, iova 0x%llx, length 0x%llx)",
+			cmd->ioas_id, (unsigned long long)cmd->iova, (unsigned long long)cmd->length);
+}
+
+static inline int unmap(struct iommufd_ctx *ctx, const char *func, uint32_t ioas_id, uint64_t iova,
+			uint64_t length, uint64_t *unmapped)
 {
 	struct kabi_ioas_unmap cmd = {
 		.size = sizeof(cmd),
@@ -220,12 +243,8 @@ static int unmap(struct iommufd_ctx *ctx, const char *func, uint32_t ioas_id, ui
 	};
 	int r = ifd_ioctl(ctx, KABI_IOMMU_IOAS_UNMAP, &cmd);
 
-	if (r < 0) {
-		if (iova == 0 && length == UINT64_MAX)
-			return ifd_fail(ctx, func, r, "IOMMU_IOAS_UNMAP (ioas %u, all)", ioas_id);
-		return ifd_fail(ctx, func, r, "IOMMU_IOAS_UNMAP (ioas %u, iova 0x%llx, length 0x%llx)",
-				ioas_id, (unsigned long long)iova, (unsigned long long)length);
-	}
+	if (r < 0)
+		return unmap_fail(ctx, func, r, &cmd);
 	if (unmapped)
 		*unmapped = cmd.length;
 	return 0;

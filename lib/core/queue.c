@@ -42,7 +42,7 @@ void ifd_queue_unref(struct ifd_queue *q, const char *what)
 	/* the fd holds a reference on the object: close it first */
 	be_close(q->ctx->be, q->fd);
 	/* after fork the object is the parent's: leave it alone */
-	if (q->ctx->pid == getpid()) {
+	if (q->ctx->pid == ifd_getpid()) {
 		cmd = (struct kabi_destroy){ .size = sizeof(cmd), .id = q->id };
 		/* EBUSY while in use (a HWPT on a fault queue): the context's close releases it */
 		if (ifd_ioctl(q->ctx, KABI_IOMMU_DESTROY, &cmd) < 0)

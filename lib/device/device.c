@@ -165,7 +165,7 @@ int ifd_device_alloc(struct iommufd_backend *be, int fd, const char *name, struc
 	if (!dev)
 		return -ENOMEM;
 	dev->refcount = 1;
-	dev->pid = getpid();
+	dev->pid = ifd_getpid();
 	dev->be = be_ref(be);
 	dev->fd = fd;
 	dev->state = IOMMUFD_DEVICE_PARKED;

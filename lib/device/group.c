@@ -42,7 +42,7 @@ IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_ctx *ctx, const char *
 		return FAIL(NULL, ENOMEM, "allocating the group for %s", path);
 	}
 	grp->refcount = 1;
-	grp->pid = getpid();
+	grp->pid = ifd_getpid();
 	grp->be = be_ref(be);
 	grp->fd = fd;
 	snprintf(grp->path, sizeof(grp->path), "%s", path);
