@@ -1,83 +1,111 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* The debugfs stand-in: the fault-injection knobs in a scratch tree. */
+/*
+ * The debugfs stand-in: /sys/kernel/debug holding the fault-injection knobs
+ * (failslab/, fail_page_alloc/, ...), so that programs configuring debugfs
+ * fault injection (the kernel's iommufd_fail_nth selftest) find it. In
+ * memory: each open gets a copy of the knob's value to write into, thrown
+ * away at close (the emulator's fault injection is the fail-nth knob).
+ */
 #include "preload.h"
 
-char g_debugfs[PATH_MAX];
-DIR *g_debugfs_dir;
+static const char *const knobs[] = { "failslab", "fail_page_alloc", "fail_usercopy",
+				     "fail_iommufd" };
 
-/* ------------------------------------------------------------ debugfs stand-in */
-
-void rm_tree(const char *dir)
+bool debugfs_enabled(void)
 {
-	DIR *d = REAL(opendir)(dir);
-	struct dirent *e;
-	char p[PATH_MAX];
+	const char *e = getenv("IOMMUFD_PRELOAD_DEBUGFS");
 
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			rm_tree(p);
-		else
-			unlink(p);
-	}
-	REAL(closedir)(d);
-	rmdir(dir);
+	return !e || strcmp(e, "0") != 0;
 }
 
-static int put_file(const char *dir, const char *rel, const char *val)
+/* the knob directory rel names (its first component), -1 if none */
+static int knob_of(const char *rel, size_t *len)
 {
-	char p[PATH_MAX];
-	int fd;
+	size_t n = strcspn(rel, "/");
 
-	snprintf(p, sizeof(p), "%s/%s", dir, rel);
-	fd = REAL(open)(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	if (REAL(write)(fd, val, strlen(val)) < 0) {
-		REAL(close)(fd);
-		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(knobs); i++) {
+		if (strlen(knobs[i]) == n && strncmp(rel, knobs[i], n) == 0) {
+			*len = n;
+			return (int)i;
+		}
 	}
-	return REAL(close)(fd);
+	return -1;
 }
 
-DIR *debugfs_open(void)
+/* the value of file name in knob directory k, NULL if it has none */
+static const char *knob_file(int k, const char *name)
 {
-	static const char *const knobs[] = { "failslab", "fail_page_alloc", "fail_usercopy",
-					     "fail_iommufd" };
-	char tmpl[] = "/tmp/iommufd-preload-debugfs.XXXXXX";
-	char p[PATH_MAX];
-	DIR *d;
+	if (strcmp(name, "verbose") == 0)
+		return "2\n";
+	if (strcmp(name, "ignore-gfp-wait") == 0)
+		return "Y\n";
+	if (strcmp(name, "ignore-gfp-highmem") == 0 && strcmp(knobs[k], "fail_page_alloc") == 0)
+		return "Y\n";
+	return NULL;
+}
 
-	in_emu++;
-	if (!mkdtemp(tmpl)) {
-		in_emu--;
-		return NULL;
+/* rel: normalised, relative to /sys/kernel/debug ("" the root) */
+int debugfs_lookup(const char *rel, enum emu_sysfs_type *type)
+{
+	size_t n;
+	int k;
+
+	if (!*rel) {
+		*type = EMU_SYSFS_DIR;
+		return 0;
 	}
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", tmpl, knobs[i]);
-		mkdir(p, 0700);
-		snprintf(p, sizeof(p), "%s/verbose", knobs[i]);
-		put_file(tmpl, p, "2\n");
-		snprintf(p, sizeof(p), "%s/ignore-gfp-wait", knobs[i]);
-		put_file(tmpl, p, "Y\n");
+	k = knob_of(rel, &n);
+	if (k < 0)
+		return -ENOENT;
+	if (!rel[n]) {
+		*type = EMU_SYSFS_DIR;
+		return 0;
 	}
-	put_file(tmpl, "fail_page_alloc/ignore-gfp-highmem", "Y\n");
-	d = REAL(opendir)(tmpl);
-	if (d) {
-		pthread_mutex_lock(&g_lock);
-		if (g_debugfs[0])
-			rm_tree(g_debugfs);
-		snprintf(g_debugfs, sizeof(g_debugfs), "%s", tmpl);
-		g_debugfs_dir = d;
-		pthread_mutex_unlock(&g_lock);
-		pdbg("debugfs -> %s", tmpl);
-	} else {
-		rm_tree(tmpl);
+	if (strchr(rel + n + 1, '/') || !knob_file(k, rel + n + 1))
+		return -ENOENT;
+	*type = EMU_SYSFS_FILE;
+	return 0;
+}
+
+ssize_t debugfs_read(const char *rel, char *buf, size_t len)
+{
+	enum emu_sysfs_type t;
+	const char *v;
+	size_t n;
+	int k;
+
+	if (debugfs_lookup(rel, &t) < 0)
+		return -ENOENT;
+	if (t != EMU_SYSFS_FILE)
+		return -EISDIR;
+	k = knob_of(rel, &n);
+	v = knob_file(k, rel + n + 1);
+	n = strlen(v) < len ? strlen(v) : len;
+	memcpy(buf, v, n);
+	return (ssize_t)n;
+}
+
+int debugfs_list(const char *rel, int (*fn)(void *data, const char *name, enum emu_sysfs_type t),
+		 void *data)
+{
+	static const char *const files[] = { "verbose", "ignore-gfp-wait", "ignore-gfp-highmem" };
+	enum emu_sysfs_type t;
+	size_t n;
+	int k, r;
+
+	if (debugfs_lookup(rel, &t) < 0)
+		return -ENOENT;
+	if (t != EMU_SYSFS_DIR)
+		return -ENOTDIR;
+	if (!*rel) {
+		for (size_t i = 0; i < ARRAY_SIZE(knobs); i++)
+			if ((r = fn(data, knobs[i], EMU_SYSFS_DIR)))
+				return r;
+		return 0;
 	}
-	in_emu--;
-	return d;
+	k = knob_of(rel, &n);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (knob_file(k, files[i]) && (r = fn(data, files[i], EMU_SYSFS_FILE)))
+			return r;
+	return 0;
 }

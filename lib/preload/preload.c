@@ -17,16 +17,18 @@
  *  - /dev/iommu, /dev/vfio/... (open, openat, fopen);
  *  - with IOMMUFD_EMU_DEVICES="edu@0000:00:02.0,nvme,generic@0000:00:05.0":
  *    emulated PCI devices on vfio-pci; their sysfs entries (/sys/bus/pci/...,
- *    /sys/kernel/iommu_groups/...) are redirected to the emulator's private
- *    tree for open/opendir/fopen/stat/lstat/access/readlink;
+ *    /sys/kernel/iommu_groups/...) come from the emulator's view, in memory,
+ *    for open*, fopen, opendir/readdir, stat*, access and readlink (view.c);
  *  - /proc/<pid>/status: VmPin/VmLck include the pages the emulator pins
  *    (the kernel's mm->pinned_vm/locked_vm), for the process that owns them;
  *  - /proc/self/task/<tid>/fail-nth (and /proc/thread-self/fail-nth): the
  *    kernel's fault-injection knob, mapped onto iommufd_emu_set_fail_nth();
- *  - opendir("/sys/kernel/debug"): a private scratch tree holding the
- *    fault-injection knobs (failslab/, fail_page_alloc/), so programs that
- *    configure debugfs fault injection (the kernel's iommufd_fail_nth
- *    selftest) find it and write into a throw-away copy.
+ *  - /sys/kernel/debug: the fault-injection knobs (failslab/,
+ *    fail_page_alloc/, ...) in memory, so programs that configure debugfs
+ *    fault injection (the kernel's iommufd_fail_nth selftest) find them and
+ *    write into a throw-away copy (debugfs.c; IOMMUFD_PRELOAD_DEBUGFS=0: the
+ *    host's).
+ * Nothing is written to disk, in /tmp or elsewhere.
  *
  * Recursion: while a thread is inside the emulator (in_emu), every hook goes
  * straight to the real function, so the emulator's own libc calls (on its
@@ -80,7 +82,6 @@ pid_t g_emu_pid;           /* the process that made it */
 pid_t g_acct_pid;          /* the process charged with the emulator's pins */
 static int g_emu_err;      /* creation failed: errno to give */
 bool g_devices;            /* IOMMUFD_EMU_DEVICES configured some devices */
-char g_sysfs[PATH_MAX];    /* the emulator's sysfs tree (with devices) */
 
 /* emulated mappings placed with MAP_FIXED: moved there by mremap */
 struct fixed_map {
@@ -207,11 +208,8 @@ struct iommufd_emu *emu_get(void)
 	if (r == 0) {
 		r = add_env_devices(emu);
 		if (r > 0) {
-			const char *root = be_sysfs_root(iommufd_emu_get_backend(emu));
-
 			g_devices = true;
-			snprintf(g_sysfs, sizeof(g_sysfs), "%s", root);
-			pdbg("sysfs tree %s", g_sysfs);
+			pdbg("%d devices, their sysfs from the emulator's view", r);
 		}
 		if (r < 0) {
 			iommufd_emu_unref(emu);
@@ -254,16 +252,14 @@ struct iommufd_emu *emu_owning(int fd)
 
 __attribute__((destructor)) static void preload_fini(void)
 {
-	/* only the process that made the emulator tears it down (removes its
-	 * sysfs tree); forked children that exit() leave the parent's alone */
+	/* only the process that made the emulator tears it down; forked
+	 * children that exit() leave the parent's alone */
 	in_emu++;
 	fwd_stop();
 	if (g_emu && g_emu_pid == getpid() && g_devices) {
 		iommufd_emu_unref(g_emu);
 		g_emu = NULL;
 	}
-	if (g_debugfs[0])
-		rm_tree(g_debugfs);
 	in_emu--;
 }
 
@@ -280,6 +276,8 @@ EXPORT int close(int fd)
 	if (!emu) {
 		if (!in_emu && is_nth_fd(fd))
 			nth_close(fd);
+		if (!in_emu)
+			fake_fd_closed(fd);
 		return REAL(close)(fd);
 	}
 	in_emu++;
@@ -543,7 +541,7 @@ EXPORT int fstat(int fd, struct stat *st)
 	int r;
 
 	if (!emu)
-		return REAL(fstat)(fd, st);
+		return fake_fstat(fd, st) ? 0 : REAL(fstat)(fd, st);
 	in_emu++;
 	r = be_fstat(be_of(emu), fd, st);
 	in_emu--;
@@ -554,21 +552,21 @@ _Static_assert(sizeof(struct stat) == sizeof(struct stat64), "stat64 layout diff
 
 EXPORT int fstat64(int fd, struct stat64 *st)
 {
-	if (emu_owning(fd))
+	if (emu_owning(fd) || fake_is_dir_fd(fd))
 		return fstat(fd, (struct stat *)st);
 	return REAL(fstat64)(fd, st);
 }
 
 EXPORT int __fxstat(int ver, int fd, struct stat *st)
 {
-	if (emu_owning(fd))
+	if (emu_owning(fd) || fake_is_dir_fd(fd))
 		return fstat(fd, st);
 	return REAL(__fxstat)(ver, fd, st);
 }
 
 EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
 {
-	if (emu_owning(fd))
+	if (emu_owning(fd) || fake_is_dir_fd(fd))
 		return fstat(fd, (struct stat *)st);
 	return REAL(__fxstat64)(ver, fd, st);
 }

@@ -58,6 +58,8 @@ int __xstat64(int ver, const char *path, struct stat64 *st);
 int __lxstat(int ver, const char *path, struct stat *st);
 int __lxstat64(int ver, const char *path, struct stat64 *st);
 int fcntl64(int fd, int cmd, ...);
+int __fxstatat(int ver, int dfd, const char *path, struct stat *st, int flags);
+int __fxstatat64(int ver, int dfd, const char *path, struct stat64 *st, int flags);
 pid_t fork(void);
 int memfd_create(const char *name, unsigned int flags);
 
@@ -106,6 +108,19 @@ int memfd_create(const char *name, unsigned int flags);
 	X(fopen64) \
 	X(opendir) \
 	X(closedir) \
+	X(fdopendir) \
+	X(readdir) \
+	X(readdir64) \
+	X(dirfd) \
+	X(rewinddir) \
+	X(seekdir) \
+	X(telldir) \
+	X(fstatat) \
+	X(fstatat64) \
+	X(__fxstatat) \
+	X(__fxstatat64) \
+	X(faccessat) \
+	X(readlinkat) \
 	X(fork) \
 	X(memfd_create) \
 
@@ -122,7 +137,6 @@ extern struct iommufd_emu *g_emu; /* the emulator, made at first use */
 extern pid_t g_emu_pid;           /* the process that made it */
 extern pid_t g_acct_pid;          /* the process charged with the emulator's pins */
 extern bool g_devices;            /* IOMMUFD_EMU_DEVICES configured some devices */
-extern char g_sysfs[PATH_MAX];    /* the emulator's sysfs tree (with devices) */
 
 void pdbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* set errno from a backend result (>= 0 or -errno) and return the libc value */
@@ -158,12 +172,46 @@ FILE *status_open(const char *path, const char *mode, pid_t pid);
 
 /* ------------------------------------------------------------ debugfs.c */
 
-/* debugfs stand-in (made at opendir("/sys/kernel/debug"), gone at closedir) */
-extern char g_debugfs[PATH_MAX];
-extern DIR *g_debugfs_dir;
+/* IOMMUFD_PRELOAD_DEBUGFS is not "0" */
+bool debugfs_enabled(void);
+/* rel: relative to /sys/kernel/debug, normalised ("" the root, no "." or "//") */
+int debugfs_lookup(const char *rel, enum emu_sysfs_type *type);
+ssize_t debugfs_read(const char *rel, char *buf, size_t len);
+int debugfs_list(const char *rel, int (*fn)(void *data, const char *name, enum emu_sysfs_type t),
+		 void *data);
 
-void rm_tree(const char *dir);
-DIR *debugfs_open(void);
+/* ------------------------------------------------------------ view.c */
+
+/* a path of the view: sysfs of the emulated devices, or debugfs */
+struct fake_node {
+	enum emu_sysfs_type type;
+	bool debugfs;
+	char abs[PATH_MAX]; /* the absolute path asked */
+	char rel[PATH_MAX]; /* relative to the root of its part of the view */
+};
+
+/*
+ * path (relative to dfd when not absolute) in the view: 1 (*n filled), 0 when
+ * it is the host's, -errno when the view says so (follow: the last link too)
+ */
+int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n);
+int fake_open(const struct fake_node *n, int flags); /* fd or -errno */
+void fake_stat(const struct fake_node *n, struct stat *st);
+ssize_t fake_readlink(const struct fake_node *n, char *buf, size_t len);
+int fake_access(const struct fake_node *n, int mode);
+/* fd is a directory fd of the view: *st and true */
+bool fake_fstat(int fd, struct stat *st);
+bool fake_is_dir_fd(int fd);
+/* close() of any fd: forget it if it was a directory fd of the view */
+void fake_fd_closed(int fd);
+DIR *fake_opendir(const struct fake_node *n, int fd);
+DIR *fake_fdopendir(int fd);
+/* the DIR ops of the view's DIRs: 0/false/-2 when dir is libc's */
+int fake_readdir(DIR *dir, struct dirent **de, struct dirent64 **de64);
+int fake_dirfd(DIR *dir);
+bool fake_seekdir(DIR *dir, long pos);
+long fake_telldir(DIR *dir);
+bool fake_closedir(DIR *dir);
 
 /* ------------------------------------------------------------ hugetlb.c */
 
