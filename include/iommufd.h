@@ -711,7 +711,7 @@ struct iommufd_emu_device_opts {
  */
 #define IOMMUFD_EMU_DEVICE_DIRTY_TRACKING (1u << 1)
 /*
- * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree
+ * Add a device bound to vfio-pci: it appears in the emulator's sysfs (in memory)
  * (bus/pci/devices/<bdf>/{vendor,device,iommu_group,driver,vfio-dev/vfioN/dev})
  * and as <dev>/vfio/devices/vfioN and <dev>/vfio/<group>. cdev_path (may be
  * NULL) gets the cdev path. -EEXIST: bdf taken.

@@ -203,9 +203,7 @@ IOMMUFD_EXPORT int iommufd_ctx_new(struct iommufd_backend *be, struct iommufd_ct
 		return FAIL(NULL, EINVAL, "ret is NULL");
 	if (!be)
 		be = iommufd_backend_kernel();
-	r = snprintf(path, sizeof(path), "%s/iommu", be_dev_root(be));
-	if (r < 0 || (size_t)r >= sizeof(path))
-		return FAIL(NULL, ENAMETOOLONG, "device root %s", be_dev_root(be));
+	snprintf(path, sizeof(path), "%s/iommu", BE_DEV_ROOT);
 	fd = be_open(be, path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return FAIL(NULL, fd, "open %s", path);

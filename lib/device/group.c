@@ -57,7 +57,7 @@ IOMMUFD_EXPORT int iommufd_group_open(struct iommufd_backend *be, int group, str
 		return FAIL(NULL, EINVAL, "group %d, or ret is NULL", group);
 	if (!be)
 		be = iommufd_backend_kernel();
-	snprintf(path, sizeof(path), "%s/vfio/%d", be_dev_root(be), group);
+	snprintf(path, sizeof(path), "%s/vfio/%d", BE_DEV_ROOT, group);
 	return iommufd_group_open_path(be, path, ret);
 }
 

@@ -303,15 +303,11 @@ int emu_clear_user(uint64_t uptr, size_t len);
 /* ------------------------------------------------------------ device layer hooks (vfio.c, engineer "device") */
 
 /*
- * Implemented by lib/emu/vfio.c. REQUESTS to the backend ops (engineer
- * "emuobj"), please:
- *  - sysfs_root op: return emu_vfio_sysfs_root(emu) (a private temp tree made
- *    on first use; never NULL);
+ * Implemented by lib/emu/vfio.c.
  *  - fstat op on an emulated fd: if f->ops->fstat is set, call it (vfio.c sets
  *    st_mode S_IFCHR and st_rdev for device nodes), else what you do now.
  * The device layer frees its state through emu->device_priv_free.
  */
-const char *emu_vfio_sysfs_root(struct iommufd_emu *emu);
 
 /*
  * The emulator's sysfs, in memory: computed from the device list at each

@@ -2,8 +2,8 @@
 /*
  * Emulated VFIO: PCI devices on vfio-pci, their cdev files
  * (<dev>/vfio/devices/vfioN, §4.2-4.8 of the kernel behaviour reference),
- * their group files (<dev>/vfio/<group>, §4.9), and a private sysfs tree
- * that describes them (bus/pci/devices/<bdf>/...).
+ * their group files (<dev>/vfio/<group>, §4.9), and the sysfs view that
+ * describes them (bus/pci/devices/<bdf>/..., in memory).
  *
  * Device registers and DMA engines live in edu.c; this file is the VFIO
  * layer: file states, exclusivity, the device ioctls and the region
@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -40,7 +39,6 @@ struct vgroup {
 };
 
 struct vfio_state {
-	char root[256]; /* private sysfs tree, "" until made */
 	struct vdev *devs;
 	struct vgroup *groups;
 	int next_index;
@@ -54,16 +52,7 @@ struct vfile {
 	struct emu_ictx *ictx; /* cdev: the ref BIND took */
 };
 
-/* ------------------------------------------------------------ state, sysfs */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
+/* ------------------------------------------------------------ state */
 
 static void state_free(struct iommufd_emu *emu)
 {
@@ -87,8 +76,6 @@ static void state_free(struct iommufd_emu *emu)
 		emu_group_free(g->eg);
 		free(g);
 	}
-	if (s->root[0])
-		nftw(s->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(s);
 	emu->device_priv = NULL;
 	emu->device_priv_free = NULL;
@@ -106,112 +93,6 @@ static struct vfio_state *state_get(struct iommufd_emu *emu)
 	emu->device_priv = s;
 	emu->device_priv_free = state_free;
 	return s;
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-static int write_file(const char *path, const char *fmt, ...) _printf_(2, 3);
-static int write_file(const char *path, const char *fmt, ...)
-{
-	FILE *f = fopen(path, "we");
-	va_list ap;
-	int r;
-
-	if (!f)
-		return -errno;
-	va_start(ap, fmt);
-	r = vfprintf(f, fmt, ap);
-	va_end(ap);
-	if (fclose(f) != 0 || r < 0)
-		return -EIO;
-	return 0;
-}
-
-static int make_root(struct vfio_state *s)
-{
-	char tmpl[] = "/tmp/iommufd-emu-sysfs.XXXXXX";
-	char p[PATH_MAX];
-
-	if (s->root[0])
-		return 0;
-	if (!mkdtemp(tmpl))
-		return -errno;
-	snprintf(s->root, sizeof(s->root), "%s", tmpl);
-	snprintf(p, sizeof(p), "%s/bus/pci/drivers/vfio-pci", s->root);
-	mkdir_p(p);
-	snprintf(p, sizeof(p), "%s/bus/pci/devices", s->root);
-	mkdir_p(p);
-	snprintf(p, sizeof(p), "%s/kernel/iommu_groups", s->root);
-	mkdir_p(p);
-	return 0;
-}
-
-const char *emu_vfio_sysfs_root(struct iommufd_emu *emu)
-{
-	struct vfio_state *s;
-
-	emu_lock(emu);
-	s = state_get(emu);
-	if (!s || make_root(s) < 0) {
-		emu_unlock(emu);
-		return "/nonexistent-iommufd-emu-sysfs";
-	}
-	emu_unlock(emu);
-	return s->root;
-}
-
-static int sysfs_add(struct vfio_state *s, struct vdev *d)
-{
-	char dir[PATH_MAX], p[PATH_MAX + 64], t[PATH_MAX];
-	int r;
-
-	r = make_root(s);
-	if (r)
-		return r;
-	snprintf(dir, sizeof(dir), "%s/bus/pci/devices/%s", s->root, d->bdf);
-	snprintf(p, sizeof(p), "%s/vfio-dev/vfio%d", dir, d->index);
-	r = mkdir_p(p);
-	if (r)
-		return r;
-	snprintf(p, sizeof(p), "%s/vfio-dev/vfio%d/dev", dir, d->index);
-	r = write_file(p, "%d:%d\n", VFIO_CDEV_MAJOR, d->index);
-	snprintf(p, sizeof(p), "%s/vendor", dir);
-	r = r ?: write_file(p, "0x%04x\n", d->vendor);
-	snprintf(p, sizeof(p), "%s/device", dir);
-	r = r ?: write_file(p, "0x%04x\n", d->device);
-	snprintf(p, sizeof(p), "%s/class", dir);
-	r = r ?: write_file(p, "0x%06x\n", d->class_code);
-	if (r)
-		return r;
-	snprintf(t, sizeof(t), "%s/kernel/iommu_groups/%d/devices", s->root, d->grp->nr);
-	mkdir_p(t);
-	snprintf(t, sizeof(t), "../../../../kernel/iommu_groups/%d", d->grp->nr);
-	snprintf(p, sizeof(p), "%s/iommu_group", dir);
-	if (symlink(t, p) < 0)
-		return -errno;
-	snprintf(p, sizeof(p), "%s/driver", dir);
-	if (symlink("../../../../bus/pci/drivers/vfio-pci", p) < 0)
-		return -errno;
-	snprintf(p, sizeof(p), "%s/kernel/iommu_groups/%d/devices/%s", s->root, d->grp->nr, d->bdf);
-	snprintf(t, sizeof(t), "../../../../bus/pci/devices/%s", d->bdf);
-	symlink(t, p);
-	return 0;
 }
 
 /* ------------------------------------------------------------ sysfs view */
@@ -1400,13 +1281,6 @@ IOMMUFD_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		free(d);
 		emu_unlock(emu);
 		return FAIL(NULL, r, "device model of %s", bdf);
-	}
-	r = sysfs_add(s, d);
-	if (r) {
-		vdev_model_free(d);
-		free(d);
-		emu_unlock(emu);
-		return FAIL(NULL, r, "sysfs entries of %s under %s", bdf, s->root);
 	}
 	if (!s->devs) {
 		r = emu_node_register(emu, "vfio/", vfio_node_open, s);
