@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* The real kernel below the boundary: plain system calls. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -87,16 +91,100 @@ static int k_dup(struct iommufd_backend *be, int fd)
 	return r < 0 ? -errno : r;
 }
 
-static const char *k_sysfs_root(struct iommufd_backend *be)
+/* "/sys/<rel>" into path; -ENAMETOOLONG if it does not fit */
+static int sysfs_path(const char *rel, char *path, size_t len)
 {
-	(void)be;
-	return "/sys";
+	int n;
+
+	if (!rel)
+		return -EFAULT;
+	n = snprintf(path, len, "/sys/%s", rel);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static const char *k_dev_root(struct iommufd_backend *be)
+static ssize_t k_sysfs_read(struct iommufd_backend *be, const char *rel, char *buf, size_t len)
 {
+	char path[PATH_MAX];
+	size_t got = 0;
+	int fd, r;
+
 	(void)be;
-	return "/dev";
+	r = sysfs_path(rel, path, sizeof(path));
+	if (r < 0)
+		return r;
+	/* an attribute is a file of its directory: never a link to elsewhere */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	return (ssize_t)got;
+}
+
+static ssize_t k_sysfs_readlink(struct iommufd_backend *be, const char *rel, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int r;
+
+	(void)be;
+	r = sysfs_path(rel, path, sizeof(path));
+	if (r < 0)
+		return r;
+	n = readlink(path, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+static int k_sysfs_list(struct iommufd_backend *be, const char *rel,
+			int (*fn)(void *data, const char *name), void *data)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int fd, r;
+
+	(void)be;
+	r = sysfs_path(rel, path, sizeof(path));
+	if (r < 0)
+		return r;
+	/* the last component may be a link (bus/pci/devices/<bdf> is one) */
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			r = errno ? -errno : 0;
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		r = fn(data, de->d_name);
+		if (r)
+			break;
+	}
+	closedir(dir);
+	return r;
 }
 
 /* the kernel backend is static: nothing to count */
@@ -122,8 +210,9 @@ static const struct backend_ops kernel_ops = {
 	.munmap = k_munmap,
 	.fstat = k_fstat,
 	.dup = k_dup,
-	.sysfs_root = k_sysfs_root,
-	.dev_root = k_dev_root,
+	.sysfs_read = k_sysfs_read,
+	.sysfs_readlink = k_sysfs_readlink,
+	.sysfs_list = k_sysfs_list,
 	.ref = k_ref,
 	.unref = k_unref,
 };

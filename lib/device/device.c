@@ -8,7 +8,6 @@
  * state changes only on the kernel's success. The recorded state is only
  * used to explain a refusal in the reason string.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -253,22 +252,40 @@ static bool bdf_valid(const char *bdf)
 	return true;
 }
 
-/* read a small sysfs file into buf, without the trailing newline */
-static int read_sysfs(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+/* sysfs is at its root for messages; the backend is asked by relative path */
+#define SYSFS_SHOWN "/sys"
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
+/* read a small sysfs file into buf, without the trailing newline */
+static int read_sysfs(struct iommufd_backend *be, const char *rel, char *buf, size_t len)
+{
+	ssize_t n = be_sysfs_read(be, rel, buf, len - 1);
+
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	buf[n] = 0;
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = 0;
 	return 0;
+}
+
+/* sysfs_list callback: stop at the first entry */
+static int any_entry(void *data, const char *name)
+{
+	(void)data;
+	(void)name;
+	return 1;
+}
+
+/* sysfs_list callback: the one vfioN entry of vfio-dev/ into data (64 bytes) */
+static int vfio_entry(void *data, const char *name)
+{
+	unsigned int n;
+	char tail;
+
+	if (sscanf(name, "vfio%u%c", &n, &tail) != 1)
+		return 0;
+	snprintf(data, 64, "vfio%u", n);
+	return 1;
 }
 
 IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *bdf,
@@ -288,43 +305,31 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *
 	if (!bdf_valid(bdf))
 		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", bdf);
 
-	r = snprintf(devdir, sizeof(devdir), "%s/bus/pci/devices/%s", be_sysfs_root(be), bdf);
+	/* devdir and path: relative to the sysfs root */
+	r = snprintf(devdir, sizeof(devdir), "bus/pci/devices/%s", bdf);
 	if (r < 0 || (size_t)r >= sizeof(devdir))
-		return FAIL(NULL, ENAMETOOLONG, "sysfs root %s", be_sysfs_root(be));
-	if (stat(devdir, &st) < 0)
-		return FAIL(NULL, ENODEV, "no PCI device %s (%s: %s)", bdf, devdir, strerror(errno));
+		return FAIL(NULL, ENAMETOOLONG, "sysfs root %s", SYSFS_SHOWN);
+	r = be_sysfs_list(be, devdir, any_entry, NULL);
+	if (r < 0)
+		return FAIL(NULL, ENODEV, "no PCI device %s (%s/%s: %s)", bdf, SYSFS_SHOWN, devdir,
+			    strerror(-r));
 	snprintf(path, sizeof(path), "%s/vfio-dev", devdir);
-	{
-		/* the one vfioN entry of vfio-dev/ */
-		DIR *dir = opendir(path);
-		struct dirent *de;
-
-		while (dir && (de = readdir(dir))) {
-			unsigned int n;
-			char tail;
-
-			if (sscanf(de->d_name, "vfio%u%c", &n, &tail) == 1) {
-				snprintf(vfio_name, sizeof(vfio_name), "vfio%u", n);
-				break;
-			}
-		}
-		if (dir)
-			closedir(dir);
-	}
+	/* the one vfioN entry of vfio-dev/ (none, or no vfio-dev/: no cdev) */
+	be_sysfs_list(be, path, vfio_entry, vfio_name);
 	if (!vfio_name[0])
 		return FAIL(NULL, ENODEV,
-			    "PCI device %s has no VFIO cdev (%s/vfioN missing): is it bound to vfio-pci with VFIO_DEVICE_CDEV?",
-			    bdf, path);
+			    "PCI device %s has no VFIO cdev (%s/%s/vfioN missing): is it bound to vfio-pci with VFIO_DEVICE_CDEV?",
+			    bdf, SYSFS_SHOWN, path);
 	snprintf(path, sizeof(path), "%s/vfio-dev/%s/dev", devdir, vfio_name);
-	r = read_sysfs(path, buf, sizeof(buf));
+	r = read_sysfs(be, path, buf, sizeof(buf));
 	if (r < 0)
-		return FAIL(NULL, ENODEV, "reading %s: %s", path, strerror(-r));
+		return FAIL(NULL, ENODEV, "reading %s/%s: %s", SYSFS_SHOWN, path, strerror(-r));
 	if (sscanf(buf, "%u:%u", &major_nr, &minor_nr) != 2)
-		return FAIL(NULL, ENODEV, "%s holds \"%s\", not major:minor", path, buf);
+		return FAIL(NULL, ENODEV, "%s/%s holds \"%s\", not major:minor", SYSFS_SHOWN, path, buf);
 
-	r = snprintf(node, sizeof(node), "%s/vfio/devices/%s", be_dev_root(be), vfio_name);
+	r = snprintf(node, sizeof(node), "%s/vfio/devices/%s", BE_DEV_ROOT, vfio_name);
 	if (r < 0 || (size_t)r >= sizeof(node))
-		return FAIL(NULL, ENAMETOOLONG, "device root %s", be_dev_root(be));
+		return FAIL(NULL, ENAMETOOLONG, "device root %s", BE_DEV_ROOT);
 	fd = be_open(be, node, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return FAIL(NULL, fd == -ENOENT ? -ENODEV : fd, "open %s (cdev of %s)", node, bdf);
@@ -365,16 +370,18 @@ IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_ctx *ctx, const ch
 		return FAIL(NULL, EINVAL, "bdf or group is NULL");
 	if (!bdf_valid(bdf))
 		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", bdf);
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group", be_sysfs_root(be), bdf);
-	n = readlink(path, target, sizeof(target) - 1);
+	snprintf(path, sizeof(path), "bus/pci/devices/%s/iommu_group", bdf);
+	n = be_sysfs_readlink(be, path, target, sizeof(target) - 1);
 	if (n < 0)
-		return FAIL(NULL, ENODEV, "%s: %s (no such device, or no IOMMU group)", path, strerror(errno));
+		return FAIL(NULL, ENODEV, "%s/%s: %s (no such device, or no IOMMU group)", SYSFS_SHOWN,
+			    path, strerror((int)-n));
 	target[n] = 0;
 	s = base_name(target);
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *end || v < 0 || v > INT_MAX)
-		return FAIL(NULL, ENODEV, "%s points to %s, not a group number", path, target);
+		return FAIL(NULL, ENODEV, "%s/%s points to %s, not a group number", SYSFS_SHOWN, path,
+			    target);
 	*group = (int)v;
 	return 0;
 }

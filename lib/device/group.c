@@ -62,7 +62,7 @@ IOMMUFD_EXPORT int iommufd_group_open(struct iommufd_ctx *ctx, int group, struct
 		return r;
 	if (group < 0 || !ret)
 		return FAIL(NULL, EINVAL, "group %d, or ret is NULL", group);
-	snprintf(path, sizeof(path), "%s/vfio/%d", be_dev_root(be), group);
+	snprintf(path, sizeof(path), "%s/vfio/%d", BE_DEV_ROOT, group);
 	return iommufd_group_open_path(ctx, path, ret);
 }
 

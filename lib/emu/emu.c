@@ -662,14 +662,35 @@ static int e_dup(struct iommufd_backend *be, int fd)
 	return r;
 }
 
-static const char *e_sysfs_root(struct iommufd_backend *be)
+static ssize_t e_sysfs_read(struct iommufd_backend *be, const char *rel, char *buf, size_t len)
 {
-	return emu_vfio_sysfs_root(emu_from_be(be));
+	return emu_sysfs_read(emu_from_be(be), rel, buf, len);
 }
 
-static const char *e_dev_root(struct iommufd_backend *be)
+static ssize_t e_sysfs_readlink(struct iommufd_backend *be, const char *rel, char *buf, size_t len)
 {
-	return emu_dev_root(emu_from_be(be));
+	return emu_sysfs_readlink(emu_from_be(be), rel, buf, len);
+}
+
+struct e_list {
+	int (*fn)(void *data, const char *name);
+	void *data;
+};
+
+static int e_list_one(void *data, const char *name, enum emu_sysfs_type type)
+{
+	struct e_list *l = data;
+
+	(void)type;
+	return l->fn(l->data, name);
+}
+
+static int e_sysfs_list(struct iommufd_backend *be, const char *rel,
+			int (*fn)(void *data, const char *name), void *data)
+{
+	struct e_list l = { fn, data };
+
+	return emu_sysfs_list(emu_from_be(be), rel, e_list_one, &l);
 }
 
 /* every library handle on the emulator keeps it alive (iommufd_emu_ref/unref) */
@@ -695,8 +716,9 @@ static const struct backend_ops emu_ops = {
 	.munmap = e_munmap,
 	.fstat = e_fstat,
 	.dup = e_dup,
-	.sysfs_root = e_sysfs_root,
-	.dev_root = e_dev_root,
+	.sysfs_read = e_sysfs_read,
+	.sysfs_readlink = e_sysfs_readlink,
+	.sysfs_list = e_sysfs_list,
 	.ref = e_ref,
 	.unref = e_unref,
 };

@@ -328,13 +328,37 @@ int emu_clear_user(uint64_t uptr, size_t len);
 /* ------------------------------------------------------------ device layer hooks (vfio.c) */
 
 /*
- * The sysfs tree of the emulated devices, answered by the backend's
- * sysfs_root op: a private temporary tree made on first use, never NULL.
- * (The backend's fstat op likewise defers to emu_file_ops.fstat, which vfio.c
- * sets for device nodes; the device layer frees its state through
- * emu->device_priv_free.)
+ * The backend's fstat op defers to emu_file_ops.fstat, which vfio.c sets for
+ * device nodes; the device layer frees its state through
+ * emu->device_priv_free.
  */
-const char *emu_vfio_sysfs_root(struct iommufd_emu *emu);
+
+/*
+ * The emulator's sysfs, in memory: computed from the device list at each
+ * call, by a path relative to the sysfs root (no leading '/'):
+ *   bus/pci/devices/<bdf>/{vendor,device,class}
+ *   bus/pci/devices/<bdf>/vfio-dev/vfioN/dev        "511:N"
+ *   bus/pci/devices/<bdf>/iommu_group -> ../../../../kernel/iommu_groups/<N>
+ *   bus/pci/devices/<bdf>/driver -> ../../../../bus/pci/drivers/vfio-pci
+ *   bus/pci/drivers/vfio-pci/
+ *   kernel/iommu_groups/<N>/devices/<bdf> -> ../../../../bus/pci/devices/<bdf>
+ * Links in intermediate components are followed (relative to the link's
+ * directory; -ELOOP past 40), and the last one too when follow is set.
+ * "" is the root. Each takes emu->lock itself.
+ */
+enum emu_sysfs_type { EMU_SYSFS_DIR = 1, EMU_SYSFS_FILE, EMU_SYSFS_LINK };
+
+/* 0 and *type when rel exists; -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG */
+int emu_sysfs_lookup(struct iommufd_emu *emu, const char *rel, bool follow,
+		     enum emu_sysfs_type *type);
+/* the first len bytes of a file (no NUL added): bytes read; -EISDIR for a directory */
+ssize_t emu_sysfs_read(struct iommufd_emu *emu, const char *rel, char *buf, size_t len);
+/* like readlink(2): the target, truncated to len, no NUL; -EINVAL if not a link */
+ssize_t emu_sysfs_readlink(struct iommufd_emu *emu, const char *rel, char *buf, size_t len);
+/* fn for each entry of a directory (no . and ..); fn's non-zero return stops the
+ * walk and is returned; -ENOTDIR if not a directory */
+int emu_sysfs_list(struct iommufd_emu *emu, const char *rel,
+		   int (*fn)(void *data, const char *name, enum emu_sysfs_type type), void *data);
 
 /* ================================================================
  * Model internals (obj.c, main.c and the per-object command files).

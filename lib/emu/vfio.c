@@ -2,8 +2,8 @@
 /*
  * Emulated VFIO: PCI devices on vfio-pci, their cdev files
  * (<dev>/vfio/devices/vfioN, §4.2-4.8 of the kernel behaviour reference),
- * their group files (<dev>/vfio/<group>, §4.9), and a private sysfs tree
- * that describes them (bus/pci/devices/<bdf>/...).
+ * their group files (<dev>/vfio/<group>, §4.9), and the sysfs view that
+ * describes them (bus/pci/devices/<bdf>/..., in memory).
  *
  * Device registers and DMA engines live in edu.c; this file is the VFIO
  * layer: file states, exclusivity, the device ioctls and the region
@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -40,7 +39,6 @@ struct vgroup {
 };
 
 struct vfio_state {
-	char root[256]; /* private sysfs tree, "" until made */
 	struct vdev *devs;
 	struct vgroup *groups;
 	int next_index;
@@ -54,16 +52,7 @@ struct vfile {
 	struct emu_ictx *ictx; /* cdev: the ref BIND took */
 };
 
-/* ------------------------------------------------------------ state, sysfs */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
+/* ------------------------------------------------------------ state */
 
 static void state_free(struct iommufd_emu *emu)
 {
@@ -87,8 +76,6 @@ static void state_free(struct iommufd_emu *emu)
 		emu_group_free(g->eg);
 		free(g);
 	}
-	if (s->root[0])
-		nftw(s->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(s);
 	emu->device_priv = NULL;
 	emu->device_priv_free = NULL;
@@ -108,110 +95,345 @@ static struct vfio_state *state_get(struct iommufd_emu *emu)
 	return s;
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
+/* ------------------------------------------------------------ sysfs view */
 
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+/*
+ * sysfs as the kernel shows it for PCI devices on vfio-pci, computed from the
+ * device list at each lookup (nothing to keep in sync, nothing on disk).
+ */
+enum snode_kind {
+	SN_ROOT,
+	SN_BUS,
+	SN_PCI,
+	SN_DEVICES,
+	SN_DRIVERS,
+	SN_VFIO_PCI,
+	SN_KERNEL,
+	SN_GROUPS,
+	SN_GROUP,         /* kernel/iommu_groups/<grp> */
+	SN_GROUP_DEVICES, /* kernel/iommu_groups/<grp>/devices */
+	SN_DEV,           /* bus/pci/devices/<bdf> */
+	SN_VFIO_DEV,      /* <dev>/vfio-dev */
+	SN_VFIO_N,        /* <dev>/vfio-dev/vfioN */
+	/* files */
+	SN_VENDOR,
+	SN_DEVICE,
+	SN_CLASS,
+	SN_CDEV_DEV,      /* <dev>/vfio-dev/vfioN/dev */
+	/* links */
+	SN_GROUP_LINK,    /* <dev>/iommu_group */
+	SN_DRIVER_LINK,   /* <dev>/driver */
+	SN_GROUP_DEV_LINK, /* kernel/iommu_groups/<grp>/devices/<bdf> */
+};
+
+struct snode {
+	enum snode_kind kind;
+	struct vdev *d;
+	int grp;
+};
+
+#define SYSFS_MAX_DEPTH 16
+#define SYSFS_MAX_LINKS 40 /* the kernel's MAXSYMLINKS */
+
+static enum emu_sysfs_type snode_type(const struct snode *n)
+{
+	if (n->kind >= SN_GROUP_LINK)
+		return EMU_SYSFS_LINK;
+	if (n->kind >= SN_VENDOR)
+		return EMU_SYSFS_FILE;
+	return EMU_SYSFS_DIR;
 }
 
-static int write_file(const char *path, const char *fmt, ...) _printf_(2, 3);
-static int write_file(const char *path, const char *fmt, ...)
+/* fn(data, name, child) for each entry of directory n; stops at non-zero */
+static int snode_children(struct iommufd_emu *emu, const struct snode *n,
+			  int (*fn)(void *data, const char *name, const struct snode *c), void *data)
 {
-	FILE *f = fopen(path, "we");
-	va_list ap;
+	static const struct {
+		enum snode_kind parent, kind;
+		const char *name;
+	} fixed[] = {
+		{ SN_ROOT, SN_BUS, "bus" },
+		{ SN_ROOT, SN_KERNEL, "kernel" },
+		{ SN_BUS, SN_PCI, "pci" },
+		{ SN_PCI, SN_DEVICES, "devices" },
+		{ SN_PCI, SN_DRIVERS, "drivers" },
+		{ SN_DRIVERS, SN_VFIO_PCI, "vfio-pci" },
+		{ SN_KERNEL, SN_GROUPS, "iommu_groups" },
+		{ SN_GROUP, SN_GROUP_DEVICES, "devices" },
+		{ SN_DEV, SN_VENDOR, "vendor" },
+		{ SN_DEV, SN_DEVICE, "device" },
+		{ SN_DEV, SN_CLASS, "class" },
+		{ SN_DEV, SN_VFIO_DEV, "vfio-dev" },
+		{ SN_DEV, SN_GROUP_LINK, "iommu_group" },
+		{ SN_DEV, SN_DRIVER_LINK, "driver" },
+		{ SN_VFIO_N, SN_CDEV_DEV, "dev" },
+	};
+	struct vfio_state *s = emu->device_priv;
+	struct vdev *devs = s ? s->devs : NULL;
+	char name[32];
 	int r;
 
-	if (!f)
-		return -errno;
-	va_start(ap, fmt);
-	r = vfprintf(f, fmt, ap);
-	va_end(ap);
-	if (fclose(f) != 0 || r < 0)
-		return -EIO;
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
+		struct snode c = { fixed[i].kind, n->d, n->grp };
+
+		if (fixed[i].parent != n->kind)
+			continue;
+		r = fn(data, fixed[i].name, &c);
+		if (r)
+			return r;
+	}
+	switch (n->kind) {
+	case SN_DEVICES:
+	case SN_GROUP_DEVICES:
+		for (struct vdev *d = devs; d; d = d->next) {
+			struct snode c = { n->kind == SN_DEVICES ? SN_DEV : SN_GROUP_DEV_LINK, d, n->grp };
+
+			if (n->kind == SN_GROUP_DEVICES && d->grp->nr != n->grp)
+				continue;
+			r = fn(data, d->bdf, &c);
+			if (r)
+				return r;
+		}
+		break;
+	case SN_GROUPS:
+		/* the groups that have a device, each once */
+		for (struct vdev *d = devs; d; d = d->next) {
+			struct snode c = { SN_GROUP, NULL, d->grp->nr };
+			bool seen = false;
+
+			for (struct vdev *e = devs; e != d; e = e->next)
+				seen |= e->grp->nr == d->grp->nr;
+			if (seen)
+				continue;
+			snprintf(name, sizeof(name), "%d", d->grp->nr);
+			r = fn(data, name, &c);
+			if (r)
+				return r;
+		}
+		break;
+	case SN_VFIO_DEV: {
+		struct snode c = { SN_VFIO_N, n->d, n->grp };
+
+		snprintf(name, sizeof(name), "vfio%d", n->d->index);
+		return fn(data, name, &c);
+	}
+	default:
+		break;
+	}
 	return 0;
 }
 
-static int make_root(struct vfio_state *s)
-{
-	char tmpl[] = "/tmp/iommufd-emu-sysfs.XXXXXX";
-	char p[PATH_MAX];
+struct child_find {
+	const char *name;
+	struct snode *out;
+};
 
-	if (s->root[0])
+static int child_match(void *data, const char *name, const struct snode *c)
+{
+	struct child_find *f = data;
+
+	if (strcmp(name, f->name))
 		return 0;
-	if (!mkdtemp(tmpl))
-		return -errno;
-	snprintf(s->root, sizeof(s->root), "%s", tmpl);
-	snprintf(p, sizeof(p), "%s/bus/pci/drivers/vfio-pci", s->root);
-	mkdir_p(p);
-	snprintf(p, sizeof(p), "%s/bus/pci/devices", s->root);
-	mkdir_p(p);
-	snprintf(p, sizeof(p), "%s/kernel/iommu_groups", s->root);
-	mkdir_p(p);
+	*f->out = *c;
+	return 1;
+}
+
+/* a file's content; its length */
+static size_t snode_render(const struct snode *n, char *buf, size_t len)
+{
+	int r = 0;
+
+	switch (n->kind) {
+	case SN_VENDOR:
+		r = snprintf(buf, len, "0x%04x\n", n->d->vendor);
+		break;
+	case SN_DEVICE:
+		r = snprintf(buf, len, "0x%04x\n", n->d->device);
+		break;
+	case SN_CLASS:
+		r = snprintf(buf, len, "0x%06x\n", n->d->class_code);
+		break;
+	case SN_CDEV_DEV:
+		r = snprintf(buf, len, "%d:%d\n", VFIO_CDEV_MAJOR, n->d->index);
+		break;
+	case SN_GROUP_LINK:
+		r = snprintf(buf, len, "../../../../kernel/iommu_groups/%d", n->d->grp->nr);
+		break;
+	case SN_DRIVER_LINK:
+		r = snprintf(buf, len, "../../../../bus/pci/drivers/vfio-pci");
+		break;
+	case SN_GROUP_DEV_LINK:
+		r = snprintf(buf, len, "../../../../bus/pci/devices/%s", n->d->bdf);
+		break;
+	default:
+		break;
+	}
+	return r < 0 ? 0 : (size_t)r >= len ? len - 1 : (size_t)r;
+}
+
+/* rel to its node; links followed in the middle, and at the end if follow */
+static int sysfs_walk(struct iommufd_emu *emu, const char *rel, bool follow, struct snode *out)
+{
+	struct snode stack[SYSFS_MAX_DEPTH + 1];
+	char names[SYSFS_MAX_DEPTH + 1][NAME_MAX + 1];
+	char path[PATH_MAX], next[PATH_MAX];
+	int depth, links = 0;
+	bool want_dir;
+
+	if (!rel)
+		return -EFAULT;
+	if (strlen(rel) >= sizeof(path))
+		return -ENAMETOOLONG;
+	snprintf(path, sizeof(path), "%s", rel);
+restart:
+	depth = 0;
+	stack[0] = (struct snode){ .kind = SN_ROOT };
+	want_dir = false;
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, "/");
+		char name[NAME_MAX + 1];
+		struct snode c;
+		struct child_find f = { name, &c };
+		bool last;
+
+		if (n > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(name, p, n);
+		name[n] = 0;
+		p += n;
+		want_dir = *p == '/';
+		while (*p == '/')
+			p++;
+		last = !*p;
+		if (!n)
+			continue;
+		if (snode_type(&stack[depth]) != EMU_SYSFS_DIR)
+			return -ENOTDIR;
+		if (strcmp(name, ".") == 0)
+			continue;
+		if (strcmp(name, "..") == 0) {
+			if (depth)
+				depth--;
+			continue;
+		}
+		if (!snode_children(emu, &stack[depth], child_match, &f))
+			return -ENOENT;
+		if (snode_type(&c) == EMU_SYSFS_LINK && (!last || follow || want_dir)) {
+			/* the target, relative to the link's directory, then the rest */
+			char target[128];
+			size_t o = 0;
+
+			if (++links > SYSFS_MAX_LINKS)
+				return -ELOOP;
+			snode_render(&c, target, sizeof(target));
+			next[0] = 0;
+			for (int i = 1; i <= depth; i++)
+				o += (size_t)snprintf(next + o, sizeof(next) - o, "%s/", names[i]);
+			if (o + strlen(target) + 1 + strlen(p) >= sizeof(next))
+				return -ENAMETOOLONG;
+			snprintf(next + o, sizeof(next) - o, "%s%s%s", target, *p || want_dir ? "/" : "",
+				 p);
+			memcpy(path, next, sizeof(path));
+			goto restart;
+		}
+		if (depth == SYSFS_MAX_DEPTH)
+			return -ENAMETOOLONG;
+		stack[++depth] = c;
+		memcpy(names[depth], name, n + 1);
+	}
+	if (want_dir && snode_type(&stack[depth]) != EMU_SYSFS_DIR)
+		return -ENOTDIR;
+	*out = stack[depth];
 	return 0;
 }
 
-const char *emu_vfio_sysfs_root(struct iommufd_emu *emu)
+int emu_sysfs_lookup(struct iommufd_emu *emu, const char *rel, bool follow,
+		     enum emu_sysfs_type *type)
 {
-	struct vfio_state *s;
+	struct snode n;
+	int r;
 
 	emu_lock(emu);
-	s = state_get(emu);
-	if (!s || make_root(s) < 0) {
-		emu_unlock(emu);
-		return "/nonexistent-iommufd-emu-sysfs";
-	}
+	r = sysfs_walk(emu, rel, follow, &n);
 	emu_unlock(emu);
-	return s->root;
+	if (r == 0 && type)
+		*type = snode_type(&n);
+	return r;
 }
 
-static int sysfs_add(struct vfio_state *s, struct vdev *d)
+ssize_t emu_sysfs_read(struct iommufd_emu *emu, const char *rel, char *buf, size_t len)
 {
-	char dir[PATH_MAX], p[PATH_MAX + 64], t[PATH_MAX];
+	char tmp[64];
+	struct snode n;
+	size_t l;
 	int r;
 
-	r = make_root(s);
-	if (r)
+	emu_lock(emu);
+	r = sysfs_walk(emu, rel, true, &n);
+	if (r == 0 && snode_type(&n) == EMU_SYSFS_DIR)
+		r = -EISDIR;
+	if (r) {
+		emu_unlock(emu);
 		return r;
-	snprintf(dir, sizeof(dir), "%s/bus/pci/devices/%s", s->root, d->bdf);
-	snprintf(p, sizeof(p), "%s/vfio-dev/vfio%d", dir, d->index);
-	r = mkdir_p(p);
-	if (r)
+	}
+	l = snode_render(&n, tmp, sizeof(tmp));
+	emu_unlock(emu);
+	if (l > len)
+		l = len;
+	memcpy(buf, tmp, l);
+	return (ssize_t)l;
+}
+
+ssize_t emu_sysfs_readlink(struct iommufd_emu *emu, const char *rel, char *buf, size_t len)
+{
+	char tmp[128];
+	struct snode n;
+	size_t l;
+	int r;
+
+	emu_lock(emu);
+	r = sysfs_walk(emu, rel, false, &n);
+	if (r == 0 && snode_type(&n) != EMU_SYSFS_LINK)
+		r = -EINVAL;
+	if (r) {
+		emu_unlock(emu);
 		return r;
-	snprintf(p, sizeof(p), "%s/vfio-dev/vfio%d/dev", dir, d->index);
-	r = write_file(p, "%d:%d\n", VFIO_CDEV_MAJOR, d->index);
-	snprintf(p, sizeof(p), "%s/vendor", dir);
-	r = r ?: write_file(p, "0x%04x\n", d->vendor);
-	snprintf(p, sizeof(p), "%s/device", dir);
-	r = r ?: write_file(p, "0x%04x\n", d->device);
-	snprintf(p, sizeof(p), "%s/class", dir);
-	r = r ?: write_file(p, "0x%06x\n", d->class_code);
-	if (r)
-		return r;
-	snprintf(t, sizeof(t), "%s/kernel/iommu_groups/%d/devices", s->root, d->grp->nr);
-	mkdir_p(t);
-	snprintf(t, sizeof(t), "../../../../kernel/iommu_groups/%d", d->grp->nr);
-	snprintf(p, sizeof(p), "%s/iommu_group", dir);
-	if (symlink(t, p) < 0)
-		return -errno;
-	snprintf(p, sizeof(p), "%s/driver", dir);
-	if (symlink("../../../../bus/pci/drivers/vfio-pci", p) < 0)
-		return -errno;
-	snprintf(p, sizeof(p), "%s/kernel/iommu_groups/%d/devices/%s", s->root, d->grp->nr, d->bdf);
-	snprintf(t, sizeof(t), "../../../../bus/pci/devices/%s", d->bdf);
-	symlink(t, p);
-	return 0;
+	}
+	l = snode_render(&n, tmp, sizeof(tmp));
+	emu_unlock(emu);
+	if (l > len)
+		l = len;
+	memcpy(buf, tmp, l);
+	return (ssize_t)l;
+}
+
+struct list_ctx {
+	int (*fn)(void *data, const char *name, enum emu_sysfs_type type);
+	void *data;
+};
+
+static int list_one(void *data, const char *name, const struct snode *c)
+{
+	struct list_ctx *l = data;
+
+	return l->fn(l->data, name, snode_type(c));
+}
+
+int emu_sysfs_list(struct iommufd_emu *emu, const char *rel,
+		   int (*fn)(void *data, const char *name, enum emu_sysfs_type type), void *data)
+{
+	struct list_ctx l = { fn, data };
+	struct snode n;
+	int r;
+
+	emu_lock(emu);
+	r = sysfs_walk(emu, rel, true, &n);
+	if (r == 0 && snode_type(&n) != EMU_SYSFS_DIR)
+		r = -ENOTDIR;
+	if (r == 0)
+		r = snode_children(emu, &n, list_one, &l);
+	emu_unlock(emu);
+	return r;
 }
 
 /* ------------------------------------------------------------ file ops: device */
@@ -1059,13 +1281,6 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		free(d);
 		emu_unlock(emu);
 		return EMU_FAIL(r, "device model of %s", bdf);
-	}
-	r = sysfs_add(s, d);
-	if (r) {
-		vdev_model_free(d);
-		free(d);
-		emu_unlock(emu);
-		return EMU_FAIL(r, "sysfs entries of %s under %s", bdf, s->root);
 	}
 	if (!s->devs) {
 		r = emu_node_register(emu, "vfio/", vfio_node_open, s);

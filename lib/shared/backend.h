@@ -17,6 +17,9 @@
 
 struct iommufd_backend;
 
+/* where the device nodes are, whichever backend answers their open() */
+#define BE_DEV_ROOT "/dev"
+
 struct backend_ops {
 	/* open(2) of a device node: /dev/iommu, /dev/vfio/devices/vfioN, /dev/vfio/N */
 	int (*open)(struct iommufd_backend *be, const char *path, int flags);
@@ -34,10 +37,21 @@ struct backend_ops {
 	int (*fstat)(struct iommufd_backend *be, int fd, struct stat *st);
 	/* fcntl(F_DUPFD_CLOEXEC) */
 	int (*dup)(struct iommufd_backend *be, int fd);
-	/* where sysfs is ("/sys" for the kernel; a private tree for the emulator) */
-	const char *(*sysfs_root)(struct iommufd_backend *be);
-	/* where the device nodes are ("/dev" for the kernel) */
-	const char *(*dev_root)(struct iommufd_backend *be);
+	/*
+	 * sysfs, by a path relative to its root (no leading '/', e.g.
+	 * "bus/pci/devices/0000:00:02.0/vendor"); symlinks in the path are
+	 * followed, but for the last component of sysfs_readlink. The kernel's
+	 * is /sys; the emulator's a view of its devices, in memory.
+	 *  - sysfs_read: the first len bytes of a file (no NUL added): bytes read;
+	 *  - sysfs_readlink: like readlink(2) (no NUL added, truncated to len);
+	 *  - sysfs_list: fn(data, name) for each entry of a directory but . and ..;
+	 *    a non-zero return of fn stops the walk and is returned; 0 at the end.
+	 * All return -errno on failure. Device nodes are under /dev for both.
+	 */
+	ssize_t (*sysfs_read)(struct iommufd_backend *be, const char *rel, char *buf, size_t len);
+	ssize_t (*sysfs_readlink)(struct iommufd_backend *be, const char *rel, char *buf, size_t len);
+	int (*sysfs_list)(struct iommufd_backend *be, const char *rel,
+			  int (*fn)(void *data, const char *name), void *data);
 	/*
 	 * Lifetime: every handle that keeps be (context, device, group) takes a
 	 * reference when it is made and drops it after its last be_* call, so
@@ -73,8 +87,9 @@ struct iommufd_backend {
 #define be_munmap(be, a, l) ((be)->ops->munmap((be), (a), (l)))
 #define be_fstat(be, fd, st) ((be)->ops->fstat((be), (fd), (st)))
 #define be_dup(be, fd) ((be)->ops->dup((be), (fd)))
-#define be_sysfs_root(be) ((be)->ops->sysfs_root((be)))
-#define be_dev_root(be) ((be)->ops->dev_root((be)))
+#define be_sysfs_read(be, r, b, l) ((be)->ops->sysfs_read((be), (r), (b), (l)))
+#define be_sysfs_readlink(be, r, b, l) ((be)->ops->sysfs_readlink((be), (r), (b), (l)))
+#define be_sysfs_list(be, r, fn, d) ((be)->ops->sysfs_list((be), (r), (fn), (d)))
 
 static inline struct iommufd_backend *be_ref(struct iommufd_backend *be)
 {

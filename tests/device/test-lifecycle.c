@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "device-common.h"
-#include "shared/backend.h" /* be_sysfs_root(): where the emulator's sysfs tree is */
+#include "shared/backend.h" /* the emulator's ops, to make one sysfs answer stale */
 
 enum st { S_PARKED, S_BOUND, S_ATT_IOAS, S_ATT_HWPT, S_CLOSED, NR_STATES = 4 };
 static const char *const st_name[] = { "parked", "bound", "attached-ioas", "attached-hwpt", "closed" };
@@ -613,23 +613,38 @@ static void test_driver_helpers_nvme(void **state)
 	test_backend_put();
 }
 
+/* sysfs_read of the emulator, but vfio-dev/vfio0/dev says 511:77 */
+static const struct backend_ops *stale_orig;
+
+static ssize_t stale_sysfs_read(struct iommufd_backend *be, const char *rel, char *buf, size_t len)
+{
+	static const char stale[] = "511:77\n";
+
+	if (strstr(rel, "/vfio-dev/vfio0/dev")) {
+		len = len < sizeof(stale) - 1 ? len : sizeof(stale) - 1;
+		memcpy(buf, stale, len);
+		return (ssize_t)len;
+	}
+	return stale_orig->sysfs_read(be, rel, buf, len);
+}
+
 /* emulator only: a stale node (sysfs says another major:minor) is refused */
 static void test_stale_node(void **state)
 {
+	static struct backend_ops stale_ops;
+	struct iommufd_backend *be;
 	struct iommufd_ctx *scope;
 	struct iommufd_device *dev = NULL;
-	char path[512];
-	FILE *f;
 
 	(void)state;
 	scope = dev_scope();
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev/vfio0/dev",
-		 be_sysfs_root(test_backend_get()), EDU_BDF);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "511:77\n");
-	fclose(f);
+	be = test_backend_get();
+	stale_orig = be->ops;
+	stale_ops = *be->ops;
+	stale_ops.sysfs_read = stale_sysfs_read;
+	be->ops = &stale_ops;
 	assert_errno(iommufd_device_open_pci(scope, EDU_BDF, &dev), ESTALE);
+	be->ops = stale_orig;
 	assert_non_null(strstr(iommufd_last_error(), "stale"));
 	test_backend_put();
 }

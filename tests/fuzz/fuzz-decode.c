@@ -101,20 +101,12 @@ static ssize_t f_write(struct iommufd_backend *be, int fd, const void *buf, size
 	return (ssize_t)len;
 }
 
-static const char *f_root(struct iommufd_backend *be)
-{
-	(void)be;
-	return "/fake";
-}
-
 static const struct backend_ops fake_ops = {
 	.open = f_open,
 	.close = f_close,
 	.ioctl = f_ioctl,
 	.read = f_read,
 	.write = f_write,
-	.sysfs_root = f_root,
-	.dev_root = f_root,
 };
 
 static struct iommufd_backend fake_be = { .abi = IFD_BACKEND_ABI, .ops = &fake_ops };

@@ -231,15 +231,44 @@ static void test_fork_shared(void **state)
 static void test_debugfs(void **state)
 {
 	DIR *d = opendir("/sys/kernel/debug/");
+	bool failslab = false;
+	struct dirent *de;
+	struct stat st;
+	char buf[8] = "";
 	int fd;
 
 	(void)state;
 	assert_non_null(d);
+	/* what the kernel's iommufd_fail_nth does: writes relative to dirfd() */
 	fd = openat(dirfd(d), "failslab/ignore-gfp-wait", O_WRONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "N", 1), 1);
 	close(fd);
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, "failslab") == 0) {
+			failslab = true;
+			assert_int_equal(de->d_type, DT_DIR);
+		}
+	}
+	assert_true(failslab);
+	assert_int_equal(fstatat(dirfd(d), "fail_page_alloc/verbose", &st, 0), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(fstat(dirfd(d), &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* nothing else there: the host's debugfs is never reached through it */
+	assert_int_equal(openat(dirfd(d), "failslab/times", O_WRONLY), -1);
+	assert_int_equal(errno, ENOENT);
+	rewinddir(d);
+	de = readdir(d);
+	assert_non_null(de);
+	assert_string_equal(de->d_name, ".");
 	assert_int_equal(closedir(d), 0);
+	/* each open is a throw-away copy of the knob */
+	fd = open("/sys/kernel/debug/failslab/verbose", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "2\n", 2);
+	close(fd);
 }
 
 /* IOMMUFD_EMU_DEVICES=edu@0000:00:02.0 (meson.build) */
@@ -267,6 +296,68 @@ static void test_devices(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/* the device's sysfs, as the kernel shows it: files, directories, links */
+static void test_sysfs(void **state)
+{
+	const char *dev = "/sys/bus/pci/devices/0000:00:02.0";
+	bool vendor = false, group = false;
+	char buf[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	ssize_t n;
+	DIR *d;
+	int fd;
+
+	(void)state;
+	fd = open("/sys/bus/pci/devices/0000:00:02.0/vendor", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf));
+	assert_int_equal(n, 7);
+	assert_memory_equal(buf, "0x1234\n", 7);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, 7);
+	close(fd);
+	d = opendir(dev);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		vendor |= strcmp(de->d_name, "vendor") == 0 && de->d_type == DT_REG;
+		group |= strcmp(de->d_name, "iommu_group") == 0 && de->d_type == DT_LNK;
+	}
+	assert_int_equal(closedir(d), 0);
+	assert_true(vendor && group);
+	snprintf(path, sizeof(path), "%s/iommu_group", dev);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_string_equal(buf, "../../../../kernel/iommu_groups/2");
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* through the group's link back to the device */
+	assert_int_equal(stat("/sys/kernel/iommu_groups/2/devices/0000:00:02.0/vfio-dev/vfio0/dev", &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	fd = open("/sys/bus/pci/devices/0000:00:02.0/vfio-dev/vfio0/dev", O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf));
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "511:0\n", 6);
+	close(fd);
+	/* a directory fd and paths relative to it */
+	fd = open(dev, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstatat(fd, "class", &st, 0), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(openat(fd, "nope", O_RDONLY), -1);
+	assert_int_equal(errno, ENOENT);
+	close(fd);
+	/* read-only, and absent names go to the host (which has no such device) */
+	assert_int_equal(open("/sys/bus/pci/devices/0000:00:02.0/vendor", O_WRONLY), -1);
+	assert_int_equal(errno, EACCES);
+	assert_int_equal(access("/sys/bus/pci/devices/0000:00:1f.7/vendor", F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 /* libiommufd's kernel backend, unmodified, gets the emulator */
 static void test_library_kernel_backend(void **state)
 {
@@ -291,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_fork_shared),
 		cmocka_unit_test(test_debugfs),
 		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_sysfs),
 		cmocka_unit_test(test_library_kernel_backend),
 	};
 

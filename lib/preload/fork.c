@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* fork: the child's calls on inherited emulated fds, run in the emulator's process */
+#include "preload.h"
+
+/* ------------------------------------------------------------ fork: forwarding */
+
+/*
+ * After fork the kernel has ONE iommufd object behind the parent's and the
+ * child's fd. Here the child has a copy of the emulator; so that both work on
+ * the same state, the child sends its calls on the fds it inherited to the
+ * process that owns the emulator, where a server thread runs them on behalf
+ * of the child (emu_set_current_pid: user memory and page ownership are the
+ * child's, like "current" in the kernel). The server starts at the first fork
+ * of that process. If it cannot be reached (gone), the child's own copy
+ * answers, as before.
+ */
+void emu_set_current_pid(pid_t pid) __attribute__((weak));
+
+
+struct fwd_req {
+	int op;
+	int fd;
+	unsigned long req;
+	uint64_t arg; /* ioctl arg / buffer, in the child's memory */
+	uint64_t len;
+	int64_t off;
+	pid_t pid;
+};
+
+static int g_fwd_srv = -1;  /* the owner's end (served by its thread) */
+static int g_fwd_cli = -1;  /* the children's end */
+static bool g_fwd_started;
+static bool g_fwd_thread;   /* the server thread runs (joined at exit) */
+static pthread_t g_fwd_tid;
+/* in a child: the emulated fds inherited from the emulator's process */
+static uint8_t *g_remote;   /* bitmap */
+static size_t g_nremote;    /* bits */
+
+bool is_remote(int fd)
+{
+	return !in_emu && g_remote && fd >= 0 && (size_t)fd < g_nremote &&
+	       (g_remote[fd / 8] & (1u << (fd % 8)));
+}
+
+void remote_forget(int fd)
+{
+	if (is_remote(fd))
+		g_remote[fd / 8] &= (uint8_t)~(1u << (fd % 8));
+}
+
+/* run one forwarded call in the emulator's process */
+static int64_t fwd_serve_one(const struct fwd_req *q)
+{
+	struct iommufd_emu *emu = g_emu;
+	struct iommufd_backend *be = be_of(emu);
+	struct iovec l, r;
+	void *buf = NULL;
+	int64_t ret;
+
+	if (q->op != FWD_IOCTL) {
+		if (q->len > (64u << 20))
+			return -EINVAL;
+		buf = malloc(q->len ? q->len : 1);
+		if (!buf)
+			return -ENOMEM;
+		l = (struct iovec){ buf, q->len };
+		r = (struct iovec){ (void *)(uintptr_t)q->arg, q->len };
+		if ((q->op == FWD_WRITE || q->op == FWD_PWRITE) && q->len &&
+		    process_vm_readv(q->pid, &l, 1, &r, 1, 0) != (ssize_t)q->len) {
+			free(buf);
+			return -EFAULT;
+		}
+	}
+	if (emu_set_current_pid)
+		emu_set_current_pid(q->pid);
+	switch (q->op) {
+	case FWD_IOCTL:
+		ret = be_ioctl(be, q->fd, q->req, (void *)(uintptr_t)q->arg);
+		break;
+	case FWD_READ:
+		ret = be_read(be, q->fd, buf, q->len);
+		break;
+	case FWD_PREAD:
+		ret = be_pread(be, q->fd, buf, q->len, q->off);
+		break;
+	case FWD_WRITE:
+		ret = be_write(be, q->fd, buf, q->len);
+		break;
+	case FWD_PWRITE:
+		ret = be_pwrite(be, q->fd, buf, q->len, q->off);
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (emu_set_current_pid)
+		emu_set_current_pid(0);
+	if ((q->op == FWD_READ || q->op == FWD_PREAD) && ret > 0) {
+		l.iov_len = r.iov_len = (size_t)ret;
+		if (process_vm_writev(q->pid, &l, 1, &r, 1, 0) != ret)
+			ret = -EFAULT;
+	}
+	free(buf);
+	return ret;
+}
+
+static void *fwd_server(void *unused)
+{
+	(void)unused;
+	in_emu++; /* everything this thread does is the emulator's own */
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct fwd_req q;
+		struct iovec iov = { &q, sizeof(q) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c;
+		int64_t ret;
+		int rfd = -1;
+		ssize_t n = recvmsg(g_fwd_srv, &m, MSG_CMSG_CLOEXEC);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+				memcpy(&rfd, CMSG_DATA(c), sizeof(int));
+		if (rfd < 0)
+			continue;
+		ret = n == sizeof(q) ? fwd_serve_one(&q) : -EINVAL;
+		if (send(rfd, &ret, sizeof(ret), MSG_NOSIGNAL) < 0)
+			pdbg("forward reply: %s", strerror(errno));
+		REAL(close)(rfd);
+	}
+	in_emu--;
+	return NULL;
+}
+
+/* the emulator's process is about to fork: make sure children can reach it */
+static void fwd_start(void)
+{
+	int sv[2];
+
+	if (g_fwd_started || !g_emu || g_emu_pid != getpid() || !emu_set_current_pid)
+		return;
+	g_fwd_started = true;
+	in_emu++;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		in_emu--;
+		return;
+	}
+	g_fwd_srv = sv[0];
+	g_fwd_cli = sv[1];
+	if (pthread_create(&g_fwd_tid, NULL, fwd_server, NULL) != 0) {
+		REAL(close)(sv[0]);
+		REAL(close)(sv[1]);
+		g_fwd_srv = g_fwd_cli = -1;
+	} else {
+		g_fwd_thread = true;
+	}
+	in_emu--;
+}
+
+/* in a child: send a call to the emulator's process; false if unreachable */
+bool fwd_call(int op, int fd, unsigned long req, uint64_t arg, uint64_t len, int64_t off,
+		     int64_t *ret)
+{
+	struct fwd_req q;
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &q, sizeof(q) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	int rp[2];
+	ssize_t n;
+
+	if (g_fwd_cli < 0)
+		return false;
+	memset(&q, 0, sizeof(q)); /* no stray padding bytes on the socket */
+	q.op = op;
+	q.fd = fd;
+	q.req = req;
+	q.arg = arg;
+	q.len = len;
+	q.off = off;
+	q.pid = getpid();
+	in_emu++;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rp) < 0) {
+		in_emu--;
+		return false;
+	}
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &rp[1], sizeof(int));
+	n = sendmsg(g_fwd_cli, &m, MSG_NOSIGNAL);
+	REAL(close)(rp[1]);
+	if (n == sizeof(q)) {
+		do
+			n = recv(rp[0], ret, sizeof(*ret), 0);
+		while (n < 0 && errno == EINTR);
+	}
+	REAL(close)(rp[0]);
+	in_emu--;
+	if (n != sizeof(*ret)) {
+		pdbg("forwarding fd %d: the emulator's process is gone, using the copy", fd);
+		return false;
+	}
+	return true;
+}
+
+/* in a child: remember the emulated fds inherited (once; grandchildren keep them) */
+static void fwd_child_setup(void)
+{
+	struct iommufd_emu *emu = g_emu;
+
+	if (g_remote || !emu || g_fwd_cli < 0)
+		return;
+	g_nremote = emu->nfds;
+	g_remote = calloc((g_nremote + 7) / 8, 1);
+	if (!g_remote)
+		return;
+	for (size_t i = 0; i < emu->nfds; i++)
+		if (emu->fds[i])
+			g_remote[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+
+EXPORT pid_t fork(void)
+{
+	if (!in_emu && __atomic_load_n(&g_emu, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&g_lock);
+		fwd_start();
+		pthread_mutex_unlock(&g_lock);
+	}
+	return REAL(fork)();
+}
+
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&g_lock);
+	if (g_emu)
+		emu_lock(g_emu);
+}
+
+static void atfork_parent(void)
+{
+	if (g_emu)
+		emu_unlock(g_emu);
+	pthread_mutex_unlock(&g_lock);
+}
+
+/*
+ * In the child the locks taken by atfork_prepare belong to a thread id that
+ * does not exist there (a recursive mutex refuses an unlock by another
+ * owner): make them afresh, unlocked. The child has only the forking thread.
+ */
+static void atfork_child(void)
+{
+	if (g_emu) {
+		pthread_mutexattr_t a;
+
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&g_emu->lock, &a);
+		pthread_mutexattr_destroy(&a);
+	}
+	pthread_mutex_init(&g_lock, NULL);
+	if (g_fwd_srv >= 0) {
+		/* the server thread did not come along */
+		REAL(close)(g_fwd_srv);
+		g_fwd_srv = -1;
+	}
+	g_fwd_thread = false;
+	fwd_child_setup();
+}
+
+/* at exit: stop the fork server (its recvmsg sees the end) */
+void fwd_stop(void)
+{
+	if (g_fwd_thread) {
+		shutdown(g_fwd_srv, SHUT_RDWR);
+		pthread_join(g_fwd_tid, NULL);
+		g_fwd_thread = false;
+	}
+}
+
+__attribute__((constructor)) static void preload_init(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Path interposers: the emulated nodes of /dev, /proc fakes, sysfs and debugfs. */
+#include "preload.h"
+
+/* ------------------------------------------------------------ paths */
+
+static bool is_emulated_node(const char *path)
+{
+	if (!path)
+		return false;
+	return strcmp(path, "/dev/iommu") == 0 || strncmp(path, "/dev/vfio/", 10) == 0 ||
+	       strcmp(path, "/dev/vfio") == 0;
+}
+
+/* the view's open of path (relative to dfd): true and *ret (libc's value) if the view answers */
+static bool view_open(int dfd, const char *path, int flags, int *ret)
+{
+	struct fake_node n;
+	int r = fake_lookup(dfd, path, !(flags & O_NOFOLLOW), &n);
+
+	if (r == 0)
+		return false;
+	if (r > 0)
+		r = fake_open(&n, flags);
+	*ret = (int)ret_errno(r);
+	return true;
+}
+
+/* ------------------------------------------------------------ open */
+
+static int emu_open(const char *path, int flags)
+{
+	struct iommufd_emu *emu;
+	int r;
+
+	in_emu++;
+	emu = emu_get();
+	if (!emu) {
+		in_emu--;
+		return -1;
+	}
+	r = be_open(be_of(emu), path, flags);
+	in_emu--;
+	pdbg("open(%s) = %d", path, r);
+	return (int)ret_errno(r);
+}
+
+/* common part of the open family: -2 means "not ours" */
+static int try_open(const char *path, int flags)
+{
+	if (in_emu || !path)
+		return -2;
+	if (is_emulated_node(path))
+		return emu_open(path, flags);
+	if (is_fail_nth(path))
+		return nth_open(flags);
+	return -2;
+}
+
+static mode_t open_mode(int flags, va_list ap)
+{
+	return (flags & (O_CREAT | __O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
+}
+
+EXPORT int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int r = try_open(path, flags);
+
+	if (r != -2 || view_open(AT_FDCWD, path, flags, &r))
+		return r;
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return REAL(open)(path, flags, mode);
+}
+
+EXPORT int open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int r = try_open(path, flags);
+
+	if (r != -2 || view_open(AT_FDCWD, path, flags, &r))
+		return r;
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return REAL(open64)(path, flags, mode);
+}
+
+EXPORT int __open_2(const char *path, int flags)
+{
+	int r = try_open(path, flags);
+
+	if (r != -2 || view_open(AT_FDCWD, path, flags, &r))
+		return r;
+	return REAL(__open_2)(path, flags);
+}
+
+EXPORT int __open64_2(const char *path, int flags)
+{
+	int r = try_open(path, flags);
+
+	if (r != -2 || view_open(AT_FDCWD, path, flags, &r))
+		return r;
+	return REAL(__open64_2)(path, flags);
+}
+
+EXPORT int openat(int dfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int r = path[0] == '/' ? try_open(path, flags) : -2;
+
+	if (r != -2 || view_open(dfd, path, flags, &r))
+		return r;
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return REAL(openat)(dfd, path, flags, mode);
+}
+
+EXPORT int openat64(int dfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int r = path[0] == '/' ? try_open(path, flags) : -2;
+
+	if (r != -2 || view_open(dfd, path, flags, &r))
+		return r;
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return REAL(openat64)(dfd, path, flags, mode);
+}
+
+EXPORT int __openat_2(int dfd, const char *path, int flags)
+{
+	int r = path[0] == '/' ? try_open(path, flags) : -2;
+
+	if (r != -2 || view_open(dfd, path, flags, &r))
+		return r;
+	return REAL(__openat_2)(dfd, path, flags);
+}
+
+EXPORT int __openat64_2(int dfd, const char *path, int flags)
+{
+	int r = path[0] == '/' ? try_open(path, flags) : -2;
+
+	if (r != -2 || view_open(dfd, path, flags, &r))
+		return r;
+	return REAL(__openat64_2)(dfd, path, flags);
+}
+
+static FILE *do_fopen(FILE *(*realfn)(const char *, const char *), const char *path,
+		      const char *mode)
+{
+	struct fake_node n;
+	pid_t pid;
+	int r;
+
+	if (in_emu || !path || !mode)
+		return realfn(path, mode);
+	if (is_emulated_node(path) || is_fail_nth(path)) {
+		int fl = strchr(mode, '+') ? O_RDWR : mode[0] == 'r' ? O_RDONLY : O_WRONLY;
+		int fd = try_open(path, fl | (strchr(mode, 'e') ? O_CLOEXEC : 0));
+		FILE *f;
+
+		if (fd < 0)
+			return NULL;
+		/* stdio's internal read/write are not interposable: unbuffered
+		 * is the best available; emulated nodes are ioctl-driven */
+		f = fdopen(fd, mode);
+		if (!f)
+			close(fd);
+		return f;
+	}
+	pid = mode[0] == 'r' && !strchr(mode, '+') ? status_pid(path) : 0;
+	if (pid && __atomic_load_n(&g_emu, __ATOMIC_ACQUIRE) && pid == g_acct_pid)
+		return status_open(path, mode, pid);
+	r = fake_lookup(AT_FDCWD, path, true, &n);
+	if (r) {
+		int fl = strchr(mode, '+') ? O_RDWR : mode[0] == 'r' ? O_RDONLY : O_WRONLY;
+		FILE *f;
+
+		fl |= mode[0] == 'w' ? O_CREAT | O_TRUNC : mode[0] == 'a' ? O_CREAT | O_APPEND : 0;
+		fl |= strchr(mode, 'e') ? O_CLOEXEC : 0;
+		r = r < 0 ? r : fake_open(&n, fl);
+		if (r < 0) {
+			errno = -r;
+			return NULL;
+		}
+		f = fdopen(r, mode);
+		if (!f)
+			REAL(close)(r);
+		return f;
+	}
+	return realfn(path, mode);
+}
+
+EXPORT FILE *fopen(const char *path, const char *mode)
+{
+	return do_fopen(REAL(fopen), path, mode);
+}
+
+EXPORT FILE *fopen64(const char *path, const char *mode)
+{
+	return do_fopen(REAL(fopen64), path, mode);
+}
+
+/* ------------------------------------------------------------ directories */
+
+EXPORT DIR *opendir(const char *path)
+{
+	struct fake_node n;
+	int r = fake_lookup(AT_FDCWD, path, true, &n);
+
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	return r ? fake_opendir(&n, -1) : REAL(opendir)(path);
+}
+
+EXPORT DIR *fdopendir(int fd)
+{
+	return fake_is_dir_fd(fd) ? fake_fdopendir(fd) : REAL(fdopendir)(fd);
+}
+
+EXPORT int closedir(DIR *d)
+{
+	return fake_closedir(d) ? 0 : REAL(closedir)(d);
+}
+
+EXPORT struct dirent *readdir(DIR *d)
+{
+	struct dirent *de;
+
+	return fake_readdir(d, &de, NULL) ? de : REAL(readdir)(d);
+}
+
+EXPORT struct dirent64 *readdir64(DIR *d)
+{
+	struct dirent64 *de;
+
+	return fake_readdir(d, NULL, &de) ? de : REAL(readdir64)(d);
+}
+
+EXPORT int dirfd(DIR *d)
+{
+	int fd = fake_dirfd(d);
+
+	return fd != -2 ? fd : REAL(dirfd)(d);
+}
+
+EXPORT void rewinddir(DIR *d)
+{
+	if (!fake_seekdir(d, 0))
+		REAL(rewinddir)(d);
+}
+
+EXPORT void seekdir(DIR *d, long pos)
+{
+	if (!fake_seekdir(d, pos))
+		REAL(seekdir)(d, pos);
+}
+
+EXPORT long telldir(DIR *d)
+{
+	long pos = fake_telldir(d);
+
+	return pos != -2 ? pos : REAL(telldir)(d);
+}
+
+/* ------------------------------------------------------------ path queries */
+
+/* the view's stat of path: true and *ret (libc's value) if the view answers */
+static bool view_stat(int dfd, const char *path, bool follow, struct stat *st, int *ret)
+{
+	struct fake_node n;
+	int r = fake_lookup(dfd, path, follow, &n);
+
+	if (r == 0)
+		return false;
+	if (r > 0)
+		fake_stat(&n, st);
+	*ret = (int)ret_errno(r < 0 ? r : 0);
+	return true;
+}
+
+_Static_assert(sizeof(struct stat) == sizeof(struct stat64), "stat64 layout differs");
+
+EXPORT int stat(const char *path, struct stat *st)
+{
+	int r;
+
+	return view_stat(AT_FDCWD, path, true, st, &r) ? r : REAL(stat)(path, st);
+}
+
+EXPORT int stat64(const char *path, struct stat64 *st)
+{
+	int r;
+
+	return view_stat(AT_FDCWD, path, true, (struct stat *)st, &r) ? r : REAL(stat64)(path, st);
+}
+
+EXPORT int lstat(const char *path, struct stat *st)
+{
+	int r;
+
+	return view_stat(AT_FDCWD, path, false, st, &r) ? r : REAL(lstat)(path, st);
+}
+
+EXPORT int lstat64(const char *path, struct stat64 *st)
+{
+	int r;
+
+	return view_stat(AT_FDCWD, path, false, (struct stat *)st, &r) ? r :
+									   REAL(lstat64)(path, st);
+}
+
+EXPORT int __xstat(int ver, const char *path, struct stat *st)
+{
+	int r;
+
+	return view_stat(AT_FDCWD, path, true, st, &r) ? r : REAL(__xstat)(ver, path, st);
+}
+
+EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
+{
+	int r;
+
+	return view_stat(AT_FDCWD, path, true, (struct stat *)st, &r) ? r :
+									  REAL(__xstat64)(ver, path, st);
+}
+
+EXPORT int __lxstat(int ver, const char *path, struct stat *st)
+{
+	int r;
+
+	return view_stat(AT_FDCWD, path, false, st, &r) ? r : REAL(__lxstat)(ver, path, st);
+}
+
+EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
+{
+	int r;
+
+	return view_stat(AT_FDCWD, path, false, (struct stat *)st, &r) ? r :
+									   REAL(__lxstat64)(ver, path, st);
+}
+
+EXPORT int fstatat(int dfd, const char *path, struct stat *st, int flags)
+{
+	int r;
+
+	if (view_stat(dfd, path, !(flags & AT_SYMLINK_NOFOLLOW), st, &r))
+		return r;
+	return REAL(fstatat)(dfd, path, st, flags);
+}
+
+EXPORT int fstatat64(int dfd, const char *path, struct stat64 *st, int flags)
+{
+	int r;
+
+	if (view_stat(dfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (struct stat *)st, &r))
+		return r;
+	return REAL(fstatat64)(dfd, path, st, flags);
+}
+
+EXPORT int __fxstatat(int ver, int dfd, const char *path, struct stat *st, int flags)
+{
+	int r;
+
+	if (view_stat(dfd, path, !(flags & AT_SYMLINK_NOFOLLOW), st, &r))
+		return r;
+	return REAL(__fxstatat)(ver, dfd, path, st, flags);
+}
+
+EXPORT int __fxstatat64(int ver, int dfd, const char *path, struct stat64 *st, int flags)
+{
+	int r;
+
+	if (view_stat(dfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (struct stat *)st, &r))
+		return r;
+	return REAL(__fxstatat64)(ver, dfd, path, st, flags);
+}
+
+/* the view's access(): true and *ret (libc's value) if the view answers */
+static bool view_access(int dfd, const char *path, int mode, int flags, int *ret)
+{
+	struct fake_node n;
+	int r = fake_lookup(dfd, path, !(flags & AT_SYMLINK_NOFOLLOW), &n);
+
+	if (r == 0)
+		return false;
+	*ret = (int)ret_errno(r < 0 ? r : fake_access(&n, mode));
+	return true;
+}
+
+EXPORT int access(const char *path, int mode)
+{
+	int r;
+
+	/* the emulated nodes exist: /dev/iommu always, /dev/vfio/... with devices */
+	if (!in_emu && (strcmp(path, "/dev/iommu") == 0 ||
+				(is_emulated_node(path) && getenv("IOMMUFD_EMU_DEVICES"))))
+		return 0;
+	return view_access(AT_FDCWD, path, mode, 0, &r) ? r : REAL(access)(path, mode);
+}
+
+EXPORT int faccessat(int dfd, const char *path, int mode, int flags)
+{
+	int r;
+
+	if (path[0] == '/')
+		return access(path, mode);
+	return view_access(dfd, path, mode, flags, &r) ? r : REAL(faccessat)(dfd, path, mode, flags);
+}
+
+/* the view's readlink(): true and *ret (libc's value) if the view answers */
+static bool view_readlink(int dfd, const char *path, char *out, size_t len, ssize_t *ret)
+{
+	struct fake_node n;
+	int r = fake_lookup(dfd, path, false, &n);
+
+	if (r == 0)
+		return false;
+	*ret = ret_errno(r < 0 ? r : fake_readlink(&n, out, len));
+	return true;
+}
+
+EXPORT ssize_t readlink(const char *path, char *out, size_t len)
+{
+	ssize_t r;
+
+	return view_readlink(AT_FDCWD, path, out, len, &r) ? r : REAL(readlink)(path, out, len);
+}
+
+EXPORT ssize_t readlinkat(int dfd, const char *path, char *out, size_t len)
+{
+	ssize_t r;
+
+	return view_readlink(dfd, path, out, len, &r) ? r : REAL(readlinkat)(dfd, path, out, len);
+}

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Paths the preload answers itself, from memory: the sysfs of the emulated
+ * devices (/sys/..., the emulator's view: emu_sysfs_*) and the debugfs
+ * fault-injection knobs (/sys/kernel/debug/..., debugfs.c). Nothing is
+ * written to disk:
+ *  - open() of a file gives a memfd holding its content (writes land in that
+ *    copy and are thrown away at close);
+ *  - open() of a directory, and dirfd() of one opened with opendir(), give a
+ *    "directory fd" (a memfd, remembered with its path) that openat(),
+ *    fstatat(), fdopendir() ... resolve relative paths against;
+ *  - opendir() gives a DIR of this file (a registry tells them from libc's);
+ *  - stat/lstat/access/readlink answer from the view.
+ * Absolute paths the view does not have are the host's; paths relative to a
+ * directory fd of the view are the view's only.
+ */
+#include "preload.h"
+
+/* ------------------------------------------------------------ directory fds */
+
+#define MAX_DIR_FDS 64
+
+static struct {
+	int fd;
+	char *path; /* absolute */
+} g_dir_fds[MAX_DIR_FDS];
+static int g_ndir_fds; /* atomic reads: the fast path of every *at() call */
+
+static int dir_fd_add(int fd, const char *path)
+{
+	char *p = strdup(path);
+	int r = -EMFILE;
+
+	if (!p)
+		return -ENOMEM;
+	pthread_mutex_lock(&g_lock);
+	for (int i = 0; i < MAX_DIR_FDS; i++) {
+		if (!g_dir_fds[i].path) {
+			g_dir_fds[i].fd = fd;
+			g_dir_fds[i].path = p;
+			__atomic_add_fetch(&g_ndir_fds, 1, __ATOMIC_RELAXED);
+			r = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g_lock);
+	if (r)
+		free(p);
+	return r;
+}
+
+/* the path of directory fd fd into buf; false if fd is not one */
+static bool dir_fd_path(int fd, char *buf, size_t len)
+{
+	bool found = false;
+
+	if (fd < 0 || !__atomic_load_n(&g_ndir_fds, __ATOMIC_RELAXED))
+		return false;
+	pthread_mutex_lock(&g_lock);
+	for (int i = 0; i < MAX_DIR_FDS && !found; i++) {
+		if (g_dir_fds[i].path && g_dir_fds[i].fd == fd) {
+			snprintf(buf, len, "%s", g_dir_fds[i].path);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&g_lock);
+	return found;
+}
+
+void fake_fd_closed(int fd)
+{
+	if (fd < 0 || !__atomic_load_n(&g_ndir_fds, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&g_lock);
+	for (int i = 0; i < MAX_DIR_FDS; i++) {
+		if (g_dir_fds[i].path && g_dir_fds[i].fd == fd) {
+			free(g_dir_fds[i].path);
+			g_dir_fds[i].path = NULL;
+			__atomic_sub_fetch(&g_ndir_fds, 1, __ATOMIC_RELAXED);
+		}
+	}
+	pthread_mutex_unlock(&g_lock);
+}
+
+static int anon_fd(const char *name, bool cloexec)
+{
+	int fd;
+
+	in_emu++;
+	fd = REAL(memfd_create)(name, cloexec ? MFD_CLOEXEC : 0);
+	in_emu--;
+	return fd < 0 ? -errno : fd;
+}
+
+/* ------------------------------------------------------------ lookup */
+
+static bool sysfs_on(void)
+{
+	bool on;
+
+	if (!getenv("IOMMUFD_EMU_DEVICES"))
+		return false;
+	in_emu++;
+	on = emu_get() && g_devices;
+	in_emu--;
+	return on;
+}
+
+/* debugfs: rel without empty or "." components; false for ".." (the host's) */
+static bool debugfs_norm(const char *rel, char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = 0;
+	while (*rel) {
+		size_t n = strcspn(rel, "/");
+
+		if (n == 2 && strncmp(rel, "..", 2) == 0)
+			return false;
+		if (n && !(n == 1 && rel[0] == '.')) {
+			if (o + n + 2 > len)
+				return false;
+			if (o)
+				out[o++] = '/';
+			memcpy(out + o, rel, n);
+			o += n;
+			out[o] = 0;
+		}
+		rel += n;
+		while (*rel == '/')
+			rel++;
+	}
+	return true;
+}
+
+/* 1: n->abs is in the view (n->type), 0: not a path of the view, -errno */
+static int node_lookup(struct fake_node *n, bool follow)
+{
+	const char *p = n->abs;
+	int r;
+
+	if (strncmp(p, "/sys/kernel/debug", 17) == 0 && (!p[17] || p[17] == '/') &&
+	    debugfs_enabled()) {
+		n->debugfs = true;
+		if (!debugfs_norm(p + 17, n->rel, sizeof(n->rel)))
+			return 0;
+		r = debugfs_lookup(n->rel, &n->type);
+		return r < 0 ? r : 1;
+	}
+	if (strncmp(p, "/sys", 4) != 0 || (p[4] && p[4] != '/') || !sysfs_on())
+		return 0;
+	n->debugfs = false;
+	p += 4;
+	while (*p == '/')
+		p++;
+	snprintf(n->rel, sizeof(n->rel), "%s", p);
+	in_emu++;
+	r = emu_sysfs_lookup(g_emu, n->rel, follow, &n->type);
+	in_emu--;
+	return r < 0 ? r : 1;
+}
+
+int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n)
+{
+	bool strict = false;
+	int r;
+
+	if (in_emu || !path)
+		return 0;
+	if (path[0] == '/' && strncmp(path, "/sys", 4) != 0)
+		return 0; /* the common case, before any copy */
+	if (path[0] == '/') {
+		if ((size_t)snprintf(n->abs, sizeof(n->abs), "%s", path) >= sizeof(n->abs))
+			return 0;
+	} else {
+		char dir[PATH_MAX];
+
+		if (!dir_fd_path(dfd, dir, sizeof(dir)))
+			return 0; /* relative to the cwd or to a real directory */
+		strict = true;
+		if (!*path) /* AT_EMPTY_PATH: the directory itself */
+			snprintf(n->abs, sizeof(n->abs), "%s", dir);
+		else if ((size_t)snprintf(n->abs, sizeof(n->abs), "%s/%s", dir, path) >=
+			 sizeof(n->abs))
+			return -ENAMETOOLONG;
+	}
+	r = node_lookup(n, follow);
+	if (strict && r == 0)
+		return -ENOENT;
+	if (!strict && r == -ENOENT)
+		return 0; /* the host's */
+	if (r > 0)
+		pdbg("%s: %s of the view", n->abs, n->debugfs ? "debugfs" : "sysfs");
+	return r;
+}
+
+/* ------------------------------------------------------------ nodes */
+
+static ssize_t node_read(const struct fake_node *n, char *buf, size_t len)
+{
+	ssize_t r;
+
+	if (n->debugfs)
+		return debugfs_read(n->rel, buf, len);
+	in_emu++;
+	r = emu_sysfs_read(g_emu, n->rel, buf, len);
+	in_emu--;
+	return r;
+}
+
+static const char *base_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+int fake_open(const struct fake_node *n, int flags)
+{
+	int acc = flags & O_ACCMODE;
+	char buf[4096];
+	ssize_t len;
+	int fd, r;
+
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return -EEXIST;
+	if (n->type == EMU_SYSFS_LINK) /* O_NOFOLLOW on a link */
+		return -ELOOP;
+	if (n->type == EMU_SYSFS_DIR) {
+		if (acc != O_RDONLY || (flags & (O_TRUNC | O_CREAT)))
+			return -EISDIR;
+		fd = anon_fd("iommufd-preload-dir", flags & O_CLOEXEC);
+		if (fd < 0)
+			return fd;
+		r = dir_fd_add(fd, n->abs);
+		if (r < 0) {
+			REAL(close)(fd);
+			return r;
+		}
+		return fd;
+	}
+	if (flags & O_DIRECTORY)
+		return -ENOTDIR;
+	/* sysfs attributes of the view are read-only; debugfs knobs take writes */
+	if (!n->debugfs && acc != O_RDONLY)
+		return -EACCES;
+	len = (flags & O_TRUNC) ? 0 : node_read(n, buf, sizeof(buf));
+	if (len < 0)
+		return (int)len;
+	fd = anon_fd(base_of(n->abs), flags & O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	in_emu++;
+	if (len && REAL(pwrite)(fd, buf, (size_t)len, 0) != len) {
+		r = -errno;
+		REAL(close)(fd);
+		in_emu--;
+		return r ? r : -EIO;
+	}
+	if (flags & O_APPEND)
+		REAL(fcntl)(fd, F_SETFL, O_APPEND);
+	in_emu--;
+	return fd;
+}
+
+void fake_stat(const struct fake_node *n, struct stat *st)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a of the path: a stable inode number */
+	char buf[4096];
+	ssize_t len = 0;
+
+	for (const char *p = n->abs; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = n->debugfs ? 0x14 : 0x15;
+	st->st_ino = (ino_t)(h | 1);
+	st->st_blksize = 4096;
+	switch (n->type) {
+	case EMU_SYSFS_DIR:
+		st->st_mode = S_IFDIR | 0755;
+		st->st_nlink = 2;
+		break;
+	case EMU_SYSFS_FILE:
+		st->st_mode = S_IFREG | (n->debugfs ? 0600 : 0444);
+		st->st_nlink = 1;
+		len = node_read(n, buf, sizeof(buf));
+		break;
+	case EMU_SYSFS_LINK:
+		st->st_mode = S_IFLNK | 0777;
+		st->st_nlink = 1;
+		len = fake_readlink(n, buf, sizeof(buf));
+		break;
+	}
+	st->st_size = len > 0 ? len : 0;
+}
+
+ssize_t fake_readlink(const struct fake_node *n, char *buf, size_t len)
+{
+	ssize_t r;
+
+	if (n->type != EMU_SYSFS_LINK || n->debugfs)
+		return -EINVAL;
+	in_emu++;
+	r = emu_sysfs_readlink(g_emu, n->rel, buf, len);
+	in_emu--;
+	return r;
+}
+
+int fake_access(const struct fake_node *n, int mode)
+{
+	if ((mode & W_OK) && !n->debugfs && geteuid() != 0)
+		return -EACCES;
+	if ((mode & X_OK) && n->type == EMU_SYSFS_FILE)
+		return -EACCES;
+	return 0;
+}
+
+bool fake_fstat(int fd, struct stat *st)
+{
+	struct fake_node n;
+
+	if (in_emu || !dir_fd_path(fd, n.abs, sizeof(n.abs)))
+		return false;
+	if (fake_lookup(fd, "", true, &n) <= 0)
+		return false;
+	fake_stat(&n, st);
+	return true;
+}
+
+/* ------------------------------------------------------------ DIR */
+
+struct fake_ent {
+	char name[256];
+	unsigned char type;
+};
+
+struct fake_dir {
+	struct fake_dir *next;
+	int fd;
+	struct fake_ent *ents;
+	size_t n, cap, pos;
+	struct dirent de;
+	struct dirent64 de64;
+};
+
+static struct fake_dir *g_dirs; /* guarded by g_lock */
+static int g_ndirs;             /* atomic reads: the fast path of readdir() */
+
+static int ent_add(void *data, const char *name, enum emu_sysfs_type type)
+{
+	struct fake_dir *d = data;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		struct fake_ent *e = realloc(d->ents, cap * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		d->ents = e;
+		d->cap = cap;
+	}
+	snprintf(d->ents[d->n].name, sizeof(d->ents[d->n].name), "%s", name);
+	d->ents[d->n++].type = type == EMU_SYSFS_DIR ? DT_DIR :
+			       type == EMU_SYSFS_LINK ? DT_LNK : DT_REG;
+	return 0;
+}
+
+/* a DIR of the view's directory n; on fd (a directory fd) or a new one if -1 */
+DIR *fake_opendir(const struct fake_node *n, int fd)
+{
+	struct fake_dir *d;
+	int r;
+
+	if (n->type != EMU_SYSFS_DIR) {
+		errno = ENOTDIR;
+		return NULL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	r = ent_add(d, ".", EMU_SYSFS_DIR);
+	r = r ?: ent_add(d, "..", EMU_SYSFS_DIR);
+	if (!r && n->debugfs) {
+		r = debugfs_list(n->rel, ent_add, d);
+	} else if (!r) {
+		in_emu++;
+		r = emu_sysfs_list(g_emu, n->rel, ent_add, d);
+		in_emu--;
+	}
+	if (!r && fd < 0) {
+		fd = r = anon_fd("iommufd-preload-dir", true);
+		if (fd >= 0) {
+			r = dir_fd_add(fd, n->abs);
+			if (r < 0)
+				REAL(close)(fd);
+		}
+	}
+	if (r < 0) {
+		free(d->ents);
+		free(d);
+		errno = -r;
+		return NULL;
+	}
+	d->fd = fd;
+	pthread_mutex_lock(&g_lock);
+	d->next = g_dirs;
+	g_dirs = d;
+	__atomic_add_fetch(&g_ndirs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&g_lock);
+	return (DIR *)d;
+}
+
+/* one of the view's DIRs (not libc's)? */
+static struct fake_dir *fake_dir_of(DIR *dir)
+{
+	struct fake_dir *d;
+
+	if (!dir || !__atomic_load_n(&g_ndirs, __ATOMIC_RELAXED))
+		return NULL;
+	pthread_mutex_lock(&g_lock);
+	for (d = g_dirs; d && (DIR *)d != dir; d = d->next)
+		;
+	pthread_mutex_unlock(&g_lock);
+	return d;
+}
+
+DIR *fake_fdopendir(int fd)
+{
+	struct fake_node n;
+	int r;
+
+	if (in_emu || !dir_fd_path(fd, n.abs, sizeof(n.abs)))
+		return NULL;
+	r = fake_lookup(fd, "", true, &n);
+	if (r <= 0) {
+		errno = r < 0 ? -r : ENOENT;
+		return NULL;
+	}
+	return fake_opendir(&n, fd);
+}
+
+bool fake_is_dir_fd(int fd)
+{
+	char p[PATH_MAX];
+
+	return !in_emu && dir_fd_path(fd, p, sizeof(p));
+}
+
+/* fill de (a struct dirent or dirent64: the same fields) from e at index i */
+#define FILL_DIRENT(de, e, i)                                            \
+	do {                                                             \
+		(de)->d_ino = (i) + 1;                                   \
+		(de)->d_off = (long)(i) + 1;                             \
+		(de)->d_reclen = sizeof(*(de));                          \
+		(de)->d_type = (e)->type;                                \
+		snprintf((de)->d_name, sizeof((de)->d_name), "%s", (e)->name); \
+	} while (0)
+
+int fake_readdir(DIR *dir, struct dirent **de, struct dirent64 **de64)
+{
+	struct fake_dir *d = fake_dir_of(dir);
+
+	if (!d)
+		return 0;
+	if (d->pos == d->n) {
+		if (de)
+			*de = NULL;
+		if (de64)
+			*de64 = NULL;
+		return 1;
+	}
+	if (de) {
+		FILL_DIRENT(&d->de, &d->ents[d->pos], d->pos);
+		*de = &d->de;
+	}
+	if (de64) {
+		FILL_DIRENT(&d->de64, &d->ents[d->pos], d->pos);
+		*de64 = &d->de64;
+	}
+	d->pos++;
+	return 1;
+}
+
+int fake_dirfd(DIR *dir)
+{
+	struct fake_dir *d = fake_dir_of(dir);
+
+	return d ? d->fd : -2;
+}
+
+bool fake_seekdir(DIR *dir, long pos)
+{
+	struct fake_dir *d = fake_dir_of(dir);
+
+	if (!d)
+		return false;
+	d->pos = pos < 0 ? 0 : (size_t)pos > d->n ? d->n : (size_t)pos;
+	return true;
+}
+
+long fake_telldir(DIR *dir)
+{
+	struct fake_dir *d = fake_dir_of(dir);
+
+	return d ? (long)d->pos : -2;
+}
+
+bool fake_closedir(DIR *dir)
+{
+	struct fake_dir *d = NULL;
+
+	if (!dir || !__atomic_load_n(&g_ndirs, __ATOMIC_RELAXED))
+		return false;
+	pthread_mutex_lock(&g_lock);
+	for (struct fake_dir **pp = &g_dirs; *pp; pp = &(*pp)->next) {
+		if ((DIR *)*pp == dir) {
+			d = *pp;
+			*pp = d->next;
+			__atomic_sub_fetch(&g_ndirs, 1, __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g_lock);
+	if (!d)
+		return false;
+	fake_fd_closed(d->fd);
+	in_emu++;
+	REAL(close)(d->fd);
+	in_emu--;
+	free(d->ents);
+	free(d);
+	return true;
+}

@@ -1,0 +1,64 @@
+#!/bin/sh
+# A program with emulated devices runs under the preload library (reading the
+# devices' sysfs files, listing their directories, reading their links,
+# opening the debugfs fault-injection knobs: test-preload does all of these),
+# and /tmp holds no new entry afterwards: the emulator and the preload write
+# nothing to disk.
+#
+#   preload-no-tmp.sh PRELOAD PROGRAM [ARGS...]
+#
+# It runs in a mount namespace of its own with an empty, read-only tmpfs on
+# /tmp when it may (unshare -m as root, unshare -rm otherwise): other
+# processes' files do not count, and an entry made and removed during the run
+# (which a count after a clean exit would miss, and a crash would leave
+# behind) fails the program. Else it compares the host's /tmp before and
+# after, for entries named iommufd* only. Exit: 0 nothing new, 1 new entries or the
+# program failed.
+set -u
+[ $# -ge 2 ] || { echo "usage: $0 PRELOAD PROGRAM [ARGS...]" >&2; exit 2; }
+
+if [ -z "${PRELOAD_NO_TMP_NS:-}" ]; then
+	for u in "unshare -m" "unshare -rm"; do
+		# shellcheck disable=SC2086 # the command and its option
+		if $u sh -c 'mount -t tmpfs -o mode=1777 none /tmp' 2>/dev/null; then
+			# shellcheck disable=SC2086
+			exec env PRELOAD_NO_TMP_NS=1 $u sh "$0" "$@"
+		fi
+	done
+	PRELOAD_NO_TMP_NS=host
+fi
+if [ "$PRELOAD_NO_TMP_NS" = 1 ]; then
+	mount -t tmpfs -o mode=1777 iommufd-test-tmp /tmp || exit 1
+	mount -o remount,ro /tmp || exit 1
+	pattern='*'
+else
+	echo "# no private /tmp here: counting iommufd* entries of the host's"
+	pattern='iommufd*'
+fi
+
+# the entries of /tmp that count, one a line
+entries() {
+	ls -A /tmp | while IFS= read -r e; do
+		# shellcheck disable=SC2254 # pattern: a glob
+		case $e in $pattern) printf '%s\n' "$e" ;; esac
+	done
+}
+
+preload=$1
+shift
+before=$(entries)
+LD_PRELOAD=$preload IOMMUFD_EMU_DEVICES=edu@0000:00:02.0 "$@"
+rc=$?
+after=$(entries)
+echo "# /tmp entries that count: $(printf '%s' "$before" | grep -c .) before, $(printf '%s' "$after" | grep -c .) after"
+new=$(printf '%s\n' "$after" | while IFS= read -r e; do
+	[ -n "$e" ] || continue
+	printf '%s\n' "$before" | grep -qxF -- "$e" || printf '%s\n' "$e"
+done)
+if [ -n "$new" ]; then
+	echo "FAIL: new in /tmp:"
+	printf '  %s\n' $new
+	exit 1
+fi
+[ "$rc" -eq 0 ] || { echo "FAIL: $* exited $rc"; exit 1; }
+exit 0
