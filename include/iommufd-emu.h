@@ -106,10 +106,14 @@ struct iommufd_emu_device_opts {
  * (bus/pci/devices/<bdf>/{vendor,device,iommu_group,driver,vfio-dev/vfioN/dev})
  * and as <dev>/vfio/devices/vfioN and <dev>/vfio/<group>. cdev_path (may be
  * NULL) gets the cdev path. -EEXIST: bdf taken.
- * edu: its DMA engine runs when the cmd register (0x98) is written through
- * the device file (pwrite, iommufd_device_region_write()), synchronously,
- * through the device's current attachment; a store into an mmap of BAR0
- * changes the registers but does not start it.
+ * The devices behave through an mmap of BAR0 as through the device file: a
+ * store into the mapping is taken in by the emulator's device-model thread
+ * (running while a device is open) within microseconds, as hardware takes a
+ * posted write; a write through the device file (pwrite,
+ * iommufd_device_region_write()) takes effect before it returns. Loads from
+ * the mapping read what the model says.
+ * edu: its DMA engine runs when the cmd register (0x98) gets the start bit,
+ * through the device's current attachment; the start bit clears when done.
  */
 IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 					      const struct iommufd_emu_device_opts *opts,

@@ -44,6 +44,7 @@ struct vfio_state {
 	struct vdev *devs;
 	struct vgroup *groups;
 	int next_index;
+	struct vsvc *svc; /* the thread that runs the models behind BAR0 mmaps */
 };
 
 /* one open of a device: a cdev file or a group-path file */
@@ -71,6 +72,7 @@ static void state_free(struct iommufd_emu *emu)
 
 	if (!s)
 		return;
+	vsvc_free(s->svc); /* first: it may be looking at the devices */
 	while (s->devs) {
 		struct vdev *d = s->devs;
 
@@ -103,6 +105,11 @@ static struct vfio_state *state_get(struct iommufd_emu *emu)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	s->svc = vsvc_new(emu);
+	if (!s->svc) {
+		free(s);
+		return NULL;
+	}
 	emu->device_priv = s;
 	emu->device_priv_free = state_free;
 	return s;
@@ -1047,6 +1054,7 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		return EMU_FAIL(ENOMEM, "group %d", group);
 	}
 	d->edev.group = d->grp->eg;
+	d->svc = s->svc;
 	r = vdev_model_init(d);
 	if (!r && opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t)) {
 		if (opts->flags & IOMMUFD_EMU_DEVICE_PASID)
