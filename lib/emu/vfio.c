@@ -992,8 +992,22 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	if (opts->group < 0)
 		return EMU_FAIL(EINVAL, "group %d", opts->group);
 	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t) &&
-	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING)))
+	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING |
+			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE)))
 		return EMU_FAIL(EINVAL, "unknown flags %#x", opts->flags);
+	if (opts->nvme_ns_size % 512 || opts->nvme_ns_size > (1ull << 40))
+		return EMU_FAIL(EINVAL, "NVMe namespace of %llu bytes: not a multiple of 512 "
+			    "up to 1 TiB", (unsigned long long)opts->nvme_ns_size);
+	if (opts->nvme_serial) {
+		size_t n = strlen(opts->nvme_serial);
+
+		for (size_t i = 0; i < n; i++)
+			if (opts->nvme_serial[i] < 0x20 || opts->nvme_serial[i] > 0x7e)
+				n = 0;
+		if (n == 0 || n > 20)
+			return EMU_FAIL(EINVAL, "NVMe serial \"%s\": 1 to 20 printable ASCII "
+				    "characters", opts->nvme_serial);
+	}
 	if (opts->bdf && !bdf_ok(opts->bdf))
 		return EMU_FAIL(EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", opts->bdf);
 
@@ -1055,6 +1069,11 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	}
 	d->edev.group = d->grp->eg;
 	d->svc = s->svc;
+	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t))
+		d->opt_flags = opts->flags;
+	d->opt_ns_size = opts->nvme_ns_size;
+	if (opts->nvme_serial)
+		snprintf(d->opt_serial, sizeof(d->opt_serial), "%s", opts->nvme_serial);
 	r = vdev_model_init(d);
 	if (!r && opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t)) {
 		if (opts->flags & IOMMUFD_EMU_DEVICE_PASID)

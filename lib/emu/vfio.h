@@ -51,6 +51,10 @@ struct vdev {
 	int bar0_fd;
 	uint8_t *bar0;
 	uint64_t bar0_size;
+	/* the options it was added with (iommufd_emu_device_opts) */
+	uint32_t opt_flags;       /* IOMMUFD_EMU_DEVICE_* */
+	uint64_t opt_ns_size;     /* NVMe: namespace bytes, 0: the default */
+	char opt_serial[21];      /* NVMe: serial number, "": the default */
 	/* the model's state (edu.c, nvme.c), NULL for a generic device */
 	void *model;
 	/* the BAR0 servicing thread of the emulator; active: serviced by it */
