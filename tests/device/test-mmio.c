@@ -78,6 +78,8 @@ struct env {
 
 /* the devices of dev_scope() are there already (a test that adds more) */
 static bool scope_made;
+/* the env of the running test, released by cleanup() if the test fails */
+static struct env *live_env;
 
 static void env_setup(struct env *e, const char *bdf, size_t bar_len, size_t pages, uint64_t iova)
 {
@@ -104,15 +106,36 @@ static void env_setup(struct env *e, const char *bdf, size_t bar_len, size_t pag
 	e->iova = iova;
 	check(iommufd_ioas_map(e->ctx, e->ioas, e->mem, e->mem_len, &e->iova,
 			       IOMMUFD_MAP_FIXED_IOVA | IOMMUFD_MAP_READ | IOMMUFD_MAP_WRITE));
+	live_env = e;
+}
+
+static void env_release(struct env *e)
+{
+	if (e->bar)
+		iommufd_device_region_munmap(e->dev, (void *)e->bar, e->bar_len);
+	iommufd_device_unref(e->dev);
+	iommufd_ctx_unref(e->ctx);
+	if (e->mem)
+		munmap(e->mem, e->mem_len);
+	live_env = NULL;
 }
 
 static void env_teardown(struct env *e)
 {
-	check(iommufd_device_region_munmap(e->dev, (void *)e->bar, e->bar_len));
-	iommufd_device_unref(e->dev);
-	iommufd_ctx_unref(e->ctx);
-	munmap(e->mem, e->mem_len);
+	env_release(e);
 	test_backend_put();
+}
+
+/* after a failed test: let go of its device (on the kernel it would stay
+ * open and every later test would fail to bind it) */
+static int cleanup(void **state)
+{
+	(void)state;
+	if (live_env)
+		env_release(live_env);
+	scope_made = false;
+	test_backend_put();
+	return 0;
 }
 
 /* ------------------------------------------------------------ edu */
@@ -278,12 +301,16 @@ static uint16_t nvme_cmd(struct nvme *n, struct queue *q, struct sqe *s, uint32_
 
 #define assert_status(st, want) assert_int_equal((st) & 0x7ff, (want))
 
-static void nvme_up_bdf(struct nvme *n, const char *bdf)
+static void nvme_attach(struct nvme *n, const char *bdf)
+{
+	memset(n, 0, sizeof(*n));
+	env_setup(&n->e, bdf, NVME_BAR_LEN, NPAGES, NVME_IOVA);
+}
+
+static void nvme_enable(struct nvme *n)
 {
 	uint64_t cap;
 
-	memset(n, 0, sizeof(*n));
-	env_setup(&n->e, bdf, NVME_BAR_LEN, NPAGES, NVME_IOVA);
 	cap = rd64(n->e.bar, CAP);
 	n->dstrd = (cap >> 32) & 0xf;
 	wr32(n->e.bar, CC, 0);
@@ -295,6 +322,12 @@ static void nvme_up_bdf(struct nvme *n, const char *bdf)
 	wr32(n->e.bar, CC, 1 | 6u << 16 | 4u << 20);
 	WAIT_FOR(rd32(n->e.bar, CSTS) & 1, "CSTS.RDY 1");
 	assert_int_equal(rd32(n->e.bar, CSTS) & 2, 0);
+}
+
+static void nvme_up_bdf(struct nvme *n, const char *bdf)
+{
+	nvme_attach(n, bdf);
+	nvme_enable(n);
 }
 
 static void nvme_up(struct nvme *n)
@@ -566,13 +599,17 @@ static void test_nvme_msix(void **state)
 	int efd[2];
 
 	(void)state;
-	nvme_up(&n);
+	nvme_attach(&n, NVME_BDF);
 	for (int i = 0; i < 2; i++) {
 		efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		assert_true(efd[i] >= 0);
 		pfd[i] = (struct pollfd){ .fd = efd[i], .events = POLLIN };
 	}
+	/* MSI-X on before the controller: QEMU's NVMe uses a CQ's vector only if
+	 * MSI-X was enabled when the CQ was made (hw/nvme/ctrl.c nvme_init_cq),
+	 * the admin CQ's at CC.EN */
 	check(iommufd_device_set_irqs(n.e.dev, IOMMUFD_PCI_IRQ_MSIX, 0, efd, 2));
+	nvme_enable(&n);
 	assert_status(identify(&n, 1, 0, iova_of(&n, P_ID)), 0);
 	assert_int_equal(poll(&pfd[0], 1, TIMEOUT_MS), 1);
 	assert_int_equal(read(efd[0], &cnt, sizeof(cnt)), 8);
@@ -712,10 +749,7 @@ static void test_nvme_options(void **state)
 	assert_status(rw(&n, &n.io[0], 0x02, 0, 1, iova_of(&n, P_READ), 0, 0), 0x0b);
 	wr32(n.e.bar, CC, 0);
 	WAIT_FOR(!(rd32(n.e.bar, CSTS) & 1), "CSTS.RDY 0");
-	check(iommufd_device_region_munmap(n.e.dev, (void *)n.e.bar, n.e.bar_len));
-	iommufd_device_unref(n.e.dev);
-	iommufd_ctx_unref(n.e.ctx);
-	munmap(n.e.mem, n.e.mem_len);
+	env_release(&n.e); /* the scope stays, with the other device */
 
 	nvme_up_bdf(&n, "0000:00:05.0");
 	create_pair(&n, 0, 0, false);
@@ -730,16 +764,16 @@ static void test_nvme_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_edu_registers),
-		cmocka_unit_test(test_edu_dma),
-		cmocka_unit_test(test_nvme_identify),
-		cmocka_unit_test(test_nvme_io),
-		cmocka_unit_test(test_nvme_sgl),
-		cmocka_unit_test(test_nvme_dma_fault),
-		cmocka_unit_test(test_nvme_msix),
-		cmocka_unit_test(test_nvme_threads),
-		cmocka_unit_test(test_nvme_reset),
-		cmocka_unit_test(test_nvme_options),
+		cmocka_unit_test_teardown(test_edu_registers, cleanup),
+		cmocka_unit_test_teardown(test_edu_dma, cleanup),
+		cmocka_unit_test_teardown(test_nvme_identify, cleanup),
+		cmocka_unit_test_teardown(test_nvme_io, cleanup),
+		cmocka_unit_test_teardown(test_nvme_sgl, cleanup),
+		cmocka_unit_test_teardown(test_nvme_dma_fault, cleanup),
+		cmocka_unit_test_teardown(test_nvme_msix, cleanup),
+		cmocka_unit_test_teardown(test_nvme_threads, cleanup),
+		cmocka_unit_test_teardown(test_nvme_reset, cleanup),
+		cmocka_unit_test_teardown(test_nvme_options, cleanup),
 	};
 
 	return cmocka_run_group_tests_name("device-mmio", tests, NULL, NULL);
