@@ -712,6 +712,55 @@ static void test_nvme_reset(void **state)
 	nvme_down(&n);
 }
 
+/* the device file: a write takes effect before pwrite returns */
+static void preg_write(struct nvme *n, uint32_t off, uint32_t v)
+{
+	assert_int_equal(iommufd_device_region_write(n->e.dev, IOMMUFD_PCI_BAR0_REGION, off, &v, 4), 4);
+}
+
+static uint32_t preg_read(struct nvme *n, uint32_t off)
+{
+	uint32_t v = 0;
+
+	assert_int_equal(iommufd_device_region_read(n->e.dev, IOMMUFD_PCI_BAR0_REGION, off, &v, 4), 4);
+	return v;
+}
+
+static void test_nvme_pwrite(void **state)
+{
+	volatile uint32_t *cqe;
+	struct sqe s = { .opc = 0x06, .cid = 7, .cdw10 = 1 };
+	struct nvme n;
+
+	(void)state;
+	nvme_attach(&n, NVME_BDF);
+	preg_write(&n, CC, 0);
+	assert_int_equal(preg_read(&n, CSTS) & 1, 0);
+	preg_write(&n, AQA, (QD - 1) << 16 | (QD - 1));
+	preg_write(&n, ASQ, (uint32_t)iova_of(&n, P_ASQ));
+	preg_write(&n, ASQ + 4, (uint32_t)(iova_of(&n, P_ASQ) >> 32));
+	preg_write(&n, ACQ, (uint32_t)iova_of(&n, P_ACQ));
+	preg_write(&n, ACQ + 4, (uint32_t)(iova_of(&n, P_ACQ) >> 32));
+	preg_write(&n, CC, 1 | 6u << 16 | 4u << 20);
+	/* no waiting: the enable happened in the pwrite (as in QEMU's MMIO write) */
+	assert_int_equal(preg_read(&n, CSTS) & 3, 1);
+	assert_int_equal(rd32(n.e.bar, CSTS) & 3, 1);
+	s.prp1 = iova_of(&n, P_ID);
+	memcpy(va_of(&n, P_ASQ), &s, 64);
+	atomic_thread_fence(memory_order_seq_cst);
+	preg_write(&n, 0x1000, 1);
+	cqe = (volatile uint32_t *)va_of(&n, P_ACQ);
+	WAIT_FOR((cqe[3] >> 16) & 1, "completion of a pwrite doorbell");
+	assert_int_equal(cqe[3], 7u | 1u << 16);
+	assert_memory_equal(va_of(&n, P_ID) + 4, "deadbeef", 8);
+	preg_write(&n, 0x1004, 1);
+	/* doorbells read 0 through the file, as QEMU's MMIO */
+	assert_int_equal(preg_read(&n, 0x1000), 0);
+	preg_write(&n, CC, 0);
+	assert_int_equal(preg_read(&n, CSTS) & 1, 0);
+	env_teardown(&n.e);
+}
+
 /* emulator only: the device options (serial, no namespace, its size) */
 static void test_nvme_options(void **state)
 {
@@ -773,6 +822,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_nvme_msix, cleanup),
 		cmocka_unit_test_teardown(test_nvme_threads, cleanup),
 		cmocka_unit_test_teardown(test_nvme_reset, cleanup),
+		cmocka_unit_test_teardown(test_nvme_pwrite, cleanup),
 		cmocka_unit_test_teardown(test_nvme_options, cleanup),
 	};
 
