@@ -25,7 +25,8 @@
  * command with Data Transfer Error, a refused queue access sets CSTS.CFS
  * (QEMU's choices). Completions carry the phase tag; a CQ with interrupts
  * enabled signals its MSI-X vector's eventfd (VFIO_DEVICE_SET_IRQS) once per
- * batch, or INTx when that is the enabled index.
+ * batch, or INTx when that is the enabled index; as in QEMU, a CQ made
+ * while MSI-X was off (the admin CQ: at CC.EN) never signals MSI-X.
  *
  * Differences from QEMU that a driver can see: Identify advertises only what
  * is modelled here (no namespace management, format, directives, doorbell
@@ -112,6 +113,7 @@ struct sq {
 
 struct cq {
 	bool on, ien, notify;
+	bool msix_used;          /* MSI-X was on when the CQ was made (QEMU's rule) */
 	uint16_t iv;
 	uint8_t phase;
 	uint32_t size, head, tail;
@@ -306,7 +308,8 @@ static int ctrl_start(struct vdev *d)
 	n->sq[0] = (struct sq){ .on = true, .cqid = 0, .size = (n->aqa & 0xfff) + 1,
 				.base = n->asq };
 	n->cq[0] = (struct cq){ .on = true, .ien = true, .iv = 0, .phase = 1,
-				.size = ((n->aqa >> 16) & 0xfff) + 1, .base = n->acq };
+				.size = ((n->aqa >> 16) & 0xfff) + 1, .base = n->acq,
+				.msix_used = d->irq_index == KABI_VFIO_PCI_MSIX_IRQ_INDEX };
 	return 0;
 }
 
@@ -458,7 +461,9 @@ static void interrupts(struct vdev *d)
 		cq->notify = false;
 		if (!cq->ien)
 			continue;
-		if (d->irq_index == KABI_VFIO_PCI_MSIX_IRQ_INDEX)
+		/* QEMU's NVMe signals a vector only if MSI-X was enabled when the
+		 * CQ was made (hw/nvme/ctrl.c nvme_init_cq: msix_vector_use) */
+		if (d->irq_index == KABI_VFIO_PCI_MSIX_IRQ_INDEX && cq->msix_used)
 			vdev_irq_raise(d, cq->iv);
 		else if (d->irq_index == KABI_VFIO_PCI_INTX_IRQ_INDEX && !(n->intms & 1))
 			vdev_irq_raise(d, 0);
@@ -732,6 +737,7 @@ static uint16_t create_cq(struct vdev *d, const struct cmd *c)
 		return SC_INVALID_VECTOR | DNR;
 	n->cq[qid] = (struct cq){ .on = true, .ien = (c->cdw11 >> 1) & 1, .iv = iv, .phase = 1,
 				  .size = qsize, .base = base };
+	n->cq[qid].msix_used = n->cq[qid].ien && d->irq_index == KABI_VFIO_PCI_MSIX_IRQ_INDEX;
 	bar_set(d, &n->dbs, DB_BASE + 8 * qid + 4, 0);
 	n->qs_created = true;
 	return SC_SUCCESS;
