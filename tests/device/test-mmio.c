@@ -78,8 +78,9 @@ struct env {
 
 /* the devices of dev_scope() are there already (a test that adds more) */
 static bool scope_made;
-/* the env of the running test, released by cleanup() if the test fails */
-static struct env *live_env;
+/* the handles of the running test's env (a copy: the test's frame is gone
+ * when cleanup() runs after a failure), NULL dev when released */
+static struct env live_env;
 
 static void env_setup(struct env *e, const char *bdf, size_t bar_len, size_t pages, uint64_t iova)
 {
@@ -106,7 +107,7 @@ static void env_setup(struct env *e, const char *bdf, size_t bar_len, size_t pag
 	e->iova = iova;
 	check(iommufd_ioas_map(e->ctx, e->ioas, e->mem, e->mem_len, &e->iova,
 			       IOMMUFD_MAP_FIXED_IOVA | IOMMUFD_MAP_READ | IOMMUFD_MAP_WRITE));
-	live_env = e;
+	live_env = *e;
 }
 
 static void env_release(struct env *e)
@@ -117,7 +118,7 @@ static void env_release(struct env *e)
 	iommufd_ctx_unref(e->ctx);
 	if (e->mem)
 		munmap(e->mem, e->mem_len);
-	live_env = NULL;
+	memset(&live_env, 0, sizeof(live_env));
 }
 
 static void env_teardown(struct env *e)
@@ -131,8 +132,8 @@ static void env_teardown(struct env *e)
 static int cleanup(void **state)
 {
 	(void)state;
-	if (live_env)
-		env_release(live_env);
+	if (live_env.dev)
+		env_release(&live_env);
 	scope_made = false;
 	test_backend_put();
 	return 0;
