@@ -7,8 +7,10 @@
  *
  *   nvme-identify [BDF]          (default 0000:00:03.0)
  *
- * It needs the real kernel (/dev/iommu and a VFIO cdev for the device), so it
- * runs in the VM of tests/vm, not on the emulator.
+ * On a machine it needs /dev/iommu and the controller bound to vfio-pci (the
+ * VM of tests/vm has QEMU's); it runs unmodified on the emulator's NVMe too:
+ *   LD_PRELOAD=libiommufd-preload.so IOMMUFD_EMU_DEVICES=nvme@0000:00:03.0 \
+ *   nvme-identify 0000:00:03.0
  * install-test: build only
  *
  *   cc nvme-identify.c $(pkg-config --cflags --libs libiommufd) -o nvme-identify

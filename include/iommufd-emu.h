@@ -83,7 +83,7 @@ IOMMUFD_EMU_EXPORT unsigned long iommufd_emu_get_fail_count(struct iommufd_emu *
 /* Emulated PCI devices on vfio-pci. */
 enum iommufd_emu_device_kind {
 	IOMMUFD_EMU_DEVICE_EDU = 1,     /* QEMU's edu (1234:11e8): a DMA engine in BAR0 */
-	IOMMUFD_EMU_DEVICE_NVME = 2,    /* an NVMe-like controller (1b36:0010), no DMA engine */
+	IOMMUFD_EMU_DEVICE_NVME = 2,    /* QEMU's NVMe controller (1b36:0010) */
 	IOMMUFD_EMU_DEVICE_GENERIC = 3, /* registers only */
 };
 struct iommufd_emu_device_opts {
@@ -92,6 +92,16 @@ struct iommufd_emu_device_opts {
 	const char *bdf; /* "0000:00:02.0"; NULL: the next free 0000:00:NN.0 from 02 */
 	int group;       /* IOMMU group number; 0: a new group, numbered like the kernel's */
 	uint32_t flags;  /* IOMMUFD_EMU_DEVICE_* */
+	/*
+	 * NVMe: the bytes of its namespace (NSID 1, 512-byte LBAs, in memory
+	 * that is allocated as it is written), a multiple of 512 up to 1 TiB;
+	 * 0: the environment's IOMMUFD_EMU_NVME_SIZE (bytes, or with a K, M or
+	 * G suffix, so devices made by the preload library can be sized), else
+	 * 64 MiB.
+	 */
+	uint64_t nvme_ns_size;
+	/* NVMe: its serial number (1-20 printable ASCII); NULL: "deadbeef", as the VM's */
+	const char *nvme_serial;
 };
 #define IOMMUFD_EMU_DEVICE_PASID (1u << 0) /* PASID capable (20 bits), unlike QEMU's edu */
 /*
@@ -101,15 +111,26 @@ struct iommufd_emu_device_opts {
  * mark the written IOVA pages dirty while tracking is on (reads mark nothing).
  */
 #define IOMMUFD_EMU_DEVICE_DIRTY_TRACKING (1u << 1)
+/* NVMe: no namespace, like QEMU's NVMe without -drive/nvme-ns (the VM's) */
+#define IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE (1u << 2)
 /*
  * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree
  * (bus/pci/devices/<bdf>/{vendor,device,iommu_group,driver,vfio-dev/vfioN/dev})
  * and as <dev>/vfio/devices/vfioN and <dev>/vfio/<group>. cdev_path (may be
  * NULL) gets the cdev path. -EEXIST: bdf taken.
- * edu: its DMA engine runs when the cmd register (0x98) is written through
- * the device file (pwrite, iommufd_device_region_write()), synchronously,
- * through the device's current attachment; a store into an mmap of BAR0
- * changes the registers but does not start it.
+ * The devices behave through an mmap of BAR0 as through the device file: a
+ * store into the mapping is taken in by the emulator's device-model thread
+ * (running while a device is open) within microseconds, as hardware takes a
+ * posted write; a write through the device file (pwrite,
+ * iommufd_device_region_write()) takes effect before it returns. Loads from
+ * the mapping read what the model says.
+ * edu: its DMA engine runs when the cmd register (0x98) gets the start bit,
+ * through the device's current attachment; the start bit clears when done.
+ * NVMe: a controller as QEMU's hw/nvme reports it (CAP, VS 1.4, Identify with
+ * QEMU's model name, admin and I/O queues, Read/Write/Flush/Write Zeroes over
+ * an in-memory namespace, PRPs and SGLs, MSI-X vector per CQ); its DMA goes
+ * through the device's attachment, and a refused transfer completes the
+ * command with Data Transfer Error (a refused queue access: fatal status).
  */
 IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 					      const struct iommufd_emu_device_opts *opts,

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Device models of the emulated PCI devices: QEMU's edu (a DMA engine), an
- * NVMe-like controller (registers only) and a generic device.
+ * Identity and config space of the emulated PCI devices, and two of their
+ * models: QEMU's edu (a DMA engine) and a generic device (registers only).
+ * The NVMe controller is in nvme.c; bar-thread.c runs the models behind
+ * stores into an mmap of BAR0.
  *
  * edu, BAR0 (1 MiB), as QEMU's hw/misc/edu.c documents it:
- *   0x00 ident 0x010000ed (RO)      0x04 liveness: reads back ~written
+ *   0x00 ident 0x010000ed (RO)      0x04 liveness: reads back ~written (0 at first)
  *   0x08 factorial                  0x20 status: bit0 computing, bit7 irq on factorial
  *   0x24 irq status                 0x60 raise irq    0x64 ack irq
  *   0x80 DMA src  0x88 DMA dst  0x90 DMA count  0x98 DMA cmd:
@@ -14,18 +16,22 @@
  *   are masked to 28 bits. Registers below 0x80 take 4-byte accesses, the DMA
  *   registers 4 or 8; other accesses read all ones and writes are ignored.
  *
- * Emulation choices: the DMA runs synchronously when the cmd register is
- * written through the device file (pwrite); a write into an mmap of BAR0
- * updates the registers' memory but cannot trigger the engine. The DMA goes
- * through the device's current IOMMU attachment (emu_device_dma): a refused
- * request (unmapped, read-only, blocked) writes nothing and is counted as a
- * DMA fault. A transfer outside the device buffer (QEMU aborts the VM with
- * "DMA range out of bounds"; note its check refuses a transfer that ends at
- * the buffer's end, so 4096 bytes from 0x40000 is out of bounds) is dropped, and so is any DMA while bus mastering is off in the command register.
- * The IOMMU in front of every model has no dirty tracking (QEMU's VT-d) unless
- * the device was added with IOMMUFD_EMU_DEVICE_DIRTY_TRACKING; then a
- * device -> RAM transfer through a tracking HWPT marks its IOVA pages dirty
- * (emu_device_dma), a RAM -> device one marks nothing.
+ * Emulation choices: a write through the device file (pwrite) runs the model
+ * synchronously (the DMA is done when pwrite returns); a store into an mmap
+ * of BAR0 is taken in by the device-model thread within microseconds (the
+ * start bit clears, the factorial appears: poll, as on QEMU). The mapping
+ * reads the registers' values (all ones where there is no register, in the
+ * first 256 bytes the model watches; stores further out stay until reset).
+ * The DMA goes through the device's current IOMMU attachment (emu_device_dma):
+ * a refused request (unmapped, read-only, blocked) writes nothing and is
+ * counted as a DMA fault. A transfer outside the device buffer (QEMU aborts
+ * the VM with "DMA range out of bounds"; note its check refuses a transfer
+ * that ends at the buffer's end, so 4096 bytes from 0x40000 is out of bounds)
+ * is dropped, and so is any DMA while bus mastering is off in the command
+ * register. The IOMMU in front of every model has no dirty tracking (QEMU's
+ * VT-d) unless the device was added with IOMMUFD_EMU_DEVICE_DIRTY_TRACKING;
+ * then a device -> RAM transfer through a tracking HWPT marks its IOVA pages
+ * dirty (emu_device_dma), a RAM -> device one marks nothing.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -47,19 +53,16 @@
 #define EDU_STATUS_IRQFACT 0x80u
 #define EDU_IRQ_FACT 0x1u
 #define EDU_IRQ_DMA 0x100u
+#define EDU_WATCH 0x100u /* the register block the model watches in the mapping */
 
-static uint64_t rd(const struct vdev *d, uint64_t off, size_t w)
-{
-	uint64_t v = 0;
+struct edu {
+	uint32_t addr4, fact, status, irq_status;
+	uint64_t src, dst, cnt, cmd;
+	uint8_t buf[EDU_DMA_SIZE]; /* the device buffer at device address 0x40000 */
+	struct bar_watch watch;
+	uint32_t shadow[EDU_WATCH / 4];
+};
 
-	memcpy(&v, d->bar0 + off, w); /* little-endian host */
-	return v;
-}
-
-static void wr(struct vdev *d, uint64_t off, size_t w, uint64_t v)
-{
-	memcpy(d->bar0 + off, &v, w);
-}
 
 static void cfg_put(struct vdev *d, uint32_t off, size_t w, uint32_t v)
 {
@@ -97,11 +100,11 @@ static void config_init(struct vdev *d)
 	if (d->msix_vectors) {
 		uint32_t at = d->msi_vectors ? 0x60 : 0x40;
 
-		cfg_put(d, at, 1, 0x11); /* MSI-X: table in BAR0 */
+		cfg_put(d, at, 1, 0x11); /* MSI-X: table and PBA in BAR0 */
 		cfg_put(d, at + 1, 1, d->pcie ? 0x80 : 0x00);
 		cfg_put(d, at + 2, 2, (uint16_t)(d->msix_vectors - 1));
-		cfg_put(d, at + 4, 4, 0x2000);
-		cfg_put(d, at + 8, 4, 0x3000);
+		cfg_put(d, at + 4, 4, d->msix_table);
+		cfg_put(d, at + 8, 4, d->msix_pba);
 	}
 	if (d->pcie) {
 		cfg_put(d, 0x80, 1, 0x10); /* PCI Express endpoint, FLR capable */
@@ -110,23 +113,206 @@ static void config_init(struct vdev *d)
 	}
 }
 
-static void bar0_init(struct vdev *d)
+/* ------------------------------------------------------------ edu */
+
+static uint64_t edu_reg(const struct edu *e, uint64_t off)
 {
-	memset(d->bar0, 0, d->bar0_size);
-	switch (d->kind) {
-	case IOMMUFD_EMU_DEVICE_EDU:
-		wr(d, 0x00, 4, EDU_IDENT);
-		wr(d, 0x04, 4, ~0u);
+	switch (off) {
+	case 0x00:
+		return EDU_IDENT;
+	case 0x04:
+		return e->addr4;
+	case 0x08:
+		return e->fact;
+	case 0x20:
+		return e->status;
+	case 0x24:
+		return e->irq_status;
+	case 0x80:
+		return e->src;
+	case 0x88:
+		return e->dst;
+	case 0x90:
+		return e->cnt;
+	case 0x98:
+		return e->cmd;
+	}
+	return ~0ull;
+}
+
+/* what word off of the mapping reads: the registers, 64-bit ones in two halves */
+static uint32_t edu_word(const struct edu *e, uint32_t off)
+{
+	if (off >= 0x80 && off < 0xa0)
+		return (uint32_t)(edu_reg(e, off & ~7u) >> (off & 4 ? 32 : 0));
+	return (uint32_t)edu_reg(e, off);
+}
+
+static void edu_publish(struct vdev *d)
+{
+	struct edu *e = d->model;
+
+	for (uint32_t off = 0; off < EDU_WATCH; off += 4)
+		bar_publish(d, &e->watch, off, edu_word(e, off));
+}
+
+static void edu_init_regs(struct vdev *d)
+{
+	struct edu *e = d->model;
+
+	/* beyond the registers the BAR reads all ones */
+	memset(d->bar0, 0xff, d->bar0_size);
+	for (uint32_t off = 0; off < EDU_WATCH; off += 4)
+		bar_set(d, &e->watch, off, edu_word(e, off));
+}
+
+static void edu_raise(struct vdev *d, uint32_t bits)
+{
+	struct edu *e = d->model;
+
+	e->irq_status |= bits;
+	vdev_irq_raise(d, 0);
+}
+
+static bool edu_in_buffer(uint64_t addr, uint64_t cnt)
+{
+	uint64_t end = addr + cnt;
+
+	/* QEMU's check, exactly: the end must lie strictly inside the buffer too,
+	 * so a transfer can reach at most the buffer's last byte but one */
+	return end > addr && addr >= EDU_DMA_START && addr < EDU_DMA_START + EDU_DMA_SIZE &&
+	       end >= EDU_DMA_START && end < EDU_DMA_START + EDU_DMA_SIZE;
+}
+
+static void edu_dma(struct vdev *d)
+{
+	struct edu *e = d->model;
+
+	if (e->cmd & EDU_DMA_TO_RAM) {
+		if (edu_in_buffer(e->src, e->cnt))
+			vdev_dma(d, e->dst & EDU_DMA_MASK, e->buf + (e->src - EDU_DMA_START), e->cnt,
+				 true);
+	} else if (edu_in_buffer(e->dst, e->cnt)) {
+		uint8_t tmp[EDU_DMA_SIZE];
+
+		if (!vdev_dma(d, e->src & EDU_DMA_MASK, tmp, e->cnt, false))
+			memcpy(e->buf + (e->dst - EDU_DMA_START), tmp, e->cnt);
+	}
+	e->cmd &= ~(uint64_t)EDU_DMA_RUN;
+	if (e->cmd & EDU_DMA_IRQ)
+		edu_raise(d, EDU_IRQ_DMA);
+}
+
+static uint64_t edu_read(struct vdev *d, uint64_t off, size_t w)
+{
+	if (w < 4)
+		return 0; /* below the valid access size: QEMU answers 0 */
+	if ((off < 0x80 && w != 4) || (off >= 0x80 && w != 4 && w != 8))
+		return ~0ull;
+	return edu_reg(d->model, off);
+}
+
+static void edu_write(struct vdev *d, uint64_t off, size_t w, uint64_t val)
+{
+	struct edu *e = d->model;
+
+	if ((off < 0x80 && w != 4) || (off >= 0x80 && w != 4 && w != 8))
+		return;
+	if (w == 4)
+		val = (uint32_t)val;
+	switch (off) {
+	case 0x04:
+		e->addr4 = ~(uint32_t)val;
 		break;
-	case IOMMUFD_EMU_DEVICE_NVME:
-		wr(d, 0x00, 8, 0x0000002000f007ffull); /* CAP: MQES 2047, CQR, TO 15 */
-		wr(d, 0x08, 4, 0x00010400);             /* VS 1.4 */
+	case 0x08: {
+		uint32_t fact = 1;
+
+		if (e->status & EDU_STATUS_COMPUTING)
+			break;
+		for (uint32_t i = (uint32_t)val; i > 1; i--)
+			fact *= i;
+		e->fact = fact;
+		if (e->status & EDU_STATUS_IRQFACT)
+			edu_raise(d, EDU_IRQ_FACT);
+		break;
+	}
+	case 0x20:
+		e->status = (e->status & ~EDU_STATUS_IRQFACT) | ((uint32_t)val & EDU_STATUS_IRQFACT);
+		break;
+	case 0x60:
+		edu_raise(d, (uint32_t)val);
+		break;
+	case 0x64:
+		e->irq_status &= ~(uint32_t)val;
+		break;
+	case 0x80:
+	case 0x88:
+	case 0x90:
+		if (e->cmd & EDU_DMA_RUN)
+			break;
+		*(off == 0x80 ? &e->src : off == 0x88 ? &e->dst : &e->cnt) = val;
+		break;
+	case 0x98:
+		if (!(val & EDU_DMA_RUN) || (e->cmd & EDU_DMA_RUN))
+			break;
+		e->cmd = val;
+		edu_dma(d);
 		break;
 	}
 }
 
+/* take in the stores into the mapping: each changed word is a write of what it holds */
+static bool edu_service(struct vdev *d)
+{
+	struct edu *e = d->model;
+	bool did = false;
+
+	for (uint32_t off = 0; off < EDU_WATCH; off += 4) {
+		uint32_t v = bar_load(d, off);
+
+		if (v == e->shadow[off / 4])
+			continue;
+		did = true;
+		if (off >= 0x80 && off < 0xa0) {
+			/* a DMA register: its 64 bits as they stand (a 4-byte store
+			 * leaves the high half as it was) */
+			uint32_t base = off & ~7u, lo = bar_load(d, base), hi = bar_load(d, base + 4);
+
+			bar_watch_seen(&e->watch, base, lo);
+			bar_watch_seen(&e->watch, base + 4, hi);
+			edu_write(d, base, 8, (uint64_t)hi << 32 | lo);
+			off = base + 4;
+			continue;
+		}
+		bar_watch_seen(&e->watch, off, v);
+		edu_write(d, off, 4, v);
+	}
+	if (did)
+		edu_publish(d);
+	return did;
+}
+
+/* ------------------------------------------------------------ the device */
+
+int vdev_dma(struct vdev *d, uint64_t iova, void *buf, size_t len, bool write)
+{
+	int r;
+
+	/* bus master off: the request never leaves the device (no IOMMU fault) */
+	if (!(d->config[0x04] & 0x04))
+		return -EIO;
+	r = emu_device_dma(&d->edev, EMU_NO_PASID, iova, buf, len, write);
+	if (r) {
+		d->dma_faults++;
+		d->last_fault_iova = iova;
+	}
+	return r;
+}
+
 int vdev_model_init(struct vdev *d)
 {
+	int r;
+
 	switch (d->kind) {
 	case IOMMUFD_EMU_DEVICE_EDU:
 		d->vendor = 0x1234;
@@ -141,6 +327,7 @@ int vdev_model_init(struct vdev *d)
 		d->config_size = 256;
 		break;
 	case IOMMUFD_EMU_DEVICE_NVME:
+		/* QEMU's layout: registers and doorbells, MSI-X table, PBA (nvme.c) */
 		d->vendor = 0x1b36;
 		d->device = 0x0010;
 		d->class_code = 0x010802;
@@ -149,6 +336,8 @@ int vdev_model_init(struct vdev *d)
 		d->intx_pin = 1;
 		d->msi_vectors = 0;
 		d->msix_vectors = 65;
+		d->msix_table = 0x2000;
+		d->msix_pba = 0x3000;
 		d->bar0_size = 16384;
 		d->config_size = 4096;
 		break;
@@ -178,26 +367,45 @@ int vdev_model_init(struct vdev *d)
 	if (d->bar0_fd < 0)
 		return -errno;
 	if (ftruncate(d->bar0_fd, (off_t)d->bar0_size) < 0) {
-		int e = -errno;
-
-		close(d->bar0_fd);
-		return e;
+		r = -errno;
+		goto fail;
 	}
 	d->bar0 = mmap(NULL, d->bar0_size, PROT_READ | PROT_WRITE, MAP_SHARED, d->bar0_fd, 0);
 	if (d->bar0 == MAP_FAILED) {
-		int e = -errno;
-
-		close(d->bar0_fd);
-		return e;
+		r = -errno;
+		d->bar0 = NULL;
+		goto fail;
 	}
 	config_init(d);
-	bar0_init(d);
+	if (d->kind == IOMMUFD_EMU_DEVICE_EDU) {
+		struct edu *e = calloc(1, sizeof(*e));
+
+		if (!e) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		e->watch = (struct bar_watch){ 0, EDU_WATCH, e->shadow };
+		d->model = e;
+		edu_init_regs(d);
+	} else if (d->kind == IOMMUFD_EMU_DEVICE_NVME) {
+		r = nvme_model_init(d);
+		if (r)
+			goto fail;
+	}
 	return 0;
+fail:
+	vdev_model_free(d);
+	return r;
 }
 
 void vdev_model_free(struct vdev *d)
 {
-	if (d->bar0 && d->bar0 != MAP_FAILED)
+	if (d->kind == IOMMUFD_EMU_DEVICE_NVME)
+		nvme_model_free(d);
+	else
+		free(d->model);
+	d->model = NULL;
+	if (d->bar0)
 		munmap(d->bar0, d->bar0_size);
 	if (d->bar0_fd >= 0)
 		close(d->bar0_fd);
@@ -212,20 +420,73 @@ void vdev_model_open(struct vdev *d)
 		vdev_model_reset(d);
 	/* and enables it: I/O and memory space, SERR (bus mastering stays off) */
 	cfg_put(d, 0x04, 2, 0x0103);
+	/* a generic device has no behaviour behind its BAR: nothing to run */
+	if (d->model && d->svc)
+		vsvc_add(d->svc, d); /* without a thread, pwrite still runs the model */
 }
 
 void vdev_model_close(struct vdev *d)
 {
+	if (d->svc)
+		vsvc_remove(d->svc, d);
+	/* stores the program made before it let go still reach the device */
+	if (d->model)
+		vdev_model_service(d);
 	/* the command register goes back to 0 (bus master off) */
 	cfg_put(d, 0x04, 2, 0);
-	if (d->kind == IOMMUFD_EMU_DEVICE_EDU)
-		wr(d, 0x98, 8, rd(d, 0x98, 8) & ~(uint64_t)EDU_DMA_RUN);
+	if (d->kind == IOMMUFD_EMU_DEVICE_EDU) {
+		struct edu *e = d->model;
+
+		e->cmd &= ~(uint64_t)EDU_DMA_RUN;
+		edu_publish(d);
+	}
+	/* vfio-pci resets the function on release */
+	if (d->kind == IOMMUFD_EMU_DEVICE_NVME)
+		nvme_model_reset(d);
 }
 
 void vdev_model_reset(struct vdev *d)
 {
 	/* the function's registers; config space is saved and restored around it */
-	bar0_init(d);
+	switch (d->kind) {
+	case IOMMUFD_EMU_DEVICE_EDU: {
+		struct edu *e = d->model;
+		struct bar_watch w = e->watch;
+
+		memset(e, 0, sizeof(*e));
+		e->watch = w;
+		edu_init_regs(d);
+		break;
+	}
+	case IOMMUFD_EMU_DEVICE_NVME:
+		nvme_model_reset(d);
+		break;
+	default:
+		memset(d->bar0, 0, d->bar0_size);
+		break;
+	}
+}
+
+bool vdev_model_pending(struct vdev *d)
+{
+	switch (d->kind) {
+	case IOMMUFD_EMU_DEVICE_EDU:
+		return bar_watch_changed(d, &((struct edu *)d->model)->watch);
+	case IOMMUFD_EMU_DEVICE_NVME:
+		return nvme_model_pending(d);
+	}
+	return false;
+}
+
+bool vdev_model_service(struct vdev *d)
+{
+	switch (d->kind) {
+	case IOMMUFD_EMU_DEVICE_EDU:
+		return edu_service(d);
+	case IOMMUFD_EMU_DEVICE_NVME:
+		return nvme_model_service(d);
+	}
+	return false;
 }
 
 ssize_t vdev_config_read(struct vdev *d, uint64_t off, void *buf, size_t len)
@@ -243,124 +504,6 @@ ssize_t vdev_config_write(struct vdev *d, uint64_t off, const void *buf, size_t 
 	return (ssize_t)len;
 }
 
-/* ------------------------------------------------------------ edu */
-
-static void edu_raise(struct vdev *d, uint32_t bits)
-{
-	wr(d, 0x24, 4, rd(d, 0x24, 4) | bits);
-	vdev_irq_raise(d, 0);
-}
-
-static bool edu_in_buffer(uint64_t addr, uint64_t cnt)
-{
-	uint64_t end = addr + cnt;
-
-	/* QEMU's check, exactly: the end must lie strictly inside the buffer too,
-	 * so a transfer can reach at most the buffer's last byte but one */
-	return end > addr && addr >= EDU_DMA_START && addr < EDU_DMA_START + EDU_DMA_SIZE &&
-	       end >= EDU_DMA_START && end < EDU_DMA_START + EDU_DMA_SIZE;
-}
-
-static void edu_dma(struct vdev *d)
-{
-	uint64_t src = rd(d, 0x80, 8), dst = rd(d, 0x88, 8), cnt = rd(d, 0x90, 8);
-	uint64_t cmd = rd(d, 0x98, 8), iova;
-	int r;
-
-	if (!(d->config[0x04] & 0x04)) {
-		/* bus master off: the request never leaves the device (no IOMMU fault) */
-	} else if (cmd & EDU_DMA_TO_RAM) {
-		if (edu_in_buffer(src, cnt)) {
-			iova = dst & EDU_DMA_MASK;
-			r = emu_device_dma(&d->edev, EMU_NO_PASID, iova, d->dma_buf + (src - EDU_DMA_START),
-					   cnt, true);
-			if (r) {
-				d->dma_faults++;
-				d->last_fault_iova = iova;
-			}
-		}
-	} else if (edu_in_buffer(dst, cnt)) {
-		uint8_t tmp[EDU_DMA_SIZE];
-
-		iova = src & EDU_DMA_MASK;
-		r = emu_device_dma(&d->edev, EMU_NO_PASID, iova, tmp, cnt, false);
-		if (r) {
-			d->dma_faults++;
-			d->last_fault_iova = iova;
-		} else {
-			memcpy(d->dma_buf + (dst - EDU_DMA_START), tmp, cnt);
-		}
-	}
-	wr(d, 0x98, 8, cmd & ~(uint64_t)EDU_DMA_RUN);
-	if (cmd & EDU_DMA_IRQ)
-		edu_raise(d, EDU_IRQ_DMA);
-}
-
-static bool edu_is_reg(uint64_t off)
-{
-	switch (off) {
-	case 0x00: case 0x04: case 0x08: case 0x20: case 0x24:
-	case 0x80: case 0x88: case 0x90: case 0x98:
-		return true;
-	}
-	return false;
-}
-
-static uint64_t edu_read(struct vdev *d, uint64_t off, size_t w)
-{
-	if (w < 4)
-		return 0; /* below the valid access size: QEMU answers 0 */
-	if ((off < 0x80 && w != 4) || (off >= 0x80 && w != 4 && w != 8) || !edu_is_reg(off))
-		return ~0ull;
-	return rd(d, off, w);
-}
-
-static void edu_write(struct vdev *d, uint64_t off, size_t w, uint64_t val)
-{
-	uint32_t status = (uint32_t)rd(d, 0x20, 4);
-
-	if ((off < 0x80 && w != 4) || (off >= 0x80 && w != 4 && w != 8))
-		return;
-	switch (off) {
-	case 0x04:
-		wr(d, 0x04, 4, ~(uint32_t)val);
-		break;
-	case 0x08: {
-		uint32_t n = (uint32_t)val, fact = 1;
-
-		if (status & EDU_STATUS_COMPUTING)
-			break;
-		for (uint32_t i = n; i > 1; i--)
-			fact *= i;
-		wr(d, 0x08, 4, fact);
-		if (status & EDU_STATUS_IRQFACT)
-			edu_raise(d, EDU_IRQ_FACT);
-		break;
-	}
-	case 0x20:
-		wr(d, 0x20, 4, (status & ~EDU_STATUS_IRQFACT) | ((uint32_t)val & EDU_STATUS_IRQFACT));
-		break;
-	case 0x60:
-		edu_raise(d, (uint32_t)val);
-		break;
-	case 0x64:
-		wr(d, 0x24, 4, rd(d, 0x24, 4) & ~(uint32_t)val);
-		break;
-	case 0x80:
-	case 0x88:
-	case 0x90:
-		if (!(rd(d, 0x98, 8) & EDU_DMA_RUN))
-			wr(d, off, 8, w == 4 ? (uint32_t)val : val);
-		break;
-	case 0x98:
-		if (!(val & EDU_DMA_RUN) || (rd(d, 0x98, 8) & EDU_DMA_RUN))
-			break;
-		wr(d, 0x98, 8, w == 4 ? (uint32_t)val : val);
-		edu_dma(d);
-		break;
-	}
-}
-
 /* split [off, off+len) into naturally aligned accesses of 8, 4, 2 or 1 bytes, like vfio-pci */
 static size_t chunk(uint64_t off, size_t left)
 {
@@ -373,20 +516,32 @@ static size_t chunk(uint64_t off, size_t left)
 	return 1;
 }
 
+/*
+ * The device file: synchronous. Stores into the mapping come first (the
+ * program made them earlier), then this access, then the registers as the
+ * mapping shows them.
+ */
 ssize_t vdev_bar0_read(struct vdev *d, uint64_t off, void *buf, size_t len)
 {
 	uint8_t *b = buf;
 
-	if (d->kind != IOMMUFD_EMU_DEVICE_EDU) {
-		memcpy(buf, d->bar0 + off, len);
-		return (ssize_t)len;
-	}
-	for (size_t done = 0; done < len;) {
-		size_t w = chunk(off + done, len - done);
-		uint64_t v = edu_read(d, off + done, w);
+	switch (d->kind) {
+	case IOMMUFD_EMU_DEVICE_EDU:
+		edu_service(d);
+		for (size_t done = 0; done < len;) {
+			size_t w = chunk(off + done, len - done);
+			uint64_t v = edu_read(d, off + done, w);
 
-		memcpy(b + done, &v, w);
-		done += w;
+			memcpy(b + done, &v, w);
+			done += w;
+		}
+		break;
+	case IOMMUFD_EMU_DEVICE_NVME:
+		nvme_bar0_read(d, off, buf, len);
+		break;
+	default:
+		memcpy(buf, d->bar0 + off, len);
+		break;
 	}
 	return (ssize_t)len;
 }
@@ -395,17 +550,25 @@ ssize_t vdev_bar0_write(struct vdev *d, uint64_t off, const void *buf, size_t le
 {
 	const uint8_t *b = buf;
 
-	if (d->kind != IOMMUFD_EMU_DEVICE_EDU) {
-		memcpy(d->bar0 + off, buf, len);
-		return (ssize_t)len;
-	}
-	for (size_t done = 0; done < len;) {
-		size_t w = chunk(off + done, len - done);
-		uint64_t v = 0;
+	switch (d->kind) {
+	case IOMMUFD_EMU_DEVICE_EDU:
+		edu_service(d);
+		for (size_t done = 0; done < len;) {
+			size_t w = chunk(off + done, len - done);
+			uint64_t v = 0;
 
-		memcpy(&v, b + done, w);
-		edu_write(d, off + done, w, v);
-		done += w;
+			memcpy(&v, b + done, w);
+			edu_write(d, off + done, w, v);
+			done += w;
+		}
+		edu_publish(d);
+		break;
+	case IOMMUFD_EMU_DEVICE_NVME:
+		nvme_bar0_write(d, off, buf, len);
+		break;
+	default:
+		memcpy(d->bar0 + off, buf, len);
+		break;
 	}
 	return (ssize_t)len;
 }

@@ -42,6 +42,7 @@ struct vfio_state {
 	struct vdev *devs;
 	struct vgroup *groups;
 	int next_index;
+	struct vsvc *svc; /* the thread that runs the models behind BAR0 mmaps */
 };
 
 /* one open of a device: a cdev file or a group-path file */
@@ -60,6 +61,7 @@ static void state_free(struct iommufd_emu *emu)
 
 	if (!s)
 		return;
+	vsvc_free(s->svc); /* first: it may be looking at the devices */
 	while (s->devs) {
 		struct vdev *d = s->devs;
 
@@ -90,6 +92,11 @@ static struct vfio_state *state_get(struct iommufd_emu *emu)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	s->svc = vsvc_new(emu);
+	if (!s->svc) {
+		free(s);
+		return NULL;
+	}
 	emu->device_priv = s;
 	emu->device_priv_free = state_free;
 	return s;
@@ -1207,8 +1214,22 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	if (opts->group < 0)
 		return EMU_FAIL(EINVAL, "group %d", opts->group);
 	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t) &&
-	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING)))
+	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING |
+			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE)))
 		return EMU_FAIL(EINVAL, "unknown flags %#x", opts->flags);
+	if (opts->nvme_ns_size % 512 || opts->nvme_ns_size > (1ull << 40))
+		return EMU_FAIL(EINVAL, "NVMe namespace of %llu bytes: not a multiple of 512 "
+			    "up to 1 TiB", (unsigned long long)opts->nvme_ns_size);
+	if (opts->nvme_serial) {
+		size_t n = strlen(opts->nvme_serial);
+
+		for (size_t i = 0; i < n; i++)
+			if (opts->nvme_serial[i] < 0x20 || opts->nvme_serial[i] > 0x7e)
+				n = 0;
+		if (n == 0 || n > 20)
+			return EMU_FAIL(EINVAL, "NVMe serial \"%s\": 1 to 20 printable ASCII "
+				    "characters", opts->nvme_serial);
+	}
 	if (opts->bdf && !bdf_ok(opts->bdf))
 		return EMU_FAIL(EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", opts->bdf);
 
@@ -1269,6 +1290,12 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		return EMU_FAIL(ENOMEM, "group %d", group);
 	}
 	d->edev.group = d->grp->eg;
+	d->svc = s->svc;
+	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t))
+		d->opt_flags = opts->flags;
+	d->opt_ns_size = opts->nvme_ns_size;
+	if (opts->nvme_serial)
+		snprintf(d->opt_serial, sizeof(d->opt_serial), "%s", opts->nvme_serial);
 	r = vdev_model_init(d);
 	if (!r && opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t)) {
 		if (opts->flags & IOMMUFD_EMU_DEVICE_PASID)

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Emulated PCI devices behind vfio-pci: shared by vfio.c (the VFIO file
- * layer) and edu.c (the device models: registers, config space, DMA engine).
- * Private to lib/emu/. Everything runs with emu->lock held.
+ * layer), edu.c (identity, config space, the edu and generic models),
+ * nvme.c (the NVMe controller) and bar-thread.c (the thread that runs the
+ * models behind stores into an mmap of BAR0). Private to lib/emu/.
+ * Everything runs with emu->lock held, except what bar-thread.c documents as
+ * lock-free (the watch of BAR0 words).
  */
 #ifndef IOMMUFD_EMU_VFIO_H
 #define IOMMUFD_EMU_VFIO_H
@@ -11,6 +14,17 @@
 
 struct vgroup;
 struct vfile;
+struct vsvc;
+
+/*
+ * Words of BAR0 that a model watches for stores through an mmap: [off,
+ * off + len), 4-byte aligned. shadow[i] is what the model last saw or
+ * published in word i (bar-thread.c).
+ */
+struct bar_watch {
+	uint32_t off, len;
+	uint32_t *shadow;
+};
 
 struct vdev {
 	struct vdev *next;
@@ -30,14 +44,23 @@ struct vdev {
 	bool reset_works;
 	uint8_t intx_pin;
 	uint32_t msi_vectors, msix_vectors;
+	uint32_t msix_table, msix_pba; /* their offsets in BAR0 */
 	uint8_t config[4096];
 	uint32_t config_size;
-	/* BAR0: a memfd, mapped here at bar0 (the registers' backing store) */
+	/* BAR0: a memfd, mapped here at bar0 (what an mmap of the region shows) */
 	int bar0_fd;
 	uint8_t *bar0;
 	uint64_t bar0_size;
+	/* the options it was added with (iommufd_emu_device_opts) */
+	uint32_t opt_flags;       /* IOMMUFD_EMU_DEVICE_* */
+	uint64_t opt_ns_size;     /* NVMe: namespace bytes, 0: the default */
+	char opt_serial[21];      /* NVMe: serial number, "": the default */
+	/* the model's state (edu.c, nvme.c), NULL for a generic device */
+	void *model;
+	/* the BAR0 servicing thread of the emulator; active: serviced by it */
+	struct vsvc *svc;
+	bool svc_active;
 	/* device internals */
-	uint8_t dma_buf[4096];    /* edu: the device buffer at device address 0x40000 */
 	uint64_t dma_faults;      /* DMA requests the IOMMU refused */
 	uint64_t last_fault_iova;
 	/* interrupts: the enabled index and its eventfds (dup'ed), -1 none */
@@ -50,13 +73,46 @@ struct vdev {
 /* edu.c: the models */
 int vdev_model_init(struct vdev *d);       /* identity, config, BAR0 memfd, edev flags */
 void vdev_model_free(struct vdev *d);
-void vdev_model_open(struct vdev *d);      /* first open (bind) */
-void vdev_model_close(struct vdev *d);     /* last close (unbind) */
+void vdev_model_open(struct vdev *d);      /* first open (bind): starts the BAR0 service */
+void vdev_model_close(struct vdev *d);     /* last close (unbind): stops it */
 void vdev_model_reset(struct vdev *d);
 ssize_t vdev_config_read(struct vdev *d, uint64_t off, void *buf, size_t len);
 ssize_t vdev_config_write(struct vdev *d, uint64_t off, const void *buf, size_t len);
 ssize_t vdev_bar0_read(struct vdev *d, uint64_t off, void *buf, size_t len);
 ssize_t vdev_bar0_write(struct vdev *d, uint64_t off, const void *buf, size_t len);
+/* lock-free: a store into the BAR0 mmap, or work the model left, waits */
+bool vdev_model_pending(struct vdev *d);
+/* take in the stores into the BAR0 mmap and run the device; true: it did work */
+bool vdev_model_service(struct vdev *d);
+/* DMA through the device's attachment (bus master on), counting refused requests */
+int vdev_dma(struct vdev *d, uint64_t iova, void *buf, size_t len, bool write);
+
+/* nvme.c: the NVMe controller (edu.c dispatches to it) */
+int nvme_model_init(struct vdev *d);
+void nvme_model_free(struct vdev *d);
+void nvme_model_reset(struct vdev *d);     /* function reset (FLR, open) */
+bool nvme_model_pending(struct vdev *d);
+bool nvme_model_service(struct vdev *d);
+void nvme_bar0_read(struct vdev *d, uint64_t off, void *buf, size_t len);
+void nvme_bar0_write(struct vdev *d, uint64_t off, const void *buf, size_t len);
+
+/* bar-thread.c: the words of BAR0 as the program's mmap shows them */
+uint32_t bar_load(struct vdev *d, uint32_t off);
+/* has any watched word changed since the model saw it? (lock-free) */
+bool bar_watch_changed(struct vdev *d, const struct bar_watch *w);
+/* the model saw value v in word off: remember it */
+void bar_watch_seen(const struct bar_watch *w, uint32_t off, uint32_t v);
+/* the model wants word off to read v: store it unless the program stored
+ * there since the model last looked (that store is then taken in first) */
+void bar_publish(struct vdev *d, const struct bar_watch *w, uint32_t off, uint32_t v);
+/* set word off to v unconditionally (reset, init) */
+void bar_set(struct vdev *d, const struct bar_watch *w, uint32_t off, uint32_t v);
+
+/* bar-thread.c: the servicing thread, one per emulator */
+struct vsvc *vsvc_new(struct iommufd_emu *emu);
+void vsvc_free(struct vsvc *t);            /* stops the thread */
+int vsvc_add(struct vsvc *t, struct vdev *d);     /* serve d (starts the thread) */
+void vsvc_remove(struct vsvc *t, struct vdev *d); /* stop serving d (the last: joins it) */
 
 /* vfio.c: signal vector of the enabled interrupt index (no-op when not set) */
 void vdev_irq_raise(struct vdev *d, uint32_t vector);

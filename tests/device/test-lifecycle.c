@@ -975,7 +975,8 @@ static void test_fork_group_device(void **state)
 		/* the group is the child's own (opened in a context of its own), the context is not */
 		if (iommufd_group_open(scope, group, &grp) != -ECHILD)
 			_exit(3);
-		if (iommufd_group_open(test_ctx_new(), group, &grp) != 0)
+		fork_child_keep[2] = test_ctx_new();
+		if (iommufd_group_open(fork_child_keep[2], group, &grp) != 0)
 			_exit(2);
 		ok &= iommufd_group_set_ctx(grp, ctx) == -ECHILD;
 		ok &= strstr(iommufd_last_error(), "context") != NULL;
