@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common.h"
+#include <time.h>
+
+#include "../device/device-common.h"
 #include "iommufd.h"
 
 #define PAGE 4096ull
@@ -23,13 +25,6 @@ struct env {
 	uint32_t ioas;
 	struct iommufd_dma *dma;
 };
-
-#define check(call)                                                                   \
-	do {                                                                          \
-		int r_ = (call);                                                      \
-		if (r_)                                                               \
-			fail_msg("%s = %d: %s", #call, r_, iommufd_last_error());     \
-	} while (0)
 
 static void env_new(struct env *e, const struct iommufd_dma_opts *opts)
 {
@@ -469,6 +464,10 @@ static void test_fork(void **state)
 			 iommufd_dma_register(e.dma, m, PAGE, 0, &io) == -ECHILD &&
 			 iommufd_dma_unregister(e.dma, m, PAGE) == -ECHILD;
 
+		/* frees the child's copy only: the parent's maps stay */
+		iommufd_dma_unref(e.dma);
+		iommufd_ctx_unref(e.ctx);
+		test_backend_put();
 		_exit(ok ? 0 : 1);
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -477,6 +476,87 @@ static void test_fork(void **state)
 	check(iommufd_dma_translate(e.dma, m, &iova, NULL));
 	env_free(&e);
 	munmap(m, PAGE);
+}
+
+/* edu (tests/device/test-dma.c): a device DMA through a buffer of the allocator, by its translated IOVA */
+#define EDU_SRC 0x80
+#define EDU_DST 0x88
+#define EDU_CNT 0x90
+#define EDU_CMD 0x98
+#define EDU_CMD_RUN 0x1
+#define EDU_CMD_TO_RAM 0x2
+#define EDU_BUF 0x40000
+#define XFER 2048
+
+static void reg_write(struct iommufd_device *dev, uint64_t off, uint64_t v)
+{
+	assert_int_equal(iommufd_device_region_write(dev, IOMMUFD_PCI_BAR0_REGION, off, &v, 8), 8);
+}
+
+static uint64_t reg_read(struct iommufd_device *dev, uint64_t off)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(iommufd_device_region_read(dev, IOMMUFD_PCI_BAR0_REGION, off, &v, 8), 8);
+	return v;
+}
+
+static void edu_dma(struct iommufd_device *dev, uint64_t src, uint64_t dst, uint64_t cnt, uint64_t cmd)
+{
+	struct timespec t0, t;
+
+	reg_write(dev, EDU_SRC, src);
+	reg_write(dev, EDU_DST, dst);
+	reg_write(dev, EDU_CNT, cnt);
+	reg_write(dev, EDU_CMD, cmd | EDU_CMD_RUN);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (reg_read(dev, EDU_CMD) & EDU_CMD_RUN) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 10)
+			fail_msg("edu DMA did not complete in 10 s");
+		usleep(1000);
+	}
+}
+
+static void test_edu_dma(void **state)
+{
+	struct iommufd_ctx *scope = dev_scope(), *ctx = test_ctx_new();
+	struct iommufd_dma_buf *buf;
+	struct iommufd_device *dev;
+	struct iommufd_dma *dma;
+	uint64_t src, dst;
+	uint32_t ioas, cmd;
+	uint8_t *va;
+	size_t len;
+
+	(void)state;
+	check(iommufd_ioas_alloc(ctx, &ioas));
+	check(iommufd_dma_new(ctx, ioas, NULL, &dma));
+	dev = dev_open(scope, EDU_BDF);
+	check(iommufd_device_bind(dev, ctx, NULL, NULL));
+	check(iommufd_device_attach(dev, ioas, NULL));
+	check(iommufd_dma_refresh_ranges(dma)); /* the attach brought reserved regions */
+	check(iommufd_device_config_read(dev, 0x04, 2, &cmd));
+	check(iommufd_device_config_write(dev, 0x04, 2, cmd | 0x6));
+	check(iommufd_dma_buf_alloc(dma, 2 * PAGE, NULL, &buf));
+	va = iommufd_dma_buf_get_va(buf);
+	for (size_t i = 0; i < PAGE; i++)
+		va[i] = (uint8_t)(i * 13 + 1);
+	memset(va + PAGE, 0xee, PAGE);
+	check(iommufd_dma_translate(dma, va, &src, &len));
+	assert_true(len >= 2 * PAGE);
+	check(iommufd_dma_translate(dma, va + PAGE, &dst, NULL));
+	check(iommufd_dma_buf_pin(buf)); /* in flight */
+	edu_dma(dev, src, EDU_BUF, XFER, 0);
+	edu_dma(dev, EDU_BUF, dst, XFER, EDU_CMD_TO_RAM);
+	check(iommufd_dma_buf_unpin(buf));
+	assert_memory_equal(va + PAGE, va, XFER);
+	assert_int_equal(va[PAGE + XFER], 0xee);
+	check(iommufd_dma_buf_free(buf));
+	iommufd_device_unref(dev);
+	iommufd_dma_unref(dma);
+	iommufd_ctx_unref(ctx);
+	test_backend_put();
 }
 
 int main(void)
@@ -493,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_short_unmap),
 		cmocka_unit_test(test_buffers),
 		cmocka_unit_test(test_fork),
+		cmocka_unit_test(test_edu_dma),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
