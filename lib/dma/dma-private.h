@@ -227,20 +227,19 @@ static inline int xl_lookup(const struct xl_table *t, uint64_t va, uint64_t *iov
 	}
 	if (w0) {
 		const struct xl_node *nd = (const struct xl_node *)(uintptr_t)(w0 & ~1ull);
-		uint32_t lo = 0, hi = nd->n;
+		const struct xl_seg *s = nd->s;
+		uint32_t n = nd->n;
 
-		/* the last segment with start <= va */
-		while (hi - lo > 1) {
-			uint32_t mid = (lo + hi) / 2;
+		/* the last segment with start <= va, without branches to mispredict */
+		while (n > 1) {
+			uint32_t half = n / 2;
 
-			if (nd->s[mid].start <= va)
-				lo = mid;
-			else
-				hi = mid;
+			s = s[half].start <= va ? s + half : s;
+			n -= half;
 		}
-		if (nd->s[lo].start <= va && va < nd->s[lo].end) {
-			*iova = va + nd->s[lo].delta;
-			*len = nd->s[lo].end - va;
+		if (s->start <= va && va < s->end) {
+			*iova = va + s->delta;
+			*len = s->end - va;
 			return 0;
 		}
 	}
