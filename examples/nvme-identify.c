@@ -17,7 +17,8 @@
  *
  * What the device sees: everything it reads or writes in memory goes through
  * the IOMMU, so each buffer it uses is mapped into the IOAS and the device is
- * given the IOVA (the address the IOMMU translates), never a pointer.
+ * given the IOVA (the address the IOMMU translates), never a pointer. The
+ * library's DMA layer (struct iommufd_dma) allocates, maps and tracks them.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* usleep() */
@@ -60,6 +61,7 @@
 
 /* A piece of memory the device may use: where we see it, where the device sees it. */
 struct dma_buf {
+	struct iommufd_dma_buf *buf;
 	void *va;
 	uint64_t iova;
 };
@@ -143,21 +145,15 @@ static int wait_ready(struct nvme *n, uint32_t ready, uint64_t timeout_ms)
 	}
 }
 
-/* Anonymous, page-aligned memory, mapped into the IOAS at an IOVA the kernel picks. */
-static int dma_alloc(struct iommufd_ctx *ctx, uint32_t ioas, struct dma_buf *b)
+/* A zeroed page, mapped into the IOAS at an IOVA of the library's allocator. */
+static int dma_alloc(struct iommufd_dma *dma, struct dma_buf *b)
 {
-	int r;
+	int r = iommufd_dma_buf_alloc(dma, PAGE, NULL, &b->buf);
 
-	b->va = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (b->va == MAP_FAILED) {
-		b->va = NULL;
-		perror("nvme-identify: mmap");
-		return -ENOMEM;
-	}
-	r = iommufd_ioas_map(ctx, ioas, b->va, PAGE, &b->iova,
-			     IOMMUFD_MAP_READ | IOMMUFD_MAP_WRITE);
 	if (r < 0)
-		return fail("iommufd_ioas_map", r);
+		return fail("iommufd_dma_buf_alloc", r);
+	b->va = iommufd_dma_buf_get_va(b->buf);
+	b->iova = iommufd_dma_buf_get_iova(b->buf);
 	return 0;
 }
 
@@ -174,6 +170,7 @@ int main(int argc, char **argv)
 	const char *bdf = argc > 1 ? argv[1] : "0000:00:03.0";
 	struct dma_buf sq = { 0 }, cq = { 0 }, id = { 0 };
 	struct iommufd_ctx *ctx = NULL;
+	struct iommufd_dma *dma = NULL;
 	struct nvme n = { 0 };
 	uint32_t ioas = 0, dev_id, hwpt, cmd, lo, hi, status, dw3, dstrd;
 	uint64_t cap, timeout_ms, deadline;
@@ -200,9 +197,14 @@ int main(int argc, char **argv)
 	}
 	printf("device %s: dev_id %u attached to IOAS %u (HWPT %u)\n", bdf, dev_id, ioas, hwpt);
 
-	/* 2. Memory the controller reads (the SQ) and writes (the CQ, the identify data). */
-	if ((r = dma_alloc(ctx, ioas, &sq)) < 0 || (r = dma_alloc(ctx, ioas, &cq)) < 0 ||
-	    (r = dma_alloc(ctx, ioas, &id)) < 0)
+	/* 2. Memory the controller reads (the SQ) and writes (the CQ, the identify data),
+	 * from a DMA manager on the IOAS (made after the attach: it knows the reserved ranges). */
+	r = iommufd_dma_new(ctx, ioas, NULL, &dma);
+	if (r < 0) {
+		fail("iommufd_dma_new", r);
+		goto out;
+	}
+	if ((r = dma_alloc(dma, &sq)) < 0 || (r = dma_alloc(dma, &cq)) < 0 || (r = dma_alloc(dma, &id)) < 0)
 		goto out;
 
 	/* 3. The registers: map BAR0 if we can, else go through the device file. */
@@ -305,17 +307,12 @@ int main(int argc, char **argv)
 out:
 	if (bar)
 		iommufd_device_region_munmap(n.dev, bar, BAR_MAP_LEN);
-	/* Closing the device detaches and unbinds it; then the mappings can go. */
+	/* Closing the device detaches and unbinds it; then the buffers can go (unmapped and freed). */
 	iommufd_device_unref(n.dev);
-	if (ctx) {
-		iommufd_ioas_unmap_all(ctx, ioas, NULL);
-		iommufd_ctx_unref(ctx);
-	}
-	if (sq.va)
-		munmap(sq.va, PAGE);
-	if (cq.va)
-		munmap(cq.va, PAGE);
-	if (id.va)
-		munmap(id.va, PAGE);
+	iommufd_dma_buf_free(sq.buf);
+	iommufd_dma_buf_free(cq.buf);
+	iommufd_dma_buf_free(id.buf);
+	iommufd_dma_unref(dma);
+	iommufd_ctx_unref(ctx);
 	return r < 0 ? 1 : 0;
 }

@@ -796,6 +796,119 @@ IOMMUFD_EXPORT int iommufd_device_set_irqs(struct iommufd_device *dev, uint32_t 
 /* Disable irq index (DATA_NONE | ACTION_TRIGGER with count 0). */
 IOMMUFD_EXPORT int iommufd_device_disable_irqs(struct iommufd_device *dev, uint32_t index);
 
+/* ------------------------------------------------------------------ */
+/* DMA memory for userspace drivers: IOVAs, translation, buffers        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * struct iommufd_dma manages the memory a driver gives its device, on one
+ * IOAS: it allocates IOVAs itself from the IOAS's usable ranges (so every map
+ * is a FIXED_IOVA map), keeps a VA -> IOVA table of everything registered
+ * and answers translations lock-free, from any thread, while other threads
+ * register and unregister. Unregistered VAs answer -ENOENT; once
+ * iommufd_dma_unregister() has returned, no translation that starts later
+ * gives the old IOVA. Registration, unregistration and the buffer calls are
+ * serialised by a lock per handle.
+ */
+struct iommufd_dma;
+struct iommufd_dma_buf;
+struct iovec;
+
+#define IOMMUFD_DMA_IOVA_EQ_VA (1u << 0) /* every registration at iova == va (-EADDRNOTAVAIL where the ranges forbid it) */
+
+struct iommufd_dma_opts {
+	size_t sz;
+	uint32_t flags;     /* IOMMUFD_DMA_* */
+	uint32_t map_flags; /* IOMMUFD_MAP_READ and/or IOMMUFD_MAP_WRITE; 0: both */
+	uint64_t iova_min;  /* allocate IOVAs in [iova_min, iova_max] only */
+	uint64_t iova_max;  /* 0: no upper limit */
+};
+
+/* A DMA manager on ioas_id of ctx (which it references). opts may be NULL. */
+IOMMUFD_EXPORT int iommufd_dma_new(struct iommufd_ctx *ctx, uint32_t ioas_id,
+				   const struct iommufd_dma_opts *opts, struct iommufd_dma **ret);
+IOMMUFD_EXPORT struct iommufd_dma *iommufd_dma_ref(struct iommufd_dma *dma);
+/* The last unref unmaps and forgets every registration (buffers hold a reference). */
+IOMMUFD_EXPORT struct iommufd_dma *iommufd_dma_unref(struct iommufd_dma *dma);
+/* Re-read the IOAS's usable IOVA ranges (after a device attach changed the reserved regions). */
+IOMMUFD_EXPORT int iommufd_dma_refresh_ranges(struct iommufd_dma *dma);
+
+/* IOVA allocation alone (for maps the caller makes): len rounded up to the IOVA granule; align 0: natural. */
+IOMMUFD_EXPORT int iommufd_dma_iova_alloc(struct iommufd_dma *dma, uint64_t len, uint64_t align, uint64_t *iova);
+IOMMUFD_EXPORT int iommufd_dma_iova_free(struct iommufd_dma *dma, uint64_t iova, uint64_t len);
+
+#define IOMMUFD_DMA_REG_FIXED_IOVA (1u << 0) /* *iova is an input */
+#define IOMMUFD_DMA_REG_READ_ONLY (1u << 1)  /* the device may only read */
+
+/*
+ * Map [va, va+len) (page aligned) at an allocated IOVA returned in *iova and
+ * enter it in the translation table. -EEXIST if it overlaps a registration.
+ */
+IOMMUFD_EXPORT int iommufd_dma_register(struct iommufd_dma *dma, void *va, size_t len, uint32_t flags,
+					uint64_t *iova);
+/*
+ * Undo exactly one iommufd_dma_register(): -EINVAL for a part of a
+ * registration, -EBUSY while pinned; -EIO if the kernel unmapped less than
+ * asked (the IOVA is then never reused).
+ */
+IOMMUFD_EXPORT int iommufd_dma_unregister(struct iommufd_dma *dma, void *va, size_t len);
+/* Pin counts: a pinned registration or buffer refuses to go (-EBUSY). */
+IOMMUFD_EXPORT int iommufd_dma_pin(struct iommufd_dma *dma, const void *va);
+IOMMUFD_EXPORT int iommufd_dma_unpin(struct iommufd_dma *dma, const void *va);
+
+/* Lock-free: *iova of va and (len may be NULL) the bytes registered contiguously from va. */
+IOMMUFD_EXPORT int iommufd_dma_translate(const struct iommufd_dma *dma, const void *va, uint64_t *iova,
+					 size_t *len);
+
+struct iommufd_dma_seg {
+	uint64_t iova;
+	uint64_t len;
+};
+/*
+ * Translate a scatter list into IOVA-contiguous segments (merged where they
+ * touch). -ENOENT if a byte is not registered, -ENOSPC if more than max_segs.
+ */
+IOMMUFD_EXPORT int iommufd_dma_translate_iov(const struct iommufd_dma *dma, const struct iovec *iov,
+					     size_t iovcnt, struct iommufd_dma_seg *segs, size_t max_segs,
+					     size_t *nr_segs);
+
+enum iommufd_dma_backing {
+	IOMMUFD_DMA_BACKING_ANY = 0,      /* request only: 1 GiB, then 2 MiB pages by size, else normal pages */
+	IOMMUFD_DMA_BACKING_PAGES = 1,    /* anonymous memory, the base page size */
+	IOMMUFD_DMA_BACKING_HUGE_2M = 2,  /* hugetlb 2 MiB pages */
+	IOMMUFD_DMA_BACKING_HUGE_1G = 3,  /* hugetlb 1 GiB pages */
+	IOMMUFD_DMA_BACKING_MEMFD = 4,    /* a memfd (shareable, mapped with IOAS_MAP_FILE where supported) */
+	IOMMUFD_DMA_BACKING_MEMFD_HUGE_2M = 5, /* a hugetlb memfd of 2 MiB pages */
+};
+
+#define IOMMUFD_DMA_BUF_STRICT (1u << 0) /* the backing asked for or fail: no fallback */
+#define IOMMUFD_DMA_BUF_NUMA (1u << 1)   /* bind the memory to numa_node */
+
+struct iommufd_dma_buf_opts {
+	size_t sz;
+	uint32_t flags;    /* IOMMUFD_DMA_BUF_* */
+	uint32_t backing;  /* enum iommufd_dma_backing */
+	uint64_t align;    /* of VA and IOVA: a power of two; 0: natural for the size */
+	int32_t numa_node; /* with IOMMUFD_DMA_BUF_NUMA */
+	uint32_t reserved; /* 0 */
+};
+
+/* Allocate, map and register size bytes (zeroed). opts may be NULL. */
+IOMMUFD_EXPORT int iommufd_dma_buf_alloc(struct iommufd_dma *dma, size_t size,
+					 const struct iommufd_dma_buf_opts *opts, struct iommufd_dma_buf **ret);
+/* Unregister, unmap and free (NULL: 0). -EBUSY while pinned: the buffer stays valid. */
+IOMMUFD_EXPORT int iommufd_dma_buf_free(struct iommufd_dma_buf *buf);
+IOMMUFD_EXPORT void *iommufd_dma_buf_get_va(const struct iommufd_dma_buf *buf);
+IOMMUFD_EXPORT uint64_t iommufd_dma_buf_get_iova(const struct iommufd_dma_buf *buf);
+/* the size asked for; the mapping is rounded up to the backing's page size */
+IOMMUFD_EXPORT size_t iommufd_dma_buf_get_size(const struct iommufd_dma_buf *buf);
+/* the backing used (never ANY) */
+IOMMUFD_EXPORT enum iommufd_dma_backing iommufd_dma_buf_get_backing(const struct iommufd_dma_buf *buf);
+/* the memfd of a MEMFD buffer (owned by the buffer), else -1 */
+IOMMUFD_EXPORT int iommufd_dma_buf_get_fd(const struct iommufd_dma_buf *buf);
+IOMMUFD_EXPORT int iommufd_dma_buf_pin(struct iommufd_dma_buf *buf);
+IOMMUFD_EXPORT int iommufd_dma_buf_unpin(struct iommufd_dma_buf *buf);
+
 #ifdef __cplusplus
 }
 #endif

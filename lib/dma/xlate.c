@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The VA -> IOVA translation table (layout and reader rules in
+ * dma-private.h). Writers are serialised by the caller (struct
+ * iommufd_dma's lock); readers run concurrently inside read-side sections.
+ *
+ * A region [va, end) touches at most two partial 2 MiB chunks (its first and
+ * its last); every chunk between is covered whole and gets a direct entry.
+ * A partial chunk's entry points to a node listing every region in it; a
+ * change builds a new node, publishes it with one release store and retires
+ * the old one, freed after the next grace period (at the latest when 64
+ * nodes wait, or when the table is destroyed).
+ */
+#include <stdlib.h>
+
+#include "dma-private.h"
+
+#define RETIRE_BATCH 64
+
+/* a node as allocated: the retire link stays out of the part readers see */
+struct xl_node_mem {
+	struct xl_retired link;
+	struct xl_node node;
+};
+
+static size_t node_bytes(uint32_t n)
+{
+	return sizeof(struct xl_node_mem) + n * sizeof(struct xl_seg);
+}
+
+static struct xl_node *node_new(struct xl_table *t, uint32_t n)
+{
+	struct xl_node_mem *m = malloc(node_bytes(n));
+
+	if (!m)
+		return NULL;
+	m->node.n = n;
+	m->node.pad = 0;
+	t->bytes += node_bytes(n);
+	return &m->node;
+}
+
+static struct xl_node_mem *node_mem(struct xl_node *nd)
+{
+	return tnode_entry(nd, struct xl_node_mem, node);
+}
+
+static void node_drop(struct xl_table *t, struct xl_node *nd)
+{
+	t->bytes -= node_bytes(nd->n);
+	free(node_mem(nd));
+}
+
+static void node_retire(struct xl_table *t, struct xl_node *nd)
+{
+	struct xl_node_mem *m = node_mem(nd);
+
+	t->bytes -= node_bytes(nd->n);
+	m->link.next = t->retired;
+	t->retired = &m->link;
+	t->nr_retired++;
+}
+
+void xl_init(struct xl_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->bytes = sizeof(*t);
+}
+
+static void free_retired(struct xl_table *t)
+{
+	struct xl_retired *r = t->retired, *next;
+
+	for (; r; r = next) {
+		next = r->next;
+		free(r);
+	}
+	t->retired = NULL;
+	t->nr_retired = 0;
+}
+
+void xl_reclaim(struct xl_table *t)
+{
+	if (!t->nr_retired && !t->direct_cleared)
+		return;
+	ifd_rcu_synchronize();
+	free_retired(t);
+	t->direct_cleared = false;
+}
+
+void xl_fini(struct xl_table *t)
+{
+	free_retired(t);
+	for (size_t i = 0; i < 512; i++) {
+		struct xl_l2 *l2 = t->l1[i];
+
+		if (!l2)
+			continue;
+		for (size_t j = 0; j < 512; j++) {
+			struct xl_l3 *l3 = l2->e[j];
+
+			if (!l3)
+				continue;
+			for (size_t k = 0; k < 512; k++) {
+				uint64_t w0 = l3->e[k].w0;
+
+				if (w0 & 1)
+					free(node_mem((struct xl_node *)(uintptr_t)(w0 & ~1ull)));
+			}
+			free(l3);
+		}
+		free(l2);
+	}
+	memset(t, 0, sizeof(*t));
+}
+
+/* the entry of the chunk holding va, its tables made when create */
+static struct xl_entry *entry(struct xl_table *t, uint64_t va, bool create)
+{
+	struct xl_l2 *l2 = t->l1[va >> 39];
+	struct xl_l3 *l3;
+
+	if (!l2) {
+		if (!create || !(l2 = calloc(1, sizeof(*l2))))
+			return NULL;
+		t->bytes += sizeof(*l2);
+		__atomic_store_n(&t->l1[va >> 39], l2, __ATOMIC_RELEASE);
+	}
+	l3 = l2->e[(va >> 30) & 511];
+	if (!l3) {
+		if (!create || !(l3 = calloc(1, sizeof(*l3))))
+			return NULL;
+		t->bytes += sizeof(*l3);
+		__atomic_store_n(&l2->e[(va >> 30) & 511], l3, __ATOMIC_RELEASE);
+	}
+	return &l3->e[(va >> XL_CHUNK_SHIFT) & 511];
+}
+
+static struct xl_node *entry_node(const struct xl_entry *e)
+{
+	return e->w0 & 1 ? (struct xl_node *)(uintptr_t)(e->w0 & ~1ull) : NULL;
+}
+
+/* a new node: old's segments plus seg (sorted by start) */
+static struct xl_node *node_with(struct xl_table *t, const struct xl_node *old, const struct xl_seg *seg)
+{
+	uint32_t n = old ? old->n : 0, i = 0, j = 0;
+	struct xl_node *nd = node_new(t, n + 1);
+
+	if (!nd)
+		return NULL;
+	while (i < n && old->s[i].start < seg->start)
+		nd->s[j++] = old->s[i++];
+	nd->s[j++] = *seg;
+	while (i < n)
+		nd->s[j++] = old->s[i++];
+	return nd;
+}
+
+/* a new node: old's segments but the one starting at va (NULL with *empty when none is left) */
+static struct xl_node *node_without(struct xl_table *t, const struct xl_node *old, uint64_t va,
+				    bool *empty)
+{
+	struct xl_node *nd;
+	uint32_t j = 0;
+
+	*empty = old->n <= 1;
+	if (*empty)
+		return NULL;
+	nd = node_new(t, old->n - 1);
+	if (!nd)
+		return NULL;
+	for (uint32_t i = 0; i < old->n; i++)
+		if (old->s[i].start != va && j < nd->n)
+			nd->s[j++] = old->s[i];
+	return nd;
+}
+
+static void publish_node(struct xl_table *t, struct xl_entry *e, struct xl_node *nd)
+{
+	struct xl_node *old = entry_node(e);
+
+	__atomic_store_n(&e->w0, nd ? (uint64_t)(uintptr_t)nd | 1 : 0, __ATOMIC_RELEASE);
+	if (old)
+		node_retire(t, old);
+}
+
+static void maybe_reclaim(struct xl_table *t)
+{
+	if (t->nr_retired >= RETIRE_BATCH)
+		xl_reclaim(t);
+}
+
+int xl_insert(struct xl_table *t, uint64_t va, uint64_t len, uint64_t iova)
+{
+	uint64_t end = va + len, first = va >> XL_CHUNK_SHIFT, last = (end - 1) >> XL_CHUNK_SHIFT;
+	struct xl_seg seg = { va, end, iova - va };
+	struct xl_entry *ef, *el = NULL;
+	struct xl_node *nf = NULL, *nl = NULL;
+	bool pf = va & (XL_CHUNK - 1), pl = end & (XL_CHUNK - 1);
+
+	if (!len || end < va || (end - 1) >> XL_VA_BITS)
+		return -ERANGE;
+	/* every table first: a failure leaves nothing half done (tables stay, empty) */
+	for (uint64_t c = first; c <= last; c++)
+		if (!entry(t, c << XL_CHUNK_SHIFT, true))
+			return -ENOMEM;
+	ef = entry(t, va, false);
+	if (first == last) {
+		pf = pf || pl;
+		pl = false;
+	} else {
+		el = entry(t, end - 1, false);
+	}
+	if (pf && !(nf = node_with(t, entry_node(ef), &seg)))
+		return -ENOMEM;
+	if (pl && !(nl = node_with(t, entry_node(el), &seg))) {
+		if (nf)
+			node_drop(t, nf);
+		return -ENOMEM;
+	}
+	/* a direct entry rewrites w1: wait out readers of a slot's former direct value */
+	if (t->direct_cleared && last - first + 1 > (uint64_t)pf + pl)
+		xl_reclaim(t);
+	for (uint64_t c = first; c <= last; c++) {
+		struct xl_entry *e = entry(t, c << XL_CHUNK_SHIFT, false);
+
+		if (c == first && pf) {
+			publish_node(t, e, nf);
+		} else if (c == last && pl) {
+			publish_node(t, e, nl);
+		} else {
+			__atomic_store_n(&e->w1, seg.delta, __ATOMIC_RELAXED);
+			__atomic_store_n(&e->w0, end, __ATOMIC_RELEASE);
+		}
+	}
+	maybe_reclaim(t);
+	return 0;
+}
+
+int xl_remove(struct xl_table *t, uint64_t va, uint64_t len)
+{
+	uint64_t end = va + len, first = va >> XL_CHUNK_SHIFT, last = (end - 1) >> XL_CHUNK_SHIFT;
+	struct xl_entry *ef = entry(t, va, false), *el = entry(t, end - 1, false);
+	struct xl_node *nf = NULL, *nl = NULL;
+	bool ff = false, fl = false; /* first / last chunk is a node entry */
+	bool emptyf = false, emptyl = false;
+
+	if (!ef || !el)
+		return -ENOENT;
+	if (entry_node(ef)) {
+		ff = true;
+		nf = node_without(t, entry_node(ef), va, &emptyf);
+		if (!nf && !emptyf)
+			return -ENOMEM;
+	}
+	if (last != first && entry_node(el)) {
+		fl = true;
+		nl = node_without(t, entry_node(el), va, &emptyl);
+		if (!nl && !emptyl) {
+			if (nf)
+				node_drop(t, nf);
+			return -ENOMEM;
+		}
+	}
+	for (uint64_t c = first; c <= last; c++) {
+		struct xl_entry *e = entry(t, c << XL_CHUNK_SHIFT, false);
+
+		if (c == first && ff) {
+			publish_node(t, e, nf);
+		} else if (c == last && fl) {
+			publish_node(t, e, nl);
+		} else {
+			__atomic_store_n(&e->w0, 0, __ATOMIC_RELEASE);
+			t->direct_cleared = true;
+		}
+	}
+	maybe_reclaim(t);
+	return 0;
+}
