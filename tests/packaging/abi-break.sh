@@ -14,12 +14,14 @@ set -eu
 src=$1
 abicheck=$src/scripts/abi-check
 CC=${CC:-cc}
-command -v abidw >/dev/null 2>&1 && command -v abidiff >/dev/null 2>&1 ||
-	{ echo "SKIP: abigail-tools missing"; exit 77; }
+if ! command -v abidw >/dev/null 2>&1 || ! command -v abidiff >/dev/null 2>&1; then
+	echo "SKIP: abigail-tools missing"
+	exit 77
+fi
 command -v "$CC" >/dev/null 2>&1 || { echo "SKIP: no $CC"; exit 77; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/iommufd-abibreak.XXXXXX")
-trap "rm -rf \"\$tmp\"" EXIT
+trap 'rm -rf "$tmp"' EXIT
 
 # build NAME EXTRA_NODE: lib NAME/libprobe.so from NAME/iommufd.h
 build() {

@@ -68,7 +68,7 @@ if [ ! -s "$base" ]; then
 	# the packages' cache is not part of the root
 	rm -rf "$tmp/boot/var/cache/apt/archives/"*.deb "$tmp/boot/var/lib/apt/lists/"*_* 2>/dev/null || :
 	tar -C "$tmp/boot" --zstd -cf "$base.tmp" . && mv "$base.tmp" "$base"
-	rm -rf --one-file-system "$tmp/boot"
+	rm -rf --one-file-system "${tmp:?}/boot"
 fi
 
 echo "# the root: $base"
