@@ -88,8 +88,8 @@ extern "C" {
  * of the library running. Kept equal to meson.build's project version
  * (tests/packaging/version.c checks both).
  */
-#define IOMMUFD_VERSION_MAJOR 0
-#define IOMMUFD_VERSION_MINOR 3
+#define IOMMUFD_VERSION_MAJOR 1
+#define IOMMUFD_VERSION_MINOR 0
 
 /*
  * Declare an extensible struct with every byte zero and its sz member set:

@@ -36,10 +36,10 @@ echo "# meson install --destdir $dest"
 	{ cat "$tmp/install.log"; fail "meson install"; }
 
 # the installed layout
-for f in "$prefix/include/iommufd.h" "$libdir/libiommufd.so" "$libdir/libiommufd.so.0" \
+for f in "$prefix/include/iommufd.h" "$libdir/libiommufd.so" "$libdir/libiommufd.so.1" \
 	 "$libdir/pkgconfig/libiommufd.pc" "$mandir/man3/libiommufd.3" \
 	 "$mandir/man3/iommufd_ctx_new.3" \
-	 "$prefix/include/iommufd-emu.h" "$libdir/libiommufd-emu.so" "$libdir/libiommufd-emu.so.0" \
+	 "$prefix/include/iommufd-emu.h" "$libdir/libiommufd-emu.so" "$libdir/libiommufd-emu.so.1" \
 	 "$libdir/pkgconfig/libiommufd-emu.pc" "$mandir/man3/iommufd_emu_new.3"; do
 	[ -e "$dest$f" ] || fail "not installed: $f"
 done
@@ -108,8 +108,8 @@ run() {
 	fi
 	exe=$1
 	shift
-	LD_LIBRARY_PATH=$dest$libdir ldd "$exe" | grep -q "$dest$libdir/libiommufd.so.0" ||
-		fail "$exe does not resolve libiommufd.so.0 in $dest$libdir"
+	LD_LIBRARY_PATH=$dest$libdir ldd "$exe" | grep -q "$dest$libdir/libiommufd.so.1" ||
+		fail "$exe does not resolve libiommufd.so.1 in $dest$libdir"
 	echo "# running $(basename "$exe") $*${preload:+ (LD_PRELOAD=$preload)}"
 	LD_LIBRARY_PATH=$dest$libdir LD_PRELOAD=$preload "$exe" "$@" >"$tmp/run.log" 2>&1 ||
 		{ cat "$tmp/run.log"; fail "$exe $* exited with $?"; }
