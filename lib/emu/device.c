@@ -207,7 +207,7 @@ static int hwpt_commit_attach(struct emu_idev *idev, uint32_t pasid, struct emu_
 	} else {
 		struct emu_hwpt *curp = emu_hwpt_paging(cur), *np = emu_hwpt_paging(hwpt);
 
-		/* a RID replace moves the whole group (§4.4 step 6) */
+		/* a RID replace moves the whole group (iommufd_device_replace(), drivers/iommu/iommufd/device.c) */
 		for (int i = 0; pasid == EMU_NO_PASID && g && i < g->owner_cnt; i++) {
 			struct emu_idev *o = g->members[i];
 			struct emu_attach *oa = o == idev ? NULL : att_find(o, EMU_NO_PASID);

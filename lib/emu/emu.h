@@ -192,7 +192,7 @@ const char *emu_dev_root(struct iommufd_emu *emu);
 
 /*
  * One iommufd file (/dev/iommu open). refs counts its fds plus the refs that
- * bound devices, accesses and queue fds hold on the file (§2.5): the context
+ * bound devices, accesses and queue fds hold on the file (iommufd_fops_release(), main.c): the context
  * is torn down (objects destroyed leaf first) when the last one goes.
  */
 /* The context behind an fd, with a ref: -EBADF if fd is not open, -EBADFD if
@@ -267,7 +267,7 @@ int emu_device_bind(struct emu_ictx *ictx, struct emu_dev *dev, uint32_t *dev_id
 void emu_device_unbind(struct emu_dev *dev);
 /*
  * Attach pasid (EMU_NO_PASID: the RID) to *pt_id (IOAS: auto domain, or a
- * HWPT), §4.4/4.6: ENOENT missing pt, EINVAL wrong type/incompatible,
+ * HWPT), as drivers/iommu/iommufd/device.c: ENOENT missing pt, EINVAL wrong type/incompatible,
  * EADDRINUSE reserved clash, EBUSY pasid already attached, EFAULT/ENOMEM from
  * pinning. On success *pt_id is the HWPT attached.
  */

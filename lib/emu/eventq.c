@@ -256,7 +256,7 @@ int emu_veventq_report(struct emu_veventq *q, const void *data, uint32_t len)
 			return 0;
 		}
 	}
-	/* full, or out of memory (§3.22): the loss is recorded by a payload-less
+	/* full, or out of memory (iommufd_viommu_report_event(), eventq.c): the loss is recorded by a payload-less
 	 * LOST_EVENTS header at the tail, which still takes a sequence number */
 	veventq_push(q, KABI_VEVENTQ_FLAG_LOST_EVENTS, NULL, 0);
 	q->lost_tail = true;

@@ -827,7 +827,7 @@ bool iopt_get_huge_pages(struct iopt *iopt)
 	return r;
 }
 
-/* ---- the IOVA allocator (§3.5) ------------------------------------------- */
+/* ---- the IOVA allocator (io_pagetable.c) ---------------------------------------- */
 
 struct hole_search {
 	uint64_t length, align, page_offset;

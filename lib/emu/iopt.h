@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The emulator's IOAS page-table engine: a model of the kernel's io_pagetable
- * (kernel-behaviour.md §3.5-3.12, 3.17, 3.23, §8).
+ * (drivers/iommu/iommufd/io_pagetable.c, pages.c, ioas.c).
  *
  * One struct iopt per emulated IOAS. It holds three ordered interval sets over
  * [0, U64_MAX] (areas, reserved ranges, allowed ranges), kept in balanced trees
@@ -53,7 +53,7 @@ enum {
 
 /* flags of iopt_map_user/iopt_map_file/iopt_copy_map */
 enum {
-	IOPT_MAP_FIXED = 1 << 0,  /* *iova is the IOVA; else allocate (§3.5) */
+	IOPT_MAP_FIXED = 1 << 0,  /* *iova is the IOVA; else allocate (io_pagetable.c) */
 	IOPT_MAP_DMABUF = 1 << 1, /* map_file only: dma-buf pages: never accounted,
 				     no memfd/EOF check at pin, cannot be cut */
 };
@@ -65,7 +65,7 @@ enum iopt_pages_type {
 	IOPT_PAGES_DMABUF = 2, /* dma-buf (emulated by a file) */
 };
 
-/* pinned-page accounting mode of a pages object (§3.11) */
+/* pinned-page accounting mode of a pages object (pages.c) */
 enum iopt_acct_mode {
 	IOPT_ACCT_NONE = 0, /* CAP_IPC_LOCK: only pinned_vm is counted */
 	IOPT_ACCT_USER = 1, /* user->locked_vm against RLIMIT_MEMLOCK */
@@ -99,7 +99,7 @@ int iopt_new(bool ctx_mm_mode, const struct iopt_fail_hook *fail, struct iopt **
 /* unmaps everything (ignoring locks and pins), frees. NULL is fine. */
 void iopt_free(struct iopt *iopt);
 
-/* ---- alignment inputs: domains and accesses (§3.5) ---------------------- */
+/* ---- alignment inputs: domains and accesses (io_pagetable.c) ------------------- */
 
 /*
  * A paging domain joins the IOAS (HWPT_ALLOC / first auto-attach), in kernel
@@ -132,7 +132,7 @@ void iopt_access_remove(struct iopt *iopt, void *owner);
 /* current iova_alignment (IOAS_IOVA_RANGES.out_iova_alignment) */
 uint64_t iopt_iova_alignment(struct iopt *iopt);
 
-/* ---- options (§3.10) ------------------------------------------------------ */
+/* ---- options (ioas.c) --------------------------------------------------- */
 
 /*
  * IOMMU_OPTION HUGE_PAGES SET: enable -> 0 (alignment recomputed);
@@ -143,7 +143,7 @@ uint64_t iopt_iova_alignment(struct iopt *iopt);
 int iopt_set_huge_pages(struct iopt *iopt, bool enable);
 bool iopt_get_huge_pages(struct iopt *iopt);
 
-/* ---- mapping (§3.6, 3.7) ------------------------------------------------- */
+/* ---- mapping (ioas.c, io_pagetable.c) ---------------------------------------------- */
 
 /*
  * IOAS_MAP from step 5 on: uva + length overflows -> -EOVERFLOW; length 0 or
@@ -169,7 +169,7 @@ int iopt_map_user(struct iopt *iopt, uint64_t *iova, uint64_t uva, uint64_t leng
 int iopt_map_file(struct iopt *iopt, uint64_t *iova, int fd, uint64_t start, uint64_t length,
 		  int prot, unsigned int flags);
 
-/* ---- copy (§3.8): two phases so the caller can look up dst in between ---- */
+/* ---- copy (ioas.c): two phases so the caller can look up dst in between ---- */
 
 struct iopt_copy_src;
 /*
@@ -189,7 +189,7 @@ int iopt_copy_map(struct iopt *dst, struct iopt_copy_src *cs, uint64_t *dst_iova
 		  unsigned int flags);
 void iopt_copy_src_free(struct iopt_copy_src *cs);
 
-/* ---- unmap (§3.9) ----------------------------------------------------------- */
+/* ---- unmap (io_pagetable.c) -------------------------------------------------------- */
 
 /*
  * Called (without the iopt lock) when UNMAP meets an area pinned by an access:
@@ -222,7 +222,7 @@ int iopt_unmap_all(struct iopt *iopt, uint64_t *unmapped);
  */
 int iopt_cut(struct iopt *iopt, const uint64_t *iovas, size_t n);
 
-/* ---- reserved and allowed ranges (§3.3, 3.4, 3.5) ---------------------- */
+/* ---- reserved and allowed ranges (io_pagetable.c) ------------------- */
 
 /*
  * Reserve [start, last] (inclusive) for owner (domain, device, or NULL for
@@ -258,7 +258,7 @@ int iopt_allow_iovas(struct iopt *iopt, const struct iopt_range *ranges, uint32_
  * user's entries one by one and must order EINVAL against a copy EFAULT */
 int iopt_allowed_check(const struct iopt *iopt, const struct iopt_range *ranges, uint32_t n);
 
-/* ---- accesses: pin, lock, rw (§3.23, selftest ACCESS_PAGES/ACCESS_RW) ---- */
+/* ---- accesses: pin, lock, rw (device.c, selftest ACCESS_PAGES/ACCESS_RW) ---- */
 
 enum {
 	IOPT_PIN_WRITE = 1 << 0, /* pinned for write: area must be WRITE */
@@ -317,14 +317,14 @@ int iopt_for_each_area(struct iopt *iopt, uint64_t iova, uint64_t last, iopt_are
 		       void *opaque);
 size_t iopt_area_count(struct iopt *iopt);
 
-/* ---- change process (§3.12): check every IOAS first, then commit all ---- */
+/* ---- change process (ioas.c): check every IOAS first, then commit all ---- */
 
 /* -EINVAL if any area is not FILE-typed */
 int iopt_change_process_check(struct iopt *iopt);
 /* re-own every pages object to the current process (accounting moved) */
 void iopt_change_process_commit(struct iopt *iopt);
 
-/* ---- pinned-page accounting (§3.11), process-wide ---------------------- */
+/* ---- pinned-page accounting (pages.c), process-wide ---------------------- */
 
 struct iopt_acct_stats {
 	uint64_t user_locked; /* pages charged in USER mode (user->locked_vm) */
@@ -333,7 +333,7 @@ struct iopt_acct_stats {
 };
 void iopt_acct_get(struct iopt_acct_stats *st);
 
-/* ---- dirty tracking (§3.16, 3.17, selftest DIRTY) -------------------------- */
+/* ---- dirty tracking (hw_pagetable.c, selftest DIRTY) -------------------------- */
 
 /*
  * One tracker per dirty-tracking domain (HWPT), registered with its IOAS so

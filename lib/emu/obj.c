@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * iommufd contexts and their object tables: IDs (lowest free >= 1, reserved
- * during creation, tombstones), DESTROY rules and close semantics (§2).
+ * during creation, tombstones), DESTROY rules and close semantics (drivers/iommu/iommufd/main.c).
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Emulated VFIO: PCI devices on vfio-pci, their cdev files
- * (<dev>/vfio/devices/vfioN, §4.2-4.8 of the kernel behaviour reference),
- * their group files (<dev>/vfio/<group>, §4.9), and the sysfs view that
+ * (<dev>/vfio/devices/vfioN, drivers/vfio/device_cdev.c and vfio_main.c),
+ * their group files (<dev>/vfio/<group>, drivers/vfio/group.c), and the sysfs view that
  * describes them (bus/pci/devices/<bdf>/..., in memory).
  *
  * Device registers and DMA engines live in edu.c; this file is the VFIO
@@ -491,7 +491,7 @@ static int vfile_fstat(struct emu_file *f, struct stat *st)
 	return 0;
 }
 
-/* VFIO_DEVICE_BIND_IOMMUFD, §4.3 */
+/* VFIO_DEVICE_BIND_IOMMUFD, vfio_df_ioctl_bind_iommufd() of drivers/vfio/device_cdev.c */
 static int vfile_bind(struct vfile *vf, void *arg)
 {
 	struct kabi_vfio_device_bind_iommufd b;
@@ -550,7 +550,7 @@ static int vfile_bind(struct vfile *vf, void *arg)
 	return 0;
 }
 
-/* VFIO_DEVICE_ATTACH_IOMMUFD_PT, §4.4 */
+/* VFIO_DEVICE_ATTACH_IOMMUFD_PT, vfio_df_ioctl_attach_pt() of drivers/vfio/device_cdev.c */
 static int vfile_attach(struct vfile *vf, void *arg)
 {
 	struct kabi_vfio_device_attach_iommufd_pt at = { 0 };
@@ -584,7 +584,7 @@ static int vfile_attach(struct vfile *vf, void *arg)
 	return 0;
 }
 
-/* VFIO_DEVICE_DETACH_IOMMUFD_PT, §4.5 */
+/* VFIO_DEVICE_DETACH_IOMMUFD_PT, vfio_df_ioctl_detach_pt() of drivers/vfio/device_cdev.c */
 static int vfile_detach(struct vfile *vf, void *arg)
 {
 	struct kabi_vfio_device_detach_iommufd_pt de = { 0 };

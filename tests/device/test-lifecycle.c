@@ -55,7 +55,7 @@ struct outcome {
 #define OK(s) { 0, s }
 #define E(e, s) { e, s }
 
-/* THE TABLE: [operation][starting state], the kernel's answers (§4.10) */
+/* THE TABLE: [operation][starting state], the kernel's answers (drivers/vfio/device_cdev.c, drivers/vfio/vfio_main.c) */
 static const struct outcome table[NR_OPS][NR_STATES] = {
 	/*                      parked                  bound                   attached(ioas)            attached(hwpt) */
 	[OP_BIND] =             { OK(S_BOUND),          E(EINVAL, S_BOUND),     E(EINVAL, S_ATT_IOAS),    E(EINVAL, S_ATT_HWPT) },

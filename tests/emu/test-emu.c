@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The emulator's kernel model, driven purely through raw ioctls on the
- * backend (iommufd_ctx_ioctl): generic validation (§1.2), IDs and lifetimes
- * (§2) and each command's error order (§3), plus the selftest mock (§6).
+ * backend (iommufd_ctx_ioctl): generic validation (drivers/iommu/iommufd/main.c,
+ * iommufd_fops_ioctl), IDs and lifetimes (main.c) and each command's error
+ * order (ioas.c, hw_pagetable.c, viommu.c, eventq.c of drivers/iommu/iommufd/),
+ * plus the selftest mock (drivers/iommu/iommufd/selftest.c).
  * The same program runs on the real kernel with IOMMUFD_TEST_REAL=1 (a kernel
  * with CONFIG_IOMMUFD_TEST), where it is the judge of the emulator.
  */
@@ -162,7 +164,7 @@ static bool has_cap(int cap)
 	return d[cap / 32].effective & (1u << (cap % 32));
 }
 
-/* ------------------------------------------------------------ §1 generic validation */
+/* ------------------------------------------------------------ generic validation (main.c) */
 
 static void cmd_fail(void **state)
 {
@@ -267,7 +269,7 @@ static void write_back_size(void **state)
 		assert_int_equal(a[i], 0);
 }
 
-/* ------------------------------------------------------------ §2 IDs and DESTROY */
+/* ------------------------------------------------------------ IDs and DESTROY (main.c) */
 
 static void ids_lowest_free(void **state)
 {
@@ -306,7 +308,7 @@ static void destroy_rules(void **state)
 	assert_ok(destroy(ioas));
 }
 
-/* ------------------------------------------------------------ §3 IOAS */
+/* ------------------------------------------------------------ IOAS (ioas.c) */
 
 static void iova_ranges(void **state)
 {

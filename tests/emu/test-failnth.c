@@ -903,7 +903,7 @@ static int s_vevent(struct world *w)
 	return virt == VIRT_ID ? 0 : WRONG;
 }
 
-/* a vEVENT that could not be stored is recorded as lost (§3.22) */
+/* a vEVENT that could not be stored is recorded as lost (drivers/iommu/iommufd/eventq.c) */
 static void vevent_lost(struct world *w)
 {
 	struct iommufd_vevent ev;
@@ -1071,7 +1071,7 @@ static void test_viommu(void **state)
 
 /*
  * Not an injection test, but the emulator's mmap tracking it relies on: each
- * piece of a vIOMMU mapping keeps the vIOMMU busy (§3.20: DESTROY gives EBUSY
+ * piece of a vIOMMU mapping keeps the vIOMMU busy (drivers/iommu/iommufd/viommu.c: DESTROY gives EBUSY
  * until munmap), whichever part is unmapped first.
  */
 static void test_access(void **state)

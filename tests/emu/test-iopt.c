@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Unit tests of the emulator's IOAS page-table engine (lib/emu/iopt.c),
- * driven directly. The expectations follow kernel-behaviour.md §3.3-3.12 and
- * the kernel selftests of §7.3 (named in each test). Emulator only: the
+ * driven directly. The expectations follow drivers/iommu/iommufd/io_pagetable.c, pages.c
+ * and ioas.c, and the kernel selftests of tools/testing/selftests/iommu/iommufd.c (named in each test). Emulator only: the
  * kernel-side equivalents run through the public API elsewhere.
  */
 #include <errno.h>
@@ -173,7 +173,7 @@ static void test_area(void **state)
 	iopt_free(iopt);
 }
 
-/* UNMAP argument rules (§3.9 step 3) */
+/* UNMAP argument rules (iopt_unmap_iova(), io_pagetable.c) */
 static void test_unmap_args(void **state)
 {
 	struct iopt *iopt = new_iopt();
@@ -295,7 +295,7 @@ static void test_area_auto_iova(void **state)
 	iopt_free(iopt);
 }
 
-/* §3.5: first fit from PAGE_SIZE, alignment, sub-page offset, 2 MiB cap */
+/* io_pagetable.c: first fit from PAGE_SIZE, alignment, sub-page offset, 2 MiB cap */
 static void test_alloc_rules(void **state)
 {
 	struct iopt *iopt = new_iopt();
@@ -397,7 +397,7 @@ static void test_area_allowed(void **state)
 	iopt_free(iopt);
 }
 
-/* §3.4 list checks */
+/* iommufd_ioas_allow_iovas() list checks (ioas.c) */
 static void test_allow_iovas_checks(void **state)
 {
 	struct iopt *iopt = new_iopt();
@@ -469,7 +469,7 @@ static void test_iova_ranges(void **state)
 
 /* ---- alignment, huge pages, domains -------------------------------------------- */
 
-/* selftest iommufd_ioas.ioas_option_huge_pages (+ §3.10 rules) */
+/* selftest iommufd_ioas.ioas_option_huge_pages (+ the rules of iommufd_ioas_option(), ioas.c) */
 static void test_huge_pages_option(void **state)
 {
 	struct iopt *iopt = new_iopt();
@@ -549,7 +549,7 @@ static void test_iova_alloc_lengths(void **state)
 	iopt_free(iopt);
 }
 
-/* §3.5 alignment inputs: domain page size, accesses; EADDRINUSE on raise */
+/* io_pagetable.c alignment inputs: domain page size, accesses; EADDRINUSE on raise */
 static void test_domain_alignment(void **state)
 {
 	struct iopt *iopt = new_iopt();
@@ -596,7 +596,7 @@ static void test_domain_alignment(void **state)
 	iopt_free(iopt);
 }
 
-/* FIXED map: reserved -> EINVAL, area -> EEXIST, misaligned -> EINVAL (§3.6, §8.10) */
+/* FIXED map: reserved -> EINVAL, area -> EEXIST, misaligned -> EINVAL (iopt_map_pages(), io_pagetable.c) */
 static void test_map_fixed_rules(void **state)
 {
 	struct iopt *iopt = new_iopt();
@@ -615,7 +615,7 @@ static void test_map_fixed_rules(void **state)
 
 /* ---- pinning --------------------------------------------------------------------- */
 
-/* §3.5 lazy pinning and §8.9 */
+/* lazy pinning (io_pagetable.c, pages.c) */
 static void test_lazy_pin(void **state)
 {
 	struct iopt *iopt = new_iopt();
@@ -684,7 +684,7 @@ static int set_cap_ipc_lock(bool on)
 	return syscall(SYS_capset, &hdr, data);
 }
 
-/* §3.11 accounting: USER mode against RLIMIT_MEMLOCK, each page once per pages */
+/* pages.c accounting: USER mode against RLIMIT_MEMLOCK, each page once per pages */
 static void test_accounting(void **state)
 {
 	struct iopt_acct_stats st0, st;
@@ -754,7 +754,7 @@ static void test_accounting(void **state)
 	set_cap_ipc_lock(true);
 }
 
-/* MAP_FILE (§3.7): file typed, checked at pin */
+/* MAP_FILE (iommufd_ioas_map_file(), ioas.c): file typed, checked at pin */
 static void test_map_file(void **state)
 {
 	struct iopt *iopt = new_iopt();
@@ -811,7 +811,7 @@ static int count_cb(void *opaque, uint64_t iova, uint64_t length, int prot)
 	return 0;
 }
 
-/* selftest iommufd_ioas.copy_area and §3.8 */
+/* selftest iommufd_ioas.copy_area and iommufd_ioas_copy() (ioas.c) */
 static void test_copy(void **state)
 {
 	struct iopt *src = new_iopt(), *dst = new_iopt();
@@ -928,7 +928,7 @@ static void unpin_on_unmap(void *opaque, uint64_t iova, uint64_t length)
 	}
 }
 
-/* selftest access_pin / access_pin_unmap and §3.23 pin errors */
+/* selftest access_pin / access_pin_unmap and iommufd_access_pin_pages() errors (device.c) */
 static void test_access_pin(void **state)
 {
 	struct iopt *iopt = new_iopt();
@@ -987,7 +987,7 @@ static void test_access_pin(void **state)
 	iopt_free(iopt);
 }
 
-/* selftest access_rw / access_rw_unaligned and §8 DMA rules */
+/* selftest access_rw / access_rw_unaligned and iommufd_access_rw() rules (device.c) */
 static void test_access_rw(void **state)
 {
 	struct iopt *iopt = new_iopt();
