@@ -17,6 +17,11 @@
 set -u
 [ $# -ge 2 ] || { echo "usage: $0 PRELOAD PROGRAM [ARGS...]" >&2; exit 2; }
 
+# a private /tmp would hide the programs when they are built under /tmp
+# (a package build in a temporary copy): then count on the host's
+case "$1 $2 $(pwd)" in
+/tmp/*|*" /tmp/"*) PRELOAD_NO_TMP_NS=${PRELOAD_NO_TMP_NS:-host} ;;
+esac
 if [ -z "${PRELOAD_NO_TMP_NS:-}" ]; then
 	for u in "unshare -m" "unshare -rm"; do
 		# shellcheck disable=SC2086 # the command and its option
