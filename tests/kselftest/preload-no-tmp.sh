@@ -12,7 +12,7 @@
 # processes' files do not count, and an entry made and removed during the run
 # (which a count after a clean exit would miss, and a crash would leave
 # behind) fails the program. Else it compares the host's /tmp before and
-# after, for entries named iommufd* only. Exit: 0 nothing new, 1 new entries or the
+# after, for the entry names the emulator and the preload library once used. Exit: 0 nothing new, 1 new entries or the
 # program failed.
 set -u
 [ $# -ge 2 ] || { echo "usage: $0 PRELOAD PROGRAM [ARGS...]" >&2; exit 2; }
@@ -37,15 +37,20 @@ if [ "$PRELOAD_NO_TMP_NS" = 1 ]; then
 	mount -o remount,ro /tmp || exit 1
 	pattern='*'
 else
-	echo "# no private /tmp here: counting iommufd* entries of the host's"
-	pattern='iommufd*'
+	# other tests may make their own iommufd-* scratch directories meanwhile:
+	# count the names the emulator and the preload library ever used
+	echo "# no private /tmp here: counting the host's iommufd-emu-*/iommufd-preload-* entries"
+	pattern=names
 fi
 
 # the entries of /tmp that count, one a line
 entries() {
 	ls -A /tmp | while IFS= read -r e; do
-		# shellcheck disable=SC2254 # pattern: a glob
-		case $e in $pattern) printf '%s\n' "$e" ;; esac
+		if [ "$pattern" = '*' ]; then
+			printf '%s\n' "$e"
+		else
+			case $e in iommufd-emu-*|iommufd-preload-*) printf '%s\n' "$e" ;; esac
+		fi
 	done
 }
 
