@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "parse.h"
 #include "tool.h"
 
 /* ------------------------------------------------------------------ */
@@ -40,7 +41,7 @@ static void hex_attr(const char *bdf, const char *attr, char *out, size_t size)
 {
 	char p[PATH_MAX], v[32];
 
-	if (read_line(rpath(p, "/sys/bus/pci/devices/%s/%s", bdf, attr), v, sizeof(v)) < 0)
+	if (read_line(lpath(p, "/sys/bus/pci/devices/%s/%s", bdf, attr), v, sizeof(v)) < 0)
 		snprintf(v, sizeof(v), "?");
 	snprintf(out, size, "%.*s", (int)size - 1, strncmp(v, "0x", 2) ? v : v + 2);
 }
@@ -56,27 +57,27 @@ static void pci_dev_read(struct pci_dev *d, const char *bdf)
 	hex_attr(bdf, "vendor", d->vendor, sizeof(d->vendor));
 	hex_attr(bdf, "device", d->device, sizeof(d->device));
 	hex_attr(bdf, "class", d->class, sizeof(d->class));
-	read_link_base(rpath(p, "/sys/bus/pci/devices/%s/driver", bdf), d->driver, sizeof(d->driver));
-	read_link_base(rpath(p, "/sys/bus/pci/devices/%s/iommu_group", bdf), d->group, sizeof(d->group));
+	read_link_base(lpath(p, "/sys/bus/pci/devices/%s/driver", bdf), d->driver, sizeof(d->driver));
+	read_link_base(lpath(p, "/sys/bus/pci/devices/%s/iommu_group", bdf), d->group, sizeof(d->group));
 
-	n = list_dir(rpath(p, "/sys/bus/pci/devices/%s/vfio-dev", bdf), &ents);
+	n = list_dir(lpath(p, "/sys/bus/pci/devices/%s/vfio-dev", bdf), &ents);
 	if (n > 0) {
 		snprintf(d->cdev, sizeof(d->cdev), "%s", ents[0]);
-		d->cdev_node = exists(rpath(p, "/dev/vfio/devices/%s", d->cdev));
-		d->cdev_access = d->cdev_node && access(p, R_OK | W_OK) == 0;
+		d->cdev_node = exists(lpath(p, "/dev/vfio/devices/%s", d->cdev));
+		d->cdev_access = d->cdev_node && rw_access(p);
 	}
 	free_list(ents);
 	ents = NULL;
 
 	/* viability: every device of the IOMMU group is unbound or on a userspace-safe driver */
 	d->viable = d->group[0] != 0;
-	n = d->group[0] ? list_dir(rpath(p, "/sys/kernel/iommu_groups/%s/devices", d->group), &ents) : 0;
+	n = d->group[0] ? list_dir(lpath(p, "/sys/kernel/iommu_groups/%s/devices", d->group), &ents) : 0;
 	for (int i = 0; i < n; i++) {
 		char drv[64] = "";
 
 		if (!strcmp(ents[i], bdf))
 			continue;
-		read_link_base(rpath(p, "/sys/kernel/iommu_groups/%s/devices/%s/driver", d->group, ents[i]),
+		read_link_base(lpath(p, "/sys/kernel/iommu_groups/%s/devices/%s/driver", d->group, ents[i]),
 			       drv, sizeof(drv));
 		if (!driver_ok_in_group(drv)) {
 			d->viable = false;
@@ -117,16 +118,25 @@ static void pci_dev_read(struct pci_dev *d, const char *bdf)
 	}
 }
 
+/* names and values from the tree, printed on a terminal: no escape sequence gets through */
+static void pci_dev_tty_safe(struct pci_dev *d)
+{
+	char *fields[] = { d->bdf, d->vendor, d->device, d->class, d->driver, d->group, d->cdev, d->reason, d->fix };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		tty_safe(fields[i]);
+}
+
 static int devices_run(const struct tool_args *args)
 {
 	char p[PATH_MAX], **names = NULL;
-	int n = list_dir(rpath(p, "/sys/bus/pci/devices"), &names), nfix = 0;
+	int n = list_dir(lpath(p, "/sys/bus/pci/devices"), &names), nfix = 0;
 	bool json = args->json;
 	struct pci_dev d;
 	struct json j;
 
 	if (n < 0) {
-		errorf("cannot list /sys/bus/pci/devices%s%s: %s", *root ? " under " : "", root, strerror(-n));
+		errorf("cannot list /sys/bus/pci/devices%s%s: %s", *root ? " under " : "", root, tool_strerror(-n));
 		return EXIT_UNUSABLE;
 	}
 	if (json) {
@@ -142,6 +152,8 @@ static int devices_run(const struct tool_args *args)
 		char cdev[96];
 
 		pci_dev_read(&d, names[i]);
+		if (!json)
+			pci_dev_tty_safe(&d);
 		snprintf(cdev, sizeof(cdev), "/dev/vfio/devices/%s", d.cdev);
 		if (json) {
 			json_open(&j, NULL, '{');
@@ -174,6 +186,7 @@ static int devices_run(const struct tool_args *args)
 		/* the fixes of devices meant for userspace (on vfio-*), then the general recipe */
 		for (int i = 0; nfix && i < n; i++) {
 			pci_dev_read(&d, names[i]);
+			pci_dev_tty_safe(&d);
 			if (!d.bindable && is_vfio_driver(d.driver))
 				printf("%s fix: %s\n", d.bdf, d.fix);
 		}

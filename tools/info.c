@@ -12,13 +12,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libkmod.h>
 
 #include "iommufd.h"
 #include "json.h"
+#include "parse.h"
 #include "tool.h"
 
 /* ------------------------------------------------------------------ */
@@ -69,7 +75,7 @@ static const char *const config_names[] = {
 	"CONFIG_INTEL_IOMMU", "CONFIG_AMD_IOMMU",
 };
 static char config_val[ARRAY_SIZE(config_names)][16]; /* "y", "m", "n" (not set) */
-static char config_src[64];                           /* "" when no config was found */
+static char config_src[NAME_COMPONENT_MAX + 16];                          /* "" when no config was found */
 
 static const char *config(const char *name)
 {
@@ -77,26 +83,6 @@ static const char *config(const char *name)
 		if (!strcmp(config_names[i], name))
 			return config_val[i];
 	return "n";
-}
-
-static void parse_config(const char *text)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(config_names); i++) {
-		size_t n = strlen(config_names[i]);
-		const char *p = text;
-
-		snprintf(config_val[i], sizeof(config_val[i]), "n");
-		while ((p = strstr(p, config_names[i]))) {
-			bool bol = p == text || p[-1] == '\n';
-
-			p += n;
-			if (bol && *p == '=') {
-				snprintf(config_val[i], sizeof(config_val[i]), "%.*s",
-					 (int)strcspn(p + 1, "\n"), p + 1);
-				break;
-			}
-		}
-	}
 }
 
 #define CONFIG_MAX (16u << 20) /* a kernel config is ~300 KiB: a file past this is not one */
@@ -108,7 +94,7 @@ static void check_config(const char *release)
 	struct finding *f;
 	int r;
 
-	r = read_gz(rpath(p, "/proc/config.gz"), CONFIG_MAX, &text, NULL, why, sizeof(why));
+	r = read_gz(lpath(p, "/proc/config.gz"), CONFIG_MAX, &text, NULL, why, sizeof(why));
 	if (r == 0)
 		snprintf(config_src, sizeof(config_src), "/proc/config.gz");
 	else if (r == -EBADMSG)
@@ -117,11 +103,13 @@ static void check_config(const char *release)
 		add("kernel-config", L_WARN, "/proc/config.gz is over the %u MiB limit (compressed or decompressed): not read",
 		    CONFIG_MAX >> 20);
 	else if (r != -ENOENT)
-		add("kernel-config", L_WARN, "cannot read /proc/config.gz: %s", strerror(-r));
+		add("kernel-config", L_WARN, "cannot read /proc/config.gz: %s", tool_strerror(-r));
 	if (!text) {
-		text = slurp(rpath(p, "/boot/config-%s", release), CONFIG_MAX, NULL);
+		text = slurp(lpath(p, "/boot/config-%s", release), CONFIG_MAX, NULL);
 		if (text)
 			snprintf(config_src, sizeof(config_src), "/boot/config-%s", release);
+		else if (errno != ENOENT)
+			add("kernel-config", L_WARN, "cannot read /boot/config-%s: %s", release, tool_strerror(errno));
 	}
 	if (!text) {
 		add("kernel-config", L_INFO,
@@ -129,7 +117,7 @@ static void check_config(const char *release)
 		    release);
 		return;
 	}
-	parse_config(text);
+	parse_config(text, config_names, ARRAY_SIZE(config_names), config_val);
 	free(text);
 
 	if (!strcmp(config("CONFIG_IOMMUFD"), "n")) {
@@ -162,49 +150,248 @@ static void check_config(const char *release)
 static const char *const module_names[] = { "iommufd", "vfio", "vfio_pci", "vfio_iommu_type1" };
 static const char *module_state[ARRAY_SIZE(module_names)];
 
-/* does the text index name (modules.builtin / modules.dep) list module name? */
-static bool text_index_has(const char *text, const char *name)
+/*
+ * libkmod on a tree that may be anyone's. libkmod maps its binary indexes
+ * and trusts them (libkmod/libkmod-index.c of kmod): random bytes after a
+ * valid magic crash it or make it allocate without end. Two defences, the
+ * second for what the first misses (libkmod's other code, a check too lax):
+ *  1. Validation: the indexes a lookup reads are copied out of the tree by
+ *     the root's readers (regular files only, bounded, no symlink out of the
+ *     root) into a private directory, and each copy must pass
+ *     kmod_index_check() (parse.c: every offset and string in the file, a
+ *     trie without cycles or shared nodes, of bounded depth). libkmod sees
+ *     these copies only, and no modprobe.d configuration of the tree.
+ *  2. Isolation: libkmod runs in a forked child with RLIMIT_AS (not in
+ *     AddressSanitizer builds, whose shadow memory needs terabytes of address
+ *     space), RLIMIT_CPU and RLIMIT_FSIZE, answering one byte per module
+ *     through a pipe; the parent waits KMOD_TIMEOUT_MS at most, then kills it.
+ *     A child that dies or overruns is a finding, not a hang or a crash.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define TOOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TOOL_ASAN 1
+#endif
+#endif
+
+#define KMOD_INDEX_MAX (64u << 20)
+#define KMOD_TIMEOUT_MS 3000
+#define KMOD_AS_MAX (1ull << 30)
+#define KMOD_CPU_SEC 2
+
+/*
+ * What a module lookup of libkmod reads: the indexes of kmod_load_resources(),
+ * and modules.builtin.modinfo (not an index: "module.key=value" strings,
+ * each NUL-terminated), which libkmod 30 reads for the builtin modules.
+ */
+static const char *const kmod_index_files[] = {
+	"modules.dep.bin", "modules.alias.bin", "modules.symbols.bin", "modules.builtin.alias.bin",
+	"modules.builtin.bin", "modules.builtin.modinfo",
+};
+
+static void kmod_log_none(void *data, int priority, const char *file, int line, const char *fn,
+			  const char *format, va_list args)
 {
-	char want[64];
-	const char *p = text;
+}
 
-	snprintf(want, sizeof(want), "/%s.ko", name);
-	while (text && (p = strstr(p, want))) {
-		char c = p[strlen(want)];
+/* the child: look each module up, write 'b' (builtin), 'a' (available) or '-' each */
+static void __attribute__((noreturn)) kmod_child(const char *dir, int wfd)
+{
+	static const char *const no_config[] = { NULL };
+	char states[ARRAY_SIZE(module_names)];
+	struct rlimit cpu = { KMOD_CPU_SEC, KMOD_CPU_SEC + 1 }, fsize = { 0, 0 };
+	struct kmod_ctx *kctx;
 
-		p += strlen(want);
-		if (c == '\n' || c == ':' || c == '.' || c == 0)
-			return true;
+#ifndef TOOL_ASAN
+	struct rlimit as = { KMOD_AS_MAX, KMOD_AS_MAX };
+
+	setrlimit(RLIMIT_AS, &as);
+#endif
+	setrlimit(RLIMIT_CPU, &cpu);
+	setrlimit(RLIMIT_FSIZE, &fsize);
+	kctx = kmod_new(dir, no_config);
+	if (!kctx)
+		_exit(1);
+	kmod_set_log_fn(kctx, kmod_log_none, NULL);
+	kmod_load_resources(kctx); /* else each lookup opens the index files */
+	for (size_t i = 0; i < ARRAY_SIZE(module_names); i++) {
+		struct kmod_module *mod = NULL;
+
+		states[i] = '-';
+		if (kmod_module_new_from_name_lookup(kctx, module_names[i], &mod) == 0 && mod) {
+			/* a builtin module has no path; a loadable one has its .ko */
+			states[i] = kmod_module_get_path(mod) ? 'a' : 'b';
+			kmod_module_unref(mod);
+		}
 	}
-	return false;
+	kmod_unref(kctx);
+	_exit(write(wfd, states, sizeof(states)) == (ssize_t)sizeof(states) ? 0 : 1);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* copy the root's index files of release into dir, each checked; -errno with why */
+static int kmod_stage(const char *release, const char *dir, char *why, size_t why_size)
+{
+	char p[PATH_MAX], out[PATH_MAX], reason[96];
+
+	for (size_t i = 0; i < ARRAY_SIZE(kmod_index_files); i++) {
+		size_t len;
+		char *buf = slurp(lpath(p, "/lib/modules/%s/%s", release, kmod_index_files[i]), KMOD_INDEX_MAX, &len);
+		ssize_t w;
+		int fd, r;
+
+		if (!buf && errno == ENOENT)
+			continue;
+		if (buf && len == 0) { /* depmod writes an empty modules.builtin.alias.bin: as if absent */
+			free(buf);
+			continue;
+		}
+		if (!buf) {
+			r = -errno;
+			snprintf(why, why_size, "%s: %s", kmod_index_files[i], tool_strerror(-r));
+			return r;
+		}
+		r = strstr(kmod_index_files[i], ".bin")
+			    ? kmod_index_check((const unsigned char *)buf, len, reason, sizeof(reason))
+			    : 0;
+		if (r < 0) {
+			free(buf);
+			snprintf(why, why_size, "%s is corrupt: %s", kmod_index_files[i], reason);
+			return r;
+		}
+		if ((size_t)snprintf(out, sizeof(out), "%s/%s", dir, kmod_index_files[i]) >= sizeof(out))
+			errno = ENAMETOOLONG, out[0] = 0;
+		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0)
+			errno = 0; /* a short write sets none */
+		w = fd < 0 ? -1 : write(fd, buf, len);
+		r = fd < 0 || w != (ssize_t)len ? -(errno ? errno : EIO) : 0;
+		if (fd >= 0 && close(fd) < 0 && !r)
+			r = -errno;
+		free(buf);
+		if (r < 0) {
+			snprintf(why, why_size, "copying %s: %s", kmod_index_files[i], strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* states[i] of module_names[i] by libkmod, as kmod_child() writes them; -errno with why */
+static int kmod_lookup(const char *release, char *states, char *why, size_t why_size)
+{
+	const char *tmp = secure_getenv("TMPDIR");
+	char dir[PATH_MAX / 2], p[PATH_MAX];
+	size_t got = 0, want = ARRAY_SIZE(module_names);
+	long long deadline;
+	int pfd[2], status, r;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "%s/iommufd-kmod.XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		snprintf(why, why_size, "cannot make a directory in %s: %s", tmp ? tmp : "/tmp", strerror(errno));
+		return -errno;
+	}
+	r = kmod_stage(release, dir, why, why_size);
+	if (r == 0 && pipe2(pfd, O_CLOEXEC) < 0) {
+		r = -errno;
+		snprintf(why, why_size, "pipe: %s", strerror(-r));
+	}
+	if (r == 0) {
+		fflush(NULL); /* nothing buffered twice */
+		pid = fork();
+		if (pid == 0) {
+			close(pfd[0]);
+			kmod_child(dir, pfd[1]);
+		}
+		close(pfd[1]);
+		if (pid < 0) {
+			r = -errno;
+			snprintf(why, why_size, "fork: %s", strerror(-r));
+		}
+	}
+	if (r == 0) {
+		deadline = now_ms() + KMOD_TIMEOUT_MS;
+		while (got < want) {
+			long long left = deadline - now_ms();
+			struct pollfd pl = { .fd = pfd[0], .events = POLLIN };
+			ssize_t n;
+
+			if (left <= 0)
+				break;
+			n = poll(&pl, 1, (int)left);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			n = read(pfd[0], states + got, want - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += n;
+		}
+		close(pfd[0]);
+		if (got < want)
+			kill(pid, SIGKILL); /* not reaped yet: still our child */
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (got < want) {
+			r = -EBADMSG;
+			if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+				snprintf(why, why_size, "libkmod died of signal %d (%s) on the index files",
+					 WTERMSIG(status), strsignal(WTERMSIG(status)));
+			else if (WIFSIGNALED(status))
+				snprintf(why, why_size, "libkmod did not answer within %d ms: stopped",
+					 KMOD_TIMEOUT_MS);
+			else
+				snprintf(why, why_size, "libkmod failed on the index files (exit %d)",
+					 WEXITSTATUS(status));
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(kmod_index_files); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, kmod_index_files[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	return r;
 }
 
 /*
  * State of each module: "loaded" (<root>/sys/module/NAME/initstate), "builtin"
  * (libkmod's modules.builtin index, or /sys/module/NAME without initstate),
  * "available" (modules.dep lists it: modprobe NAME) or "missing". libkmod
- * reads <root>/lib/modules/<release>; without depmod's binary indexes there
- * (fake trees), the text files modules.builtin and modules.dep are read.
+ * reads <root>/lib/modules/<release> (kmod_lookup() above); without depmod's
+ * binary indexes there (fake trees), the text files modules.builtin and
+ * modules.dep are read. "unknown" when neither can be read.
  */
 static void check_modules(const char *release)
 {
-	char dir[PATH_MAX], p[PATH_MAX], conf1[PATH_MAX], conf2[PATH_MAX];
-	const char *confs[] = { rpath(conf1, "/etc/modprobe.d"), rpath(conf2, "/lib/modprobe.d"), NULL };
-	struct kmod_ctx *kctx = NULL;
-	bool have_index, have_bin;
+	char p[PATH_MAX], kstates[ARRAY_SIZE(module_names)], why[256];
+	bool have_index, have_bin, have_kmod = false;
 	char *builtin = NULL, *dep = NULL;
 	struct finding *f;
 
-	rpath(dir, "/lib/modules/%s", release);
-	have_index = is_dir(dir);
-	have_bin = exists(rpath(p, "/lib/modules/%s/modules.dep.bin", release));
+	have_index = is_dir(lpath(p, "/lib/modules/%s", release));
+	have_bin = have_index && exists(lpath(p, "/lib/modules/%s/modules.dep.bin", release));
 	if (have_bin) {
-		kctx = kmod_new(dir, confs);
-		if (kctx)
-			kmod_load_resources(kctx); /* else each lookup opens the index files */
+		have_kmod = kmod_lookup(release, kstates, why, sizeof(why)) == 0;
+		if (!have_kmod) {
+			f = add("modules", L_WARN, "module index of /lib/modules/%s not used: %s", release, why);
+			fix(f, "regenerate it: depmod %s", release);
+			have_index = false; /* states "unknown", as without an index */
+		}
 	} else if (have_index) {
-		builtin = slurp(rpath(p, "/lib/modules/%s/modules.builtin", release), 4 << 20, NULL);
-		dep = slurp(rpath(p, "/lib/modules/%s/modules.dep", release), 16 << 20, NULL);
+		builtin = slurp(lpath(p, "/lib/modules/%s/modules.builtin", release), 4 << 20, NULL);
+		dep = slurp(lpath(p, "/lib/modules/%s/modules.dep", release), 16 << 20, NULL);
 		for (char *c = dep; c && (c = strchr(c, '-')); c++) /* vfio-pci.ko is module vfio_pci */
 			*c = '_';
 		for (char *c = builtin; c && (c = strchr(c, '-')); c++)
@@ -214,22 +401,16 @@ static void check_modules(const char *release)
 		const char *name = module_names[i], *st = "missing";
 		bool is_builtin = false, available = false;
 
-		if (kctx) {
-			struct kmod_module *mod = NULL;
-
-			if (kmod_module_new_from_name_lookup(kctx, name, &mod) == 0 && mod) {
-				/* a builtin module has no path; a loadable one has its .ko */
-				available = kmod_module_get_path(mod) != NULL;
-				is_builtin = !available;
-				kmod_module_unref(mod);
-			}
+		if (have_kmod) {
+			is_builtin = kstates[i] == 'b';
+			available = kstates[i] == 'a';
 		} else {
 			is_builtin = text_index_has(builtin, name);
 			available = text_index_has(dep, name);
 		}
-		if (exists(rpath(p, "/sys/module/%s/initstate", name)))
+		if (exists(lpath(p, "/sys/module/%s/initstate", name)))
 			st = "loaded";
-		else if (is_builtin || is_dir(rpath(p, "/sys/module/%s", name)))
+		else if (is_builtin || is_dir(lpath(p, "/sys/module/%s", name)))
 			st = "builtin";
 		else if (available)
 			st = "available";
@@ -237,7 +418,6 @@ static void check_modules(const char *release)
 			st = "unknown";
 		module_state[i] = st;
 	}
-	kmod_unref(kctx);
 	free(builtin);
 	free(dep);
 
@@ -274,11 +454,17 @@ static void check_nodes(void)
 	struct finding *f;
 	int n, nok = 0;
 
-	rpath(p, "/dev/iommu");
-	if (!exists(p)) {
+	lpath(p, "/dev/iommu");
+	n = root_open(p, S_IFCHR, O_PATH); /* only for the reason of a failure: a node is not needed under --root */
+	if (n >= 0)
+		close(n);
+	if (n == -ELOOP) {
+		f = add("dev-iommu", L_ERROR, "/dev/iommu: %s", tool_strerror(ELOOP));
+		fix(f, "make /dev/iommu the iommufd device node");
+	} else if (!exists(p)) {
 		f = add("dev-iommu", L_ERROR, "/dev/iommu does not exist");
 		fix(f, "modprobe iommufd (or boot a kernel with CONFIG_IOMMUFD); with devtmpfs the node appears by itself");
-	} else if (access(p, R_OK | W_OK) != 0) {
+	} else if (!rw_access(p)) {
 		f = add("dev-iommu", L_ERROR, "/dev/iommu is not readable and writable by uid %u", getuid());
 		fix(f, "run as root, or give your user access (a udev rule with GROUP= and MODE=0660)");
 	} else {
@@ -286,13 +472,13 @@ static void check_nodes(void)
 		dev_iommu_ok = true;
 	}
 
-	n = list_dir(rpath(p, "/dev/vfio/devices"), &names);
+	n = list_dir(lpath(p, "/dev/vfio/devices"), &names);
 	if (n <= 0) {
 		f = add("vfio-cdevs", L_WARN, "no VFIO device nodes in /dev/vfio/devices");
 		fix(f, "bind a device to vfio-pci (see `iommufd devices`); the kernel needs CONFIG_VFIO_DEVICE_CDEV");
 	} else {
 		for (int i = 0; i < n; i++) {
-			if (access(rpath(p, "/dev/vfio/devices/%s", names[i]), R_OK | W_OK) == 0)
+			if (rw_access(lpath(p, "/dev/vfio/devices/%s", names[i])))
 				nok++;
 			else
 				snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad), " %s", names[i]);
@@ -308,16 +494,6 @@ static void check_nodes(void)
 	free_list(names);
 }
 
-static bool cmdline_has(const char *cmdline, const char *tok)
-{
-	size_t n = strlen(tok);
-
-	for (const char *p = cmdline; (p = strstr(p, tok)); p += n)
-		if ((p == cmdline || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || !p[n] || tok[n - 1] == '='))
-			return true;
-	return false;
-}
-
 static char cmdline[4096];
 
 /*
@@ -329,15 +505,15 @@ static char cmdline[4096];
 static void check_iommu(void)
 {
 	char p[PATH_MAX], **units = NULL, list[256] = "", line[64];
-	char *irq = slurp(rpath(p, "/proc/interrupts"), 4 << 20, NULL);
+	char *irq = slurp(lpath(p, "/proc/interrupts"), 4 << 20, NULL);
 	bool ir_used = irq && strstr(irq, " IR-"), ir_hw = false, unsafe = false;
-	int n = list_dir(rpath(p, "/sys/class/iommu"), &units);
+	int n = list_dir(lpath(p, "/sys/class/iommu"), &units);
 	struct finding *f;
 
 	free(irq);
 	for (int i = 0; i < n; i++) {
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", units[i]);
-		if (read_line(rpath(p, "/sys/class/iommu/%s/intel-iommu/ecap", units[i]), line, sizeof(line)) == 0 &&
+		if (read_line(lpath(p, "/sys/class/iommu/%s/intel-iommu/ecap", units[i]), line, sizeof(line)) == 0 &&
 		    (strtoull(line, NULL, 16) & (1u << 3)))
 			ir_hw = true;
 	}
@@ -350,7 +526,7 @@ static void check_iommu(void)
 		add("iommu-hw", L_OK, "IOMMU unit(s): %s", list);
 	}
 
-	if (read_line(rpath(p, "/sys/module/iommufd/parameters/allow_unsafe_interrupts"), line, sizeof(line)) == 0)
+	if (read_line(lpath(p, "/sys/module/iommufd/parameters/allow_unsafe_interrupts"), line, sizeof(line)) == 0)
 		unsafe = line[0] == 'Y' || line[0] == '1';
 	if (ir_used) {
 		add("irq-remap", L_OK, "interrupt remapping is in use (IR- interrupt chips in /proc/interrupts)");
@@ -373,7 +549,7 @@ static void check_cmdline(void)
 	struct finding *f;
 	bool hint = false;
 
-	if (read_line(rpath(p, "/proc/cmdline"), cmdline, sizeof(cmdline)) < 0)
+	if (read_line(lpath(p, "/proc/cmdline"), cmdline, sizeof(cmdline)) < 0)
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(off); i++) {
 		if (cmdline_has(cmdline, off[i])) {
@@ -416,7 +592,7 @@ static void fmt_size(char *buf, size_t size, rlim_t v)
  */
 static void check_memlock(void)
 {
-	char p[PATH_MAX], *st = slurp(rpath(p, "/proc/self/status"), 1 << 16, NULL), s[32], h[32];
+	char p[PATH_MAX], *st = slurp(lpath(p, "/proc/self/status"), 1 << 16, NULL), s[32], h[32];
 	const char *cap = st ? strstr(st, "\nCapEff:") : NULL;
 	struct finding *f;
 
@@ -469,10 +645,36 @@ static void check_caps(void)
 
 	if (!dev_iommu_ok)
 		return;
-	fd = open(rpath(p, "/dev/iommu"), O_RDWR | O_CLOEXEC);
+	/*
+	 * Under --root, only the node of this machine's iommufd is opened (same
+	 * device number as /dev/iommu): a tree's device node could be any
+	 * driver's, and an open() alone can have effects (a watchdog's).
+	 */
+	fd = root_open(lpath(p, "/dev/iommu"), S_IFCHR, O_PATH);
+	if (fd >= 0 && *root) {
+		struct stat st, host;
+
+		if (fstat(fd, &st) < 0 || stat("/dev/iommu", &host) < 0 || !S_ISCHR(host.st_mode) ||
+		    st.st_rdev != host.st_rdev) {
+			close(fd);
+			fd = -ENOTREG;
+		}
+	}
+	if (fd >= 0) {
+		int fd2 = fd;
+
+		fd = root_open(p, S_IFCHR, O_RDWR);
+		close(fd2);
+	}
+	if (fd == -ENOTREG && *root) {
+		add("iommufd-open", L_INFO,
+		    "/dev/iommu is not this machine's iommufd node: capabilities not probed under --root");
+		return;
+	}
 	if (fd < 0) {
-		r = -errno;
-		f = add("iommufd-open", L_ERROR, "cannot open /dev/iommu: %s", strerror(-r));
+		r = fd;
+		f = add("iommufd-open", L_ERROR, "cannot open /dev/iommu: %s",
+			r == -ENOTREG ? "not a character device" : tool_strerror(-r));
 		fix(f, "check the permissions and that nothing (a seccomp/LSM policy) denies it");
 		return;
 	}
@@ -505,11 +707,19 @@ static const char *tristate(int v)
 
 static int info_run(const struct tool_args *args)
 {
-	char release[128];
+	char release[NAME_COMPONENT_MAX + 1];
 	int nerr = 0, nwarn = 0;
 	struct json j;
 
-	kernel_release(release, sizeof(release));
+	int r = kernel_release(release, sizeof(release));
+	struct finding *f;
+
+	if (r < 0 && r != -ENOENT) {
+		f = add("kernel-release", L_WARN,
+			"/proc/sys/kernel/osrelease is not a kernel release (%s): this machine's (%s) is used",
+			r == -EINVAL ? "not a valid path component" : tool_strerror(-r), release);
+		fix(f, "the file holds one line, the release, such as 6.1.0-18-amd64");
+	}
 	check_nodes();
 	check_cmdline(); /* before check_iommu, which reads cmdline[] */
 	check_config(release);
@@ -581,6 +791,8 @@ static int info_run(const struct tool_args *args)
 			printf(" (%d error(s), %d warning(s))", nerr, nwarn);
 		printf("\nkernel %s%s%s\n\n", release, *root ? ", root " : "", root);
 		for (int i = 0; i < nfindings; i++) {
+			tty_safe(findings[i].msg); /* names and values of the tree: no escape sequence */
+			tty_safe(findings[i].fix);
 			printf("%-5s  %-21s %s\n", level_name[findings[i].level], findings[i].check,
 			       findings[i].msg);
 			if (findings[i].fix[0])

@@ -157,12 +157,11 @@ int main(int argc, char **argv)
 	if (root_arg && *root_arg && (cmd->opts & TOOL_OPT_ROOT)) {
 		char *r = realpath(root_arg, NULL);
 
-		if (!r || !is_dir(r) || strlen(r) > PATH_MAX / 2) {
+		if (!r || strlen(r) > PATH_MAX / 2 || root_set(r) < 0) {
 			errorf("--root %s: not a directory", root_arg);
 			free(r);
 			return EXIT_USAGE;
 		}
-		snprintf(root, sizeof(root), "%s", strcmp(r, "/") ? r : "");
 		free(r);
 	}
 	return cmd->run(&args);
