@@ -22,6 +22,8 @@ command -v "$CC" >/dev/null 2>&1 || { echo "SKIP: no $CC"; exit 77; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/iommufd-abibreak.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# abidw and abidiff leave scratch files (mldbm-elf-*) in TMPDIR: keep them in ours
+export TMPDIR="$tmp"
 
 # build NAME EXTRA_NODE: lib NAME/libprobe.so from NAME/iommufd.h
 build() {
