@@ -797,6 +797,32 @@ IOMMUFD_EXPORT int iommufd_device_set_irqs(struct iommufd_device *dev, uint32_t 
 IOMMUFD_EXPORT int iommufd_device_disable_irqs(struct iommufd_device *dev, uint32_t index);
 
 /* ------------------------------------------------------------------ */
+/* Device control: raw ioctls, interrupt actions                       */
+
+/*
+ * An escape hatch: ioctl request with arg on the device's VFIO file, through
+ * its backend (so it reaches the emulator). The ioctl's result or -errno.
+ */
+IOMMUFD_EXPORT int iommufd_device_ioctl(struct iommufd_device *dev, unsigned long request, void *arg);
+/*
+ * VFIO_DEVICE_SET_IRQS with DATA_NONE: mask / unmask vectors
+ * [start, start+count) of irq index. vfio-pci masks only INTx (start 0,
+ * count 1, while INTx is enabled); INTx is automasked: a driver unmasks it
+ * after each interrupt.
+ */
+IOMMUFD_EXPORT int iommufd_device_irq_mask(struct iommufd_device *dev, uint32_t index, uint32_t start,
+					   uint32_t count);
+IOMMUFD_EXPORT int iommufd_device_irq_unmask(struct iommufd_device *dev, uint32_t index,
+					     uint32_t start, uint32_t count);
+/*
+ * ACTION_TRIGGER loopback: signal the eventfds of vectors [start,
+ * start+count) (values NULL: DATA_NONE, all of them; else DATA_BOOL, those
+ * with values[i] true). The index must be enabled.
+ */
+IOMMUFD_EXPORT int iommufd_device_irq_trigger(struct iommufd_device *dev, uint32_t index,
+					      uint32_t start, uint32_t count, const bool *values);
+
+/* ------------------------------------------------------------------ */
 /* DMA memory for userspace drivers: IOVAs, translation, buffers        */
 /* ------------------------------------------------------------------ */
 
