@@ -631,9 +631,6 @@ static void region_of(struct vdev *d, uint32_t index, uint64_t *size, uint32_t *
 		*size = d->bar0_size;
 		*flags = KABI_VFIO_REGION_INFO_FLAG_READ | KABI_VFIO_REGION_INFO_FLAG_WRITE |
 			 KABI_VFIO_REGION_INFO_FLAG_MMAP;
-		/* the MSI-X table lives in BAR0: vfio-pci adds a capability (sparse mmap) */
-		if (d->msix_vectors)
-			*flags |= KABI_VFIO_REGION_INFO_FLAG_CAPS;
 	} else if (index == KABI_VFIO_PCI_CONFIG_REGION_INDEX) {
 		*size = d->config_size;
 		*flags = KABI_VFIO_REGION_INFO_FLAG_READ | KABI_VFIO_REGION_INFO_FLAG_WRITE;
@@ -646,6 +643,7 @@ static int vfile_region_info(struct vdev *d, void *arg)
 	const size_t minsz = offsetof(struct kabi_vfio_region_info, offset) + sizeof(uint64_t);
 	uint64_t size;
 	uint32_t flags;
+	int r;
 
 	if (emu_copy_from_user(&ri, (uintptr_t)arg, minsz))
 		return -EFAULT;
@@ -659,6 +657,9 @@ static int vfile_region_info(struct vdev *d, void *arg)
 	ri.size = size;
 	ri.flags = flags;
 	ri.cap_offset = 0;
+	r = vdev_region_caps(d, &ri, arg); /* the capability chain (vfio-region.c) */
+	if (r)
+		return r;
 	return emu_copy_to_user((uintptr_t)arg, &ri, minsz) ? -EFAULT : 0;
 }
 

@@ -121,5 +121,7 @@ void vdev_irq_raise(struct vdev *d, uint32_t vector);
 /* vfio-irq.c: VFIO_DEVICE_SET_IRQS; every interrupt off (unbind) */
 int vdev_set_irqs(struct vdev *d, void *arg);
 void vdev_irqs_clear(struct vdev *d);
+/* vfio-region.c: the capability chain of region ri->index after the info at arg */
+int vdev_region_caps(struct vdev *d, struct kabi_vfio_region_info *ri, void *arg);
 
 #endif

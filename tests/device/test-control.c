@@ -190,6 +190,59 @@ static void test_intx_automask(void **state)
 	env_teardown(&e);
 }
 
+/*
+ * The capability chain of VFIO_DEVICE_GET_REGION_INFO (raw): NVMe's BAR0
+ * holds the MSI-X table, so vfio-pci flags it mappable; a first call of the
+ * bare struct is told the argsz the chain needs.
+ */
+static void test_region_caps_raw(void **state)
+{
+	struct {
+		struct vfio_region_info ri;
+		unsigned char caps[256];
+	} buf;
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct vfio_info_cap_header hdr;
+	bool msix = false;
+	uint32_t at;
+	struct env e;
+
+	(void)state;
+	env_setup(&e, NVME_BDF);
+	assert_int_equal(iommufd_device_ioctl(e.dev, VFIO_DEVICE_GET_REGION_INFO, &ri), 0);
+	assert_true(ri.flags & VFIO_REGION_INFO_FLAG_CAPS);
+	assert_true(ri.argsz > sizeof(ri));
+	assert_true(ri.argsz <= sizeof(buf));
+	assert_int_equal(ri.cap_offset, 0);
+	memset(&buf, 0, sizeof(buf));
+	buf.ri.argsz = ri.argsz;
+	buf.ri.index = VFIO_PCI_BAR0_REGION_INDEX;
+	assert_int_equal(iommufd_device_ioctl(e.dev, VFIO_DEVICE_GET_REGION_INFO, &buf), 0);
+	assert_true(buf.ri.cap_offset >= sizeof(buf.ri));
+	for (at = buf.ri.cap_offset; at; at = hdr.next) {
+		assert_true(at + sizeof(hdr) <= buf.ri.argsz);
+		memcpy(&hdr, (unsigned char *)&buf + at, sizeof(hdr));
+		if (hdr.id == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE)
+			msix = true;
+	}
+	assert_true(msix);
+	env_teardown(&e);
+}
+
+/* edu has no MSI-X: no chain */
+static void test_region_caps_raw_edu(void **state)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct env e;
+
+	(void)state;
+	env_setup(&e, EDU_BDF);
+	assert_int_equal(iommufd_device_ioctl(e.dev, VFIO_DEVICE_GET_REGION_INFO, &ri), 0);
+	assert_int_equal(ri.flags & VFIO_REGION_INFO_FLAG_CAPS, 0);
+	assert_int_equal(ri.argsz, sizeof(ri));
+	env_teardown(&e);
+}
+
 static int backend_reset(void **state)
 {
 	(void)state;
@@ -204,6 +257,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_irq_rules_edu, backend_reset),
 		cmocka_unit_test_teardown(test_irq_err_nvme, backend_reset),
 		cmocka_unit_test_teardown(test_intx_automask, backend_reset),
+		cmocka_unit_test_teardown(test_region_caps_raw, backend_reset),
+		cmocka_unit_test_teardown(test_region_caps_raw_edu, backend_reset),
 	};
 
 	return cmocka_run_group_tests_name("device-control", tests, NULL, NULL);
