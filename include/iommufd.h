@@ -821,6 +821,31 @@ IOMMUFD_EXPORT int iommufd_device_irq_unmask(struct iommufd_device *dev, uint32_
  */
 IOMMUFD_EXPORT int iommufd_device_irq_trigger(struct iommufd_device *dev, uint32_t index,
 					      uint32_t start, uint32_t count, const bool *values);
+/*
+ * The capability chain of region index (VFIO_DEVICE_GET_REGION_INFO),
+ * decoded; unknown capabilities are skipped. caps->areas (max_areas
+ * entries, may be NULL) receives the sparse mmap areas; nr_areas is the
+ * kernel's count, which may exceed max_areas.
+ */
+#define IOMMUFD_REGION_CAP_SPARSE_MMAP (1u << 0)
+#define IOMMUFD_REGION_CAP_TYPE (1u << 1)
+#define IOMMUFD_REGION_CAP_MSIX_MAPPABLE (1u << 2)
+struct iommufd_region_area {
+	uint64_t offset; /* in the region */
+	uint64_t size;
+};
+struct iommufd_region_caps {
+	size_t sz;
+	uint32_t caps;      /* out: IOMMUFD_REGION_CAP_* found */
+	uint32_t type;      /* out: with IOMMUFD_REGION_CAP_TYPE */
+	uint32_t subtype;
+	uint32_t nr_areas;  /* out: sparse mmap areas */
+	uint32_t max_areas; /* in: entries of areas */
+	uint32_t reserved;  /* 0 */
+	struct iommufd_region_area *areas; /* in */
+};
+IOMMUFD_EXPORT int iommufd_device_get_region_caps(struct iommufd_device *dev, uint32_t index,
+						  struct iommufd_region_caps *caps);
 
 /* ------------------------------------------------------------------ */
 /* DMA memory for userspace drivers: IOVAs, translation, buffers        */

@@ -229,6 +229,24 @@ static void test_region_caps_raw(void **state)
 	env_teardown(&e);
 }
 
+/* the same through the library's decoder */
+static void test_region_caps(void **state)
+{
+	struct iommufd_region_caps caps = { .sz = sizeof(caps) };
+	struct env e;
+
+	(void)state;
+	env_setup(&e, NVME_BDF);
+	check(iommufd_device_get_region_caps(e.dev, IOMMUFD_PCI_BAR0_REGION, &caps));
+	assert_true(caps.caps & IOMMUFD_REGION_CAP_MSIX_MAPPABLE);
+	assert_int_equal(caps.caps & IOMMUFD_REGION_CAP_SPARSE_MMAP, 0);
+	assert_int_equal(caps.nr_areas, 0);
+	check(iommufd_device_get_region_caps(e.dev, IOMMUFD_PCI_CONFIG_REGION, &caps));
+	assert_int_equal(caps.caps, 0);
+	assert_errno(iommufd_device_get_region_caps(e.dev, 8, &caps), EINVAL); /* no VGA */
+	env_teardown(&e);
+}
+
 /* edu has no MSI-X: no chain */
 static void test_region_caps_raw_edu(void **state)
 {
@@ -259,6 +277,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_intx_automask, backend_reset),
 		cmocka_unit_test_teardown(test_region_caps_raw, backend_reset),
 		cmocka_unit_test_teardown(test_region_caps_raw_edu, backend_reset),
+		cmocka_unit_test_teardown(test_region_caps, backend_reset),
 	};
 
 	return cmocka_run_group_tests_name("device-control", tests, NULL, NULL);
