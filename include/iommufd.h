@@ -797,6 +797,57 @@ IOMMUFD_EXPORT int iommufd_device_set_irqs(struct iommufd_device *dev, uint32_t 
 IOMMUFD_EXPORT int iommufd_device_disable_irqs(struct iommufd_device *dev, uint32_t index);
 
 /* ------------------------------------------------------------------ */
+/* Device control: raw ioctls, interrupt actions                       */
+
+/*
+ * An escape hatch: ioctl request with arg on the device's VFIO file, through
+ * its backend (so it reaches the emulator). The ioctl's result or -errno.
+ */
+IOMMUFD_EXPORT int iommufd_device_ioctl(struct iommufd_device *dev, unsigned long request, void *arg);
+/*
+ * VFIO_DEVICE_SET_IRQS with DATA_NONE: mask / unmask vectors
+ * [start, start+count) of irq index. vfio-pci masks only INTx (start 0,
+ * count 1, while INTx is enabled); INTx is automasked: a driver unmasks it
+ * after each interrupt.
+ */
+IOMMUFD_EXPORT int iommufd_device_irq_mask(struct iommufd_device *dev, uint32_t index, uint32_t start,
+					   uint32_t count);
+IOMMUFD_EXPORT int iommufd_device_irq_unmask(struct iommufd_device *dev, uint32_t index,
+					     uint32_t start, uint32_t count);
+/*
+ * ACTION_TRIGGER loopback: signal the eventfds of vectors [start,
+ * start+count) (values NULL: DATA_NONE, all of them; else DATA_BOOL, those
+ * with values[i] true). The index must be enabled.
+ */
+IOMMUFD_EXPORT int iommufd_device_irq_trigger(struct iommufd_device *dev, uint32_t index,
+					      uint32_t start, uint32_t count, const bool *values);
+/*
+ * The capability chain of region index (VFIO_DEVICE_GET_REGION_INFO),
+ * decoded; unknown capabilities are skipped. caps->areas (max_areas
+ * entries, may be NULL) receives the sparse mmap areas; nr_areas is the
+ * kernel's count, which may exceed max_areas.
+ */
+#define IOMMUFD_REGION_CAP_SPARSE_MMAP (1u << 0)
+#define IOMMUFD_REGION_CAP_TYPE (1u << 1)
+#define IOMMUFD_REGION_CAP_MSIX_MAPPABLE (1u << 2)
+struct iommufd_region_area {
+	uint64_t offset; /* in the region */
+	uint64_t size;
+};
+struct iommufd_region_caps {
+	size_t sz;
+	uint32_t caps;      /* out: IOMMUFD_REGION_CAP_* found */
+	uint32_t type;      /* out: with IOMMUFD_REGION_CAP_TYPE */
+	uint32_t subtype;
+	uint32_t nr_areas;  /* out: sparse mmap areas */
+	uint32_t max_areas; /* in: entries of areas */
+	uint32_t reserved;  /* 0 */
+	struct iommufd_region_area *areas; /* in */
+};
+IOMMUFD_EXPORT int iommufd_device_get_region_caps(struct iommufd_device *dev, uint32_t index,
+						  struct iommufd_region_caps *caps);
+
+/* ------------------------------------------------------------------ */
 /* DMA memory for userspace drivers: IOVAs, translation, buffers        */
 /* ------------------------------------------------------------------ */
 

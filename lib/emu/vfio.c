@@ -445,8 +445,6 @@ int emu_sysfs_list(struct iommufd_emu *emu, const char *rel,
 
 /* ------------------------------------------------------------ file ops: device */
 
-static void irqs_clear(struct vdev *d);
-
 static void vfile_unbind(struct vfile *vf)
 {
 	struct vdev *d = vf->dev;
@@ -456,13 +454,13 @@ static void vfile_unbind(struct vfile *vf)
 	vf->bound = false;
 	if (vf->group_path) {
 		if (--d->open_count == 0) {
-			irqs_clear(d);
+			vdev_irqs_clear(d);
 			vdev_model_close(d);
 			emu_device_unbind(&d->edev);
 		}
 		return;
 	}
-	irqs_clear(d);
+	vdev_irqs_clear(d);
 	vdev_model_close(d);
 	emu_device_unbind(&d->edev);
 	d->cdev_file = NULL;
@@ -633,9 +631,6 @@ static void region_of(struct vdev *d, uint32_t index, uint64_t *size, uint32_t *
 		*size = d->bar0_size;
 		*flags = KABI_VFIO_REGION_INFO_FLAG_READ | KABI_VFIO_REGION_INFO_FLAG_WRITE |
 			 KABI_VFIO_REGION_INFO_FLAG_MMAP;
-		/* the MSI-X table lives in BAR0: vfio-pci adds a capability (sparse mmap) */
-		if (d->msix_vectors)
-			*flags |= KABI_VFIO_REGION_INFO_FLAG_CAPS;
 	} else if (index == KABI_VFIO_PCI_CONFIG_REGION_INDEX) {
 		*size = d->config_size;
 		*flags = KABI_VFIO_REGION_INFO_FLAG_READ | KABI_VFIO_REGION_INFO_FLAG_WRITE;
@@ -648,6 +643,7 @@ static int vfile_region_info(struct vdev *d, void *arg)
 	const size_t minsz = offsetof(struct kabi_vfio_region_info, offset) + sizeof(uint64_t);
 	uint64_t size;
 	uint32_t flags;
+	int r;
 
 	if (emu_copy_from_user(&ri, (uintptr_t)arg, minsz))
 		return -EFAULT;
@@ -661,6 +657,9 @@ static int vfile_region_info(struct vdev *d, void *arg)
 	ri.size = size;
 	ri.flags = flags;
 	ri.cap_offset = 0;
+	r = vdev_region_caps(d, &ri, arg); /* the capability chain (vfio-region.c) */
+	if (r)
+		return r;
 	return emu_copy_to_user((uintptr_t)arg, &ri, minsz) ? -EFAULT : 0;
 }
 
@@ -700,121 +699,6 @@ static int vfile_irq_info(struct vdev *d, void *arg)
 	return emu_copy_to_user((uintptr_t)arg, &ii, sizeof(ii)) ? -EFAULT : 0;
 }
 
-static void irqs_clear(struct vdev *d)
-{
-	for (uint32_t i = 0; i < d->nr_irq_fds; i++)
-		if (d->irq_fds[i] >= 0)
-			close(d->irq_fds[i]);
-	free(d->irq_fds);
-	d->irq_fds = NULL;
-	d->nr_irq_fds = 0;
-	d->irq_index = -1;
-}
-
-void vdev_irq_raise(struct vdev *d, uint32_t vector)
-{
-	uint64_t one = 1;
-
-	if (d->irq_index < 0 || vector >= d->nr_irq_fds || d->irq_fds[vector] < 0)
-		return;
-	if (write(d->irq_fds[vector], &one, sizeof(one)) < 0)
-		return;
-	d->irqs_raised++;
-}
-
-/* VFIO_DEVICE_SET_IRQS: DATA_NONE/EVENTFD with ACTION_TRIGGER */
-static int vfile_set_irqs(struct vdev *d, void *arg)
-{
-	const uint32_t data_mask = KABI_VFIO_IRQ_SET_DATA_NONE | KABI_VFIO_IRQ_SET_DATA_BOOL |
-				   KABI_VFIO_IRQ_SET_DATA_EVENTFD;
-	const uint32_t action_mask = KABI_VFIO_IRQ_SET_ACTION_MASK | KABI_VFIO_IRQ_SET_ACTION_UNMASK |
-				     KABI_VFIO_IRQ_SET_ACTION_TRIGGER;
-	struct kabi_vfio_irq_set hdr;
-	uint32_t max, size = 0;
-	int32_t *fds = NULL;
-	int r = 0;
-
-	if (emu_copy_from_user(&hdr, (uintptr_t)arg, sizeof(hdr)))
-		return -EFAULT;
-	if (hdr.argsz < sizeof(hdr) || hdr.index >= KABI_VFIO_PCI_NUM_IRQS ||
-	    (hdr.flags & ~(data_mask | action_mask)))
-		return -EINVAL;
-	switch (hdr.flags & data_mask) {
-	case KABI_VFIO_IRQ_SET_DATA_NONE:
-		break;
-	case KABI_VFIO_IRQ_SET_DATA_BOOL:
-		size = 1;
-		break;
-	case KABI_VFIO_IRQ_SET_DATA_EVENTFD:
-		size = 4;
-		break;
-	default:
-		return -EINVAL;
-	}
-	switch (hdr.flags & action_mask) {
-	case KABI_VFIO_IRQ_SET_ACTION_MASK:
-	case KABI_VFIO_IRQ_SET_ACTION_UNMASK:
-	case KABI_VFIO_IRQ_SET_ACTION_TRIGGER:
-		break;
-	default:
-		return -EINVAL;
-	}
-	max = irq_count(d, hdr.index);
-	if (hdr.start >= max && !(hdr.count == 0 && (hdr.flags & KABI_VFIO_IRQ_SET_DATA_NONE)))
-		return -EINVAL;
-	if (hdr.count > max - (hdr.start < max ? hdr.start : max))
-		return -EINVAL;
-	if (size && (hdr.count == 0 || hdr.argsz - sizeof(hdr) < (uint64_t)hdr.count * size))
-		return -EINVAL;
-	if (!(hdr.flags & KABI_VFIO_IRQ_SET_ACTION_TRIGGER))
-		return 0; /* mask/unmask: accepted, nothing modelled */
-	if ((hdr.flags & KABI_VFIO_IRQ_SET_DATA_NONE) && hdr.count == 0) {
-		/* disable */
-		if (d->irq_index == (int)hdr.index)
-			irqs_clear(d);
-		return 0;
-	}
-	if (!(hdr.flags & KABI_VFIO_IRQ_SET_DATA_EVENTFD))
-		return 0; /* loopback trigger (NONE/BOOL): nothing modelled */
-	/* another index enabled: vfio-pci refuses to switch without a disable */
-	if (d->irq_index >= 0 && d->irq_index != (int)hdr.index)
-		return -EINVAL;
-	fds = calloc(hdr.count, sizeof(*fds));
-	if (!fds)
-		return -ENOMEM;
-	if (emu_copy_from_user(fds, (uintptr_t)arg + sizeof(hdr), hdr.count * sizeof(*fds))) {
-		free(fds);
-		return -EFAULT;
-	}
-	if (d->irq_index < 0) {
-		d->irq_fds = calloc(max, sizeof(int));
-		if (!d->irq_fds) {
-			free(fds);
-			return -ENOMEM;
-		}
-		for (uint32_t i = 0; i < max; i++)
-			d->irq_fds[i] = -1;
-		d->nr_irq_fds = max;
-		d->irq_index = (int)hdr.index;
-	}
-	for (uint32_t i = 0; i < hdr.count && !r; i++) {
-		int slot = (int)(hdr.start + i), nfd = -1;
-
-		if (fds[i] >= 0) {
-			nfd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-			if (nfd < 0)
-				r = -EBADF;
-		}
-		if (r)
-			break;
-		if (d->irq_fds[slot] >= 0)
-			close(d->irq_fds[slot]);
-		d->irq_fds[slot] = nfd;
-	}
-	free(fds);
-	return r;
-}
-
 static int vfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
 {
 	struct vfile *vf = f->priv;
@@ -838,7 +722,7 @@ static int vfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
 	case KABI_VFIO_DEVICE_GET_IRQ_INFO:
 		return vfile_irq_info(d, arg);
 	case KABI_VFIO_DEVICE_SET_IRQS:
-		return vfile_set_irqs(d, arg);
+		return vdev_set_irqs(d, arg);
 	case KABI_VFIO_DEVICE_RESET:
 		if (!d->reset_works)
 			return -EINVAL;
@@ -1282,6 +1166,8 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	d->kind = opts->kind;
 	d->index = s->next_index;
 	d->irq_index = -1;
+	d->err_fd = -1;
+	d->req_fd = -1;
 	d->bar0_fd = -1;
 	d->grp = group_get(emu, s, group);
 	if (!d->grp) {

@@ -68,6 +68,8 @@ struct vdev {
 	int *irq_fds;
 	uint32_t nr_irq_fds;
 	uint64_t irqs_raised;
+	bool intx_masked, intx_pending; /* INTx automask; a raise while masked */
+	int err_fd, req_fd;             /* ERR and REQ eventfds (dup'ed), -1 none */
 };
 
 /* edu.c: the models */
@@ -114,7 +116,12 @@ void vsvc_free(struct vsvc *t);            /* stops the thread */
 int vsvc_add(struct vsvc *t, struct vdev *d);     /* serve d (starts the thread) */
 void vsvc_remove(struct vsvc *t, struct vdev *d); /* stop serving d (the last: joins it) */
 
-/* vfio.c: signal vector of the enabled interrupt index (no-op when not set) */
+/* vfio-irq.c: signal vector of the enabled interrupt index (no-op when not set) */
 void vdev_irq_raise(struct vdev *d, uint32_t vector);
+/* vfio-irq.c: VFIO_DEVICE_SET_IRQS; every interrupt off (unbind) */
+int vdev_set_irqs(struct vdev *d, void *arg);
+void vdev_irqs_clear(struct vdev *d);
+/* vfio-region.c: the capability chain of region ri->index after the info at arg */
+int vdev_region_caps(struct vdev *d, struct kabi_vfio_region_info *ri, void *arg);
 
 #endif

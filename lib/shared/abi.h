@@ -519,6 +519,37 @@ struct kabi_vfio_region_info {
 	uint64_t offset;
 };
 
+/* the capability chain after the info struct: offsets from its start, 0 ends */
+struct kabi_vfio_info_cap_header {
+	uint16_t id;
+	uint16_t version;
+	uint32_t next;
+};
+
+enum {
+	KABI_VFIO_REGION_INFO_CAP_SPARSE_MMAP = 1,
+	KABI_VFIO_REGION_INFO_CAP_TYPE = 2,
+	KABI_VFIO_REGION_INFO_CAP_MSIX_MAPPABLE = 3,
+};
+
+struct kabi_vfio_region_sparse_mmap_area {
+	uint64_t offset;
+	uint64_t size;
+};
+
+struct kabi_vfio_region_info_cap_sparse_mmap {
+	struct kabi_vfio_info_cap_header header;
+	uint32_t nr_areas;
+	uint32_t reserved;
+	struct kabi_vfio_region_sparse_mmap_area areas[];
+};
+
+struct kabi_vfio_region_info_cap_type {
+	struct kabi_vfio_info_cap_header header;
+	uint32_t type;
+	uint32_t subtype;
+};
+
 enum {
 	KABI_VFIO_IRQ_INFO_EVENTFD = 1 << 0,
 	KABI_VFIO_IRQ_INFO_MASKABLE = 1 << 1,

@@ -470,6 +470,26 @@ static void check_vfio(void)
 	F(kabi_vfio_region_info, vfio_region_info, cap_offset);
 	F(kabi_vfio_region_info, vfio_region_info, size);
 	F(kabi_vfio_region_info, vfio_region_info, offset);
+	SIZE(kabi_vfio_info_cap_header, vfio_info_cap_header);
+	F(kabi_vfio_info_cap_header, vfio_info_cap_header, id);
+	F(kabi_vfio_info_cap_header, vfio_info_cap_header, version);
+	F(kabi_vfio_info_cap_header, vfio_info_cap_header, next);
+	VAL(KABI_VFIO_REGION_INFO_CAP_SPARSE_MMAP, VFIO_REGION_INFO_CAP_SPARSE_MMAP);
+	VAL(KABI_VFIO_REGION_INFO_CAP_TYPE, VFIO_REGION_INFO_CAP_TYPE);
+	VAL(KABI_VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, VFIO_REGION_INFO_CAP_MSIX_MAPPABLE);
+	SIZE(kabi_vfio_region_sparse_mmap_area, vfio_region_sparse_mmap_area);
+	F(kabi_vfio_region_sparse_mmap_area, vfio_region_sparse_mmap_area, offset);
+	F(kabi_vfio_region_sparse_mmap_area, vfio_region_sparse_mmap_area, size);
+	SIZE(kabi_vfio_region_info_cap_sparse_mmap, vfio_region_info_cap_sparse_mmap);
+	F(kabi_vfio_region_info_cap_sparse_mmap, vfio_region_info_cap_sparse_mmap, header);
+	F(kabi_vfio_region_info_cap_sparse_mmap, vfio_region_info_cap_sparse_mmap, nr_areas);
+	EQ("offsetof(kabi_vfio_region_info_cap_sparse_mmap, areas)",
+	   offsetof(struct kabi_vfio_region_info_cap_sparse_mmap, areas),
+	   offsetof(struct vfio_region_info_cap_sparse_mmap, areas));
+	SIZE(kabi_vfio_region_info_cap_type, vfio_region_info_cap_type);
+	F(kabi_vfio_region_info_cap_type, vfio_region_info_cap_type, header);
+	F(kabi_vfio_region_info_cap_type, vfio_region_info_cap_type, type);
+	F(kabi_vfio_region_info_cap_type, vfio_region_info_cap_type, subtype);
 
 	VAL(KABI_VFIO_IRQ_INFO_EVENTFD, VFIO_IRQ_INFO_EVENTFD);
 	VAL(KABI_VFIO_IRQ_INFO_MASKABLE, VFIO_IRQ_INFO_MASKABLE);

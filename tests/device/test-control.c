@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Device control beyond the lifecycle: the raw ioctl escape hatch and the
+ * interrupt actions of VFIO_DEVICE_SET_IRQS (mask, unmask, loopback
+ * triggers, ERR and REQ, the rules between indexes of
+ * drivers/vfio/pci/vfio_pci_intrs.c), on edu and NVMe, the same on the
+ * emulator and on vfio-pci in the VM.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include "device-common.h"
+
+#define TIMEOUT_MS 2000
+
+struct env {
+	struct iommufd_ctx *ctx;
+	struct iommufd_device *dev;
+};
+
+static void env_setup(struct env *e, const char *bdf)
+{
+	struct iommufd_ctx *scope = dev_scope();
+
+	e->ctx = test_ctx_new();
+	e->dev = dev_open(scope, bdf);
+	check(iommufd_device_bind(e->dev, e->ctx, NULL, NULL));
+}
+
+static void env_teardown(struct env *e)
+{
+	iommufd_device_unref(e->dev);
+	iommufd_ctx_unref(e->ctx);
+}
+
+static int new_efd(void)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	assert_true(efd >= 0);
+	return efd;
+}
+
+/* the eventfd's count after waiting up to ms for it (0: none came) */
+static uint64_t efd_take(int efd, int ms)
+{
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	uint64_t cnt = 0;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return 0;
+	assert_int_equal(read(efd, &cnt, sizeof(cnt)), 8);
+	return cnt;
+}
+
+static void test_ioctl(void **state)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	struct env e;
+
+	(void)state;
+	env_setup(&e, EDU_BDF);
+	assert_int_equal(iommufd_device_ioctl(e.dev, VFIO_DEVICE_GET_INFO, &info), 0);
+	assert_true(info.flags & VFIO_DEVICE_FLAGS_PCI);
+	assert_int_equal(info.num_irqs, 5);
+	assert_int_equal(iommufd_device_ioctl(e.dev, VFIO_DEVICE_GET_REGION_INFO, &ri), 0);
+	assert_true(ri.size >= 256);
+	/* the kernel's errno, and a reason naming the request */
+	assert_errno(iommufd_device_ioctl(e.dev, _IO(VFIO_TYPE, VFIO_BASE + 60), NULL), ENOTTY);
+	assert_non_null(strstr(iommufd_last_error(), "ioctl"));
+	assert_errno(iommufd_device_ioctl(NULL, VFIO_DEVICE_GET_INFO, &info), EINVAL);
+	env_teardown(&e);
+}
+
+/* edu: INTx and MSI exclude each other; mask/unmask and loopback triggers */
+static void test_irq_rules_edu(void **state)
+{
+	const bool yes = true, no = false;
+	struct env e;
+	int efd = new_efd(), efd2 = new_efd();
+
+	(void)state;
+	env_setup(&e, EDU_BDF);
+	/* nothing enabled: INTx mask, loopback and disables are refused */
+	assert_errno(iommufd_device_irq_mask(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, 1), EINVAL);
+	assert_errno(iommufd_device_irq_unmask(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, 1), EINVAL);
+	assert_errno(iommufd_device_irq_trigger(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, 1, NULL), EINVAL);
+	assert_errno(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_INTX), EINVAL);
+	assert_errno(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_MSI), EINVAL);
+	assert_errno(iommufd_device_irq_trigger(e.dev, IOMMUFD_PCI_IRQ_MSI, 0, 1, NULL), EINVAL);
+	/* MSI-X: no vectors on edu; ERR: edu is not PCIe */
+	assert_errno(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_MSIX), EINVAL);
+	assert_errno(iommufd_device_irq_trigger(e.dev, IOMMUFD_PCI_IRQ_ERR, 0, 1, NULL), EINVAL);
+	/* MSI cannot be masked by vfio-pci: no handler */
+	assert_errno(iommufd_device_irq_mask(e.dev, IOMMUFD_PCI_IRQ_MSI, 0, 1), ENOTTY);
+	assert_non_null(strstr(iommufd_last_error(), "MSI"));
+	/* INTx on: loopback DATA_NONE and DATA_BOOL signal the eventfd */
+	check(iommufd_device_set_irqs(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, &efd, 1));
+	check(iommufd_device_irq_trigger(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, 1, NULL));
+	assert_int_equal(efd_take(efd, TIMEOUT_MS), 1);
+	check(iommufd_device_irq_trigger(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, 1, &no));
+	assert_int_equal(efd_take(efd, 50), 0);
+	check(iommufd_device_irq_trigger(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, 1, &yes));
+	assert_int_equal(efd_take(efd, TIMEOUT_MS), 1);
+	check(iommufd_device_irq_mask(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, 1));
+	check(iommufd_device_irq_unmask(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, 1));
+	assert_errno(iommufd_device_irq_unmask(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, 0), EINVAL);
+	/* MSI while INTx is on: refused until INTx is disabled */
+	assert_errno(iommufd_device_set_irqs(e.dev, IOMMUFD_PCI_IRQ_MSI, 0, &efd2, 1), EINVAL);
+	check(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_INTX));
+	assert_errno(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_INTX), EINVAL);
+	check(iommufd_device_set_irqs(e.dev, IOMMUFD_PCI_IRQ_MSI, 0, &efd2, 1));
+	check(iommufd_device_irq_trigger(e.dev, IOMMUFD_PCI_IRQ_MSI, 0, 1, &yes));
+	assert_int_equal(efd_take(efd2, TIMEOUT_MS), 1);
+	assert_errno(iommufd_device_irq_trigger(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, 1, NULL), EINVAL);
+	assert_errno(iommufd_device_irq_unmask(e.dev, IOMMUFD_PCI_IRQ_MSI, 0, 1), ENOTTY);
+	check(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_MSI));
+	/* REQ: its own eventfd beside the type; disabling it twice is refused */
+	check(iommufd_device_set_irqs(e.dev, IOMMUFD_PCI_IRQ_REQ, 0, &efd, 1));
+	check(iommufd_device_irq_trigger(e.dev, IOMMUFD_PCI_IRQ_REQ, 0, 1, NULL));
+	assert_int_equal(efd_take(efd, TIMEOUT_MS), 1);
+	assert_errno(iommufd_device_irq_mask(e.dev, IOMMUFD_PCI_IRQ_REQ, 0, 1), ENOTTY);
+	check(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_REQ));
+	assert_errno(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_REQ), EINVAL);
+	/* BOOL loopback on an unset REQ: accepted, nothing signalled */
+	check(iommufd_device_irq_trigger(e.dev, IOMMUFD_PCI_IRQ_REQ, 0, 1, &yes));
+	assert_int_equal(efd_take(efd, 50), 0);
+	close(efd);
+	close(efd2);
+	env_teardown(&e);
+}
+
+/* NVMe (PCIe): the ERR index */
+static void test_irq_err_nvme(void **state)
+{
+	struct env e;
+	int efd = new_efd();
+
+	(void)state;
+	env_setup(&e, NVME_BDF);
+	assert_errno(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_ERR), EINVAL);
+	check(iommufd_device_set_irqs(e.dev, IOMMUFD_PCI_IRQ_ERR, 0, &efd, 1));
+	check(iommufd_device_irq_trigger(e.dev, IOMMUFD_PCI_IRQ_ERR, 0, 1, NULL));
+	assert_int_equal(efd_take(efd, TIMEOUT_MS), 1);
+	assert_errno(iommufd_device_irq_unmask(e.dev, IOMMUFD_PCI_IRQ_ERR, 0, 1), ENOTTY);
+	/* ERR stays set while another type comes and goes */
+	check(iommufd_device_set_irqs(e.dev, IOMMUFD_PCI_IRQ_REQ, 0, &efd, 1));
+	check(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_REQ));
+	check(iommufd_device_irq_trigger(e.dev, IOMMUFD_PCI_IRQ_ERR, 0, 1, NULL));
+	assert_int_equal(efd_take(efd, TIMEOUT_MS), 1);
+	check(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_ERR));
+	close(efd);
+	env_teardown(&e);
+}
+
+/*
+ * INTx is automasked: after the first interrupt the line stays masked, a
+ * second interrupt is held until the driver unmasks.
+ */
+static void test_intx_automask(void **state)
+{
+	uint32_t v = 0, one = 1;
+	struct env e;
+	int efd = new_efd();
+
+	(void)state;
+	env_setup(&e, EDU_BDF);
+	check(iommufd_device_set_irqs(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, &efd, 1));
+	/* edu: 0x60 raises irq status bits, 0x64 acknowledges them */
+	assert_int_equal(iommufd_device_region_write(e.dev, 0, 0x60, &one, 4), 4);
+	assert_int_equal(efd_take(efd, TIMEOUT_MS), 1);
+	assert_int_equal(iommufd_device_region_write(e.dev, 0, 0x64, &one, 4), 4);
+	assert_int_equal(iommufd_device_region_write(e.dev, 0, 0x60, &one, 4), 4);
+	assert_int_equal(efd_take(efd, 100), 0); /* masked since the first */
+	check(iommufd_device_irq_unmask(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, 1));
+	assert_int_equal(efd_take(efd, TIMEOUT_MS), 1);
+	assert_int_equal(iommufd_device_region_read(e.dev, 0, 0x24, &v, 4), 4);
+	assert_true(v & 1);
+	assert_int_equal(iommufd_device_region_write(e.dev, 0, 0x64, &one, 4), 4);
+	check(iommufd_device_irq_unmask(e.dev, IOMMUFD_PCI_IRQ_INTX, 0, 1));
+	check(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_INTX));
+	close(efd);
+	env_teardown(&e);
+}
+
+/*
+ * The capability chain of VFIO_DEVICE_GET_REGION_INFO (raw): NVMe's BAR0
+ * holds the MSI-X table, so vfio-pci flags it mappable; a first call of the
+ * bare struct is told the argsz the chain needs.
+ */
+static void test_region_caps_raw(void **state)
+{
+	struct {
+		struct vfio_region_info ri;
+		unsigned char caps[256];
+	} buf;
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct vfio_info_cap_header hdr;
+	bool msix = false;
+	uint32_t at;
+	struct env e;
+
+	(void)state;
+	env_setup(&e, NVME_BDF);
+	assert_int_equal(iommufd_device_ioctl(e.dev, VFIO_DEVICE_GET_REGION_INFO, &ri), 0);
+	assert_true(ri.flags & VFIO_REGION_INFO_FLAG_CAPS);
+	assert_true(ri.argsz > sizeof(ri));
+	assert_true(ri.argsz <= sizeof(buf));
+	assert_int_equal(ri.cap_offset, 0);
+	memset(&buf, 0, sizeof(buf));
+	buf.ri.argsz = ri.argsz;
+	buf.ri.index = VFIO_PCI_BAR0_REGION_INDEX;
+	assert_int_equal(iommufd_device_ioctl(e.dev, VFIO_DEVICE_GET_REGION_INFO, &buf), 0);
+	assert_true(buf.ri.cap_offset >= sizeof(buf.ri));
+	for (at = buf.ri.cap_offset; at; at = hdr.next) {
+		assert_true(at + sizeof(hdr) <= buf.ri.argsz);
+		memcpy(&hdr, (unsigned char *)&buf + at, sizeof(hdr));
+		if (hdr.id == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE)
+			msix = true;
+	}
+	assert_true(msix);
+	env_teardown(&e);
+}
+
+/* the same through the library's decoder */
+static void test_region_caps(void **state)
+{
+	struct iommufd_region_caps caps = { .sz = sizeof(caps) };
+	struct env e;
+
+	(void)state;
+	env_setup(&e, NVME_BDF);
+	check(iommufd_device_get_region_caps(e.dev, IOMMUFD_PCI_BAR0_REGION, &caps));
+	assert_true(caps.caps & IOMMUFD_REGION_CAP_MSIX_MAPPABLE);
+	assert_int_equal(caps.caps & IOMMUFD_REGION_CAP_SPARSE_MMAP, 0);
+	assert_int_equal(caps.nr_areas, 0);
+	check(iommufd_device_get_region_caps(e.dev, IOMMUFD_PCI_CONFIG_REGION, &caps));
+	assert_int_equal(caps.caps, 0);
+	assert_errno(iommufd_device_get_region_caps(e.dev, 8, &caps), EINVAL); /* no VGA */
+	env_teardown(&e);
+}
+
+/* edu has no MSI-X: no chain */
+static void test_region_caps_raw_edu(void **state)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct env e;
+
+	(void)state;
+	env_setup(&e, EDU_BDF);
+	assert_int_equal(iommufd_device_ioctl(e.dev, VFIO_DEVICE_GET_REGION_INFO, &ri), 0);
+	assert_int_equal(ri.flags & VFIO_REGION_INFO_FLAG_CAPS, 0);
+	assert_int_equal(ri.argsz, sizeof(ri));
+	env_teardown(&e);
+}
+
+static int backend_reset(void **state)
+{
+	(void)state;
+	test_backend_put();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_ioctl, backend_reset),
+		cmocka_unit_test_teardown(test_irq_rules_edu, backend_reset),
+		cmocka_unit_test_teardown(test_irq_err_nvme, backend_reset),
+		cmocka_unit_test_teardown(test_intx_automask, backend_reset),
+		cmocka_unit_test_teardown(test_region_caps_raw, backend_reset),
+		cmocka_unit_test_teardown(test_region_caps_raw_edu, backend_reset),
+		cmocka_unit_test_teardown(test_region_caps, backend_reset),
+	};
+
+	return cmocka_run_group_tests_name("device-control", tests, NULL, NULL);
+}
