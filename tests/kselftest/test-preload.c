@@ -228,6 +228,42 @@ static void test_fork_shared(void **state)
 	munmap(buf, (size_t)page);
 }
 
+/* a forked child's ioctl writes its output into its own memory, never the parent's */
+static uint8_t fork_out[4096];
+
+static void test_fork_output_child_only(void **state)
+{
+	struct kabi_ioas_iova_ranges *r = (void *)fork_out;
+	int fd, status = -1;
+	uint32_t id;
+	pid_t pid;
+
+	(void)state;
+	fd = open("/dev/iommu", O_RDWR);
+	assert_true(fd >= 0);
+	id = ioas_alloc(fd);
+	memset(fork_out, 0xa5, sizeof(fork_out));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		memset(fork_out, 0, sizeof(fork_out));
+		r->size = sizeof(*r);
+		r->ioas_id = id;
+		r->num_iovas = 4;
+		r->allowed_iovas = (uintptr_t)(r + 1);
+		if (ioctl(fd, KABI_IOMMU_IOAS_IOVA_RANGES, r) || r->num_iovas < 1)
+			_exit(1);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	for (size_t i = 0; i < sizeof(fork_out); i++)
+		if (fork_out[i] != 0xa5)
+			fail_msg("the child's ioctl wrote the parent's byte %zu", i);
+	assert_int_equal(close(fd), 0);
+}
+
 static void test_debugfs(void **state)
 {
 	DIR *d = opendir("/sys/kernel/debug/");
@@ -380,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_fail_nth),
 		cmocka_unit_test(test_vm_pinned),
 		cmocka_unit_test(test_fork_shared),
+		cmocka_unit_test(test_fork_output_child_only),
 		cmocka_unit_test(test_debugfs),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_sysfs),
