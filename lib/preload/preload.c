@@ -692,8 +692,12 @@ EXPORT int dup2(int old, int new)
 
 EXPORT int dup3(int old, int new, int flags)
 {
-	struct iommufd_emu *emu = emu_owning(old);
+	struct iommufd_emu *emu;
 
+	/* the kernel's checks come before anything is closed (fs/file.c ksys_dup3) */
+	if (flags & ~O_CLOEXEC)
+		return (int)ret_errno(-EINVAL);
+	emu = emu_owning(old);
 	if (!emu) {
 		struct iommufd_emu *e2 = emu_owning(new);
 

@@ -95,6 +95,27 @@ static void test_dup(void **state)
 	assert_int_equal(errno, EBADF);
 }
 
+/* dup3 with bad flags fails before it closes the target */
+static void test_dup3_bad_flags(void **state)
+{
+	int fd = open("/dev/iommu", O_RDWR), p[2];
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(dup3(fd, p[1], 0x40000000), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_true(fcntl(p[1], F_GETFD) >= 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	/* the emulated target, too */
+	assert_int_equal(dup3(p[0], fd, 0x40000000), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ioas_alloc(fd), 1);
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(close(fd), 0);
+}
+
 static void test_passthrough(void **state)
 {
 	int p[2];
@@ -511,6 +532,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_ioctl_close),
 		cmocka_unit_test(test_dup),
+		cmocka_unit_test(test_dup3_bad_flags),
 		cmocka_unit_test(test_passthrough),
 		cmocka_unit_test(test_fail_nth),
 		cmocka_unit_test(test_vm_pinned),
