@@ -717,6 +717,9 @@ static int do_fcntl(int (*realfn)(int, int, ...), int fd, int cmd, va_list ap)
 
 	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && (emu = emu_owning(fd)))
 		return emu_dup_fd(emu, fd, (int)(intptr_t)arg);
+	/* the emulator's state cannot cross exec: an emulated fd stays close-on-exec */
+	if (cmd == F_SETFD && emu_owning(fd))
+		arg = (void *)((intptr_t)arg | FD_CLOEXEC);
 	return realfn(fd, cmd, arg);
 }
 

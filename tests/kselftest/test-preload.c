@@ -113,6 +113,9 @@ static void test_dup3_bad_flags(void **state)
 	assert_int_equal(ioas_alloc(fd), 1);
 	close(p[0]);
 	close(p[1]);
+	/* an emulated fd stays close-on-exec: its state cannot cross exec */
+	assert_int_equal(fcntl(fd, F_SETFD, 0), 0);
+	assert_int_equal(fcntl(fd, F_GETFD), FD_CLOEXEC);
 	assert_int_equal(close(fd), 0);
 }
 
