@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,10 +130,34 @@ void *emu_zalloc(struct iommufd_emu *emu, size_t size)
 /* ------------------------------------------------------------ user memory */
 
 static __thread pid_t current_pid;
+static pid_t self_pid; /* getpid(), cached; reset in a forked child */
+
+static void self_pid_forget(void)
+{
+	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
+}
+
+static void self_pid_atfork(void)
+{
+	pthread_atfork(NULL, NULL, self_pid_forget);
+}
+
+static pid_t self(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pid_t p = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+
+	if (!p) {
+		pthread_once(&once, self_pid_atfork);
+		p = getpid();
+		__atomic_store_n(&self_pid, p, __ATOMIC_RELAXED);
+	}
+	return p;
+}
 
 pid_t emu_current_pid(void)
 {
-	return current_pid ? current_pid : getpid();
+	return current_pid ? current_pid : self();
 }
 
 void emu_set_current_pid(pid_t pid)
@@ -154,16 +179,20 @@ int emu_copy_from_user(void *dst, uint64_t uptr, size_t len)
 int emu_copy_to_user(uint64_t uptr, const void *src, size_t len)
 {
 	struct iovec l = { (void *)src, len }, r = { (void *)(uintptr_t)uptr, len };
+	pid_t pid = emu_current_pid();
 
 	if (!len)
 		return 0;
 	if (uptr + len < uptr)
 		return -EFAULT;
-	if (process_vm_writev(emu_current_pid(), &l, 1, &r, 1, 0) != (ssize_t)len)
+
+	if (process_vm_writev(pid, &l, 1, &r, 1, 0) != (ssize_t)len)
 		return -EFAULT;
 	/* the memory is writable: store again the plain way so that tools like
-	 * valgrind see the bytes as written */
-	memmove((void *)(uintptr_t)uptr, src, len);
+	 * valgrind see the bytes as written; only when it is this process's
+	 * memory (a forwarded call of a forked child writes the child's) */
+	if (pid == self())
+		memmove((void *)(uintptr_t)uptr, src, len);
 	return 0;
 }
 

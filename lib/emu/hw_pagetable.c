@@ -328,19 +328,29 @@ int emu_cmd_hwpt_get_dirty_bitmap(struct emu_ucmd *u)
 			b = (first - cmd->iova) / cmd->page_size / 64 * 64;
 		n = nbits - b < chunk ? nbits - b : chunk;
 		memset(bm, 0, (n + 63) / 64 * 8);
+		/* read, write the user's bitmap, and only then clear: a bad bitmap
+		 * is EFAULT and the bits stay dirty (iopt_read_and_clear_dirty_data
+		 * in drivers/iommu/iommufd/io_pagetable.c) */
 		iopt_dirty_read(hwpt->dirty, cmd->iova + b * cmd->page_size, n * cmd->page_size,
-				cmd->page_size, bm,
-				cmd->flags & KABI_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
+				cmd->page_size, bm, true);
 		for (uint64_t w = 0; w < (n + 63) / 64; w++) {
 			uint64_t uw, addr = cmd->data + (b / 64 + w) * 8;
 
 			if (!bm[w])
 				continue;
-			if (emu_copy_from_user(&uw, addr, 8))
-				continue;
+			if (emu_copy_from_user(&uw, addr, 8)) {
+				free(bm);
+				return -EFAULT;
+			}
 			uw |= bm[w];
-			emu_copy_to_user(addr, &uw, 8);
+			if (emu_copy_to_user(addr, &uw, 8)) {
+				free(bm);
+				return -EFAULT;
+			}
 		}
+		if (!(cmd->flags & KABI_HWPT_GET_DIRTY_BITMAP_NO_CLEAR))
+			iopt_dirty_read(hwpt->dirty, cmd->iova + b * cmd->page_size,
+					n * cmd->page_size, cmd->page_size, bm, false);
 	}
 	free(bm);
 	return 0;

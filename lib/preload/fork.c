@@ -103,12 +103,74 @@ static int64_t fwd_serve_one(const struct fwd_req *q)
 	return ret;
 }
 
+/* the parent of pid, from /proc/<pid>/stat (-1: unknown) */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+	long pp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = REAL(open)(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = REAL(read)(fd, buf, sizeof(buf) - 1);
+	REAL(close)(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strrchr(buf, ')'); /* the name may hold anything, even ") " */
+	if (!p || sscanf(p + 1, " %*c %ld", &pp) != 1)
+		return -1;
+	return (pid_t)pp;
+}
+
+/* is pid a descendant of this process? (its ancestors, bounded) */
+static bool is_descendant(pid_t pid)
+{
+	pid_t me = getpid();
+
+	for (int depth = 0; depth < 64 && pid > 1; depth++) {
+		pid = parent_of(pid);
+		if (pid == me)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * May the sender of q have it served? The kernel stamps the sender's real
+ * credentials on the message (SO_PASSCRED): the memory read and written is the
+ * claimed pid's, with this process's rights, so the claim must be the
+ * sender's own, and the sender a child (or grandchild) of this process, with
+ * its user.
+ */
+static bool fwd_allowed(const struct fwd_req *q, const struct ucred *cr)
+{
+	if (!cr) {
+		pdbg("forward request without credentials: refused");
+		return false;
+	}
+	if (cr->pid != q->pid || cr->uid != geteuid()) {
+		pdbg("forward request claims pid %d, sent by pid %d uid %u: refused",
+		     (int)q->pid, (int)cr->pid, (unsigned)cr->uid);
+		return false;
+	}
+	if (!is_descendant(cr->pid)) {
+		pdbg("forward request from pid %d, not a descendant: refused", (int)cr->pid);
+		return false;
+	}
+	return true;
+}
+
 static void *fwd_server(void *unused)
 {
 	(void)unused;
 	in_emu++; /* everything this thread does is the emulator's own */
 	for (;;) {
-		char cbuf[CMSG_SPACE(sizeof(int))];
+		char cbuf[CMSG_SPACE(4 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
+		struct ucred cred, *cr = NULL;
 		struct fwd_req q;
 		struct iovec iov = { &q, sizeof(q) };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
@@ -122,12 +184,35 @@ static void *fwd_server(void *unused)
 			continue;
 		if (n <= 0)
 			break;
-		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-				memcpy(&rfd, CMSG_DATA(c), sizeof(int));
+		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			if (c->cmsg_level != SOL_SOCKET)
+				continue;
+			if (c->cmsg_type == SCM_RIGHTS) {
+				size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+				for (size_t i = 0; i < nfd; i++) {
+					int f;
+
+					memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+					if (rfd < 0)
+						rfd = f;
+					else
+						REAL(close)(f); /* one reply socket only */
+				}
+			} else if (c->cmsg_type == SCM_CREDENTIALS &&
+				   c->cmsg_len >= CMSG_LEN(sizeof(cred))) {
+				memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+				cr = &cred;
+			}
+		}
 		if (rfd < 0)
 			continue;
-		ret = n == sizeof(q) ? fwd_serve_one(&q) : -EINVAL;
+		if (n != sizeof(q) || (m.msg_flags & MSG_CTRUNC))
+			ret = -EINVAL;
+		else if (!fwd_allowed(&q, cr))
+			ret = -EPERM;
+		else
+			ret = fwd_serve_one(&q);
 		if (send(rfd, &ret, sizeof(ret), MSG_NOSIGNAL) < 0)
 			pdbg("forward reply: %s", strerror(errno));
 		REAL(close)(rfd);
@@ -146,6 +231,13 @@ static void fwd_start(void)
 	g_fwd_started = true;
 	in_emu++;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		in_emu--;
+		return;
+	}
+	/* the kernel stamps each request with its sender's credentials */
+	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0) {
+		REAL(close)(sv[0]);
+		REAL(close)(sv[1]);
 		in_emu--;
 		return;
 	}

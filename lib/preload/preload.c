@@ -692,8 +692,12 @@ EXPORT int dup2(int old, int new)
 
 EXPORT int dup3(int old, int new, int flags)
 {
-	struct iommufd_emu *emu = emu_owning(old);
+	struct iommufd_emu *emu;
 
+	/* the kernel's checks come before anything is closed (fs/file.c ksys_dup3) */
+	if (flags & ~O_CLOEXEC)
+		return (int)ret_errno(-EINVAL);
+	emu = emu_owning(old);
 	if (!emu) {
 		struct iommufd_emu *e2 = emu_owning(new);
 
@@ -713,6 +717,9 @@ static int do_fcntl(int (*realfn)(int, int, ...), int fd, int cmd, va_list ap)
 
 	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && (emu = emu_owning(fd)))
 		return emu_dup_fd(emu, fd, (int)(intptr_t)arg);
+	/* the emulator's state cannot cross exec: an emulated fd stays close-on-exec */
+	if (cmd == F_SETFD && emu_owning(fd))
+		arg = (void *)((intptr_t)arg | FD_CLOEXEC);
 	return realfn(fd, cmd, arg);
 }
 

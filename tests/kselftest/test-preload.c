@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -92,6 +93,30 @@ static void test_dup(void **state)
 	assert_int_equal(close(d2), 0);
 	assert_int_equal(ioctl(100, KABI_IOMMU_IOAS_ALLOC, NULL), -1);
 	assert_int_equal(errno, EBADF);
+}
+
+/* dup3 with bad flags fails before it closes the target */
+static void test_dup3_bad_flags(void **state)
+{
+	int fd = open("/dev/iommu", O_RDWR), p[2];
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(dup3(fd, p[1], 0x40000000), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_true(fcntl(p[1], F_GETFD) >= 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	/* the emulated target, too */
+	assert_int_equal(dup3(p[0], fd, 0x40000000), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ioas_alloc(fd), 1);
+	close(p[0]);
+	close(p[1]);
+	/* an emulated fd stays close-on-exec: its state cannot cross exec */
+	assert_int_equal(fcntl(fd, F_SETFD, 0), 0);
+	assert_int_equal(fcntl(fd, F_GETFD), FD_CLOEXEC);
+	assert_int_equal(close(fd), 0);
 }
 
 static void test_passthrough(void **state)
@@ -226,6 +251,140 @@ static void test_fork_shared(void **state)
 	assert_int_equal(errno, EEXIST);
 	assert_int_equal(close(fd), 0);
 	munmap(buf, (size_t)page);
+}
+
+/* a forked child's ioctl writes its output into its own memory, never the parent's */
+static uint8_t fork_out[4096];
+
+static void test_fork_output_child_only(void **state)
+{
+	struct kabi_ioas_iova_ranges *r = (void *)fork_out;
+	int fd, status = -1;
+	uint32_t id;
+	pid_t pid;
+
+	(void)state;
+	fd = open("/dev/iommu", O_RDWR);
+	assert_true(fd >= 0);
+	id = ioas_alloc(fd);
+	memset(fork_out, 0xa5, sizeof(fork_out));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		memset(fork_out, 0, sizeof(fork_out));
+		r->size = sizeof(*r);
+		r->ioas_id = id;
+		r->num_iovas = 4;
+		r->allowed_iovas = (uintptr_t)(r + 1);
+		if (ioctl(fd, KABI_IOMMU_IOAS_IOVA_RANGES, r) || r->num_iovas < 1)
+			_exit(1);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	for (size_t i = 0; i < sizeof(fork_out); i++)
+		if (fork_out[i] != 0xa5)
+			fail_msg("the child's ioctl wrote the parent's byte %zu", i);
+	assert_int_equal(close(fd), 0);
+}
+
+/*
+ * The fork server serves a child's calls with the parent's rights on the
+ * memory of the pid the request names: a child that names its parent's pid is
+ * refused. The request as lib/preload/fork.c sends it (struct fwd_req).
+ */
+struct forged_req {
+	int op;
+	int fd;
+	unsigned long req;
+	uint64_t arg;
+	uint64_t len;
+	int64_t off;
+	pid_t pid;
+};
+
+/* the inherited socket to the fork server: this program's only SEQPACKET socket */
+static int fork_server_socket(void)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		int type = 0;
+		socklen_t l = sizeof(type);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) == 0 && type == SOCK_SEQPACKET)
+			return fd;
+	}
+	return -1;
+}
+
+static int64_t forged_call(int srv, const struct forged_req *q)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { (void *)q, sizeof(*q) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	int64_t ret = 0;
+	int rp[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rp))
+		return 1;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &rp[1], sizeof(int));
+	if (sendmsg(srv, &m, MSG_NOSIGNAL) != sizeof(*q))
+		return 2;
+	close(rp[1]);
+	if (recv(rp[0], &ret, sizeof(ret), 0) != sizeof(ret))
+		return 3;
+	close(rp[0]);
+	return ret;
+}
+
+static void test_fork_server_pid_claim(void **state)
+{
+	struct kabi_ioas_iova_ranges *r = (void *)fork_out;
+	int fd, status = -1;
+	uint32_t id;
+	pid_t pid;
+
+	(void)state;
+	fd = open("/dev/iommu", O_RDWR);
+	assert_true(fd >= 0);
+	id = ioas_alloc(fd);
+	memset(fork_out, 0, sizeof(fork_out));
+	r->size = sizeof(*r);
+	r->ioas_id = id;
+	r->num_iovas = 4;
+	r->allowed_iovas = (uintptr_t)(r + 1);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct forged_req q = { .op = 1 /* FWD_IOCTL */, .fd = fd,
+					.req = KABI_IOMMU_IOAS_IOVA_RANGES,
+					.arg = (uintptr_t)r, .pid = getppid() };
+		int srv = fork_server_socket();
+		int64_t ret;
+
+		if (srv < 0)
+			_exit(10);
+		/* the honest claim is served: the same call in the child's memory */
+		q.pid = getpid();
+		if (forged_call(srv, &q) != 0 || r->num_iovas < 1)
+			_exit(11);
+		/* the parent's pid is refused */
+		q.pid = getppid();
+		ret = forged_call(srv, &q);
+		_exit(ret == -EPERM ? 0 : 12);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* the parent's request was not answered into its memory */
+	assert_int_equal(r->num_iovas, 4);
+	assert_int_equal(((uint64_t *)(r + 1))[1], 0);
+	assert_int_equal(close(fd), 0);
 }
 
 static void test_debugfs(void **state)
@@ -376,10 +535,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_ioctl_close),
 		cmocka_unit_test(test_dup),
+		cmocka_unit_test(test_dup3_bad_flags),
 		cmocka_unit_test(test_passthrough),
 		cmocka_unit_test(test_fail_nth),
 		cmocka_unit_test(test_vm_pinned),
 		cmocka_unit_test(test_fork_shared),
+		cmocka_unit_test(test_fork_output_child_only),
+		cmocka_unit_test(test_fork_server_pid_claim),
 		cmocka_unit_test(test_debugfs),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_sysfs),
