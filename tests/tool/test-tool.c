@@ -23,6 +23,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "json-check.h"
+
 #define REL "6.9.0-test"
 
 static char tree[256]; /* the fake root, a mkdtemp() directory */
@@ -268,113 +270,9 @@ static struct run *run_tool(rlim_t memlock, const char *arg, ...)
 
 /* ---------------------------------------------------------------- a JSON syntax check */
 
-static const char *json_value(const char *s);
-
-static const char *json_ws(const char *s)
-{
-	while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
-		s++;
-	return s;
-}
-
-/* length of the well-formed UTF-8 sequence at s (by its code point's value), 0 if none */
-static int utf8_seq(const unsigned char *s)
-{
-	int n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-	unsigned int v = s[0] & (0x7f >> n);
-
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (!n || (n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10ffff ||
-	    (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	return n;
-}
-
-static const char *json_strv(const char *s)
-{
-	if (*s++ != '"')
-		return NULL;
-	while (*s != '"') {
-		if ((unsigned char)*s < 0x20)
-			return NULL;
-		if ((unsigned char)*s >= 0x80) { /* JSON text is UTF-8 */
-			int n = utf8_seq((const unsigned char *)s);
-
-			if (!n)
-				return NULL;
-			s += n;
-			continue;
-		}
-		if (*s == '\\') {
-			s++;
-			if (*s == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
-						return NULL;
-				s += 4;
-			} else if (!*s || !strchr("\"\\/bfnrt", *s)) {
-				return NULL;
-			}
-		}
-		s++;
-	}
-	return s + 1;
-}
-
-static const char *json_seq(const char *s, char close, bool obj)
-{
-	s = json_ws(s + 1);
-	if (*s == close)
-		return s + 1;
-	for (;;) {
-		if (obj) {
-			if (!(s = json_strv(json_ws(s))))
-				return NULL;
-			s = json_ws(s);
-			if (*s++ != ':')
-				return NULL;
-		}
-		if (!(s = json_value(s)))
-			return NULL;
-		s = json_ws(s);
-		if (*s == close)
-			return s + 1;
-		if (*s++ != ',')
-			return NULL;
-	}
-}
-
-static const char *json_value(const char *s)
-{
-	s = json_ws(s);
-	if (*s == '{')
-		return json_seq(s, '}', true);
-	if (*s == '[')
-		return json_seq(s, ']', false);
-	if (*s == '"')
-		return json_strv(s);
-	if (!strncmp(s, "true", 4) || !strncmp(s, "null", 4))
-		return s + 4;
-	if (!strncmp(s, "false", 5))
-		return s + 5;
-	if (*s == '-' || (*s >= '0' && *s <= '9')) {
-		s++;
-		while (*s >= '0' && *s <= '9')
-			s++;
-		return s;
-	}
-	return NULL;
-}
-
 static void assert_json(const char *text)
 {
-	const char *end = json_value(text);
-
-	if (!end || *json_ws(end))
+	if (!json_check(text))
 		fail_msg("not valid JSON:\n%s", text);
 }
 
