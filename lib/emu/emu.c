@@ -421,12 +421,6 @@ void emu_node_unregister(struct iommufd_emu *emu, const char *prefix)
 	}
 }
 
-const char *emu_dev_root(struct iommufd_emu *emu)
-{
-	(void)emu;
-	return "/dev";
-}
-
 int emu_mmap_track(struct iommufd_emu *emu, void *addr, size_t len,
 		   void (*unmap)(void *priv, void *addr, size_t len), void *priv)
 {
@@ -457,7 +451,7 @@ int emu_mmap_track(struct iommufd_emu *emu, void *addr, size_t len,
 static int e_open(struct iommufd_backend *be, const char *path, int flags)
 {
 	struct iommufd_emu *emu = emu_from_be(be);
-	const char *root = emu_dev_root(emu);
+	const char *root = BE_DEV_ROOT;
 	size_t rl = strlen(root);
 	struct emu_node *best = NULL;
 	const char *rel;

@@ -56,7 +56,7 @@ struct iommufd_emu {
 	/* emulated fd table, indexed by fd number */
 	struct emu_file **fds;
 	size_t nfds;
-	/* open() registry for device nodes under dev_root (see emu_node_register) */
+	/* open() registry for device nodes under BE_DEV_ROOT (see emu_node_register) */
 	struct emu_node *nodes;
 	/* mmaps of emulated files (addr -> owner), see emu_mmap_track */
 	struct emu_mmap *mmaps;
@@ -178,15 +178,13 @@ int emu_mmap_track(struct iommufd_emu *emu, void *addr, size_t len,
 		   void (*unmap)(void *priv, void *addr, size_t len), void *priv);
 
 /*
- * open() of "<dev_root>/<rel>": the iommufd node "iommu" is handled by the
+ * open() of "<BE_DEV_ROOT>/<rel>": the iommufd node "iommu" is handled by the
  * emulator; other nodes are offered to the registered handlers (longest
  * prefix wins). The handler returns an fd or -errno.
  */
 typedef int (*emu_open_fn)(struct iommufd_emu *emu, const char *rel, int flags, void *data);
 int emu_node_register(struct iommufd_emu *emu, const char *prefix, emu_open_fn fn, void *data);
 void emu_node_unregister(struct iommufd_emu *emu, const char *prefix);
-/* "/dev" */
-const char *emu_dev_root(struct iommufd_emu *emu);
 
 /* ------------------------------------------------------------ iommufd contexts */
 

@@ -1208,7 +1208,7 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	s->devs = d;
 	s->next_index++;
 	if (cdev_path && len)
-		snprintf(cdev_path, len, "%s/vfio/devices/vfio%d", emu_dev_root(emu), d->index);
+		snprintf(cdev_path, len, "%s/vfio/devices/vfio%d", BE_DEV_ROOT, d->index);
 	emu_unlock(emu);
 	return 0;
 }
