@@ -21,6 +21,7 @@
 #include "shared/errname.h"
 #include "shared/ext.h"
 #include "shared/macro.h"
+#include "shared/pid.h"
 
 /* a failure path: out of line, kept away from the hot code */
 #define _cold_ __attribute__((cold, noinline))
@@ -208,35 +209,9 @@ int ifd_log_priority_from_env(void);
 
 /*
  * The fork check of every handle (context, device, group) compares the pid
- * that made the handle with this process's pid, on every public call, so the
- * pid must not cost a system call (glibc stopped caching getpid() in 2.25).
- * As systemd's getpid_cached() (src/basic/process-util.c) does, the pid is
- * cached in ifd_pid_cache, read with a relaxed atomic load; 0 means "not
- * known": ifd_getpid_slow() then registers, once per process image
- * (pthread_once), a pthread_atfork() child handler that resets the cache to 0,
- * and only then asks the kernel and fills the cache.
- *
- * The rule, the same as systemd's:
- * - fork(), and whatever runs the atfork handlers (glibc's fork(), system(),
- *   popen() children that return to our code), resets the cache in the child:
- *   handles of the parent then fail with -ECHILD as before.
- * - A child made without the atfork handlers (clone(2) or syscall(SYS_clone)
- *   without CLONE_VM, clone3, glibc's _Fork()) keeps the parent's pid in its
- *   copy of the cache and would not see -ECHILD; systemd's raw_clone() resets
- *   its cache in the child by hand for that reason. Such a child must not use
- *   the parent's handles (nothing here can notice it cheaply).
- * - A vfork() or CLONE_VM child shares the parent's memory: it may only call
- *   execve() or _exit() (POSIX), never this library, or it would write its
- *   pid into the parent's cache.
+ * that made the handle with this process's pid (ifd_getpid(), no system
+ * call: shared/pid.h), on every public call.
  */
-extern pid_t ifd_pid_cache __attribute__((visibility("hidden")));
-pid_t ifd_getpid_slow(void);
-static inline pid_t ifd_getpid(void)
-{
-	pid_t p = __atomic_load_n(&ifd_pid_cache, __ATOMIC_RELAXED);
-
-	return p ? p : ifd_getpid_slow();
-}
 
 /* the real kernel below the boundary (backend-kernel.c) */
 struct iommufd_backend *ifd_backend_kernel(void);

@@ -130,34 +130,10 @@ void *emu_zalloc(struct iommufd_emu *emu, size_t size)
 /* ------------------------------------------------------------ user memory */
 
 static __thread pid_t current_pid;
-static pid_t self_pid; /* getpid(), cached; reset in a forked child */
-
-static void self_pid_forget(void)
-{
-	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
-}
-
-static void self_pid_atfork(void)
-{
-	pthread_atfork(NULL, NULL, self_pid_forget);
-}
-
-static pid_t self(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pid_t p = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
-
-	if (!p) {
-		pthread_once(&once, self_pid_atfork);
-		p = getpid();
-		__atomic_store_n(&self_pid, p, __ATOMIC_RELAXED);
-	}
-	return p;
-}
 
 pid_t emu_current_pid(void)
 {
-	return current_pid ? current_pid : self();
+	return current_pid ? current_pid : ifd_getpid();
 }
 
 void emu_set_current_pid(pid_t pid)
@@ -191,7 +167,7 @@ int emu_copy_to_user(uint64_t uptr, const void *src, size_t len)
 	/* the memory is writable: store again the plain way so that tools like
 	 * valgrind see the bytes as written; only when it is this process's
 	 * memory (a forwarded call of a forked child writes the child's) */
-	if (pid == self())
+	if (pid == ifd_getpid())
 		memmove((void *)(uintptr_t)uptr, src, len);
 	return 0;
 }

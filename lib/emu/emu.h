@@ -34,6 +34,7 @@
 #include "shared/errname.h"
 #include "shared/ext.h"
 #include "shared/macro.h"
+#include "shared/pid.h"
 #include "iopt.h"
 
 /* the end of MEMBER in TYPE: a command's or a payload's minimum size */
