@@ -639,4 +639,87 @@ struct kabi_vfio_iommu_type1_dma_unmap {
 	uint64_t size;
 };
 
+/* the VFIO container with the type1 IOMMU driver (drivers/vfio/vfio_iommu_type1.c) */
+#define KABI_VFIO_DMA_CC_IOMMU 4
+#define KABI_VFIO_NOIOMMU_IOMMU 8
+#define KABI_VFIO_IOMMU_DIRTY_PAGES KABI_VFIO_IO(17)
+
+enum {
+	KABI_VFIO_DMA_MAP_FLAG_READ = 1 << 0,
+	KABI_VFIO_DMA_MAP_FLAG_WRITE = 1 << 1,
+	KABI_VFIO_DMA_MAP_FLAG_VADDR = 1 << 2,
+};
+
+enum {
+	KABI_VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP = 1 << 0,
+	KABI_VFIO_DMA_UNMAP_FLAG_ALL = 1 << 1,
+	KABI_VFIO_DMA_UNMAP_FLAG_VADDR = 1 << 2,
+};
+
+enum {
+	KABI_VFIO_IOMMU_INFO_PGSIZES = 1 << 0,
+	KABI_VFIO_IOMMU_INFO_CAPS = 1 << 1,
+};
+
+struct kabi_vfio_iommu_type1_info {
+	uint32_t argsz;
+	uint32_t flags;
+	uint64_t iova_pgsizes;
+	uint32_t cap_offset;
+	uint32_t pad;
+};
+
+enum {
+	KABI_VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE = 1,
+	KABI_VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION = 2,
+	KABI_VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL = 3,
+};
+
+struct kabi_vfio_iova_range {
+	uint64_t start;
+	uint64_t end;
+};
+
+struct kabi_vfio_iommu_type1_info_cap_iova_range {
+	struct kabi_vfio_info_cap_header header;
+	uint32_t nr_iovas;
+	uint32_t reserved;
+	struct kabi_vfio_iova_range iova_ranges[];
+};
+
+struct kabi_vfio_iommu_type1_info_cap_migration {
+	struct kabi_vfio_info_cap_header header;
+	uint32_t flags;
+	uint64_t pgsize_bitmap;
+	uint64_t max_dirty_bitmap_size;
+};
+
+struct kabi_vfio_iommu_type1_info_dma_avail {
+	struct kabi_vfio_info_cap_header header;
+	uint32_t avail;
+};
+
+struct kabi_vfio_bitmap {
+	uint64_t pgsize;
+	uint64_t size;
+	uint64_t data; /* __u64 *: a user pointer */
+};
+
+enum {
+	KABI_VFIO_IOMMU_DIRTY_PAGES_FLAG_START = 1 << 0,
+	KABI_VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP = 1 << 1,
+	KABI_VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP = 1 << 2,
+};
+
+struct kabi_vfio_iommu_type1_dirty_bitmap {
+	uint32_t argsz;
+	uint32_t flags;
+};
+
+struct kabi_vfio_iommu_type1_dirty_bitmap_get {
+	uint64_t iova;
+	uint64_t size;
+	struct kabi_vfio_bitmap bitmap;
+};
+
 #endif

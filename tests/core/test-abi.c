@@ -560,6 +560,54 @@ static void check_vfio(void)
 	F(kabi_vfio_iommu_type1_dma_unmap, vfio_iommu_type1_dma_unmap, flags);
 	F(kabi_vfio_iommu_type1_dma_unmap, vfio_iommu_type1_dma_unmap, iova);
 	F(kabi_vfio_iommu_type1_dma_unmap, vfio_iommu_type1_dma_unmap, size);
+
+	VAL(KABI_VFIO_DMA_CC_IOMMU, VFIO_DMA_CC_IOMMU);
+	VAL(KABI_VFIO_NOIOMMU_IOMMU, VFIO_NOIOMMU_IOMMU);
+	VAL(KABI_VFIO_UNMAP_ALL, VFIO_UNMAP_ALL);
+	VAL(KABI_VFIO_IOMMU_DIRTY_PAGES, VFIO_IOMMU_DIRTY_PAGES);
+	VAL(KABI_VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_READ);
+	VAL(KABI_VFIO_DMA_MAP_FLAG_WRITE, VFIO_DMA_MAP_FLAG_WRITE);
+	VAL(KABI_VFIO_DMA_MAP_FLAG_VADDR, VFIO_DMA_MAP_FLAG_VADDR);
+	VAL(KABI_VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP);
+	VAL(KABI_VFIO_DMA_UNMAP_FLAG_ALL, VFIO_DMA_UNMAP_FLAG_ALL);
+	VAL(KABI_VFIO_DMA_UNMAP_FLAG_VADDR, VFIO_DMA_UNMAP_FLAG_VADDR);
+	VAL(KABI_VFIO_IOMMU_INFO_PGSIZES, VFIO_IOMMU_INFO_PGSIZES);
+	VAL(KABI_VFIO_IOMMU_INFO_CAPS, VFIO_IOMMU_INFO_CAPS);
+	VAL(KABI_VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	VAL(KABI_VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
+	VAL(KABI_VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	VAL(KABI_VFIO_IOMMU_DIRTY_PAGES_FLAG_START, VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+	VAL(KABI_VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP);
+	VAL(KABI_VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP);
+	SIZE(kabi_vfio_iommu_type1_info, vfio_iommu_type1_info);
+	F(kabi_vfio_iommu_type1_info, vfio_iommu_type1_info, argsz);
+	F(kabi_vfio_iommu_type1_info, vfio_iommu_type1_info, flags);
+	F(kabi_vfio_iommu_type1_info, vfio_iommu_type1_info, iova_pgsizes);
+	F(kabi_vfio_iommu_type1_info, vfio_iommu_type1_info, cap_offset);
+	SIZE(kabi_vfio_iova_range, vfio_iova_range);
+	F(kabi_vfio_iova_range, vfio_iova_range, start);
+	F(kabi_vfio_iova_range, vfio_iova_range, end);
+	SIZE(kabi_vfio_iommu_type1_info_cap_iova_range, vfio_iommu_type1_info_cap_iova_range);
+	F(kabi_vfio_iommu_type1_info_cap_iova_range, vfio_iommu_type1_info_cap_iova_range, nr_iovas);
+	EQ("offsetof(kabi_vfio_iommu_type1_info_cap_iova_range.iova_ranges)",
+	   offsetof(struct kabi_vfio_iommu_type1_info_cap_iova_range, iova_ranges),
+	   offsetof(struct vfio_iommu_type1_info_cap_iova_range, iova_ranges));
+	SIZE(kabi_vfio_iommu_type1_info_cap_migration, vfio_iommu_type1_info_cap_migration);
+	F(kabi_vfio_iommu_type1_info_cap_migration, vfio_iommu_type1_info_cap_migration, flags);
+	F(kabi_vfio_iommu_type1_info_cap_migration, vfio_iommu_type1_info_cap_migration, pgsize_bitmap);
+	F(kabi_vfio_iommu_type1_info_cap_migration, vfio_iommu_type1_info_cap_migration, max_dirty_bitmap_size);
+	SIZE(kabi_vfio_iommu_type1_info_dma_avail, vfio_iommu_type1_info_dma_avail);
+	F(kabi_vfio_iommu_type1_info_dma_avail, vfio_iommu_type1_info_dma_avail, avail);
+	SIZE(kabi_vfio_bitmap, vfio_bitmap);
+	F(kabi_vfio_bitmap, vfio_bitmap, pgsize);
+	F(kabi_vfio_bitmap, vfio_bitmap, size);
+	F(kabi_vfio_bitmap, vfio_bitmap, data);
+	SIZE(kabi_vfio_iommu_type1_dirty_bitmap, vfio_iommu_type1_dirty_bitmap);
+	F(kabi_vfio_iommu_type1_dirty_bitmap, vfio_iommu_type1_dirty_bitmap, flags);
+	SIZE(kabi_vfio_iommu_type1_dirty_bitmap_get, vfio_iommu_type1_dirty_bitmap_get);
+	F(kabi_vfio_iommu_type1_dirty_bitmap_get, vfio_iommu_type1_dirty_bitmap_get, iova);
+	F(kabi_vfio_iommu_type1_dirty_bitmap_get, vfio_iommu_type1_dirty_bitmap_get, size);
+	F(kabi_vfio_iommu_type1_dirty_bitmap_get, vfio_iommu_type1_dirty_bitmap_get, bitmap);
 }
 
 static void check_selftest(void)
