@@ -140,12 +140,14 @@ IOMMUFD_EXPORT bool iommufd_check_version(int major, int minor);
 
 struct iommufd_ctx;
 
-/* Open /dev/iommu (O_RDWR | O_CLOEXEC). */
+/* Open /dev/iommu (O_RDWR | O_CLOEXEC), or the VFIO container where there is none (see "Modes"). */
 IOMMUFD_EXPORT int iommufd_ctx_new(struct iommufd_ctx **ret);
 /*
  * Adopt an iommufd fd handed over by a privileged manager. On success the
  * context owns fd and closes it on its last unref; on failure fd is left open.
- * The fd is checked to be an iommufd (-EBADF: not open, -ENOTTY: not iommufd).
+ * The fd is checked to be an iommufd or a VFIO container (-EBADF: not
+ * open, -ENOTTY: neither); a container gives a context in IOMMUFD_MODE_TYPE1
+ * whose map table starts empty (maps made before are not known to it).
  */
 IOMMUFD_EXPORT int iommufd_ctx_new_from_fd(int fd, struct iommufd_ctx **ret);
 
@@ -159,6 +161,13 @@ IOMMUFD_EXPORT int iommufd_ctx_new_from_fd(int fd, struct iommufd_ctx **ret);
 struct iommufd_backend;
 
 #define IOMMUFD_CTX_FROM_FD (1u << 0) /* adopt opts->fd instead of opening /dev/iommu */
+/*
+ * The kernel interface a new context drives (see "Modes" below); neither
+ * flag: IOMMUFD_MODE from the environment, else automatic. Ignored with
+ * IOMMUFD_CTX_FROM_FD (the fd says what it is).
+ */
+#define IOMMUFD_CTX_MODE_IOMMUFD (1u << 1) /* /dev/iommu only */
+#define IOMMUFD_CTX_MODE_TYPE1 (1u << 2)   /* the VFIO container /dev/vfio/vfio only */
 
 struct iommufd_ctx_opts {
 	size_t sz;
@@ -173,6 +182,56 @@ IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_ref(struct iommufd_ctx *ctx);
 IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_unref(struct iommufd_ctx *ctx);
 IOMMUFD_EXPORT void iommufd_ctx_unrefp(struct iommufd_ctx **ctx);
 IOMMUFD_EXPORT int iommufd_ctx_get_fd(const struct iommufd_ctx *ctx);
+
+/*
+ * Modes. A context drives one of two kernel interfaces, chosen when it is
+ * made; the API above it is the same:
+ *  - IOMMUFD_MODE_IOMMUFD: /dev/iommu, devices through their VFIO cdevs (or
+ *    groups set on the iommufd). Linux 6.6 and later with CONFIG_IOMMUFD.
+ *  - IOMMUFD_MODE_TYPE1: the VFIO container /dev/vfio/vfio with the type1
+ *    IOMMU driver (VFIO_TYPE1v2_IOMMU, else VFIO_TYPE1_IOMMU) and devices
+ *    through their VFIO groups: every kernel with VFIO. The context is one
+ *    container, which is one I/O address space: one IOAS (a second
+ *    iommufd_ioas_alloc() gives -EOPNOTSUPP) and one HWPT, the container's
+ *    domain, which every device attach gives. The library keeps the map
+ *    table (maps made before the first device joins are replayed when it
+ *    does), chooses IOVAs for maps without IOMMUFD_MAP_FIXED_IOVA, answers
+ *    IOAS_UNMAP's rules (whole areas; -ENOENT when nothing is mapped) and
+ *    checks the length the kernel says it unmapped (-EIO if less). Dirty
+ *    tracking of that HWPT is VFIO_IOMMU_DIRTY_PAGES: type1 cannot see
+ *    device writes for vfio-pci devices and reports every mapped page dirty
+ *    (drivers/vfio/vfio_iommu_type1.c). What type1 has no equivalent for
+ *    (HWPT allocation, nesting, vIOMMU, fault and event queues, PASID,
+ *    MAP_FILE, COPY, ALLOW_IOVAS, OPTION, GET_HW_INFO) fails with
+ *    -EOPNOTSUPP and a reason naming the mode; iommufd_ctx_supports()
+ *    answers for the mode. Devices: see "VFIO devices".
+ * Automatic choice (iommufd_ctx_new()): /dev/iommu if it opens, else the
+ * container when /dev/iommu does not exist (ENOENT, ENODEV, ENXIO). The
+ * environment variable IOMMUFD_MODE (auto, iommufd or type1; read with
+ * secure_getenv) forces one for contexts whose options do not.
+ */
+enum iommufd_mode {
+	IOMMUFD_MODE_IOMMUFD = 1,
+	IOMMUFD_MODE_TYPE1 = 2,
+};
+/* The mode of ctx (0 and a recorded reason if ctx is NULL). */
+IOMMUFD_EXPORT enum iommufd_mode iommufd_ctx_get_mode(const struct iommufd_ctx *ctx);
+/* "iommufd", "type1"; NULL for another value */
+IOMMUFD_EXPORT const char *iommufd_mode_name(enum iommufd_mode mode);
+
+#define IOMMUFD_MODE_INFO_FORCED (1u << 0)    /* chosen by the caller or IOMMUFD_MODE, not by probing */
+#define IOMMUFD_MODE_INFO_COMPAT (1u << 1)    /* type1: /dev/vfio/vfio is served by iommufd (CONFIG_IOMMUFD_VFIO_CONTAINER) */
+#define IOMMUFD_MODE_INFO_IOMMU_SET (1u << 2) /* type1: the container has its IOMMU driver (a group joined) */
+#define IOMMUFD_MODE_INFO_DIRTY (1u << 3)     /* type1: the container offers dirty page tracking */
+struct iommufd_mode_info {
+	size_t sz;
+	uint32_t mode;       /* enum iommufd_mode */
+	uint32_t flags;      /* IOMMUFD_MODE_INFO_* */
+	uint32_t iommu_type; /* type1: VFIO_TYPE1v2_IOMMU (3) or VFIO_TYPE1_IOMMU (1), 0 before the first group */
+	uint32_t reserved;   /* 0 */
+	char why[256];       /* how the mode was chosen, e.g. "/dev/iommu: ENOENT; /dev/vfio/vfio: type1v2" */
+};
+IOMMUFD_EXPORT int iommufd_ctx_get_mode_info(const struct iommufd_ctx *ctx, struct iommufd_mode_info *info);
 
 /* Human-readable reason of the calling thread's last failure on ctx ("" if none). */
 IOMMUFD_EXPORT const char *iommufd_ctx_last_error(const struct iommufd_ctx *ctx);

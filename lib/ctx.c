@@ -13,10 +13,11 @@
 #include <unistd.h>
 
 #include "private.h"
+#include "type1/type1.h"
 
 /* ------------------------------------------------------------ errors */
 
-#define LAST_ERROR_MAX 512
+#define LAST_ERROR_MAX 768
 
 /*
  * per thread: the last failure and the context it happened on, by serial
@@ -32,8 +33,31 @@ static __thread struct last_error {
 	const char *func, *fmt;     /* string literals */
 	uint64_t args[IFD_FAIL_MAX_ARGS];
 	char strs[IFD_FAIL_STR_MAX]; /* the string arguments, copied */
+	bool has_note;
+	char note[192];             /* a layer's note on the failure (ifd_fail_note()) */
 	char msg[LAST_ERROR_MAX];
 } last_error;
+
+/* per thread: a note waiting for the next failure */
+static __thread struct {
+	bool pending;
+	char text[192];
+} fail_note;
+
+void ifd_fail_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fail_note.text, sizeof(fail_note.text), fmt, ap);
+	va_end(ap);
+	fail_note.pending = true;
+}
+
+void ifd_fail_note_clear(void)
+{
+	fail_note.pending = false;
+}
 
 /* the serial numbers of contexts, from 1 */
 static uint64_t ctx_serials;
@@ -203,11 +227,11 @@ static void format_args(char *buf, size_t size, const char *fmt, const uint64_t 
 /* make e->msg from the recorded parts */
 static void format_last_error(struct last_error *e)
 {
-	char what[LAST_ERROR_MAX - 96];
+	char what[416];
 
 	format_args(what, sizeof(what), e->fmt, e->args, e->nargs);
-	snprintf(e->msg, sizeof(e->msg), "%s: %s: %s (%s)", e->func, what, ifd_errno_name(e->err),
-		 strerror(-e->err));
+	snprintf(e->msg, sizeof(e->msg), "%s: %s: %s (%s)%s%s", e->func, what, ifd_errno_name(e->err),
+		 strerror(-e->err), e->has_note ? "; " : "", e->has_note ? e->note : "");
 	e->pending = false;
 }
 
@@ -230,6 +254,11 @@ int ifd_fail_capture(const struct iommufd_ctx *ctx, const char *func, int err, c
 		e->args[i] = args[i];
 	if (strmask)
 		capture_strings(e, strmask);
+	e->has_note = fail_note.pending;
+	if (fail_note.pending) {
+		memcpy(e->note, fail_note.text, sizeof(e->note));
+		fail_note.pending = false;
+	}
 	e->pending = true;
 	/* a log function at LOG_DEBUG wants the text now */
 	if (ctx && __atomic_load_n(&ctx->log_priority, __ATOMIC_RELAXED) >= LOG_DEBUG) {
@@ -347,7 +376,8 @@ int ifd_ctx_fork_fail(const struct iommufd_ctx *ctx, const char *func)
 			(int)ctx->pid, (int)ifd_getpid());
 }
 
-static int ctx_alloc(struct iommufd_backend *be, int fd, struct iommufd_ctx **ret)
+static int ctx_alloc(struct iommufd_backend *be, int fd, enum iommufd_mode mode,
+		     struct iommufd_ctx **ret)
 {
 	struct iommufd_ctx *ctx = calloc(1, sizeof(*ctx));
 
@@ -363,32 +393,103 @@ static int ctx_alloc(struct iommufd_backend *be, int fd, struct iommufd_ctx **re
 	ctx->serial = __atomic_add_fetch(&ctx_serials, 1, __ATOMIC_RELAXED);
 	ctx->be = be_ref(be);
 	ctx->fd = fd;
-	ctx->kernel = be == ifd_backend_kernel();
+	ctx->mode = (uint8_t)mode;
+	ctx->kernel = be == ifd_backend_kernel() && mode == IOMMUFD_MODE_IOMMUFD;
 	pthread_mutex_init(&ctx->lock, NULL);
 	ctx->log_priority = ifd_log_priority_from_env();
 	*ret = ctx;
 	return 0;
 }
 
-/* open /dev/iommu on be; failures are reported as func's */
-static int ctx_open(const char *func, struct iommufd_backend *be, struct iommufd_ctx **ret)
+/* the mode IOMMUFD_MODE asks for: 0 (auto), a mode, or -EINVAL recorded under func */
+static int mode_from_env(const char *func)
 {
-	static const char path[] = "/dev/iommu";
-	int fd, r;
+	const char *e = secure_getenv("IOMMUFD_MODE");
 
-	fd = be_open(be, path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return ifd_fail(NULL, func, fd, "open %s", path);
-	r = ctx_alloc(be, fd, ret);
+	if (!e || !*e || !strcmp(e, "auto"))
+		return 0;
+	if (!strcmp(e, "iommufd"))
+		return IOMMUFD_MODE_IOMMUFD;
+	if (!strcmp(e, "type1"))
+		return IOMMUFD_MODE_TYPE1;
+	return ifd_fail(NULL, func, EINVAL, "IOMMUFD_MODE=\"%s\": expected auto, iommufd or type1", e);
+}
+
+static void set_why(struct iommufd_ctx *ctx, const char *why)
+{
+	ctx->mode_why = strdup(why);
+}
+
+/* /dev/iommu does not exist here: the errors of a kernel without iommufd */
+static bool no_iommufd(int err)
+{
+	return err == -ENOENT || err == -ENODEV || err == -ENXIO;
+}
+
+/*
+ * Open a context on be in mode (0: automatic, see include/iommufd.h
+ * "Modes"); failures are reported as func's.
+ */
+static int ctx_open(const char *func, struct iommufd_backend *be, int mode, bool forced,
+		    struct iommufd_ctx **ret)
+{
+	static const char iommu_path[] = BE_DEV_ROOT "/iommu";
+	static const char container_path[] = BE_DEV_ROOT "/vfio/vfio";
+	char why[256];
+	int fd = -ENOENT, r;
+
+	if (mode != IOMMUFD_MODE_TYPE1) {
+		fd = be_open(be, iommu_path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			r = ctx_alloc(be, fd, IOMMUFD_MODE_IOMMUFD, ret);
+			if (r < 0) {
+				be_close(be, fd);
+				return ifd_fail(NULL, func, r, "allocating the context");
+			}
+			(*ret)->mode_forced = forced;
+			set_why(*ret, forced ? "iommufd mode asked for; /dev/iommu opened" : "/dev/iommu opened");
+			dbg(*ret, "opened %s as fd %d", iommu_path, fd);
+			return 0;
+		}
+		if (mode == IOMMUFD_MODE_IOMMUFD)
+			return ifd_fail(NULL, func, fd, "open %s (iommufd mode asked for)", iommu_path);
+		if (!no_iommufd(fd))
+			return ifd_fail(NULL, func, fd,
+					"open %s (it exists, so the VFIO container is not tried: fix its access)",
+					iommu_path);
+	}
+	r = be_open(be, container_path, O_RDWR | O_CLOEXEC);
+	if (r < 0) {
+		if (mode == IOMMUFD_MODE_TYPE1)
+			return ifd_fail(NULL, func, r, "open %s (type1 mode asked for)", container_path);
+		return ifd_fail(NULL, func, r, "open %s: %s; open %s (no iommufd, so the VFIO container)",
+				iommu_path, ifd_errno_name(fd), container_path);
+	}
+	fd = r;
+	r = ctx_alloc(be, fd, IOMMUFD_MODE_TYPE1, ret);
 	if (r < 0) {
 		be_close(be, fd);
 		return ifd_fail(NULL, func, r, "allocating the context");
 	}
-	dbg(*ret, "opened %s as fd %d", path, fd);
+	r = ifd_t1_init(*ret, func);
+	if (r < 0) {
+		(*ret)->t1 = NULL;
+		iommufd_ctx_unref(*ret);
+		*ret = NULL;
+		return r;
+	}
+	(*ret)->mode_forced = mode == IOMMUFD_MODE_TYPE1 && forced;
+	if (mode == IOMMUFD_MODE_TYPE1)
+		snprintf(why, sizeof(why), "type1 mode asked for; %s opened", container_path);
+	else
+		snprintf(why, sizeof(why), "%s: %s (no iommufd); %s opened", iommu_path,
+			 ifd_errno_name(fd), container_path);
+	set_why(*ret, why);
+	dbg(*ret, "%s", why);
 	return 0;
 }
 
-/* adopt fd, an iommufd on be; failures are reported as func's */
+/* adopt fd, an iommufd or a VFIO container on be; failures are reported as func's */
 static int ctx_adopt(const char *func, struct iommufd_backend *be, int fd, struct iommufd_ctx **ret)
 {
 	struct kabi_destroy probe = { .size = sizeof(probe), .id = 0 };
@@ -398,15 +499,34 @@ static int ctx_adopt(const char *func, struct iommufd_backend *be, int fd, struc
 		return ifd_fail(NULL, func, EBADF, "fd %d", fd);
 	/* a harmless probe: an iommufd answers ENOENT for ID 0 */
 	r = be_ioctl(be, fd, KABI_IOMMU_DESTROY, &probe);
+	if (r == -EBADF)
+		return ifd_fail(NULL, func, EBADF, "fd %d is not open", fd);
 	if (r != -ENOENT) {
-		if (r == -EBADF)
-			return ifd_fail(NULL, func, EBADF, "fd %d is not open", fd);
-		return ifd_fail(NULL, func, ENOTTY, "fd %d is not an iommufd (probe DESTROY(0) gave %s)", fd,
-			    r < 0 ? ifd_errno_name(r) : "success");
+		/* a VFIO container answers VFIO_GET_API_VERSION with 0 */
+		int v = be_ioctl(be, fd, KABI_VFIO_GET_API_VERSION, NULL);
+
+		if (v != KABI_VFIO_API_VERSION)
+			return ifd_fail(NULL, func, ENOTTY,
+					"fd %d is neither an iommufd (probe DESTROY(0) gave %s) nor a VFIO container",
+					fd, r < 0 ? ifd_errno_name(r) : "success");
+		r = ctx_alloc(be, fd, IOMMUFD_MODE_TYPE1, ret);
+		if (r < 0)
+			return ifd_fail(NULL, func, r, "allocating the context for fd %d", fd);
+		r = ifd_t1_init(*ret, func);
+		if (r < 0) {
+			/* fd stays open: the caller keeps it */
+			(*ret)->fd = -1;
+			iommufd_ctx_unref(*ret);
+			*ret = NULL;
+			return r;
+		}
+		set_why(*ret, "adopted a VFIO container fd");
+		return 0;
 	}
-	r = ctx_alloc(be, fd, ret);
+	r = ctx_alloc(be, fd, IOMMUFD_MODE_IOMMUFD, ret);
 	if (r < 0)
 		return ifd_fail(NULL, func, r, "allocating the context for fd %d", fd);
+	set_why(*ret, "adopted an iommufd fd");
 	return 0;
 }
 
@@ -422,9 +542,11 @@ IOMMUFD_EXPORT int iommufd_ctx_new_opts(const struct iommufd_ctx_opts *user_opts
 	if (r)
 		return FAIL(NULL, r, "opts->sz %zu: %s", user_opts->sz,
 			    r == -E2BIG ? "fields this library does not know are set" : "too small");
-	if (opts.flags & ~IOMMUFD_CTX_FROM_FD)
+	if (opts.flags & ~(IOMMUFD_CTX_FROM_FD | IOMMUFD_CTX_MODE_IOMMUFD | IOMMUFD_CTX_MODE_TYPE1))
 		return FAIL(NULL, EINVAL, "unknown flags %#x (library flags: nothing to pass to the kernel)",
-			    opts.flags & ~IOMMUFD_CTX_FROM_FD);
+			    opts.flags & ~(IOMMUFD_CTX_FROM_FD | IOMMUFD_CTX_MODE_IOMMUFD | IOMMUFD_CTX_MODE_TYPE1));
+	if ((opts.flags & IOMMUFD_CTX_MODE_IOMMUFD) && (opts.flags & IOMMUFD_CTX_MODE_TYPE1))
+		return FAIL(NULL, EINVAL, "IOMMUFD_CTX_MODE_IOMMUFD and IOMMUFD_CTX_MODE_TYPE1 both set");
 	be = opts.backend ? opts.backend : ifd_backend_kernel();
 	if (be->abi != IFD_BACKEND_ABI)
 		return FAIL(NULL, EPROTO,
@@ -432,14 +554,26 @@ IOMMUFD_EXPORT int iommufd_ctx_new_opts(const struct iommufd_ctx_opts *user_opts
 			    be->abi, IFD_BACKEND_ABI);
 	if (opts.flags & IOMMUFD_CTX_FROM_FD)
 		return ctx_adopt(__func__, be, opts.fd, ret);
-	return ctx_open(__func__, be, ret);
+	if (opts.flags & IOMMUFD_CTX_MODE_IOMMUFD)
+		return ctx_open(__func__, be, IOMMUFD_MODE_IOMMUFD, true, ret);
+	if (opts.flags & IOMMUFD_CTX_MODE_TYPE1)
+		return ctx_open(__func__, be, IOMMUFD_MODE_TYPE1, true, ret);
+	r = mode_from_env(__func__);
+	if (r < 0)
+		return r;
+	return ctx_open(__func__, be, r, r != 0, ret);
 }
 
 IOMMUFD_EXPORT int iommufd_ctx_new(struct iommufd_ctx **ret)
 {
+	int mode;
+
 	if (!ret)
 		return FAIL(NULL, EINVAL, "ret is NULL");
-	return ctx_open(__func__, ifd_backend_kernel(), ret);
+	mode = mode_from_env(__func__);
+	if (mode < 0)
+		return mode;
+	return ctx_open(__func__, ifd_backend_kernel(), mode, mode != 0, ret);
 }
 
 IOMMUFD_EXPORT int iommufd_ctx_new_from_fd(int fd, struct iommufd_ctx **ret)
@@ -463,7 +597,10 @@ IOMMUFD_EXPORT struct iommufd_ctx *iommufd_ctx_unref(struct iommufd_ctx *ctx)
 	if (__atomic_sub_fetch(&ctx->refcount, 1, __ATOMIC_ACQ_REL) > 0)
 		return NULL;
 	dbg(ctx, "closing fd %d", ctx->fd);
-	be_close(ctx->be, ctx->fd);
+	ifd_t1_free(ctx);
+	if (ctx->fd >= 0)
+		be_close(ctx->be, ctx->fd);
+	free(ctx->mode_why);
 	be_unref(ctx->be);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
@@ -492,10 +629,58 @@ IOMMUFD_EXPORT int iommufd_ctx_ioctl(struct iommufd_ctx *ctx, unsigned long requ
 	r = ifd_ctx_check(ctx, __func__);
 	if (r)
 		return r;
-	r = ifd_ioctl(ctx, request, arg);
+	/* raw: on a type1 context, the container's own ioctls */
+	r = ctx->t1 ? be_ioctl(ctx->be, ctx->fd, request, arg) : ifd_ioctl(ctx, request, arg);
 	if (r < 0)
 		return FAIL(ctx, r, "ioctl 0x%lx on fd %d", request, ctx->fd);
 	return r;
+}
+
+/* ------------------------------------------------------------ modes */
+
+IOMMUFD_EXPORT enum iommufd_mode iommufd_ctx_get_mode(const struct iommufd_ctx *ctx)
+{
+	if (!ctx) {
+		FAIL(NULL, EINVAL, "ctx is NULL");
+		return 0;
+	}
+	return (enum iommufd_mode)ctx->mode;
+}
+
+IOMMUFD_EXPORT const char *iommufd_mode_name(enum iommufd_mode mode)
+{
+	switch (mode) {
+	case IOMMUFD_MODE_IOMMUFD:
+		return "iommufd";
+	case IOMMUFD_MODE_TYPE1:
+		return "type1";
+	}
+	return NULL;
+}
+
+IOMMUFD_EXPORT int iommufd_ctx_get_mode_info(const struct iommufd_ctx *ctx, struct iommufd_mode_info *info)
+{
+	struct iommufd_mode_info out;
+	int r;
+
+	if (!ctx || !info)
+		return FAIL(ctx, EINVAL, "ctx or info is NULL");
+	r = ifd_ctx_check(ctx, __func__);
+	if (r)
+		return r;
+	r = ifd_ext_copy_in(&out, sizeof(out), info, offsetof(struct iommufd_mode_info, flags));
+	if (r)
+		return FAIL(ctx, r, "info->sz %zu: %s", info->sz,
+			    r == -E2BIG ? "fields this library does not know are set" : "too small");
+	memset((char *)&out + sizeof(out.sz), 0, sizeof(out) - sizeof(out.sz));
+	out.mode = ctx->mode;
+	if (ctx->t1)
+		ifd_t1_mode_info((struct iommufd_ctx *)ctx, &out.flags, &out.iommu_type);
+	if (ctx->mode_forced)
+		out.flags |= IOMMUFD_MODE_INFO_FORCED;
+	snprintf(out.why, sizeof(out.why), "%s", ctx->mode_why ? ctx->mode_why : "");
+	ifd_ext_copy_out(info, &out, sizeof(out));
+	return 0;
 }
 
 /* ------------------------------------------------------------ version */

@@ -31,8 +31,12 @@ struct iommufd_ctx {
 	pid_t pid;                  /* creator: calls after fork() give -ECHILD */
 	uint64_t serial;            /* unique per context: tags the last error */
 	struct iommufd_backend *be; /* a reference (be_ref) */
-	int fd;
-	bool kernel;                /* be is the kernel's: ifd_ioctl() calls ioctl(2) itself */
+	int fd;                     /* the iommufd, or the VFIO container (type1 mode) */
+	bool kernel;                /* iommufd mode on the kernel's be: ifd_ioctl() calls ioctl(2) itself */
+	uint8_t mode;               /* enum iommufd_mode */
+	bool mode_forced;           /* chosen by the caller or IOMMUFD_MODE */
+	struct ifd_t1 *t1;          /* type1 mode: the container's state (lib/type1) */
+	char *mode_why;             /* how the mode was chosen (malloc()ed, may be NULL) */
 	int log_priority;           /* atomic: read on every log call without the lock */
 	pthread_mutex_t lock;       /* guards log_fn and log_data */
 	iommufd_log_fn log_fn;
@@ -71,6 +75,15 @@ struct iommufd_ctx {
 #define IFD_FAIL_STR_MAX 448
 int ifd_fail_capture(const struct iommufd_ctx *ctx, const char *func, int err, const char *fmt,
 		     unsigned int nargs, unsigned int strmask, const uint64_t *args);
+/*
+ * A note for the next failure this thread records: appended to its reason
+ * ("...: EOPNOTSUPP (...); <note>"). Set by a layer below the entry point
+ * (the type1 mode) that knows why, right before it returns the error the
+ * entry point then records.
+ */
+void ifd_fail_note(const char *fmt, ...) _printf_(1, 2);
+/* drop a note no failure took (a probe that expected its error) */
+void ifd_fail_note_clear(void);
 /* never defined nor called: only its printf attribute checks fmt against the arguments */
 int ifd_fail_fmt_check(const char *fmt, ...) _printf_(1, 2);
 
@@ -257,6 +270,7 @@ static inline int ifd_ctx_check(const struct iommufd_ctx *ctx, const char *func)
  * same system call as backend-kernel.c's, without two indirect loads, an
  * indirect call and a stack frame on every command.
  */
+int ifd_t1_ioctl(struct iommufd_ctx *ctx, unsigned long req, void *arg);
 static inline int ifd_ioctl(struct iommufd_ctx *ctx, unsigned long req, void *arg)
 {
 	if (__builtin_expect(ctx->kernel, 1)) {
@@ -264,6 +278,8 @@ static inline int ifd_ioctl(struct iommufd_ctx *ctx, unsigned long req, void *ar
 
 		return r < 0 ? -errno : r;
 	}
+	if (ctx->t1)
+		return ifd_t1_ioctl(ctx, req, arg);
 	return be_ioctl(ctx->be, ctx->fd, req, arg);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Capability probing: ask the running kernel which requests and flags it knows. */
 #include "core.h"
+#include "type1/type1.h"
 
 static const char *const request_names[] = {
 	[KABI_CMD_DESTROY - KABI_CMD_BASE] = "DESTROY",
@@ -51,6 +52,8 @@ IOMMUFD_EXPORT int iommufd_ctx_supports(struct iommufd_ctx *ctx, enum iommufd_re
 	CHECK_CTX(ctx);
 	if (!request_valid(req))
 		return FAIL(ctx, EINVAL, "unknown request 0x%x", (unsigned int)req);
+	if (ctx->t1)
+		return ifd_t1_supports(req);
 	slot = &ctx->cmd_supported[req - KABI_CMD_BASE];
 	cached = __atomic_load_n(slot, __ATOMIC_RELAXED);
 	if (cached)
@@ -209,6 +212,7 @@ IOMMUFD_EXPORT int iommufd_ctx_supports_flags(struct iommufd_ctx *ctx, enum iomm
 		r = ifd_ioctl(ctx, KABI_IOMMU_HWPT_GET_DIRTY_BITMAP, &u.get_dirty);
 		break;
 	}
+	ifd_fail_note_clear();
 	if (r == -EOPNOTSUPP)
 		return 0;
 	if (r != expect)

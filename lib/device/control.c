@@ -35,7 +35,7 @@ IOMMUFD_EXPORT int iommufd_device_ioctl(struct iommufd_device *dev, unsigned lon
 
 	if (r)
 		return r;
-	r = be_ioctl(dev->be, dev->fd, request, arg);
+	r = dev_ioctl(dev, request, arg);
 	if (r < 0)
 		return FAIL(ctl_ctx(dev), r, "%s: ioctl 0x%lx on fd %d", dev->name, request, dev->fd);
 	return r;
@@ -101,7 +101,7 @@ static int irq_action(struct iommufd_device *dev, const char *func, uint32_t act
 	set->count = count;
 	for (uint32_t i = 0; values && i < count; i++)
 		set->data[i] = values[i] ? 1 : 0;
-	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_SET_IRQS, set);
+	r = dev_ioctl(dev, KABI_VFIO_DEVICE_SET_IRQS, set);
 	free(set);
 	if (r < 0)
 		return ifd_fail(ctl_ctx(dev), func, r,

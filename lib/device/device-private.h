@@ -24,8 +24,10 @@ struct iommufd_device {
 	int refcount; /* atomic */
 	pid_t pid;
 	struct iommufd_backend *be;
-	int fd;
+	int fd;                   /* -1: a type1-mode device before bind (it has no file yet) */
 	bool group_path;
+	bool t1;                  /* opened in a type1 context: joins the container through group_nr */
+	int group_nr;
 	char name[64]; /* for messages: "vfio0", "fd 7", "0000:00:02.0" */
 
 	pthread_mutex_t lock; /* guards the fields below and serialises transitions */
@@ -55,5 +57,38 @@ struct iommufd_group {
 };
 
 int ifd_device_alloc(struct iommufd_backend *be, int fd, const char *name, struct iommufd_device **ret);
+
+/*
+ * The calls on the device's file. A type1-mode device has none before bind
+ * (GET_DEVICE_FD makes it): like a parked cdev file, it answers EINVAL.
+ */
+static inline int dev_ioctl(const struct iommufd_device *dev, unsigned long req, void *arg)
+{
+	if (dev->fd < 0)
+		return -EINVAL;
+	return be_ioctl(dev->be, dev->fd, req, arg);
+}
+
+static inline ssize_t dev_pread(const struct iommufd_device *dev, void *buf, size_t len, off_t off)
+{
+	if (dev->fd < 0)
+		return -EINVAL;
+	return be_pread(dev->be, dev->fd, buf, len, off);
+}
+
+static inline ssize_t dev_pwrite(const struct iommufd_device *dev, const void *buf, size_t len, off_t off)
+{
+	if (dev->fd < 0)
+		return -EINVAL;
+	return be_pwrite(dev->be, dev->fd, buf, len, off);
+}
+
+static inline int dev_mmap(const struct iommufd_device *dev, off_t off, size_t len, int prot, int flags,
+			   void **addr)
+{
+	if (dev->fd < 0)
+		return -EINVAL;
+	return be_mmap(dev->be, dev->fd, off, len, prot, flags, addr);
+}
 
 #endif

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "device-private.h"
+#include "type1/type1.h"
 
 enum dev_op { OP_BIND, OP_ATTACH, OP_DETACH, OP_PASID, OP_OTHER };
 
@@ -35,6 +36,10 @@ static const char *dev_why(const struct iommufd_device *dev, enum dev_op op, int
 		if ((op == OP_ATTACH || op == OP_DETACH || op == OP_PASID) && err == ENOTTY)
 			return "attach/detach are cdev-only calls: a group-path device stays on its group's IOAS";
 	}
+	if (dev->t1 && op == OP_DETACH && err == EOPNOTSUPP)
+		return "type1 mode: a device's DMA follows its group's container until the device is closed (unref); there is no detached state";
+	if (dev->t1 && op == OP_PASID && err == EOPNOTSUPP)
+		return "type1 mode: a VFIO container has no PASID attach";
 	if (dev->state == IOMMUFD_DEVICE_PARKED && op != OP_BIND && err == EINVAL)
 		return "device is parked: bind it to a context first";
 	switch (op) {
@@ -205,6 +210,10 @@ IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_ctx *ctx, const char *cdev
 		return r;
 	if (!cdev_path || !ret)
 		return FAIL(ctx, EINVAL, "cdev_path or ret is NULL");
+	if (ctx->t1)
+		return FAIL(ctx, EOPNOTSUPP,
+			    "%s: a type1-mode context drives devices through their VFIO groups: open them with iommufd_device_open_pci() or iommufd_group_get_device()",
+			    cdev_path);
 	fd = be_open(be, cdev_path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return FAIL(NULL, fd, "open %s", cdev_path);
@@ -230,6 +239,10 @@ IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 		return FAIL(ctx, EINVAL, "ret is NULL");
 	if (fd < 0)
 		return FAIL(ctx, EBADF, "fd %d", fd);
+	if (ctx->t1)
+		return FAIL(ctx, EOPNOTSUPP,
+			    "fd %d: a type1-mode context cannot adopt a device file (the state of its group is not visible): open the device in its scope",
+			    fd);
 	snprintf(name, sizeof(name), "fd %d", fd);
 	r = ifd_device_alloc(be, fd, name, ret);
 	if (r < 0)
@@ -288,6 +301,66 @@ static int vfio_entry(void *data, const char *name)
 	return 1;
 }
 
+/*
+ * The IOMMU group of bdf from sysfs (bus/pci/devices/<bdf>/iommu_group ->
+ * .../<N>): 0 and *group, or -errno with the reason recorded under func.
+ */
+static int pci_group(struct iommufd_backend *be, const char *func, const char *bdf, int *group)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *s;
+	char *end;
+	ssize_t n;
+	long v;
+
+	snprintf(path, sizeof(path), "bus/pci/devices/%s/iommu_group", bdf);
+	n = be_sysfs_readlink(be, path, target, sizeof(target) - 1);
+	if (n < 0)
+		return ifd_fail(NULL, func, ENODEV, "%s/%s: %s (no such device, or no IOMMU group)",
+				SYSFS_SHOWN, path, strerror((int)-n));
+	target[n] = 0;
+	s = base_name(target);
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 0 || v > INT_MAX)
+		return ifd_fail(NULL, func, ENODEV, "%s/%s points to %s, not a group number", SYSFS_SHOWN,
+				path, target);
+	*group = (int)v;
+	return 0;
+}
+
+/*
+ * open_pci on a type1 context: the device has no file until it joins the
+ * container (bind); it is parked with its IOMMU group known.
+ */
+static int open_pci_t1(struct iommufd_ctx *ctx, struct iommufd_backend *be, const char *bdf,
+		       struct iommufd_device **ret)
+{
+	static const char *const func = "iommufd_device_open_pci";
+	char path[PATH_MAX], drv[PATH_MAX];
+	int group = -1, r;
+	ssize_t n;
+
+	r = pci_group(be, func, bdf, &group);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "bus/pci/devices/%s/driver", bdf);
+	n = be_sysfs_readlink(be, path, drv, sizeof(drv) - 1);
+	if (n < 0)
+		return ifd_fail(ctx, func, ENODEV, "PCI device %s is bound to no driver: bind it to vfio-pci",
+				bdf);
+	drv[n] = 0;
+	if (!strstr(base_name(drv), "vfio"))
+		return ifd_fail(ctx, func, ENODEV, "PCI device %s is bound to %s, not to a VFIO driver", bdf,
+				base_name(drv));
+	r = ifd_device_alloc(be, -1, bdf, ret);
+	if (r < 0)
+		return ifd_fail(NULL, func, r, "allocating the device for %s", bdf);
+	(*ret)->t1 = true;
+	(*ret)->group_nr = group;
+	return 0;
+}
+
 IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *bdf,
 					   struct iommufd_device **ret)
 {
@@ -313,6 +386,8 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *
 	if (r < 0)
 		return FAIL(NULL, ENODEV, "no PCI device %s (%s/%s: %s)", bdf, SYSFS_SHOWN, devdir,
 			    strerror(-r));
+	if (ctx->t1)
+		return open_pci_t1(ctx, be, bdf, ret);
 	snprintf(path, sizeof(path), "%s/vfio-dev", devdir);
 	/* the one vfioN entry of vfio-dev/ (none, or no vfio-dev/: no cdev) */
 	be_sysfs_list(be, path, vfio_entry, vfio_name);
@@ -357,11 +432,6 @@ IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_ctx *ctx, const ch
 {
 	struct iommufd_backend *be = NULL;
 	int r;
-	char path[PATH_MAX], target[PATH_MAX];
-	const char *s;
-	char *end;
-	ssize_t n;
-	long v;
 
 	r = ifd_scope_backend(ctx, __func__, &be);
 	if (r)
@@ -370,20 +440,7 @@ IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_ctx *ctx, const ch
 		return FAIL(NULL, EINVAL, "bdf or group is NULL");
 	if (!bdf_valid(bdf))
 		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", bdf);
-	snprintf(path, sizeof(path), "bus/pci/devices/%s/iommu_group", bdf);
-	n = be_sysfs_readlink(be, path, target, sizeof(target) - 1);
-	if (n < 0)
-		return FAIL(NULL, ENODEV, "%s/%s: %s (no such device, or no IOMMU group)", SYSFS_SHOWN,
-			    path, strerror((int)-n));
-	target[n] = 0;
-	s = base_name(target);
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 0 || v > INT_MAX)
-		return FAIL(NULL, ENODEV, "%s/%s points to %s, not a group number", SYSFS_SHOWN, path,
-			    target);
-	*group = (int)v;
-	return 0;
+	return pci_group(be, __func__, bdf, group);
 }
 
 IOMMUFD_EXPORT struct iommufd_device *iommufd_device_ref(struct iommufd_device *dev)
@@ -400,7 +457,11 @@ IOMMUFD_EXPORT struct iommufd_device *iommufd_device_unref(struct iommufd_device
 	if (__atomic_sub_fetch(&dev->refcount, 1, __ATOMIC_ACQ_REL) > 0)
 		return NULL;
 	/* the kernel detaches every pasid, then the RID, and unbinds */
-	be_close(dev->be, dev->fd);
+	if (dev->fd >= 0)
+		be_close(dev->be, dev->fd);
+	/* type1: the group leaves the container with its last device */
+	if (dev->t1 && dev->ctx)
+		ifd_t1_dev_release(dev->ctx, dev->group_nr, dev->state == IOMMUFD_DEVICE_ATTACHED);
 	iommufd_ctx_unref(dev->ctx);
 	be_unref(dev->be);
 	free(dev->pasids);
@@ -424,6 +485,48 @@ IOMMUFD_EXPORT int iommufd_device_get_fd(const struct iommufd_device *dev)
 
 /* ------------------------------------------------------------ transitions */
 
+/* bind in type1 mode: the device's group joins the container, the device gets its file */
+static int bind_t1(struct iommufd_device *dev, struct iommufd_ctx *ctx, const uint8_t *token,
+		   uint32_t *dev_id)
+{
+	static const char *const func = "iommufd_device_bind";
+	uint32_t id;
+	int fd, r;
+
+	if (!dev->t1)
+		return ifd_fail(ctx, func, EINVAL,
+				"%s: the device was opened through its cdev (or adopted), a type1-mode context takes devices opened in its scope (iommufd_device_open_pci())",
+				dev->name);
+	if (!ctx->t1)
+		return ifd_fail(ctx, func, EINVAL,
+				"%s: the device was opened in a type1-mode context; an iommufd-mode context takes cdev devices",
+				dev->name);
+	pthread_mutex_lock(&dev->lock);
+	if (dev->state != IOMMUFD_DEVICE_PARKED) {
+		r = ifd_fail(ctx, func, EINVAL, "%s (%s): this device is already bound", dev->name,
+			     iommufd_device_state_name(dev->state));
+		pthread_mutex_unlock(&dev->lock);
+		return r;
+	}
+	r = ifd_t1_dev_bind(ctx, func, dev->name, dev->group_nr, token, &fd, &id);
+	if (r < 0) {
+		pthread_mutex_unlock(&dev->lock);
+		return r;
+	}
+	dev->fd = fd;
+	dev->ctx = iommufd_ctx_ref(ctx);
+	dev->dev_id = id;
+	dev->pt_id = 0;
+	dev->state = IOMMUFD_DEVICE_BOUND;
+	memset(dev->regions, 0, sizeof(dev->regions));
+	dbg(ctx, "%s joined container fd %d with group %d: device fd %d", dev->name, ctx->fd,
+	    dev->group_nr, fd);
+	pthread_mutex_unlock(&dev->lock);
+	if (dev_id)
+		*dev_id = id;
+	return 0;
+}
+
 IOMMUFD_EXPORT int iommufd_device_bind(struct iommufd_device *dev, struct iommufd_ctx *ctx,
 				       const uint8_t *token, uint32_t *dev_id)
 {
@@ -440,13 +543,15 @@ IOMMUFD_EXPORT int iommufd_device_bind(struct iommufd_device *dev, struct iommuf
 	r = ifd_ctx_check(ctx, __func__);
 	if (r)
 		return r;
+	if (dev->t1 || ctx->t1)
+		return bind_t1(dev, ctx, token, dev_id);
 	bind.iommufd = ctx->fd;
 	if (token) {
 		bind.flags |= KABI_VFIO_DEVICE_BIND_FLAG_TOKEN;
 		bind.token_uuid_ptr = (uintptr_t)token;
 	}
 	pthread_mutex_lock(&dev->lock);
-	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_BIND_IOMMUFD, &bind);
+	r = dev_ioctl(dev, KABI_VFIO_DEVICE_BIND_IOMMUFD, &bind);
 	if (r < 0) {
 		/* report on the context being bound to */
 		r = dev_fail_locked(dev, ctx, __func__, OP_BIND, r, "bind to iommufd fd %d%s", ctx->fd,
@@ -506,6 +611,34 @@ static int pasid_set(struct iommufd_device *dev, uint32_t pasid, uint32_t hwpt)
 	return 0;
 }
 
+/* attach in type1 mode: the device is in the container since bind; the HWPT is its domain */
+static int attach_t1(struct iommufd_device *dev, bool use_pasid, uint32_t pt_id, uint32_t *hwpt_id,
+		     const char *func)
+{
+	uint32_t hwpt;
+	int r;
+
+	pthread_mutex_lock(&dev->lock);
+	if (dev->state == IOMMUFD_DEVICE_PARKED) {
+		r = dev_fail_locked(dev, dev->ctx, func, use_pasid ? OP_PASID : OP_ATTACH, EINVAL,
+				    "attach to %u", pt_id);
+	} else if (use_pasid) {
+		r = dev_fail_locked(dev, dev->ctx, func, OP_PASID, EOPNOTSUPP, "attach of a pasid to %u",
+				    pt_id);
+	} else {
+		r = ifd_t1_dev_attach(dev->ctx, func, dev->name, pt_id,
+				      dev->state == IOMMUFD_DEVICE_ATTACHED, &hwpt);
+		if (r == 0) {
+			dev->state = IOMMUFD_DEVICE_ATTACHED;
+			dev->pt_id = hwpt;
+			if (hwpt_id)
+				*hwpt_id = hwpt;
+		}
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return r;
+}
+
 static int dev_attach(struct iommufd_device *dev, bool use_pasid, uint32_t pasid, uint32_t pt_id,
 		      uint32_t *hwpt_id, const char *func)
 {
@@ -522,8 +655,10 @@ static int dev_attach(struct iommufd_device *dev, bool use_pasid, uint32_t pasid
 	r = dev_check(dev, func);
 	if (r)
 		return r;
+	if (dev->t1)
+		return attach_t1(dev, use_pasid, pt_id, hwpt_id, func);
 	pthread_mutex_lock(&dev->lock);
-	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+	r = dev_ioctl(dev, KABI_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
 	if (r < 0) {
 		if (use_pasid)
 			r = dev_fail_locked(dev, dev->ctx, func, OP_PASID, r,
@@ -542,7 +677,7 @@ static int dev_attach(struct iommufd_device *dev, bool use_pasid, uint32_t pasid
 				.flags = KABI_VFIO_DEVICE_DETACH_PASID,
 				.pasid = pasid,
 			};
-			be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_DETACH_IOMMUFD_PT, &de);
+			dev_ioctl(dev, KABI_VFIO_DEVICE_DETACH_IOMMUFD_PT, &de);
 			r = ifd_fail(dev->ctx, func, r, "%s: recording pasid %u", dev->name, pasid);
 			pthread_mutex_unlock(&dev->lock);
 			return r;
@@ -585,7 +720,11 @@ static int dev_detach(struct iommufd_device *dev, bool use_pasid, uint32_t pasid
 	if (r)
 		return r;
 	pthread_mutex_lock(&dev->lock);
-	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_DETACH_IOMMUFD_PT, &de);
+	if (dev->t1 && dev->state != IOMMUFD_DEVICE_PARKED)
+		/* bound and not attached: a no-op, as the kernel's; else no way back */
+		r = use_pasid || dev->state == IOMMUFD_DEVICE_ATTACHED ? -EOPNOTSUPP : 0;
+	else
+		r = dev_ioctl(dev, KABI_VFIO_DEVICE_DETACH_IOMMUFD_PT, &de);
 	if (r < 0) {
 		if (use_pasid)
 			r = dev_fail_locked(dev, dev->ctx, func, OP_DETACH, r, "detach of pasid %u",
@@ -812,7 +951,7 @@ IOMMUFD_EXPORT int iommufd_device_get_info(struct iommufd_device *dev, struct io
 	r = dev_check(dev, __func__);
 	if (r)
 		return r;
-	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_GET_INFO, &ki);
+	r = dev_ioctl(dev, KABI_VFIO_DEVICE_GET_INFO, &ki);
 	if (r < 0)
 		return DEV_FAIL(dev, OP_OTHER, r, "VFIO_DEVICE_GET_INFO");
 	out.flags = ki.flags;
@@ -838,7 +977,7 @@ static int region_get(struct iommufd_device *dev, uint32_t index, uint32_t *flag
 		return 0;
 	}
 	pthread_mutex_unlock(&dev->lock);
-	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_GET_REGION_INFO, &ri);
+	r = dev_ioctl(dev, KABI_VFIO_DEVICE_GET_REGION_INFO, &ri);
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&dev->lock);
@@ -896,9 +1035,9 @@ static ssize_t region_rw(struct iommufd_device *dev, uint32_t index, uint64_t of
 		return ifd_fail(dev_ctx(dev), func, EOVERFLOW, "%s: region %u offset %#" PRIx64 " + %zu",
 				dev->name, index, off, len);
 	if (write)
-		n = be_pwrite(dev->be, dev->fd, buf, len, (off_t)(offset + off));
+		n = dev_pwrite(dev, buf, len, (off_t)(offset + off));
 	else
-		n = be_pread(dev->be, dev->fd, buf, len, (off_t)(offset + off));
+		n = dev_pread(dev, buf, len, (off_t)(offset + off));
 	if (n < 0)
 		return ifd_fail(dev_ctx(dev), func, (int)n, "%s: %s %zu bytes at %#" PRIx64 " of region %u",
 				dev->name, write ? "pwrite" : "pread", len, off, index);
@@ -946,7 +1085,7 @@ IOMMUFD_EXPORT int iommufd_device_region_mmap(struct iommufd_device *dev, uint32
 		return FAIL(dev_ctx(dev), EINVAL,
 			    "%s: [%#" PRIx64 ", +%#zx) is past the end of region %u (size %#"
 			    PRIx64 ")", dev->name, off, len, index, size);
-	r = be_mmap(dev->be, dev->fd, (off_t)(offset + off), len, prot, MAP_SHARED, addr);
+	r = dev_mmap(dev, (off_t)(offset + off), len, prot, MAP_SHARED, addr);
 	if (r < 0)
 		return FAIL(dev_ctx(dev), r, "%s: mmap %zu bytes at %#" PRIx64 " of region %u%s", dev->name,
 			    len, off, index,
@@ -1013,7 +1152,7 @@ IOMMUFD_EXPORT int iommufd_device_reset(struct iommufd_device *dev)
 	r = dev_check(dev, __func__);
 	if (r)
 		return r;
-	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_RESET, NULL);
+	r = dev_ioctl(dev, KABI_VFIO_DEVICE_RESET, NULL);
 	if (r < 0)
 		return DEV_FAIL(dev, OP_OTHER, r, "VFIO_DEVICE_RESET");
 	return 0;
@@ -1034,7 +1173,7 @@ IOMMUFD_EXPORT int iommufd_device_get_irq_info(struct iommufd_device *dev, uint3
 	r = dev_check(dev, __func__);
 	if (r)
 		return r;
-	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_GET_IRQ_INFO, &ki);
+	r = dev_ioctl(dev, KABI_VFIO_DEVICE_GET_IRQ_INFO, &ki);
 	if (r < 0)
 		return DEV_FAIL(dev, OP_OTHER, r, "VFIO_DEVICE_GET_IRQ_INFO(%u)", index);
 	out.flags = ki.flags;
@@ -1070,7 +1209,7 @@ IOMMUFD_EXPORT int iommufd_device_set_irqs(struct iommufd_device *dev, uint32_t 
 		int32_t v = eventfds[i];
 		memcpy(set->data + i * sizeof(v), &v, sizeof(v));
 	}
-	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_SET_IRQS, set);
+	r = dev_ioctl(dev, KABI_VFIO_DEVICE_SET_IRQS, set);
 	free(set);
 	if (r < 0)
 		return DEV_FAIL(dev, OP_OTHER, r, "VFIO_DEVICE_SET_IRQS(index %u, start %u, count %u)",
@@ -1092,7 +1231,7 @@ IOMMUFD_EXPORT int iommufd_device_disable_irqs(struct iommufd_device *dev, uint3
 	r = dev_check(dev, __func__);
 	if (r)
 		return r;
-	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_SET_IRQS, &set);
+	r = dev_ioctl(dev, KABI_VFIO_DEVICE_SET_IRQS, &set);
 	if (r < 0)
 		return DEV_FAIL(dev, OP_OTHER, r, "disable irq index %u", index);
 	return 0;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "device-private.h"
+#include "type1/type1.h"
 
 static int grp_check(const struct iommufd_group *grp, const char *func)
 {
@@ -80,6 +81,9 @@ IOMMUFD_EXPORT struct iommufd_group *iommufd_group_unref(struct iommufd_group *g
 	if (__atomic_sub_fetch(&grp->refcount, 1, __ATOMIC_ACQ_REL) > 0)
 		return NULL;
 	be_close(grp->be, grp->fd);
+	/* closing the group took it out of its container */
+	if (grp->ctx && grp->ctx->t1)
+		ifd_t1_group_left(grp->ctx);
 	iommufd_ctx_unref(grp->ctx);
 	be_unref(grp->be);
 	pthread_mutex_destroy(&grp->lock);
@@ -120,9 +124,19 @@ IOMMUFD_EXPORT int iommufd_group_set_ctx(struct iommufd_group *grp, struct iommu
 	r = be_ioctl(grp->be, grp->fd, KABI_VFIO_GROUP_SET_CONTAINER, &fd);
 	if (r < 0) {
 		r = FAIL(ctx, r, "group %s: VFIO_GROUP_SET_CONTAINER(iommufd fd %d)%s", grp->path, fd,
-			 r == -EINVAL ? ": the group already has a container or context, or the context is no-iommu" : "");
+			 r == -EINVAL ? ": the group already has a container or context, or the context is no-iommu" :
+			 r == -EPERM ? ": the group is not viable, or its IOMMU cannot join this container" : "");
 		pthread_mutex_unlock(&grp->lock);
 		return r;
+	}
+	if (ctx->t1) {
+		/* the container needs its IOMMU driver once a group is in it */
+		r = ifd_t1_group_joined(ctx, __func__, grp->path);
+		if (r < 0) {
+			be_ioctl(grp->be, grp->fd, KABI_VFIO_GROUP_UNSET_CONTAINER, NULL);
+			pthread_mutex_unlock(&grp->lock);
+			return r;
+		}
 	}
 	iommufd_ctx_unref(grp->ctx);
 	grp->ctx = iommufd_ctx_ref(ctx);
@@ -147,6 +161,8 @@ IOMMUFD_EXPORT int iommufd_group_unset_ctx(struct iommufd_group *grp)
 		pthread_mutex_unlock(&grp->lock);
 		return r;
 	}
+	if (grp->ctx && grp->ctx->t1)
+		ifd_t1_group_left(grp->ctx);
 	grp->ctx = iommufd_ctx_unref(grp->ctx);
 	pthread_mutex_unlock(&grp->lock);
 	return 0;
@@ -200,6 +216,8 @@ IOMMUFD_EXPORT int iommufd_group_get_device(struct iommufd_group *grp, const cha
 	dev->group_path = true;
 	dev->state = IOMMUFD_DEVICE_ATTACHED;
 	dev->ctx = iommufd_ctx_ref(grp->ctx);
+	if (grp->ctx && grp->ctx->t1)
+		dev->pt_id = IFD_T1_HWPT_ID; /* the container's domain */
 	pthread_mutex_unlock(&grp->lock);
 	*ret = dev;
 	return 0;

@@ -89,7 +89,7 @@ IOMMUFD_EXPORT int iommufd_device_get_region_caps(struct iommufd_device *dev, ui
 	out.type = out.subtype = 0;
 	out.nr_areas = 0;
 	/* first call: the bare struct; the kernel says the argsz of the chain */
-	r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_GET_REGION_INFO, &ri);
+	r = dev_ioctl(dev, KABI_VFIO_DEVICE_GET_REGION_INFO, &ri);
 	if (r < 0)
 		return FAIL(ctx, r, "%s: VFIO_DEVICE_GET_REGION_INFO(%u)%s", dev->name, index,
 			    r == -EINVAL ? ": no such region, or the device is not bound" : "");
@@ -104,7 +104,7 @@ IOMMUFD_EXPORT int iommufd_device_get_region_caps(struct iommufd_device *dev, ui
 			return FAIL(ctx, ENOMEM, "%s: region %u capabilities", dev->name, index);
 		ri = (struct kabi_vfio_region_info){ .argsz = argsz, .index = index };
 		memcpy(buf, &ri, sizeof(ri));
-		r = be_ioctl(dev->be, dev->fd, KABI_VFIO_DEVICE_GET_REGION_INFO, buf);
+		r = dev_ioctl(dev, KABI_VFIO_DEVICE_GET_REGION_INFO, buf);
 		if (r >= 0) {
 			memcpy(&ri, buf, sizeof(ri));
 			if (ri.argsz > argsz)
