@@ -306,12 +306,16 @@ static int set_iommu(struct iommufd_ctx *ctx, const char *func)
 			r == -EFAULT ? "the memory is no longer mapped" : "the kernel refused");
 }
 
-/* a group left the container; the last one takes the IOMMU driver and every mapping */
+/*
+ * A group left the container; the last one takes the IOMMU driver and every
+ * mapping with it, unless iommufd serves the container: its compat IOAS,
+ * and the mappings in it, stay (drivers/iommu/iommufd/vfio_compat.c).
+ */
 static void group_left_locked(struct iommufd_ctx *ctx)
 {
 	struct ifd_t1 *t = ctx->t1;
 
-	if (t->groups_in && --t->groups_in == 0) {
+	if (t->groups_in && --t->groups_in == 0 && !t->compat) {
 		t->iommu_set = false;
 		t->iommu_type = 0;
 		t->dirty = false;
