@@ -155,10 +155,13 @@ static int demo_bind_attach(struct demo *d)
 	uint32_t cmd = 0, ident = 0;
 	int r;
 
+	bool t1 = iommufd_ctx_get_mode(d->ctx) == IOMMUFD_MODE_TYPE1;
+
 	r = iommufd_device_bind(d->dev, d->ctx, NULL, &d->dev_id);
 	if (r < 0)
-		return demo_fail("VFIO_DEVICE_BIND_IOMMUFD", r);
-	step(d, "device: bind -> %s (device object %u, DMA blocked)", state_of(d), d->dev_id);
+		return demo_fail(t1 ? "bind (the group into the container)" : "VFIO_DEVICE_BIND_IOMMUFD", r);
+	step(d, "device: bind -> %s (device object %u, %s)", state_of(d), d->dev_id,
+	     t1 ? "its group in the container: DMA through the container's mappings" : "DMA blocked");
 	r = iommufd_device_attach(d->dev, d->ioas_id, &d->hwpt_id);
 	if (r < 0)
 		return demo_fail("VFIO_DEVICE_ATTACH_IOMMUFD_PT", r);
@@ -347,8 +350,12 @@ static int demo_run(struct demo *d, const char *device)
 	int r;
 
 	if (device) {
-		printf("backend: the kernel (/dev/iommu), device %s\n", device);
 		r = iommufd_ctx_new(&d->ctx);
+		if (r == 0)
+			printf("backend: the kernel, %s mode (%s), device %s\n",
+			       iommufd_mode_name(iommufd_ctx_get_mode(d->ctx)),
+			       iommufd_ctx_get_mode(d->ctx) == IOMMUFD_MODE_TYPE1 ? "/dev/vfio/vfio" : "/dev/iommu",
+			       device);
 	} else {
 #ifdef IOMMUFD_HAVE_EMU
 		r = iommufd_emu_new(&d->emu);
@@ -364,8 +371,11 @@ static int demo_run(struct demo *d, const char *device)
 #endif
 	}
 	if (r < 0)
-		return device ? (demo_fail("opening /dev/iommu", r), EXIT_UNUSABLE) : demo_fail("iommufd_ctx_new", r);
-	step(d, "context: /dev/iommu open (fd %d)", iommufd_ctx_get_fd(d->ctx));
+		return device ? (demo_fail("opening /dev/iommu or /dev/vfio/vfio", r), EXIT_UNUSABLE) :
+				demo_fail("iommufd_ctx_new", r);
+	step(d, "context: %s open (fd %d)",
+	     iommufd_ctx_get_mode(d->ctx) == IOMMUFD_MODE_TYPE1 ? "/dev/vfio/vfio (type1 mode)" : "/dev/iommu",
+	     iommufd_ctx_get_fd(d->ctx));
 	r = iommufd_ioas_alloc(d->ctx, &d->ioas_id);
 	if (r < 0)
 		return demo_fail("IOMMU_IOAS_ALLOC", r);
@@ -399,7 +409,10 @@ static int demo_teardown(struct demo *d, int rc)
 	uint64_t unmapped = 0;
 	int r;
 
-	if (d->dev && iommufd_device_get_state(d->dev) == IOMMUFD_DEVICE_ATTACHED) {
+	if (d->dev && iommufd_device_get_state(d->dev) == IOMMUFD_DEVICE_ATTACHED &&
+	    iommufd_ctx_get_mode(d->ctx) == IOMMUFD_MODE_TYPE1) {
+		step(d, "teardown: type1 mode: no detach, the device leaves the container when closed");
+	} else if (d->dev && iommufd_device_get_state(d->dev) == IOMMUFD_DEVICE_ATTACHED) {
 		r = iommufd_device_detach(d->dev);
 		if (r < 0)
 			rc = rc ?: demo_fail("VFIO_DEVICE_DETACH_IOMMUFD_PT", r);

@@ -462,7 +462,12 @@ static void check_nodes(void)
 		f = add("dev-iommu", L_ERROR, "/dev/iommu: %s", tool_strerror(ELOOP));
 		fix(f, "make /dev/iommu the iommufd device node");
 	} else if (!exists(p)) {
-		f = add("dev-iommu", L_ERROR, "/dev/iommu does not exist");
+		char c[PATH_MAX];
+		bool container = exists(lpath(c, "/dev/vfio/vfio"));
+
+		/* without iommufd the library drives the VFIO container: not an error */
+		f = add("dev-iommu", container ? L_INFO : L_ERROR, "/dev/iommu does not exist%s",
+			container ? ": the type1 mode (the VFIO container /dev/vfio/vfio) is used" : "");
 		fix(f, "modprobe iommufd (or boot a kernel with CONFIG_IOMMUFD); with devtmpfs the node appears by itself");
 	} else if (!rw_access(p)) {
 		f = add("dev-iommu", L_ERROR, "/dev/iommu is not readable and writable by uid %u", getuid());
@@ -700,6 +705,41 @@ static void check_caps(void)
 	iommufd_ctx_unref(ctx);
 }
 
+/* which mode iommufd_ctx_new() chooses here, and why (include/iommufd.h "Modes") */
+static void check_mode(void)
+{
+	IOMMUFD_OPTS(struct iommufd_mode_info, info);
+	struct iommufd_ctx *ctx = NULL;
+	char p[PATH_MAX];
+	struct finding *f;
+	int r;
+
+	if (*root) {
+		/* nothing of another tree is opened: say what its nodes would give */
+		if (exists(lpath(p, "/dev/iommu")))
+			add("mode", L_INFO, "iommufd mode would be used (/dev/iommu exists)");
+		else if (exists(lpath(p, "/dev/vfio/vfio")))
+			add("mode", L_INFO, "type1 mode would be used (no /dev/iommu; /dev/vfio/vfio exists)");
+		else
+			add("mode", L_ERROR, "neither /dev/iommu nor /dev/vfio/vfio exists");
+		return;
+	}
+	r = iommufd_ctx_new(&ctx);
+	if (r < 0) {
+		f = add("mode", L_ERROR, "no kernel interface opens: %s", iommufd_last_error());
+		fix(f, "load vfio (and iommufd, or vfio_iommu_type1), and give your user access to /dev/iommu or /dev/vfio/vfio");
+		return;
+	}
+	r = iommufd_ctx_get_mode_info(ctx, &info);
+	if (r < 0)
+		add("mode", L_ERROR, "iommufd_ctx_get_mode_info: %s", iommufd_last_error());
+	else
+		add("mode", L_OK, "%s mode%s%s: %s", iommufd_mode_name(info.mode),
+		    info.flags & IOMMUFD_MODE_INFO_COMPAT ? " (the container is iommufd's compatibility)" : "",
+		    info.flags & IOMMUFD_MODE_INFO_FORCED ? " (forced by IOMMUFD_MODE)" : "", info.why);
+	iommufd_ctx_unref(ctx);
+}
+
 static const char *tristate(int v)
 {
 	return v == 1 ? "yes" : v == 0 ? "no" : "error";
@@ -727,6 +767,7 @@ static int info_run(const struct tool_args *args)
 	check_iommu();
 	check_memlock();
 	check_caps();
+	check_mode();
 	for (int i = 0; i < nfindings; i++) {
 		nerr += findings[i].level == L_ERROR;
 		nwarn += findings[i].level == L_WARN;

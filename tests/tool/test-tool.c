@@ -367,8 +367,9 @@ static void test_no_dev_iommu(void **state)
 	rm("dev/iommu");
 	r = run_tool(0, "info", "--root", tree, NULL);
 	assert_int_equal(r->status, 3);
-	assert_has(r->out, "iommufd: NOT usable (1 error(s)");
+	assert_has(r->out, "iommufd: NOT usable (2 error(s)");
 	assert_has(r->out, "error  dev-iommu             /dev/iommu does not exist");
+	assert_has(r->out, "error  mode                  neither /dev/iommu nor /dev/vfio/vfio exists");
 	assert_has(r->out, "fix: modprobe iommufd");
 
 	r = run_tool(0, "info", "--json", "--root", tree, NULL);
@@ -377,6 +378,13 @@ static void test_no_dev_iommu(void **state)
 	assert_has(r->out, "\"usable\": false");
 	assert_has(r->out, "\"check\": \"dev-iommu\",\n      \"level\": \"error\"");
 	assert_has(r->out, "\"requests\": {}");
+
+	/* a kernel without iommufd but with the VFIO container: the type1 mode */
+	put("dev/vfio/vfio", "%s", "");
+	r = run_tool(0, "info", "--root", tree, NULL);
+	assert_has(r->out, "info   dev-iommu             /dev/iommu does not exist: the type1 mode (the VFIO container /dev/vfio/vfio) is used");
+	assert_has(r->out, "info   mode                  type1 mode would be used (no /dev/iommu; /dev/vfio/vfio exists)");
+	assert_lacks(r->out, "error  dev-iommu");
 }
 
 static void test_not_on_vfio(void **state)
