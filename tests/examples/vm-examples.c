@@ -5,6 +5,8 @@
  *
  *  - nvme-identify 0000:00:03.0 must print "serial: deadbeef" (QEMU's NVMe
  *    of the VM is started with serial=deadbeef);
+ *  - the same with IOMMUFD_MODE=type1: unchanged, it runs on the VFIO
+ *    container (the type1 mode) and prints the same serial;
  *  - vmm-migrate must finish with "destination equals source".
  *
  * The example binaries are found relative to this program
@@ -46,7 +48,7 @@ static int find_examples_dir(void)
  * Run examples/<name> with one argument, capture its stdout and stderr into
  * out (NUL-terminated). Returns its exit status, or -1 if it did not exit.
  */
-static int run(const char *name, const char *arg, char *out, size_t len)
+static int run(const char *name, const char *arg, const char *mode, char *out, size_t len)
 {
 	char path[PATH_MAX + 64];
 	size_t used = 0;
@@ -65,6 +67,8 @@ static int run(const char *name, const char *arg, char *out, size_t len)
 		dup2(fds[1], 2);
 		close(fds[0]);
 		close(fds[1]);
+		if (mode)
+			setenv("IOMMUFD_MODE", mode, 1);
 		execl(path, name, arg, (char *)NULL);
 		fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
 		_exit(127);
@@ -91,10 +95,11 @@ static void diag(const char *out)
 	}
 }
 
-static int check(int num, const char *desc, const char *name, const char *arg, const char *expect)
+static int check(int num, const char *desc, const char *name, const char *arg, const char *mode,
+		 const char *expect)
 {
 	static char out[1 << 16];
-	int status = run(name, arg, out, sizeof(out));
+	int status = run(name, arg, mode, out, sizeof(out));
 	int ok = status == 0 && strstr(out, expect) != NULL;
 
 	diag(out);
@@ -118,11 +123,13 @@ int main(void)
 		printf("1..0 # SKIP cannot find the examples\n");
 		return 77;
 	}
-	printf("1..2\n");
+	printf("1..3\n");
 	fflush(stdout);
-	ok &= check(1, "nvme-identify prints serial deadbeef", "nvme-identify", "0000:00:03.0",
+	ok &= check(1, "nvme-identify prints serial deadbeef", "nvme-identify", "0000:00:03.0", NULL,
 		    "serial: deadbeef\n");
-	ok &= check(2, "vmm-migrate: destination equals source", "vmm-migrate", NULL,
+	ok &= check(2, "nvme-identify in the type1 mode prints serial deadbeef", "nvme-identify",
+		    "0000:00:03.0", "type1", "serial: deadbeef\n");
+	ok &= check(3, "vmm-migrate: destination equals source", "vmm-migrate", NULL, NULL,
 		    "destination equals source");
 	return ok ? 0 : 1;
 }
