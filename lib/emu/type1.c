@@ -32,8 +32,12 @@
  * (num_non_pinned_groups > 0: the kernel cannot see the device's writes), so
  * type1 reports every page of every mapping in the range dirty at each
  * GET_BITMAP and at each unmap with GET_DIRTY_BITMAP (update_user_bitmap()),
- * whatever the device did. The bitmap kept per mapping is therefore always
- * "all set" when read, and is not stored.
+ * whatever the device did. Each mapping keeps its bitmap as the kernel does,
+ * because what the kernel reports depends on it: for a mapping that does not
+ * start on a 64-page boundary of the user's bitmap, the bitmap is shifted in
+ * place and only its first nbits are cleared afterwards, so the bits shifted
+ * past them stay and come back, shifted again, at the next read (the VM's
+ * kernel reports 0x30f0f where 0x30f was set, on the second read).
  *
  * VADDR (VFIO_UPDATE_VADDR): UNMAP with VFIO_DMA_UNMAP_FLAG_VADDR marks the
  * mappings' vaddr invalid and MAP with VFIO_DMA_MAP_FLAG_VADDR gives them a
@@ -70,6 +74,7 @@ struct t1_dma {
 	uint64_t vaddr;
 	int prot;           /* IOPT_READ | IOPT_WRITE */
 	bool vaddr_invalid;
+	uint64_t *bitmap;   /* while dirty tracking: size / pgsize bits + one word */
 };
 
 struct t1_iova {
@@ -98,6 +103,34 @@ struct emu_type1 {
 };
 
 /* ------------------------------------------------------------ the mapping list */
+
+static uint64_t pgsize_min(const struct emu_type1 *c)
+{
+	return c->pgsize_bitmap & -c->pgsize_bitmap; /* 1 << __ffs() */
+}
+
+/* __ffs() as the kernel computes it on x86-64 (tzcnt: 64 for 0) */
+static unsigned int ffs64(uint64_t v)
+{
+	return v ? (unsigned int)__builtin_ctzll(v) : 64;
+}
+
+static void bits_set(uint64_t *map, uint64_t n)
+{
+	for (uint64_t w = 0; w < n / 64; w++)
+		map[w] = UINT64_MAX;
+	if (n % 64)
+		map[n / 64] |= (1ull << (n % 64)) - 1;
+}
+
+static void bits_clear(uint64_t *map, uint64_t n)
+{
+	for (uint64_t w = 0; w < n / 64; w++)
+		map[w] = 0;
+	if (n % 64)
+		map[n / 64] &= ~((1ull << (n % 64)) - 1);
+}
+
 
 /* the index of the first mapping with iova + size - 1 >= start */
 static size_t dma_lower(const struct emu_type1 *c, uint64_t start)
@@ -134,9 +167,30 @@ static void dma_remove_at(struct emu_type1 *c, size_t i)
 		iopt_unmap(c->ioas->iopt, d->iova, d->size, NULL);
 	if (d->vaddr_invalid)
 		c->vaddr_invalid_count--;
+	free(d->bitmap);
 	memmove(d, d + 1, (c->ndma - i - 1) * sizeof(*d));
 	c->ndma--;
 	c->dma_avail++;
+}
+
+/* vfio_dma_bitmap_alloc(): DIRTY_BITMAP_BYTES(npages) + one u64, zeroed */
+static int dma_bitmap_alloc(struct emu_type1 *c, struct t1_dma *d, uint64_t pgsize)
+{
+	uint64_t npages = d->size / pgsize;
+
+	if (npages > T1_BITMAP_PAGES_MAX)
+		return -EINVAL;
+	d->bitmap = emu_calloc(c->emu, T1_BITMAP_BYTES(npages) / 8 + 1, sizeof(uint64_t));
+	return d->bitmap ? 0 : -ENOMEM;
+}
+
+/* vfio_dma_bitmap_free_all() */
+static void dma_bitmap_free_all(struct emu_type1 *c)
+{
+	for (size_t i = 0; i < c->ndma; i++) {
+		free(c->dma[i].bitmap);
+		c->dma[i].bitmap = NULL;
+	}
 }
 
 /* vfio_iommu_unmap_unpin_all() */
@@ -389,7 +443,11 @@ static void driver_detach_group(struct emu_type1 *c, struct emu_type1_group *g)
 	}
 	if (last)
 		c->pgsize_bitmap = ~(EMU_PAGE_SIZE - 1); /* no domain: PAGE_MASK */
+	/* a group without dirty scope left: vfio_iommu_populate_bitmap_full() */
 	c->num_non_pinned_groups--;
+	if (c->dirty_tracking)
+		for (size_t i = 0; i < c->ndma; i++)
+			bits_set(c->dma[i].bitmap, c->dma[i].size / pgsize_min(c));
 }
 
 /* ------------------------------------------------------------ container: groups */
@@ -508,11 +566,6 @@ fail:
 
 /* ------------------------------------------------------------ GET_INFO */
 
-static uint64_t pgsize_min(const struct emu_type1 *c)
-{
-	return c->pgsize_bitmap & -c->pgsize_bitmap; /* 1 << __ffs() */
-}
-
 /* vfio_iommu_type1_get_info(): caps MIGRATION, DMA_AVAIL, IOVA_RANGE, in that order */
 static int t1_get_info(struct emu_type1 *c, void *arg)
 {
@@ -587,7 +640,7 @@ static int t1_map(struct emu_type1 *c, void *arg)
 			      KABI_VFIO_DMA_MAP_FLAG_VADDR;
 	bool set_vaddr;
 	uint64_t end, vend, pgsize, iova;
-	struct t1_dma *d;
+	struct t1_dma *d, nd;
 	size_t at;
 	int prot = 0, r;
 
@@ -641,15 +694,18 @@ static int t1_map(struct emu_type1 *c, void *arg)
 	r = iopt_map_user(c->ioas->iopt, &iova, m.vaddr, m.size, prot, IOPT_MAP_FIXED);
 	if (r)
 		return r;
-	/* with dirty tracking on, the new mapping needs a bitmap (vfio_dma_bitmap_alloc) */
-	if (c->dirty_tracking && m.size / pgsize > T1_BITMAP_PAGES_MAX) {
-		iopt_unmap(c->ioas->iopt, m.iova, m.size, NULL);
-		return -EINVAL;
+	nd = (struct t1_dma){ .iova = m.iova, .size = m.size, .vaddr = m.vaddr, .prot = prot };
+	/* with dirty tracking on, the new mapping gets a bitmap (vfio_dma_bitmap_alloc) */
+	if (c->dirty_tracking) {
+		r = dma_bitmap_alloc(c, &nd, pgsize);
+		if (r) {
+			iopt_unmap(c->ioas->iopt, m.iova, m.size, NULL);
+			return r;
+		}
 	}
 	at = dma_lower(c, m.iova);
 	memmove(&c->dma[at + 1], &c->dma[at], (c->ndma - at) * sizeof(*c->dma));
-	c->dma[at] = (struct t1_dma){ .iova = m.iova, .size = m.size, .vaddr = m.vaddr,
-				      .prot = prot };
+	c->dma[at] = nd;
 	c->ndma++;
 	c->dma_avail--;
 	return 0;
@@ -675,47 +731,42 @@ static int bitmap_size_ok(uint64_t npages, uint64_t size)
 	return 0;
 }
 
-/* __ffs() as the kernel computes it on x86-64 (tzcnt: 64 for 0) */
-static unsigned int ffs64(uint64_t v)
-{
-	return v ? (unsigned int)__builtin_ctzll(v) : 64;
-}
-
 /*
- * update_user_bitmap(): the mapping's bits, all set (no pinned-page scope),
- * at their place relative to base in the user's bitmap; the first word is
- * ORed with what the user's word held when the mapping does not start on a
- * word boundary.
+ * update_user_bitmap(): the mapping's bits (all set: no pinned-page scope)
+ * shifted in place to their place relative to base (bitmap_shift_left() over
+ * BITS_TO_LONGS(nbits + shift) words, no masking), the first word ORed with
+ * the user's word when shifted, then DIRTY_BITMAP_BYTES(nbits + shift) bytes
+ * written to the user's bitmap; then the first nbits cleared again
+ * (vfio_iova_dirty_bitmap(): bitmap_clear + vfio_dma_populate_bitmap, no
+ * pinned pages here).
  */
-static int bitmap_write(struct emu_type1 *c, uint64_t ubitmap, const struct t1_dma *d,
-			uint64_t base, uint64_t pgsize)
+static int bitmap_write(struct emu_type1 *c, uint64_t ubitmap, struct t1_dma *d, uint64_t base,
+			uint64_t pgsize, bool reset)
 {
 	unsigned int pgshift = ffs64(pgsize);
 	uint64_t nbits = d->size >> pgshift;
 	uint64_t bit_offset = (d->iova - base) >> pgshift;
-	uint64_t copy_offset = bit_offset / 64, shift = bit_offset % 64;
-	uint64_t bytes = T1_BITMAP_BYTES(nbits + shift), words = bytes / 8;
-	uint64_t *buf;
-	int r;
+	uint64_t copy_offset = bit_offset / 64;
+	unsigned int shift = (unsigned int)(bit_offset % 64);
+	uint64_t *map = d->bitmap;
+	uint64_t lim = (nbits + shift + 63) / 64;
 
-	buf = emu_calloc(c->emu, words ? words : 1, sizeof(*buf));
-	if (!buf)
-		return -ENOMEM;
 	if (c->num_non_pinned_groups)
-		for (uint64_t b = shift; b < shift + nbits; b++)
-			buf[b / 64] |= 1ull << (b % 64);
+		bits_set(map, nbits);
 	if (shift) {
 		uint64_t leftover;
 
-		if (emu_copy_from_user(&leftover, ubitmap + copy_offset * 8, sizeof(leftover))) {
-			free(buf);
+		for (uint64_t k = lim; k-- > 0;)
+			map[k] = (map[k] << shift) | (k ? map[k - 1] >> (64 - shift) : 0);
+		if (emu_copy_from_user(&leftover, ubitmap + copy_offset * 8, sizeof(leftover)))
 			return -EFAULT;
-		}
-		buf[0] |= leftover;
+		map[0] |= leftover;
 	}
-	r = emu_copy_to_user(ubitmap + copy_offset * 8, buf, bytes) ? -EFAULT : 0;
-	free(buf);
-	return r;
+	if (emu_copy_to_user(ubitmap + copy_offset * 8, map, T1_BITMAP_BYTES(nbits + shift)))
+		return -EFAULT;
+	if (reset)
+		bits_clear(map, nbits);
+	return 0;
 }
 
 /* ------------------------------------------------------------ UNMAP_DMA */
@@ -807,7 +858,7 @@ static int t1_unmap(struct emu_type1 *c, void *arg)
 			continue;
 		}
 		if (get_dirty) {
-			r = bitmap_write(c, bm.data, d, u.iova, pgsize);
+			r = bitmap_write(c, bm.data, d, u.iova, pgsize, false);
 			if (r)
 				break;
 		}
@@ -847,16 +898,23 @@ static int t1_dirty_pages(struct emu_type1 *c, void *arg)
 	pgsize = pgsize_min(c);
 	if (db.flags & KABI_VFIO_IOMMU_DIRTY_PAGES_FLAG_START) {
 		if (!c->dirty_tracking) {
-			/* vfio_dma_bitmap_alloc_all(): a bitmap per mapping */
-			for (size_t i = 0; i < c->ndma; i++)
-				if (c->dma[i].size / pgsize > T1_BITMAP_PAGES_MAX)
-					return -EINVAL;
+			/* vfio_dma_bitmap_alloc_all(): a bitmap per mapping, all or none */
+			for (size_t i = 0; i < c->ndma; i++) {
+				r = dma_bitmap_alloc(c, &c->dma[i], pgsize);
+				if (r) {
+					dma_bitmap_free_all(c);
+					return r;
+				}
+			}
 			c->dirty_tracking = true;
 		}
 		return 0;
 	}
 	if (db.flags & KABI_VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP) {
-		c->dirty_tracking = false;
+		if (c->dirty_tracking) {
+			c->dirty_tracking = false;
+			dma_bitmap_free_all(c);
+		}
 		return 0;
 	}
 	if (db.argsz - sizeof(db) < sizeof(g))
@@ -887,7 +945,7 @@ static int t1_dirty_pages(struct emu_type1 *c, void *arg)
 	for (size_t i = dma_lower(c, g.iova); i < c->ndma && c->dma[i].iova <= end; i++) {
 		if (c->dma[i].iova < g.iova)
 			continue;
-		r = bitmap_write(c, g.bitmap.data, &c->dma[i], g.iova, pgsize);
+		r = bitmap_write(c, g.bitmap.data, &c->dma[i], g.iova, pgsize, true);
 		if (r)
 			return r;
 	}
