@@ -139,7 +139,8 @@ struct iommufd_emu_device_opts {
  * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree
  * (bus/pci/devices/<bdf>/{vendor,device,iommu_group,driver,vfio-dev/vfioN/dev})
  * and as <dev>/vfio/devices/vfioN and <dev>/vfio/<group>. cdev_path (may be
- * NULL) gets the cdev path. -EEXIST: bdf taken.
+ * NULL) gets the cdev path ("" with IOMMUFD_EMU_CONFIG_NO_IOMMUFD: no cdev).
+ * -EEXIST: bdf taken.
  * The devices behave through an mmap of BAR0 as through the device file: a
  * store into the mapping is taken in by the emulator's device-model thread
  * (running while a device is open) within microseconds, as hardware takes a
