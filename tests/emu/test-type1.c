@@ -246,7 +246,7 @@ static void set_iommu(void **state)
 	struct t1 t;
 	struct kabi_vfio_group_status st = { .argsz = sizeof(st) };
 	int32_t bad = -1;
-	int c2, dfd;
+	int c2, dfd, p[2], g2;
 
 	(void)state;
 	t1_setup(&t, 0);
@@ -258,6 +258,9 @@ static void set_iommu(void **state)
 	assert_errno(set_container(t.gfd, c2), EINVAL);
 	assert_errno(set_container(t.gfd, t.cfd), EINVAL);
 	assert_errno(xioctl(t.gfd, KABI_VFIO_GROUP_SET_CONTAINER, &bad), EBADF);
+	/* an fd that is neither a container nor an iommufd */
+	assert_int_equal(pipe(p), 0);
+	assert_errno(set_container(t.gfd, p[0]), EINVAL); /* the group has its container first */
 	/* the device: an unknown name first, then no IOMMU driver yet */
 	assert_errno(get_device_fd(t.gfd, "0000:00:1f.7"), ENODEV);
 	assert_errno(get_device_fd(t.gfd, EDU_BDF), EINVAL);
@@ -275,6 +278,7 @@ static void set_iommu(void **state)
 	assert_int_equal(xioctl_v(t.cfd, KABI_VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR), 1);
 	assert_int_equal(xioctl_v(t.cfd, KABI_VFIO_CHECK_EXTENSION, KABI_VFIO_DMA_CC_IOMMU), 0);
 	assert_int_equal(xioctl_v(t.cfd, KABI_VFIO_CHECK_EXTENSION, KABI_VFIO_NOIOMMU_IOMMU), 0);
+	assert_int_equal(xioctl_v(t.cfd, KABI_VFIO_CHECK_EXTENSION, 6 /* reserved NESTING */), 0);
 	assert_errno(xioctl(t.cfd, KABI_VFIO_IO(60), NULL), ENOTTY);
 	/* and the device can be had, more than once through the group */
 	dfd = get_device_fd(t.gfd, EDU_BDF);
@@ -282,6 +286,16 @@ static void set_iommu(void **state)
 	assert_true(get_device_fd(t.gfd, EDU_BDF) >= 0);
 	/* with a device open the group cannot leave */
 	assert_errno(xioctl(t.gfd, KABI_VFIO_GROUP_UNSET_CONTAINER, NULL), EBUSY);
+	/* another group: an fd that is neither a container nor an iommufd */
+	g2 = open_group(NVME_BDF);
+	assert_errno(set_container(g2, p[0]), EBADFD);
+	assert_errno(xioctl(g2, KABI_VFIO_GROUP_UNSET_CONTAINER, NULL), EINVAL);
+	assert_errno(get_device_fd(g2, NVME_BDF), EINVAL);
+	assert_ok(xioctl(g2, KABI_VFIO_GROUP_GET_STATUS, &st));
+	assert_int_equal(st.flags, KABI_VFIO_GROUP_FLAGS_VIABLE);
+	close(p[0]);
+	close(p[1]);
+	xclose(g2);
 	xclose(c2);
 	t1_teardown(&t);
 }
@@ -414,6 +428,31 @@ static void map_rules(void **state)
 	/* VADDR: only for a mapping whose vaddr was invalidated, exactly */
 	assert_errno(map(t.cfd, va, IOVA + 8 * PAGE, PAGE, KABI_VFIO_DMA_MAP_FLAG_VADDR), ENOENT);
 	assert_errno(map(t.cfd, va, IOVA, 4 * PAGE, KABI_VFIO_DMA_MAP_FLAG_VADDR), EINVAL);
+	t1_teardown(&t);
+}
+
+/* dma_entry_limit: 65535 mappings per container */
+static void dma_entry_limit(void **state)
+{
+	struct t1 t;
+	uint64_t done;
+	unsigned int i;
+
+	(void)state;
+	t1_setup(&t, KABI_VFIO_TYPE1v2_IOMMU);
+	for (i = 0; i < 65535; i++) {
+		int r = map(t.cfd, (uintptr_t)t.mem, IOVA + i * PAGE, PAGE, 3);
+
+		if (r)
+			fail_msg("mapping %u: %s", i, strerror(-r));
+	}
+	assert_errno(map(t.cfd, (uintptr_t)t.mem, IOVA + i * PAGE, PAGE, 3), ENOSPC);
+	/* the limit comes after the overlap check */
+	assert_errno(map(t.cfd, (uintptr_t)t.mem, IOVA, PAGE, 3), EEXIST);
+	assert_ok(unmap(t.cfd, IOVA, PAGE, 0, &done));
+	assert_ok(map(t.cfd, (uintptr_t)t.mem, IOVA + i * PAGE, PAGE, 3));
+	assert_ok(unmap(t.cfd, 0, 0, KABI_VFIO_DMA_UNMAP_FLAG_ALL, &done));
+	assert_int_equal(done, 65535 * PAGE);
 	t1_teardown(&t);
 }
 
@@ -1025,6 +1064,7 @@ int main(void)
 		cmocka_unit_test_teardown(set_iommu, teardown),
 		cmocka_unit_test_teardown(get_info, teardown),
 		cmocka_unit_test_teardown(map_rules, teardown),
+		cmocka_unit_test_teardown(dma_entry_limit, teardown),
 		cmocka_unit_test_teardown(vaddr_update, teardown),
 		cmocka_unit_test_teardown(unmap_v2, teardown),
 		cmocka_unit_test_teardown(unmap_v1, teardown),
