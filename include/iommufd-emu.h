@@ -80,6 +80,28 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_set_fail_nth(struct iommufd_emu *emu, unsigne
  * has a count below it. */
 IOMMUFD_EMU_EXPORT unsigned long iommufd_emu_get_fail_count(struct iommufd_emu *emu);
 
+/*
+ * The configuration of the emulated kernel (the default is the VM's: iommufd,
+ * VFIO cdevs, and /dev/vfio/vfio a VFIO type1 container, i.e.
+ * CONFIG_IOMMUFD=y, CONFIG_VFIO_DEVICE_CDEV=y, CONFIG_VFIO_CONTAINER=y,
+ * CONFIG_VFIO_IOMMU_TYPE1=y, CONFIG_IOMMUFD_VFIO_CONTAINER off).
+ */
+/* no CONFIG_IOMMUFD: no /dev/iommu, no VFIO cdevs (/dev/vfio/devices/ absent,
+ * no vfio-dev in sysfs); groups + type1 container only */
+#define IOMMUFD_EMU_CONFIG_NO_IOMMUFD (1u << 0)
+/* CONFIG_IOMMUFD_VFIO_CONTAINER: /dev/vfio/vfio is iommufd's container
+ * compatibility (an iommufd file answering the VFIO container ioctls)
+ * instead of the type1 container */
+#define IOMMUFD_EMU_CONFIG_CONTAINER_COMPAT (1u << 1)
+/*
+ * Set the configuration (IOMMUFD_EMU_CONFIG_* bits) before anything is opened
+ * on the emulator. -EINVAL: both bits (the compatibility is part of iommufd)
+ * or unknown bits; -EBUSY: a file of the emulator was already opened.
+ */
+IOMMUFD_EMU_EXPORT int iommufd_emu_set_config(struct iommufd_emu *emu, uint32_t flags);
+/* The configuration (0 for a NULL emu). */
+IOMMUFD_EMU_EXPORT uint32_t iommufd_emu_get_config(const struct iommufd_emu *emu);
+
 /* Emulated PCI devices on vfio-pci. */
 enum iommufd_emu_device_kind {
 	IOMMUFD_EMU_DEVICE_EDU = 1,     /* QEMU's edu (1234:11e8): a DMA engine in BAR0 */
@@ -117,7 +139,8 @@ struct iommufd_emu_device_opts {
  * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree
  * (bus/pci/devices/<bdf>/{vendor,device,iommu_group,driver,vfio-dev/vfioN/dev})
  * and as <dev>/vfio/devices/vfioN and <dev>/vfio/<group>. cdev_path (may be
- * NULL) gets the cdev path. -EEXIST: bdf taken.
+ * NULL) gets the cdev path ("" with IOMMUFD_EMU_CONFIG_NO_IOMMUFD: no cdev).
+ * -EEXIST: bdf taken.
  * The devices behave through an mmap of BAR0 as through the device file: a
  * store into the mapping is taken in by the emulator's device-model thread
  * (running while a device is open) within microseconds, as hardware takes a

@@ -297,6 +297,7 @@ int emu_file_new(struct iommufd_emu *emu, const struct emu_file_ops *ops, void *
 	f->emu = emu;
 	f->ops = ops;
 	f->priv = priv;
+	emu->files_made = true;
 	fd = file_add_fd(f);
 	if (fd < 0) {
 		free(f);
@@ -450,7 +451,8 @@ static int e_open(struct iommufd_backend *be, const char *path, int flags)
 	rel = path + rl + 1;
 	emu_lock(emu);
 	if (strcmp(rel, "iommu") == 0) {
-		r = emu_ictx_open(emu, flags);
+		/* CONFIG_IOMMUFD off: no /dev/iommu */
+		r = emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD ? -ENOENT : emu_ictx_open(emu, flags);
 		emu_unlock(emu);
 		return r;
 	}
@@ -722,14 +724,20 @@ static const struct backend_ops emu_ops = {
 	.unref = e_unref,
 };
 
-/* /dev/vfio/vfio served by iommufd (CONFIG_IOMMUFD_VFIO_CONTAINER): an iommufd
- * context in VFIO-style (mm) accounting mode */
+/*
+ * /dev/vfio/vfio: the type1 container (CONFIG_VFIO_CONTAINER, type1.c), or,
+ * with IOMMUFD_EMU_CONFIG_CONTAINER_COMPAT, served by iommufd
+ * (CONFIG_IOMMUFD_VFIO_CONTAINER): an iommufd context in VFIO-style (mm)
+ * accounting mode
+ */
 static int open_vfio_container(struct iommufd_emu *emu, const char *rel, int flags, void *data)
 {
 	(void)data;
 	if (strcmp(rel, "vfio/vfio") != 0)
 		return -ENOENT;
-	return emu_ictx_open_mode(emu, flags, true);
+	if (emu->config & IOMMUFD_EMU_CONFIG_CONTAINER_COMPAT)
+		return emu_ictx_open_mode(emu, flags, true);
+	return emu_type1_open(emu, flags);
 }
 
 /* ------------------------------------------------------------ public */
@@ -830,6 +838,40 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_set_fail_nth(struct iommufd_emu *emu, unsigne
 	emu->fail_count = 0;
 	emu_unlock(emu);
 	return 0;
+}
+
+IOMMUFD_EMU_EXPORT int iommufd_emu_set_config(struct iommufd_emu *emu, uint32_t flags)
+{
+	const uint32_t known = IOMMUFD_EMU_CONFIG_NO_IOMMUFD | IOMMUFD_EMU_CONFIG_CONTAINER_COMPAT;
+	int r = 0;
+
+	if (!emu)
+		return EMU_FAIL(EINVAL, "emu is NULL");
+	if (flags & ~known)
+		return EMU_FAIL(EINVAL, "unknown config bits %#x", flags & ~known);
+	if ((flags & known) == known)
+		return EMU_FAIL(EINVAL, "NO_IOMMUFD and CONTAINER_COMPAT together: the container "
+			    "compatibility is part of iommufd");
+	emu_lock(emu);
+	if (emu->files_made)
+		r = EMU_FAIL(EBUSY, "a file of the emulator was already opened: the kernel's "
+			     "configuration is fixed from then on");
+	else
+		emu->config = flags;
+	emu_unlock(emu);
+	return r;
+}
+
+IOMMUFD_EMU_EXPORT uint32_t iommufd_emu_get_config(const struct iommufd_emu *emu)
+{
+	uint32_t c;
+
+	if (!emu)
+		return 0;
+	emu_lock((struct iommufd_emu *)emu);
+	c = emu->config;
+	emu_unlock((struct iommufd_emu *)emu);
+	return c;
 }
 
 IOMMUFD_EMU_EXPORT unsigned long iommufd_emu_get_fail_count(struct iommufd_emu *emu)

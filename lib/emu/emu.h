@@ -74,6 +74,9 @@ struct iommufd_emu {
 	uint64_t next_pa;
 	/* selftest dma-bufs (DMABUF_GET), known by their memfd's inode */
 	struct emu_dmabuf *dmabufs;
+	/* the kernel's configuration: IOMMUFD_EMU_CONFIG_* (iommufd_emu_set_config) */
+	uint32_t config;
+	bool files_made;            /* a file was ever opened: the config is fixed */
 };
 
 struct emu_dmabuf {
@@ -207,6 +210,43 @@ struct iommufd_emu *emu_ictx_emu(struct emu_ictx *ictx);
  * -EINVAL when the context is in no-iommu mode.
  */
 int emu_ictx_compat_ioas(struct emu_ictx *ictx, bool create, uint32_t *ioas_id);
+
+/*
+ * An iommufd context of the emulator's own, with no file (the translation
+ * behind a type1 container); refs 1, released by emu_ictx_put(). mm: RLIMIT
+ * accounting on mm->locked_vm, as type1 does. NULL: out of memory.
+ */
+struct emu_ictx *emu_ictx_new_internal(struct iommufd_emu *emu, bool mm);
+struct emu_ioas;
+/* a new, published IOAS in ictx (its iopt made) */
+int emu_ictx_new_ioas(struct emu_ictx *ictx, struct emu_ioas **ret);
+
+/* ------------------------------------------------------------ the type1 container (type1.c) */
+
+/*
+ * /dev/vfio/vfio with the type1 IOMMU driver. A VFIO group as the container
+ * sees it: the device layer owns it (one per group) and fills devs/ndevs
+ * before attaching; the container links it and sets the rest.
+ */
+struct emu_type1;
+struct emu_type1_group {
+	struct emu_dev **devs;          /* the group's devices */
+	unsigned int ndevs;
+	struct emu_type1 *container;    /* SET_CONTAINER done (holds a container ref) */
+	struct emu_type1_group *next;   /* in the container's list */
+	bool in_driver;                 /* attached to the IOMMU driver: devices bound */
+};
+/* open of /dev/vfio/vfio: a new container, its fd or -errno */
+int emu_type1_open(struct iommufd_emu *emu, int flags);
+/* the container behind fd, NULL if fd is not one (no ref taken) */
+struct emu_type1 *emu_type1_from_fd(struct iommufd_emu *emu, int fd);
+/* VFIO_GROUP_SET_CONTAINER with a container (vfio_container_attach_group()) */
+int emu_type1_attach_group(struct emu_type1 *c, struct emu_type1_group *g);
+/* the group leaves its container (UNSET_CONTAINER, group close): the last one
+ * out releases the IOMMU driver and every mapping; drops the container ref */
+void emu_type1_detach_group(struct emu_type1_group *g);
+/* SET_IOMMU done (container->iommu_driver) */
+bool emu_type1_driver_set(const struct emu_type1 *c);
 
 /* ------------------------------------------------------------ devices behind the IOMMU */
 

@@ -36,6 +36,25 @@ struct emu_ioas *emu_ioas_alloc(struct emu_ictx *ictx, int *err)
 	return emu_obj_alloc(ictx, EMU_OBJ_IOAS, sizeof(struct emu_ioas), ioas_destroy, err);
 }
 
+int emu_ictx_new_ioas(struct emu_ictx *ictx, struct emu_ioas **ret)
+{
+	struct emu_ioas *ioas;
+	int r;
+
+	ioas = emu_ioas_alloc(ictx, &r);
+	if (!ioas)
+		return r;
+	r = iopt_new(ictx->rlimit_mm, emu_iopt_fail_hook(ictx->emu), &ioas->iopt);
+	if (r) {
+		emu_obj_abort(&ioas->obj);
+		return r;
+	}
+	iopt_set_access_unmap_cb(ioas->iopt, emu_ioas_access_unmap, ioas);
+	emu_obj_publish(&ioas->obj);
+	*ret = ioas;
+	return 0;
+}
+
 int emu_cmd_ioas_alloc(struct emu_ucmd *u)
 {
 	struct kabi_ioas_alloc *cmd = u->cmd;

@@ -247,3 +247,15 @@ int emu_ictx_from_fd(struct iommufd_emu *emu, int fd, struct emu_ictx **ret)
 	*ret = f->priv;
 	return 0;
 }
+
+struct emu_ictx *emu_ictx_new_internal(struct iommufd_emu *emu, bool mm)
+{
+	struct emu_ictx *ictx = emu_zalloc(emu, sizeof(*ictx));
+
+	if (!ictx)
+		return NULL;
+	ictx->emu = emu;
+	ictx->refs = 1;
+	ictx->rlimit_mm = mm;
+	return ictx;
+}

@@ -36,6 +36,8 @@ struct vgroup {
 	bool opened;            /* /dev/vfio/<nr> is open */
 	int cdev_bound;         /* devices of the group bound through a cdev */
 	struct emu_ictx *ictx;  /* SET_CONTAINER (iommufd) */
+	struct emu_type1_group t1; /* SET_CONTAINER (a type1 container) */
+	struct emu_file *file;  /* the open group file */
 };
 
 struct vfio_state {
@@ -75,6 +77,8 @@ static void state_free(struct iommufd_emu *emu)
 		s->groups = g->next;
 		if (g->ictx)
 			emu_ictx_put(g->ictx);
+		emu_type1_detach_group(&g->t1);
+		free(g->t1.devs);
 		emu_group_free(g->eg);
 		free(g);
 	}
@@ -184,6 +188,9 @@ static int snode_children(struct iommufd_emu *emu, const struct snode *n,
 		struct snode c = { fixed[i].kind, n->d, n->grp };
 
 		if (fixed[i].parent != n->kind)
+			continue;
+		/* the cdev (vfio-dev/vfioN) exists only with CONFIG_IOMMUFD */
+		if (fixed[i].kind == SN_VFIO_DEV && (emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD))
 			continue;
 		r = fn(data, fixed[i].name, &c);
 		if (r)
@@ -456,7 +463,16 @@ static void vfile_unbind(struct vfile *vf)
 		if (--d->open_count == 0) {
 			vdev_irqs_clear(d);
 			vdev_model_close(d);
-			emu_device_unbind(&d->edev);
+			if (d->t1_group_file) {
+				/* a type1 container: the group stays attached to its domain;
+				 * the device's hold on the group file goes */
+				struct emu_file *gf = d->t1_group_file;
+
+				d->t1_group_file = NULL;
+				emu_file_put(gf);
+			} else {
+				emu_device_unbind(&d->edev);
+			}
 		}
 		return;
 	}
@@ -837,7 +853,11 @@ static void gfile_release(struct emu_file *f)
 {
 	struct gfile *gf = f->priv;
 
+	/* vfio_group_fops_release(): device files hold the group file, so no
+	 * device of the group is open here */
 	gf->grp->opened = false;
+	gf->grp->file = NULL;
+	emu_type1_detach_group(&gf->grp->t1);
 	if (gf->grp->ictx) {
 		emu_ictx_put(gf->grp->ictx);
 		gf->grp->ictx = NULL;
@@ -856,10 +876,40 @@ static int gfile_fstat(struct emu_file *f, struct stat *st)
 	return 0;
 }
 
+/* vfio_group_has_iommu() */
+static bool group_has_iommu(const struct vgroup *g)
+{
+	return g->ictx || g->t1.container;
+}
+
+/* the group's devices, for the type1 container */
+static int group_t1_devs(struct gfile *gf)
+{
+	struct vgroup *g = gf->grp;
+	struct emu_dev **devs;
+	unsigned int n = 0;
+
+	for (struct vdev *d = gf->s->devs; d; d = d->next)
+		n += d->grp == g;
+	devs = emu_calloc(gf->emu, n ? n : 1, sizeof(*devs));
+	if (!devs)
+		return -ENOMEM;
+	n = 0;
+	for (struct vdev *d = gf->s->devs; d; d = d->next)
+		if (d->grp == g)
+			devs[n++] = &d->edev;
+	free(g->t1.devs);
+	g->t1.devs = devs;
+	g->t1.ndevs = n;
+	return 0;
+}
+
+/* vfio_group_ioctl_set_container() of drivers/vfio/group.c */
 static int gfile_set_container(struct gfile *gf, void *arg)
 {
 	struct vgroup *g = gf->grp;
 	struct iommufd_emu *emu = gf->emu;
+	struct emu_type1 *container;
 	struct emu_ictx *ictx;
 	uint32_t ioas;
 	int32_t fd;
@@ -869,8 +919,13 @@ static int gfile_set_container(struct gfile *gf, void *arg)
 		return -EFAULT;
 	if (!emu_fd_is_open(emu, fd))
 		return -EBADF;
-	if (g->ictx)
+	if (group_has_iommu(g))
 		return -EINVAL;
+	container = emu_type1_from_fd(emu, fd);
+	if (container) {
+		r = group_t1_devs(gf);
+		return r ? r : emu_type1_attach_group(container, &g->t1);
+	}
 	r = emu_ictx_from_fd(emu, fd, &ictx);
 	if (r)
 		return r;
@@ -912,10 +967,27 @@ static int gfile_get_device_fd(struct gfile *gf, void *arg)
 	d = group_find_dev(gf->s, g, name);
 	if (!d)
 		return -ENODEV;
-	if (!g->ictx)
+	if (!group_has_iommu(g))
 		return -EINVAL;
 	if (d->cdev_file)
 		return -EINVAL; /* cannot happen while the group is open; keep the invariant */
+	if (g->t1.container) {
+		/* vfio_group_use_container(): SET_IOMMU not done yet */
+		if (!emu_type1_driver_set(g->t1.container))
+			return -EINVAL;
+		/* the group is in the container's domain since it joined the driver */
+		fd = vfile_new(d, true, &vf);
+		if (fd < 0)
+			return fd;
+		vf->bound = true;
+		if (d->open_count++ == 0) {
+			/* the device holds the group file (get_file(group->opened_file)) */
+			emu_file_get(g->file);
+			d->t1_group_file = g->file;
+			vdev_model_open(d);
+		}
+		return fd;
+	}
 	if (d->open_count == 0) {
 		uint32_t ioas, id;
 
@@ -957,14 +1029,23 @@ static int gfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
 		if (st.argsz < sizeof(st))
 			return -EINVAL;
 		st.flags = KABI_VFIO_GROUP_FLAGS_VIABLE |
-			   (g->ictx ? KABI_VFIO_GROUP_FLAGS_CONTAINER_SET : 0);
+			   (group_has_iommu(g) ? KABI_VFIO_GROUP_FLAGS_CONTAINER_SET : 0);
 		return emu_copy_to_user((uintptr_t)arg, &st, sizeof(st)) ? -EFAULT : 0;
 	}
 	case KABI_VFIO_GROUP_SET_CONTAINER:
 		return gfile_set_container(gf, arg);
 	case KABI_VFIO_GROUP_UNSET_CONTAINER:
-		if (!g->ictx)
+		/* vfio_group_ioctl_unset_container() */
+		if (!group_has_iommu(g))
 			return -EINVAL;
+		if (g->t1.container) {
+			/* container_users != 1: a device of the group is open */
+			for (struct vdev *d = gf->s->devs; d; d = d->next)
+				if (d->grp == g && d->open_count)
+					return -EBUSY;
+			emu_type1_detach_group(&g->t1);
+			return 0;
+		}
 		emu_ictx_put(g->ictx);
 		g->ictx = NULL;
 		return 0;
@@ -991,9 +1072,12 @@ static int vfio_node_open(struct iommufd_emu *emu, const char *rel, int flags, v
 	long n;
 
 	(void)flags;
-	if (strncmp(p, "devices/vfio", 12) == 0) {
+	if (strncmp(p, "devices/", 8) == 0 || strcmp(p, "devices") == 0) {
 		struct vfile *vf;
 
+		/* the cdevs exist only with CONFIG_IOMMUFD */
+		if ((emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD) || strncmp(p, "devices/vfio", 12))
+			return -ENOENT;
 		n = strtol(p + 12, &end, 10);
 		if (*end || end == p + 12)
 			return -ENOENT;
@@ -1019,7 +1103,7 @@ static int vfio_node_open(struct iommufd_emu *emu, const char *rel, int flags, v
 		gf->emu = emu;
 		gf->grp = g;
 		gf->s = s;
-		fd = emu_file_new(emu, &gfile_ops, gf, NULL);
+		fd = emu_file_new(emu, &gfile_ops, gf, &g->file);
 		if (fd < 0) {
 			free(gf);
 			return fd;
@@ -1207,8 +1291,12 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	d->next = s->devs;
 	s->devs = d;
 	s->next_index++;
-	if (cdev_path && len)
-		snprintf(cdev_path, len, "%s/vfio/devices/vfio%d", BE_DEV_ROOT, d->index);
+	if (cdev_path && len) {
+		if (emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD)
+			cdev_path[0] = 0; /* no cdev without CONFIG_IOMMUFD */
+		else
+			snprintf(cdev_path, len, "%s/vfio/devices/vfio%d", BE_DEV_ROOT, d->index);
+	}
 	emu_unlock(emu);
 	return 0;
 }

@@ -37,6 +37,8 @@ struct vdev {
 	/* VFIO file state */
 	struct vfile *cdev_file;  /* the bound cdev file, if any */
 	int open_count;           /* open group-path files */
+	struct emu_file *t1_group_file; /* opened through a type1 container: the group
+					 * file it holds while open */
 	/* PCI identity, filled by the model */
 	uint16_t vendor, device;
 	uint32_t class_code;

@@ -12,6 +12,24 @@ static bool is_emulated_node(const char *path)
 	       strcmp(path, "/dev/vfio") == 0;
 }
 
+/*
+ * IOMMUFD_EMU_CONFIG=no-iommufd: a kernel without CONFIG_IOMMUFD has no
+ * /dev/iommu and no /dev/vfio/devices/, whatever the host has: stat, access
+ * and opendir say so too (open is the emulator's answer)
+ */
+static bool absent_node(const char *path)
+{
+	uint32_t flags;
+
+	if (in_emu || !path || path[0] != '/')
+		return false;
+	if (strcmp(path, "/dev/iommu") != 0 && strcmp(path, "/dev/vfio/devices") != 0 &&
+	    strncmp(path, "/dev/vfio/devices/", 18) != 0)
+		return false;
+	return preload_env_config(&flags, NULL, NULL) == 0 &&
+	       (flags & IOMMUFD_EMU_CONFIG_NO_IOMMUFD);
+}
+
 /* the view's open of path (relative to dfd): true and *ret (libc's value) if the view answers */
 static bool view_open(int dfd, const char *path, int flags, int *ret)
 {
@@ -215,7 +233,7 @@ EXPORT FILE *fopen64(const char *path, const char *mode)
 EXPORT DIR *opendir(const char *path)
 {
 	struct fake_node n;
-	int r = fake_lookup(AT_FDCWD, path, true, &n);
+	int r = absent_node(path) ? -ENOENT : fake_lookup(AT_FDCWD, path, true, &n);
 
 	if (r < 0) {
 		errno = -r;
@@ -280,7 +298,13 @@ EXPORT long telldir(DIR *d)
 static bool view_stat(int dfd, const char *path, bool follow, struct stat *st, int *ret)
 {
 	struct fake_node n;
-	int r = fake_lookup(dfd, path, follow, &n);
+	int r;
+
+	if (absent_node(path)) {
+		*ret = (int)ret_errno(-ENOENT);
+		return true;
+	}
+	r = fake_lookup(dfd, path, follow, &n);
 
 	if (r == 0)
 		return false;
@@ -403,6 +427,8 @@ EXPORT int access(const char *path, int mode)
 {
 	int r;
 
+	if (absent_node(path))
+		return (int)ret_errno(-ENOENT);
 	/* the emulated nodes exist: /dev/iommu always, /dev/vfio/... with devices */
 	if (!in_emu && (strcmp(path, "/dev/iommu") == 0 ||
 				(is_emulated_node(path) && getenv("IOMMUFD_EMU_DEVICES"))))

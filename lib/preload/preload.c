@@ -52,6 +52,14 @@
  * pthread_atfork keeps the locks consistent. vfork/clone/posix_spawn are not
  * hooked (the child execs, where emulated fds are closed anyway).
  *
+ * The kernel configuration: IOMMUFD_EMU_CONFIG, a comma-separated list of
+ * "no-iommufd" (no /dev/iommu, no /dev/vfio/devices/: open, stat, access and
+ * opendir give ENOENT; groups and the type1 container only) and
+ * "container-compat" (/dev/vfio/vfio is iommufd's container compatibility
+ * instead of the type1 container), see iommufd_emu_set_config(3). An unknown
+ * word is reported on stderr and the emulator is not started (every open of
+ * an emulated node then fails with EINVAL), as for a bad IOMMUFD_EMU_DEVICES.
+ *
  * hugetlb: with IOMMUFD_PRELOAD_FAKE_HUGETLB=1 a MAP_HUGETLB mapping that the
  * host cannot back gets 2 MiB-aligned normal pages (see "hugetlb stand-in").
  *
@@ -189,6 +197,67 @@ static int add_env_devices(struct iommufd_emu *emu)
 	return r < 0 ? r : n;
 }
 
+/*
+ * IOMMUFD_EMU_CONFIG: the kernel configuration, a comma-separated list of
+ * "no-iommufd" (IOMMUFD_EMU_CONFIG_NO_IOMMUFD) and "container-compat"
+ * (IOMMUFD_EMU_CONFIG_CONTAINER_COMPAT). *flags gets the bits; -EINVAL for an
+ * unknown word (quiet: the caller that starts the emulator reports it).
+ */
+int preload_env_config(uint32_t *flags, const char **bad, size_t *badlen)
+{
+	static const struct {
+		const char *name;
+		uint32_t flag;
+	} words[] = {
+		{ "no-iommufd", IOMMUFD_EMU_CONFIG_NO_IOMMUFD },
+		{ "container-compat", IOMMUFD_EMU_CONFIG_CONTAINER_COMPAT },
+	};
+	const char *env = getenv("IOMMUFD_EMU_CONFIG");
+
+	*flags = 0;
+	for (const char *p = env ? env : ""; *p;) {
+		size_t n = strcspn(p, ", ");
+		size_t i;
+
+		for (i = 0; n && i < sizeof(words) / sizeof(words[0]); i++)
+			if (strlen(words[i].name) == n && strncmp(p, words[i].name, n) == 0)
+				break;
+		if (n && i == sizeof(words) / sizeof(words[0])) {
+			if (bad) {
+				*bad = p;
+				*badlen = n;
+			}
+			return -EINVAL;
+		}
+		if (n)
+			*flags |= words[i].flag;
+		p += n;
+		p += strspn(p, ", ");
+	}
+	return 0;
+}
+
+/* the environment's configuration set on emu; -errno after a message */
+static int set_env_config(struct iommufd_emu *emu)
+{
+	const char *bad = NULL;
+	size_t badlen = 0;
+	uint32_t flags;
+	int r = preload_env_config(&flags, &bad, &badlen);
+
+	if (r) {
+		fprintf(stderr, "iommufd-preload: IOMMUFD_EMU_CONFIG: unknown word \"%.*s\" "
+			"(no-iommufd, container-compat)\n", (int)badlen, bad);
+		return r;
+	}
+	r = iommufd_emu_set_config(emu, flags);
+	if (r)
+		fprintf(stderr, "iommufd-preload: IOMMUFD_EMU_CONFIG: %s\n", iommufd_emu_last_error());
+	else if (flags)
+		pdbg("kernel configuration %#x", flags);
+	return r;
+}
+
 /* The emulator, made at first use (called with in_emu raised). NULL: errno set. */
 struct iommufd_emu *emu_get(void)
 {
@@ -206,7 +275,9 @@ struct iommufd_emu *emu_get(void)
 	}
 	r = iommufd_emu_new(&emu);
 	if (r == 0) {
-		r = add_env_devices(emu);
+		r = set_env_config(emu);
+		if (r == 0)
+			r = add_env_devices(emu);
 		if (r > 0) {
 			g_devices = true;
 			pdbg("%d devices, their sysfs from the emulator's view", r);

@@ -143,6 +143,9 @@ void pdbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long ret_errno(long r);
 /* The emulator, made at first use (called with in_emu raised). NULL: errno set. */
 struct iommufd_emu *emu_get(void);
+/* IOMMUFD_EMU_CONFIG parsed: 0 and *flags (IOMMUFD_EMU_CONFIG_*), or -EINVAL
+ * with the unknown word at *bad (badlen bytes; bad may be NULL) */
+int preload_env_config(uint32_t *flags, const char **bad, size_t *badlen);
 struct iommufd_backend *be_of(struct iommufd_emu *emu);
 /* Does the emulator own fd? (no emulator yet: no) */
 struct iommufd_emu *emu_owning(int fd);

@@ -530,8 +530,117 @@ static void test_library_kernel_backend(void **state)
 	iommufd_ctx_unref(ctx);
 }
 
-int main(void)
+/* ---------------------------------------------------- IOMMUFD_EMU_CONFIG (run by mode) */
+
+/* IOMMUFD_EMU_CONFIG=no-iommufd: the nodes of iommufd are absent to every call */
+static void test_config_no_iommufd(void **state)
 {
+	struct stat st;
+	int32_t cfd;
+	int gfd, dfd;
+
+	(void)state;
+	errno = 0;
+	assert_int_equal(open("/dev/iommu", O_RDWR), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(stat("/dev/iommu", &st), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(access("/dev/iommu", F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(open("/dev/vfio/devices/vfio0", O_RDWR), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(stat("/dev/vfio/devices", &st), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(access("/dev/vfio/devices/vfio0", F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_null(opendir("/dev/vfio/devices"));
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(access("/sys/bus/pci/devices/0000:00:02.0/vfio-dev", F_OK), -1);
+	assert_int_equal(access("/sys/bus/pci/devices/0000:00:02.0/iommu_group", F_OK), 0);
+	/* the group and the type1 container */
+	cfd = open("/dev/vfio/vfio", O_RDWR);
+	assert_true(cfd >= 0);
+	gfd = open("/dev/vfio/2", O_RDWR);
+	assert_true(gfd >= 0);
+	assert_int_equal(ioctl(gfd, KABI_VFIO_GROUP_SET_CONTAINER, &cfd), 0);
+	assert_int_equal(ioctl(cfd, KABI_VFIO_SET_IOMMU, KABI_VFIO_TYPE1v2_IOMMU), 0);
+	dfd = ioctl(gfd, KABI_VFIO_GROUP_GET_DEVICE_FD, "0000:00:02.0");
+	assert_true(dfd >= 0);
+	close(dfd);
+	close(gfd);
+	close(cfd);
+}
+
+/* IOMMUFD_EMU_CONFIG=container-compat: /dev/vfio/vfio is an iommufd */
+static void test_config_container_compat(void **state)
+{
+	int fd = open("/dev/vfio/vfio", O_RDWR);
+
+	(void)state;
+	assert_true(fd >= 0);
+	ioas_alloc(fd);
+	close(fd);
+}
+
+/* by default /dev/vfio/vfio is the type1 container: no iommufd command there */
+static void test_config_default(void **state)
+{
+	struct kabi_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int fd = open("/dev/vfio/vfio", O_RDWR);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ioctl(fd, KABI_IOMMU_IOAS_ALLOC, &cmd), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ioctl(fd, KABI_VFIO_CHECK_EXTENSION, KABI_VFIO_TYPE1v2_IOMMU), 1);
+	close(fd);
+}
+
+/* IOMMUFD_EMU_CONFIG with an unknown word: the emulator does not start, and says why */
+static void test_config_bad(void **state)
+{
+	char msg[512] = "";
+	int p[2], saved;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	saved = dup(2);
+	dup2(p[1], 2);
+	errno = 0;
+	assert_int_equal(open("/dev/iommu", O_RDWR), -1);
+	assert_int_equal(errno, EINVAL);
+	dup2(saved, 2);
+	close(saved);
+	close(p[1]);
+	n = read(p[0], msg, sizeof(msg) - 1);
+	close(p[0]);
+	assert_true(n > 0);
+	msg[n] = 0;
+	assert_non_null(strstr(msg, "IOMMUFD_EMU_CONFIG: unknown word \"bogus\""));
+}
+
+int main(int argc, char **argv)
+{
+	/* test-preload --config MODE: the IOMMUFD_EMU_CONFIG cases (meson.build sets the env) */
+	if (argc == 3 && strcmp(argv[1], "--config") == 0) {
+		const struct CMUnitTest no_iommufd[] = { cmocka_unit_test(test_config_no_iommufd) };
+		const struct CMUnitTest compat[] = { cmocka_unit_test(test_config_container_compat) };
+		const struct CMUnitTest dflt[] = { cmocka_unit_test(test_config_default) };
+		const struct CMUnitTest bad[] = { cmocka_unit_test(test_config_bad) };
+
+		if (strcmp(argv[2], "no-iommufd") == 0)
+			return cmocka_run_group_tests(no_iommufd, NULL, NULL);
+		if (strcmp(argv[2], "container-compat") == 0)
+			return cmocka_run_group_tests(compat, NULL, NULL);
+		if (strcmp(argv[2], "default") == 0)
+			return cmocka_run_group_tests(dflt, NULL, NULL);
+		if (strcmp(argv[2], "bad") == 0)
+			return cmocka_run_group_tests(bad, NULL, NULL);
+		fprintf(stderr, "unknown mode %s\n", argv[2]);
+		return 2;
+	}
+
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_ioctl_close),
 		cmocka_unit_test(test_dup),
@@ -548,6 +657,8 @@ int main(void)
 		cmocka_unit_test(test_library_kernel_backend),
 	};
 
+	(void)argc;
+	(void)argv;
 	if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "iommufd-preload")) {
 		fprintf(stderr, "run with LD_PRELOAD=libiommufd-preload.so (meson test does)\n");
 		return 77;
