@@ -436,7 +436,7 @@ static int ctx_open(const char *func, struct iommufd_backend *be, int mode, bool
 	static const char iommu_path[] = BE_DEV_ROOT "/iommu";
 	static const char container_path[] = BE_DEV_ROOT "/vfio/vfio";
 	char why[256];
-	int fd = -ENOENT, r;
+	int fd = -ENOENT, iommu_err, r;
 
 	if (mode != IOMMUFD_MODE_TYPE1) {
 		fd = be_open(be, iommu_path, O_RDWR | O_CLOEXEC);
@@ -465,6 +465,7 @@ static int ctx_open(const char *func, struct iommufd_backend *be, int mode, bool
 		return ifd_fail(NULL, func, r, "open %s: %s; open %s (no iommufd, so the VFIO container)",
 				iommu_path, ifd_errno_name(fd), container_path);
 	}
+	iommu_err = fd;
 	fd = r;
 	r = ctx_alloc(be, fd, IOMMUFD_MODE_TYPE1, ret);
 	if (r < 0) {
@@ -483,7 +484,7 @@ static int ctx_open(const char *func, struct iommufd_backend *be, int mode, bool
 		snprintf(why, sizeof(why), "type1 mode asked for; %s opened", container_path);
 	else
 		snprintf(why, sizeof(why), "%s: %s (no iommufd); %s opened", iommu_path,
-			 ifd_errno_name(fd), container_path);
+			 ifd_errno_name(iommu_err), container_path);
 	set_why(*ret, why);
 	dbg(*ret, "%s", why);
 	return 0;

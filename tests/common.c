@@ -24,8 +24,16 @@ struct iommufd_backend *test_backend_get(void)
 {
 	if (test_real_kernel())
 		return NULL;
-	if (!cur_emu)
+	if (!cur_emu) {
+		const char *cfg = getenv("IOMMUFD_TEST_EMU_CONFIG");
+
 		assert_int_equal(iommufd_emu_new(&cur_emu), 0);
+		/* tests/vm/no-iommufd: a kernel without iommufd */
+		if (cfg && strcmp(cfg, "no-iommufd") == 0)
+			assert_int_equal(iommufd_emu_set_config(cur_emu, IOMMUFD_EMU_CONFIG_NO_IOMMUFD), 0);
+		else if (cfg && *cfg)
+			fail_msg("IOMMUFD_TEST_EMU_CONFIG=%s: only no-iommufd is known", cfg);
+	}
 	return iommufd_emu_get_backend(cur_emu);
 }
 
