@@ -89,7 +89,7 @@ extern "C" {
  * (tests/packaging/version.c checks both).
  */
 #define IOMMUFD_VERSION_MAJOR 1
-#define IOMMUFD_VERSION_MINOR 0
+#define IOMMUFD_VERSION_MINOR 1
 
 /*
  * Declare an extensible struct with every byte zero and its sz member set:
@@ -658,6 +658,14 @@ IOMMUFD_EXPORT int iommufd_veventq_read(struct iommufd_veventq *q, struct iommuf
  * group's compat IOAS auto-HWPT, with dev_id and pt_id unknown (0); bind,
  * attach and detach on them are passed to the kernel, which answers EINVAL
  * (bind) or ENOTTY (attach/detach).
+ *
+ * In the type1 mode (see "Modes") a device opened with
+ * iommufd_device_open_pci() is PARKED without a file (its calls give
+ * EINVAL); bind puts its group into the context's container and gets the
+ * device's file (the group path underneath), so from BOUND on its DMA goes
+ * through the container's mappings; attach records the container's HWPT.
+ * There is no way back to BOUND: detach of an ATTACHED device gives
+ * EOPNOTSUPP; the device leaves the container on its last unref.
  */
 struct iommufd_device;
 struct iommufd_group;
