@@ -136,11 +136,12 @@ static int demo_open(struct demo *d, const char *device)
 		errorf("demo: adding an emulated edu device: %s", iommufd_emu_last_error());
 		return EXIT_FAILED;
 	}
-	r = iommufd_device_open(d->ctx, cdev, &d->dev);
+	/* by its PCI address, which works in either mode (a type1 context has no cdevs) */
+	r = iommufd_device_open_pci(d->ctx, EMU_BDF, &d->dev);
 	if (r < 0)
 		return demo_fail("opening the emulated device", r);
-	step(d, "device: emulated edu (1234:11e8) on vfio-pci, IOMMU with dirty tracking, opened %s: %s",
-	     cdev, state_of(d));
+	step(d, "device: emulated edu (1234:11e8) on vfio-pci, IOMMU with dirty tracking, opened %s%s%s: %s",
+	     EMU_BDF, cdev[0] ? " at " : "", cdev, state_of(d));
 	return 0;
 #else
 	(void)cdev;
@@ -262,6 +263,60 @@ static void dirty_runs(struct demo *d, const uint64_t *bitmap, char *out, size_t
  * A dirty-tracking HWPT replaces the auto one; the device reads one page and
  * writes across two others: the bitmap must show exactly the two it wrote.
  */
+/*
+ * The type1 mode: the container's dirty tracking (VFIO_IOMMU_DIRTY_PAGES) on
+ * its HWPT. type1 cannot see a vfio-pci device's writes: it reports every
+ * mapped page, which must include the ones the device wrote.
+ */
+static int demo_dirty_type1(struct demo *d)
+{
+	const uint64_t dst = DEMO_OUT + DEMO_PAGE + DEMO_PAGE - EDU_XFER / 2;
+	const uint64_t first = dst / DEMO_PAGE, last = (dst + EDU_XFER - 1) / DEMO_PAGE;
+	const uint64_t all = DEMO_PIN / DEMO_PAGE >= 64 ? ~0ull : (1ull << (DEMO_PIN / DEMO_PAGE)) - 1;
+	uint64_t bitmap[1] = { 0 };
+	char runs[256];
+	int r;
+
+	r = iommufd_hwpt_set_dirty_tracking(d->ctx, d->hwpt_id, true);
+	if (r == -EOPNOTSUPP) {
+		step(d, "dirty tracking: skipped: the container has none (%s)", iommufd_last_error());
+		return 0;
+	}
+	if (r < 0)
+		return demo_fail("VFIO_IOMMU_DIRTY_PAGES start", r);
+	r = iommufd_hwpt_get_dirty_bitmap(d->ctx, d->hwpt_id, d->iova, DEMO_PIN, DEMO_PAGE, bitmap, 0);
+	if (r < 0)
+		return demo_fail("VFIO_IOMMU_DIRTY_PAGES bitmap", r);
+	step(d, "dirty tracking: on (type1: VFIO_IOMMU_DIRTY_PAGES on the container's page table %u)",
+	     d->hwpt_id);
+	r = edu_dma(d, d->iova, EDU_BUF, EDU_XFER, false);
+	if (r == 0)
+		r = edu_dma(d, EDU_BUF, d->iova + dst, EDU_XFER, true);
+	if (r < 0)
+		return demo_fail("edu DMA", r);
+	bitmap[0] = 0;
+	r = iommufd_hwpt_get_dirty_bitmap(d->ctx, d->hwpt_id, d->iova, DEMO_PIN, DEMO_PAGE, bitmap, 0);
+	if (r < 0)
+		return demo_fail("VFIO_IOMMU_DIRTY_PAGES bitmap", r);
+	dirty_runs(d, bitmap, runs, sizeof(runs));
+	step(d, "dirty tracking: device wrote pages %llu-%llu; dirty pages:%s",
+	     (unsigned long long)first, (unsigned long long)last, runs);
+	for (uint64_t p = first; p <= last; p++) {
+		if (!(bitmap[0] >> p & 1)) {
+			errorf("demo: dirty check FAILED: page %llu, written by the device, is not reported dirty",
+			       (unsigned long long)p);
+			return EXIT_FAILED;
+		}
+	}
+	step(d, "dirty check: OK, the pages the device wrote are dirty%s",
+	     bitmap[0] == all ? " (type1 reports every mapped page: it cannot see which ones a device writes)" : "");
+	r = iommufd_hwpt_set_dirty_tracking(d->ctx, d->hwpt_id, false);
+	if (r < 0)
+		return demo_fail("VFIO_IOMMU_DIRTY_PAGES stop", r);
+	step(d, "dirty tracking: off");
+	return 0;
+}
+
 static int demo_dirty(struct demo *d)
 {
 	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, opts, .flags = IOMMUFD_HWPT_DIRTY_TRACKING);
@@ -273,6 +328,8 @@ static int demo_dirty(struct demo *d)
 	char runs[256];
 	int r;
 
+	if (iommufd_ctx_get_mode(d->ctx) == IOMMUFD_MODE_TYPE1)
+		return demo_dirty_type1(d);
 	r = iommufd_get_hw_info(d->ctx, d->dev_id, IOMMUFD_HW_INFO_NONE, &hw);
 	if (r == 0 && !(hw.capabilities & IOMMUFD_HW_CAP_DIRTY_TRACKING)) {
 		step(d, "dirty tracking: skipped: the IOMMU has no dirty tracking (GET_HW_INFO type 0x%x, capabilities 0x%llx)",

@@ -94,10 +94,11 @@ int main(void)
 		tool[n] = 0;
 		strcpy(strrchr(tool, '/'), "/../../tools/iommufd");
 	}
-	printf("TAP version 13\n1..7\n");
+	printf("TAP version 13\n1..9\n");
 
 	rc = run(out, sizeof(out), (const char *const[]){ "info", NULL });
 	point(rc == 0 && strstr(out, "iommufd: usable"), "info: iommufd usable (exit %d)", rc);
+	point(line_with(out, "mode", "iommufd mode", "/dev/iommu opened"), "info: the iommufd mode, and why");
 	point(strstr(out, "interrupt remapping is in use") && strstr(out, "IOAS_MAP"),
 	      "info: interrupt remapping in use, requests probed");
 
@@ -120,5 +121,12 @@ int main(void)
 	rc = run(out, sizeof(out), (const char *const[]){ "demo", "--device", "0000:00:02.0", NULL });
 	point(rc == 0 && strstr(out, "dma check: OK") && strstr(out, "demo: done"),
 	      "demo --device 0000:00:02.0: DMA through the IOMMU checked (exit %d)", rc);
+
+	/* the same demo on the VFIO container */
+	setenv("IOMMUFD_MODE", "type1", 1);
+	rc = run(out, sizeof(out), (const char *const[]){ "demo", "--device", "0000:00:02.0", NULL });
+	unsetenv("IOMMUFD_MODE");
+	point(rc == 0 && strstr(out, "type1 mode") && strstr(out, "dma check: OK") && strstr(out, "demo: done"),
+	      "demo --device 0000:00:02.0 in the type1 mode: DMA through the container checked (exit %d)", rc);
 	return nfailed ? 1 : 0;
 }
