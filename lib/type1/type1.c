@@ -292,12 +292,14 @@ static int set_iommu(struct iommufd_ctx *ctx, const char *func)
 	}
 	if (i == t->nr_maps)
 		return 0;
-	/* undo: the maps made so far */
+	/* undo: the maps made so far; none of the table is in the kernel then */
 	for (size_t j = 0; j < i; j++) {
 		uint64_t done;
 
 		kunmap(ctx, t->maps[j].iova, t->maps[j].len, 0, &done);
 	}
+	t->iommu_set = false;
+	t->iommu_type = 0;
 	return ifd_fail(ctx, func, r,
 			"type1: replaying the map of iova 0x%llx, length 0x%llx (va %p) made before the first device: %s",
 			(unsigned long long)t->maps[i].iova, (unsigned long long)t->maps[i].len,

@@ -428,6 +428,44 @@ static void test_group_api(void **state)
 	teardown(&e);
 }
 
+/* iommufd's container compatibility (CONFIG_IOMMUFD_VFIO_CONTAINER): detected and reported */
+static void test_compat(void **state)
+{
+	IOMMUFD_OPTS(struct iommufd_mode_info, info);
+	uint8_t expect[PAGE];
+	struct env e;
+
+	(void)state;
+	/* the VM's kernel has the real type1 container: only the emulator models both */
+	if (test_real_kernel() || auto_mode())
+		skip();
+	test_backend_get();
+	assert_ok(iommufd_emu_set_config(test_emu(), IOMMUFD_EMU_CONFIG_CONTAINER_COMPAT));
+	setup(&e);
+	check(iommufd_ctx_get_mode_info(e.ctx, &info));
+	assert_int_equal(info.mode, IOMMUFD_MODE_TYPE1);
+	assert_true(info.flags & IOMMUFD_MODE_INFO_COMPAT);
+	assert_false(info.flags & IOMMUFD_MODE_INFO_DIRTY); /* iommufd's compat has no DIRTY_PAGES */
+	/* the same calls work on it: a DMA round trip through a fixed IOVA */
+	for (int i = 0; i < PAGE; i++)
+		e.mem[i] = (uint8_t)(i * 3 + 7);
+	memcpy(expect, e.mem, PAGE);
+	{
+		uint64_t iova = 0x300000;
+
+		check(iommufd_ioas_map(e.ctx, e.ioas, e.mem, 2 * PAGE, &iova,
+				       IOMMUFD_MAP_FIXED_IOVA | IOMMUFD_MAP_READ | IOMMUFD_MAP_WRITE));
+	}
+	open_edu(&e);
+	check(iommufd_ctx_get_mode_info(e.ctx, &info));
+	assert_true(info.flags & IOMMUFD_MODE_INFO_IOMMU_SET);
+	memset(e.mem + PAGE, 0, PAGE);
+	edu_dma(e.dev, 0x300000, EDU_BUF, XFER, 0);
+	edu_dma(e.dev, EDU_BUF, 0x300000 + PAGE, XFER, EDU_CMD_TO_RAM);
+	assert_memory_equal(e.mem + PAGE, expect, XFER);
+	teardown(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_two_groups),
 		cmocka_unit_test(test_dirty),
 		cmocka_unit_test(test_group_api),
+		cmocka_unit_test(test_compat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
