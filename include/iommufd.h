@@ -222,7 +222,7 @@ IOMMUFD_EXPORT const char *iommufd_mode_name(enum iommufd_mode mode);
 #define IOMMUFD_MODE_INFO_FORCED (1u << 0)    /* chosen by the caller or IOMMUFD_MODE, not by probing */
 #define IOMMUFD_MODE_INFO_COMPAT (1u << 1)    /* type1: /dev/vfio/vfio is served by iommufd (CONFIG_IOMMUFD_VFIO_CONTAINER) */
 #define IOMMUFD_MODE_INFO_IOMMU_SET (1u << 2) /* type1: the container has its IOMMU driver (a group joined) */
-#define IOMMUFD_MODE_INFO_DIRTY (1u << 3)     /* type1: the container offers dirty page tracking */
+#define IOMMUFD_MODE_INFO_DIRTY (1u << 3)     /* type1: the container tracks dirty pages (its migration capability; known once a group joined) */
 struct iommufd_mode_info {
 	size_t sz;
 	uint32_t mode;       /* enum iommufd_mode */

@@ -40,6 +40,7 @@ struct ifd_t1 {
 	bool unmap_all;   /* VFIO_UNMAP_ALL */
 	bool iommu_set;
 	bool dirty;       /* VFIO_IOMMU_DIRTY_PAGES started */
+	bool has_dirty;   /* GET_INFO has the migration capability (dirty page tracking) */
 	uint32_t iommu_type;
 	uint32_t ioas_id; /* 0 until IOAS_ALLOC */
 	unsigned int groups_in; /* groups in the container: device API and group API */
@@ -285,6 +286,16 @@ static int set_iommu(struct iommufd_ctx *ctx, const char *func)
 				ctx->fd);
 	t->iommu_set = true;
 	t->iommu_type = type;
+	{
+		struct kabi_vfio_iommu_type1_info *info;
+
+		t->has_dirty = false;
+		if (get_info(ctx, &info) == 0) {
+			t->has_dirty = info_cap(info, KABI_VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION,
+						sizeof(struct kabi_vfio_iommu_type1_info_cap_migration)) != NULL;
+			free(info);
+		}
+	}
 	for (i = 0; i < t->nr_maps; i++) {
 		r = kmap(ctx, &t->maps[i]);
 		if (r < 0)
@@ -955,7 +966,7 @@ void ifd_t1_mode_info(struct iommufd_ctx *ctx, uint32_t *flags, uint32_t *iommu_
 	pthread_mutex_lock(&t->lock);
 	*flags = (t->compat ? IOMMUFD_MODE_INFO_COMPAT : 0) |
 		 (t->iommu_set ? IOMMUFD_MODE_INFO_IOMMU_SET : 0) |
-		 (!t->compat ? IOMMUFD_MODE_INFO_DIRTY : 0);
+		 (t->iommu_set && t->has_dirty ? IOMMUFD_MODE_INFO_DIRTY : 0);
 	*iommu_type = t->iommu_type;
 	pthread_mutex_unlock(&t->lock);
 }

@@ -151,6 +151,7 @@ static void test_mode(void **state)
 	assert_int_equal(info.flags & IOMMUFD_MODE_INFO_COMPAT, 0); /* the real type1 */
 	assert_int_equal(info.flags & IOMMUFD_MODE_INFO_IOMMU_SET, 0);
 	assert_int_equal(info.iommu_type, 0);
+	assert_int_equal(info.flags & IOMMUFD_MODE_INFO_DIRTY, 0); /* unknown before a group joins */
 	assert_non_null(strstr(info.why, "/dev/vfio/vfio"));
 	if (auto_mode())
 		assert_non_null(strstr(info.why, "/dev/iommu: ENOENT"));
@@ -280,6 +281,7 @@ static void test_lifecycle_dma(void **state)
 	check(iommufd_ctx_get_mode_info(e.ctx, &info));
 	assert_true(info.flags & IOMMUFD_MODE_INFO_IOMMU_SET);
 	assert_true(info.iommu_type == 3 || info.iommu_type == 1);
+	assert_true(info.flags & IOMMUFD_MODE_INFO_DIRTY); /* type1 has the migration capability */
 	/* the container now reports the reserved MSI window */
 	assert_false(in_ranges(e.ctx, e.ioas, MSI_WINDOW));
 	assert_errno(iommufd_device_attach(e.dev, 77, &hwpt), ENOENT);
@@ -445,7 +447,6 @@ static void test_compat(void **state)
 	check(iommufd_ctx_get_mode_info(e.ctx, &info));
 	assert_int_equal(info.mode, IOMMUFD_MODE_TYPE1);
 	assert_true(info.flags & IOMMUFD_MODE_INFO_COMPAT);
-	assert_false(info.flags & IOMMUFD_MODE_INFO_DIRTY); /* iommufd's compat has no DIRTY_PAGES */
 	/* the same calls work on it: a DMA round trip through a fixed IOVA */
 	for (int i = 0; i < PAGE; i++)
 		e.mem[i] = (uint8_t)(i * 3 + 7);
@@ -459,6 +460,7 @@ static void test_compat(void **state)
 	open_edu(&e);
 	check(iommufd_ctx_get_mode_info(e.ctx, &info));
 	assert_true(info.flags & IOMMUFD_MODE_INFO_IOMMU_SET);
+	assert_false(info.flags & IOMMUFD_MODE_INFO_DIRTY); /* iommufd's compat has no DIRTY_PAGES */
 	memset(e.mem + PAGE, 0, PAGE);
 	edu_dma(e.dev, 0x300000, EDU_BUF, XFER, 0);
 	edu_dma(e.dev, EDU_BUF, 0x300000 + PAGE, XFER, EDU_CMD_TO_RAM);
