@@ -26,8 +26,9 @@
  * iommufd_dma_register/unregister (allocator + FIXED_IOVA) and through
  * iommufd_ioas_map/unmap with a kernel-chosen IOVA. On the emulator by
  * default; IOMMUFD_BENCH_REAL=1 uses the kernel's /dev/iommu instead (in the
- * VM: run build/bench/bench-dma there as root). "bench-dma quick" prints the
- * library's translation rows only.
+ * VM: bench/run-vm-bench BUILD dma). "bench-dma quick" prints the
+ * translation rows only, "bench-dma map" the map/unmap rows only (also from
+ * BENCH_DMA_ARGS, for the VM runner, which passes no arguments).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -421,12 +422,17 @@ int main(int argc, char **argv)
 	const char *real = getenv("IOMMUFD_BENCH_REAL");
 	int r;
 
-	quick = argc > 1 && !strcmp(argv[1], "quick");
-	printf("translation: random lookups, %u per run x %d (ns per lookup, lookups/s)\n", NQ, ROUNDS);
-	printf("layout regions  impl      independent              dependent chain          memory\n");
-	for (int huge = 0; huge <= 1; huge++)
-		for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
-			bench_translate(sizes[i], huge);
+	const char *arg = argc > 1 ? argv[1] : (getenv("BENCH_DMA_ARGS") ? getenv("BENCH_DMA_ARGS") : "");
+	bool map_only = !strcmp(arg, "map");
+
+	quick = !strcmp(arg, "quick");
+	if (!map_only) {
+		printf("translation: random lookups, %u per run x %d (ns per lookup, lookups/s)\n", NQ, ROUNDS);
+		printf("layout regions  impl      independent              dependent chain          memory\n");
+		for (int huge = 0; huge <= 1; huge++)
+			for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
+				bench_translate(sizes[i], huge);
+	}
 	if (quick)
 		return 0;
 
@@ -441,7 +447,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-dma: no context: %s\n", iommufd_last_error());
 		return 1;
 	}
-	printf("\nmap/unmap of one-page areas (%s, process CPU time)\n", emu ? "emulator" : "kernel");
+	printf("\nmap/unmap of one-page areas (%s, %s mode, process CPU time)\n", emu ? "emulator" : "kernel",
+	       iommufd_mode_name(iommufd_ctx_get_mode(ctx)));
 	for (size_t n = 1000; n <= 10000; n *= 10)
 		if (bench_map(ctx, n)) {
 			fprintf(stderr, "bench-dma: map/unmap: %s\n", iommufd_last_error());
