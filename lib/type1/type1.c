@@ -710,6 +710,15 @@ static int cmd_get_dirty(struct iommufd_ctx *ctx, struct kabi_hwpt_get_dirty_bit
 
 	if ((cmd->flags & ~KABI_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) || cmd->reserved)
 		return -EOPNOTSUPP;
+	/*
+	 * A flag the mode cannot honour is refused with the unknown ones,
+	 * before any lookup, as iommufd orders it: so the flag probe of
+	 * iommufd_ctx_supports_flags() answers 0 for it.
+	 */
+	if (cmd->flags & KABI_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) {
+		ifd_fail_note("type1 mode: VFIO_IOMMU_DIRTY_PAGES always clears what it reports");
+		return -EOPNOTSUPP;
+	}
 	r = check_hwpt(t, cmd->hwpt_id);
 	if (r)
 		return r;
@@ -719,10 +728,6 @@ static int cmd_get_dirty(struct iommufd_ctx *ctx, struct kabi_hwpt_get_dirty_bit
 	if (!cmd->page_size || (cmd->iova | (last + 1)) & (cmd->page_size - 1) ||
 	    (cmd->iova | (last + 1)) & (page_size() - 1))
 		return -EINVAL;
-	if (cmd->flags & KABI_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) {
-		ifd_fail_note("type1 mode: VFIO_IOMMU_DIRTY_PAGES always clears what it reports");
-		return -EOPNOTSUPP;
-	}
 	if (!t->dirty) {
 		ifd_fail_note("type1 mode: dirty tracking is not started (VFIO_IOMMU_DIRTY_PAGES needs it)");
 		return -EINVAL;

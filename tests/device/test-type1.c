@@ -201,6 +201,10 @@ static void test_unsupported(void **state)
 	assert_int_equal(iommufd_ctx_supports_flags(e.ctx, IOMMUFD_REQ_IOAS_MAP,
 						    IOMMUFD_MAP_FIXED_IOVA | IOMMUFD_MAP_READ), 1);
 	assert_int_equal(iommufd_ctx_supports_flags(e.ctx, IOMMUFD_REQ_IOAS_MAP, 1u << 20), 0);
+	/* type1 always clears what it reports: the probe of NO_CLEAR says so */
+	assert_int_equal(iommufd_ctx_supports_flags(e.ctx, IOMMUFD_REQ_HWPT_GET_DIRTY_BITMAP,
+						    IOMMUFD_DIRTY_NO_CLEAR), 0);
+	assert_int_equal(iommufd_ctx_supports_flags(e.ctx, IOMMUFD_REQ_HWPT_GET_DIRTY_BITMAP, 0), 1);
 	/* a cdev path is not for a container context */
 	assert_errno(iommufd_device_open(e.ctx, "/dev/vfio/devices/vfio0", &e.dev), EOPNOTSUPP);
 	teardown(&e);
