@@ -842,8 +842,16 @@ int ifd_t1_ioctl(struct iommufd_ctx *ctx, unsigned long req, void *arg)
 
 	if (_IOC_TYPE(req) != KABI_IOC_TYPE || nr < KABI_CMD_BASE || nr > KABI_CMD_LAST)
 		return -ENOTTY;
-	if (!ifd_t1_supports(nr))
+	if (!ifd_t1_supports(nr)) {
+		/*
+		 * No handler ran, so nothing was done: HWPT_INVALIDATE's
+		 * entry_num is an output (the entries done) the caller reads
+		 * back on failure too.
+		 */
+		if (nr == KABI_CMD_HWPT_INVALIDATE && arg)
+			((struct kabi_hwpt_invalidate *)arg)->entry_num = 0;
 		return no_equivalent(cmd_what(nr));
+	}
 	if (!arg)
 		return -EFAULT;
 	pthread_mutex_lock(&t->lock);

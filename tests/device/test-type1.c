@@ -194,6 +194,16 @@ static void test_unsupported(void **state)
 	assert_errno(iommufd_ioas_allow_iovas(e.ctx, e.ioas, NULL, 0), EOPNOTSUPP);
 	assert_errno(iommufd_hwpt_alloc(e.ctx, 3, e.ioas, NULL, &id), EOPNOTSUPP);
 	assert_non_null(strstr(iommufd_last_error(), "type1"));
+	/* nothing invalidated: none of the entries counted as done */
+	{
+		uint64_t entry[4] = { 0 };
+		uint32_t n = 1;
+
+		assert_errno(iommufd_hwpt_invalidate(e.ctx, 2, IOMMUFD_INVALIDATE_SELFTEST, entry,
+						     sizeof(entry), &n), EOPNOTSUPP);
+		assert_int_equal(n, 0);
+		assert_non_null(strstr(iommufd_last_error(), "0 done"));
+	}
 	assert_int_equal(iommufd_ctx_supports(e.ctx, IOMMUFD_REQ_IOAS_MAP), 1);
 	assert_int_equal(iommufd_ctx_supports(e.ctx, IOMMUFD_REQ_IOAS_UNMAP), 1);
 	assert_int_equal(iommufd_ctx_supports(e.ctx, IOMMUFD_REQ_HWPT_ALLOC), 0);
