@@ -413,6 +413,27 @@ static void test_dirty(void **state)
 	teardown(&e);
 }
 
+/*
+ * The VF token goes with the device's name to VFIO_GROUP_GET_DEVICE_FD: edu
+ * is neither a PF nor a VF, so vfio-pci refuses a token with EINVAL
+ * (vfio_pci_core_match_token_uuid()); without one the device joins.
+ */
+static void test_token(void **state)
+{
+	static const uint8_t token[16] = { 1, 2, 3 };
+	struct env e;
+
+	(void)state;
+	setup(&e);
+	check(iommufd_device_open_pci(e.ctx, EDU_BDF, &e.dev));
+	assert_errno(iommufd_device_bind(e.dev, e.ctx, token, NULL), EINVAL);
+	assert_non_null(strstr(iommufd_last_error(), "VFIO_GROUP_GET_DEVICE_FD(0000:00:02.0)"));
+	assert_int_equal(iommufd_device_get_state(e.dev), IOMMUFD_DEVICE_PARKED);
+	check(iommufd_device_bind(e.dev, e.ctx, NULL, NULL));
+	assert_int_equal(iommufd_device_get_state(e.dev), IOMMUFD_DEVICE_BOUND);
+	teardown(&e);
+}
+
 /* the group API on a container context */
 static void test_group_api(void **state)
 {
@@ -453,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_two_groups),
 		cmocka_unit_test(test_dirty),
 		cmocka_unit_test(test_group_api),
+		cmocka_unit_test(test_token),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
