@@ -456,6 +456,9 @@ static void test_group_api(void **state)
 	check(iommufd_group_get_device(grp, EDU_BDF, &dev));
 	assert_int_equal(iommufd_device_get_state(dev), IOMMUFD_DEVICE_ATTACHED);
 	assert_int_equal(iommufd_device_get_pt_id(dev), 2);
+	/* it came bound with its group: a bind says so, not that it is a cdev */
+	assert_errno(iommufd_device_bind(dev, e.ctx, NULL, NULL), EINVAL);
+	assert_non_null(strstr(iommufd_last_error(), "obtained through its VFIO group"));
 	assert_errno(iommufd_group_unset_ctx(grp), EBUSY); /* the device file is open */
 	iommufd_device_unref(dev);
 	check(iommufd_group_unset_ctx(grp));
