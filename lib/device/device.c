@@ -493,6 +493,10 @@ static int bind_t1(struct iommufd_device *dev, struct iommufd_ctx *ctx, const ui
 	uint32_t id;
 	int fd, r;
 
+	if (dev->group_path)
+		return ifd_fail(ctx, func, EINVAL,
+				"%s: the device was obtained through its VFIO group, so it is already bound (its group is in the container)",
+				dev->name);
 	if (!dev->t1)
 		return ifd_fail(ctx, func, EINVAL,
 				"%s: the device was opened through its cdev (or adopted), a type1-mode context takes devices opened in its scope (iommufd_device_open_pci())",

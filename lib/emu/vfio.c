@@ -9,6 +9,7 @@
  * layer: file states, exclusivity, the device ioctls and the region
  * read/write/mmap plumbing. Every function runs with emu->lock held.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -938,20 +939,78 @@ static int gfile_set_container(struct gfile *gf, void *arg)
 	return 0;
 }
 
-static struct vdev *group_find_dev(struct vfio_state *s, struct vgroup *g, const char *name)
+/* uuid_is_valid() (lib/uuid.c): 36 characters, hex digits with hyphens at 8, 13, 18 and 23 */
+static bool uuid_valid(const char *u)
 {
-	for (struct vdev *d = s->devs; d; d = d->next)
-		if (d->grp == g && strcmp(d->bdf, name) == 0)
-			return d;
-	return NULL;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (u[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)u[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * vfio_pci_core_match() (drivers/vfio/pci/vfio_pci_core.c): the device's
+ * name, then only spaces and one "vf_token=<uuid>". 1: this device, 0: not
+ * this one, -errno: the name is refused.
+ */
+static int dev_match(const struct vdev *d, const char *buf)
+{
+	static const char arg[] = "vf_token=";
+	size_t n = strlen(d->bdf);
+	bool token = false;
+
+	if (strncmp(d->bdf, buf, n))
+		return 0;
+	buf += n;
+	if (*buf && *buf != ' ')
+		return 0; /* non-whitespace after the name */
+	while (*buf) {
+		if (*buf == ' ') {
+			buf++;
+			continue;
+		}
+		if (token || strncmp(buf, arg, sizeof(arg) - 1))
+			return -EINVAL; /* an unknown or a repeated option */
+		buf += sizeof(arg) - 1;
+		if (strlen(buf) < 36 || !uuid_valid(buf))
+			return -EINVAL;
+		token = true;
+		buf += 36;
+	}
+	/* vfio_pci_core_match_token_uuid(): no emulated device is a VF or a PF with VFs */
+	return token ? -EINVAL : 1;
+}
+
+/* vfio_device_get_from_name() (drivers/vfio/group.c): the first answer of a device of g */
+static int group_find_dev(struct vfio_state *s, struct vgroup *g, const char *name, struct vdev **ret)
+{
+	for (struct vdev *d = s->devs; d; d = d->next) {
+		int r;
+
+		if (d->grp != g)
+			continue;
+		r = dev_match(d, name);
+		if (r < 0)
+			return r;
+		if (r) {
+			*ret = d;
+			return 0;
+		}
+	}
+	return -ENODEV;
 }
 
 static int gfile_get_device_fd(struct gfile *gf, void *arg)
 {
 	struct vgroup *g = gf->grp;
 	struct vfile *vf;
-	char name[64];
-	struct vdev *d;
+	char name[256];
+	struct vdev *d = NULL;
 	size_t i;
 	int fd, r;
 
@@ -963,10 +1022,10 @@ static int gfile_get_device_fd(struct gfile *gf, void *arg)
 			break;
 	}
 	if (i == sizeof(name))
-		return -ENODEV; /* longer than any name of ours */
-	d = group_find_dev(gf->s, g, name);
-	if (!d)
-		return -ENODEV;
+		return -ENODEV; /* longer than any name of ours with a token */
+	r = group_find_dev(gf->s, g, name, &d);
+	if (r)
+		return r;
 	if (!group_has_iommu(g))
 		return -EINVAL;
 	if (d->cdev_file)

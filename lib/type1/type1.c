@@ -723,6 +723,15 @@ static int cmd_get_dirty(struct iommufd_ctx *ctx, struct kabi_hwpt_get_dirty_bit
 
 	if ((cmd->flags & ~KABI_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) || cmd->reserved)
 		return -EOPNOTSUPP;
+	/*
+	 * A flag the mode cannot honour is refused with the unknown ones,
+	 * before any lookup, as iommufd orders it: so the flag probe of
+	 * iommufd_ctx_supports_flags() answers 0 for it.
+	 */
+	if (cmd->flags & KABI_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) {
+		ifd_fail_note("type1 mode: VFIO_IOMMU_DIRTY_PAGES always clears what it reports");
+		return -EOPNOTSUPP;
+	}
 	r = check_hwpt(t, cmd->hwpt_id);
 	if (r)
 		return r;
@@ -732,10 +741,6 @@ static int cmd_get_dirty(struct iommufd_ctx *ctx, struct kabi_hwpt_get_dirty_bit
 	if (!cmd->page_size || (cmd->iova | (last + 1)) & (cmd->page_size - 1) ||
 	    (cmd->iova | (last + 1)) & (page_size() - 1))
 		return -EINVAL;
-	if (cmd->flags & KABI_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) {
-		ifd_fail_note("type1 mode: VFIO_IOMMU_DIRTY_PAGES always clears what it reports");
-		return -EOPNOTSUPP;
-	}
 	if (!t->dirty) {
 		ifd_fail_note("type1 mode: dirty tracking is not started (VFIO_IOMMU_DIRTY_PAGES needs it)");
 		return -EINVAL;
@@ -850,8 +855,16 @@ int ifd_t1_ioctl(struct iommufd_ctx *ctx, unsigned long req, void *arg)
 
 	if (_IOC_TYPE(req) != KABI_IOC_TYPE || nr < KABI_CMD_BASE || nr > KABI_CMD_LAST)
 		return -ENOTTY;
-	if (!ifd_t1_supports(nr))
+	if (!ifd_t1_supports(nr)) {
+		/*
+		 * No handler ran, so nothing was done: HWPT_INVALIDATE's
+		 * entry_num is an output (the entries done) the caller reads
+		 * back on failure too.
+		 */
+		if (nr == KABI_CMD_HWPT_INVALIDATE && arg)
+			((struct kabi_hwpt_invalidate *)arg)->entry_num = 0;
 		return no_equivalent(cmd_what(nr));
+	}
 	if (!arg)
 		return -EFAULT;
 	pthread_mutex_lock(&t->lock);

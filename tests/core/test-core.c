@@ -5,6 +5,13 @@
  * the real kernel (IOMMUFD_TEST_REAL=1, in the VM). Commands that need a
  * device use the kernel's selftest mock (IOMMU_TEST_CMD through
  * iommufd_ctx_ioctl()), which the emulator serves too.
+ *
+ * It runs in both modes (the test's contexts are made without a mode, so
+ * IOMMUFD_MODE=type1 forces the type1 mode for the whole run): where the
+ * type1 mode (a VFIO container) behaves as iommufd does the assertion is the
+ * same; where it differs by design (one IOAS, HWPT 2 only with a device, no
+ * mock, the commands type1 has no equivalent for) the case asserts type1's
+ * documented outcome, decided from the context's mode.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -165,6 +172,32 @@ static bool contains(const char *s, const char *sub)
 	return true;
 }
 
+/* ctx drives a VFIO container (IOMMUFD_MODE=type1 for the run) */
+static bool type1(const struct iommufd_ctx *ctx)
+{
+	return iommufd_ctx_get_mode(ctx) == IOMMUFD_MODE_TYPE1;
+}
+
+/* what the type1 mode has no equivalent for: EOPNOTSUPP and a reason naming the mode */
+#define assert_type1_refuses(call)                                        \
+	do {                                                              \
+		assert_errno((call), EOPNOTSUPP);                         \
+		assert_true(contains(iommufd_last_error(), "type1"));     \
+	} while (0)
+
+/*
+ * The selftest mock is iommufd's: on a type1 context IOMMU_TEST_CMD goes to
+ * the container, which without an IOMMU driver refuses what it does not
+ * know with EINVAL (vfio_fops_unl_ioctl(), drivers/vfio/container.c).
+ */
+static void assert_no_mock(struct iommufd_ctx *ctx, uint32_t id)
+{
+	struct kabi_test_cmd cmd = { .size = sizeof(cmd), .op = KABI_TEST_OP_MOCK_DOMAIN, .id = id };
+
+	assert_errno(iommufd_ctx_ioctl(ctx, KABI_IOMMU_TEST_CMD, &cmd), EINVAL);
+	assert_int_equal(cmd.mock_domain.out_idev_id, 0);
+}
+
 /* ------------------------------------------------------------ context */
 
 /* adopt fd on the test's backend: iommufd_ctx_new_from_fd(), or its options form on the emulator */
@@ -195,19 +228,32 @@ static void test_ctx_lifecycle(void **state)
 	assert_null(iommufd_ctx_ref(NULL));
 	assert_errno(iommufd_ctx_get_fd(NULL), EINVAL);
 
-	/* adopt the same file: an object made through one is seen by the other */
+	/* adopt the same file: an iommufd's objects are seen through both */
 	assert_ok(adopt(fd, &ctx2));
 	assert_int_equal(iommufd_ctx_get_fd(ctx2), fd);
+	assert_int_equal(iommufd_ctx_get_mode(ctx2), iommufd_ctx_get_mode(ctx));
 	ioas = ioas_new(ctx2);
-	assert_ok(iommufd_destroy(ctx, ioas));
+	if (type1(ctx)) {
+		/* a container's IOAS is the library's: an adopted one starts with its own, empty */
+		assert_int_equal(ioas, 1);
+		assert_errno(iommufd_destroy(ctx, ioas), ENOENT);
+		assert_ok(iommufd_destroy(ctx2, ioas));
+	} else {
+		assert_ok(iommufd_destroy(ctx, ioas));
+	}
 	ctx2_shared = ctx2;
 
 	/* not an iommufd: a fault queue's fd; not open: -EBADF */
-	assert_ok(iommufd_fault_queue_new(ctx, &q));
 	ctx2 = NULL;
-	assert_errno(adopt(iommufd_fault_queue_get_fd(q), &ctx2), ENOTTY);
-	assert_null(ctx2);
-	assert_true(contains(iommufd_last_error(), "ENOTTY"));
+	if (type1(ctx)) {
+		/* no fault queue in type1 mode, so no such fd to hand over */
+		assert_type1_refuses(iommufd_fault_queue_new(ctx, &q));
+	} else {
+		assert_ok(iommufd_fault_queue_new(ctx, &q));
+		assert_errno(adopt(iommufd_fault_queue_get_fd(q), &ctx2), ENOTTY);
+		assert_null(ctx2);
+		assert_true(contains(iommufd_last_error(), "ENOTTY"));
+	}
 	assert_errno(adopt(1000, &ctx2), EBADF);
 	assert_errno(adopt(-1, &ctx2), EBADF);
 	assert_errno(adopt(fd, NULL), EINVAL);
@@ -230,25 +276,33 @@ static void test_ctx_from_fd_owns(void **state)
 	/* the adopted context closes fd on its last unref: ctx then fails with EBADF */
 	assert_ok(adopt(fd, &ctx2));
 	iommufd_ctx_unref(ctx2);
-	assert_errno(iommufd_destroy(ctx, 0), EBADF);
+	if (type1(ctx)) {
+		/* DESTROY is the library's in type1 mode: a container ioctl reaches the fd */
+		assert_errno(iommufd_ctx_ioctl(ctx, KABI_VFIO_GET_API_VERSION, NULL), EBADF);
+	} else {
+		assert_errno(iommufd_destroy(ctx, 0), EBADF);
+	}
 	iommufd_ctx_unref(ctx); /* closes a closed fd: harmless */
 }
 
 static void test_ctx_default_backend(void **state)
 {
-	struct iommufd_ctx *ctx = NULL;
+	struct iommufd_ctx *test_ctx = test_ctx_new(), *ctx = NULL;
 	int r;
 
 	(void)state;
-	/* no backend named: the kernel */
+	/* no backend named: the kernel, in the mode of this run */
 	r = iommufd_ctx_new(&ctx);
 	if (r == 0) {
+		assert_int_equal(iommufd_ctx_get_mode(ctx), iommufd_ctx_get_mode(test_ctx));
 		iommufd_ctx_unref(ctx);
 	} else {
-		/* no /dev/iommu on this host: the reason names the path */
+		/* no /dev/iommu (or container) on this host: the reason names the path */
 		assert_false(test_real_kernel());
-		assert_true(contains(iommufd_last_error(), "/dev/iommu"));
+		assert_true(contains(iommufd_last_error(),
+				     type1(test_ctx) ? "/dev/vfio/vfio" : "/dev/iommu"));
 	}
+	iommufd_ctx_unref(test_ctx);
 }
 
 static void test_ctx_opts(void **state)
@@ -395,6 +449,14 @@ static void test_errno_names(void **state)
 	memset(path, 'a', sizeof(path));
 	memcpy(path, "/tmp/", 5);
 	path[sizeof(path) - 1] = 0;
+	if (type1(test_scope())) {
+		/* a type1 context opens devices by their group, never by a cdev path */
+		assert_errno(iommufd_device_open(test_scope(), path, &dev), EOPNOTSUPP);
+		assert_true(contains(iommufd_last_error(), "EOPNOTSUPP"));
+		assert_true(contains(iommufd_last_error(), "type1"));
+		assert_null(dev);
+		return;
+	}
 	assert_errno(iommufd_device_open(test_scope(), path, &dev), ENAMETOOLONG);
 	assert_true(contains(iommufd_last_error(), "ENAMETOOLONG"));
 }
@@ -570,11 +632,16 @@ static void test_arg_checks(void **state)
 	assert_errno(iommufd_veventq_get_fd(NULL), EINVAL);
 	assert_int_equal(iommufd_veventq_get_id(NULL), 0);
 	assert_null(iommufd_veventq_unref(NULL));
-	assert_ok(iommufd_fault_queue_new(ctx, &fq));
-	assert_errno(iommufd_fault_queue_read(fq, NULL, 1), EINVAL);
-	assert_errno(iommufd_fault_queue_read(fq, &f, 0), EINVAL);
-	assert_errno(iommufd_fault_queue_respond(fq, 1, (enum iommufd_fault_response)7), EINVAL);
-	iommufd_fault_queue_unref(fq);
+	if (type1(ctx)) {
+		/* no fault queue in type1 mode: the checks of its arguments do not arise */
+		assert_type1_refuses(iommufd_fault_queue_new(ctx, &fq));
+	} else {
+		assert_ok(iommufd_fault_queue_new(ctx, &fq));
+		assert_errno(iommufd_fault_queue_read(fq, NULL, 1), EINVAL);
+		assert_errno(iommufd_fault_queue_read(fq, &f, 0), EINVAL);
+		assert_errno(iommufd_fault_queue_respond(fq, 1, (enum iommufd_fault_response)7), EINVAL);
+		iommufd_fault_queue_unref(fq);
+	}
 	/* bitmap walker */
 	assert_errno(iommufd_bitmap_next_run(NULL, 64, &u, &u, &u), EINVAL);
 	/* nothing above changed the IOAS */
@@ -582,9 +649,15 @@ static void test_arg_checks(void **state)
 	free(ranges);
 	assert_ok(iommufd_ioas_unmap_all(ctx, ioas, &u));
 	assert_int_equal(u, 0);
-	assert_ok(iommufd_ioas_get_huge_pages(ctx, ioas, &b));
-	assert_true(b);
-	assert_ok(iommufd_ctx_get_rlimit_mode(ctx, &mode));
+	if (type1(ctx)) {
+		/* IOMMU_OPTION has no type1 equivalent */
+		assert_type1_refuses(iommufd_ioas_get_huge_pages(ctx, ioas, &b));
+		assert_type1_refuses(iommufd_ctx_get_rlimit_mode(ctx, &mode));
+	} else {
+		assert_ok(iommufd_ioas_get_huge_pages(ctx, ioas, &b));
+		assert_true(b);
+		assert_ok(iommufd_ctx_get_rlimit_mode(ctx, &mode));
+	}
 	iommufd_ctx_unref(ctx);
 }
 
@@ -593,9 +666,25 @@ static void test_arg_checks(void **state)
 static void test_ioas_alloc_destroy(void **state)
 {
 	struct iommufd_ctx *ctx = test_ctx_new();
-	uint32_t a = ioas_new(ctx), b = ioas_new(ctx), c;
+	uint32_t a = ioas_new(ctx), b, c;
 
 	(void)state;
+	if (type1(ctx)) {
+		/* a container is one address space: IOAS 1, a second one is refused */
+		assert_int_equal(a, 1);
+		assert_type1_refuses(iommufd_ioas_alloc(ctx, &b));
+		assert_true(contains(iommufd_last_error(), "another needs another context"));
+		assert_ok(iommufd_destroy(ctx, a));
+		assert_errno(iommufd_destroy(ctx, a), ENOENT);
+		assert_errno(iommufd_destroy(ctx, 0), ENOENT);
+		/* gone, it can be made again, with the same ID */
+		c = ioas_new(ctx);
+		assert_int_equal(c, a);
+		assert_ok(iommufd_destroy(ctx, c));
+		iommufd_ctx_unref(ctx);
+		return;
+	}
+	b = ioas_new(ctx);
 	assert_int_not_equal(a, b);
 	assert_ok(iommufd_destroy(ctx, a));
 	assert_errno(iommufd_destroy(ctx, a), ENOENT);
@@ -611,7 +700,7 @@ static void test_ioas_alloc_destroy(void **state)
 static void test_iova_ranges(void **state)
 {
 	struct iommufd_ctx *ctx = test_ctx_new();
-	uint32_t ioas = ioas_new(ctx), ioas2 = ioas_new(ctx);
+	uint32_t ioas = ioas_new(ctx), ioas2;
 	struct iommufd_iova_range *r = NULL;
 	uint64_t align = 0;
 	size_t nr = 0;
@@ -621,8 +710,19 @@ static void test_iova_ranges(void **state)
 	assert_int_equal(nr, 1);
 	assert_int_equal(r[0].start, 0);
 	assert_int_equal(r[0].last, UINT64_MAX);
-	assert_int_equal(align, 1);
+	/* type1 maps whole CPU pages: its IOVAs are page aligned even before a device */
+	assert_int_equal(align, type1(ctx) ? (uint64_t)sysconf(_SC_PAGESIZE) : 1);
 	free(r);
+	if (type1(ctx)) {
+		/* no reserved region nor mock domain to add to a container: its ranges come with its devices */
+		assert_errno(add_reserved(ctx, ioas, 0x100000, PAGE), EINVAL);
+		assert_no_mock(ctx, ioas);
+		assert_errno(iommufd_ioas_iova_ranges(ctx, 999, &r, &nr, NULL), ENOENT);
+		assert_true(contains(iommufd_last_error(), "the container's IOAS is 1"));
+		iommufd_ctx_unref(ctx);
+		return;
+	}
+	ioas2 = ioas_new(ctx);
 
 	/* 9 reserved holes -> 10 ranges: more than the first buffer holds */
 	for (int i = 0; i < 9; i++)
@@ -749,10 +849,17 @@ static void test_map_auto_iova(void **state)
 		assert_ok(iommufd_ioas_unmap(ctx, ioas, iova, len, &u));
 		assert_int_equal(u, len);
 	}
-	/* a sub-page VA offset is kept in the IOVA */
 	iova = 0;
-	assert_ok(iommufd_ioas_map(ctx, ioas, (char *)buffer + 0x10, PAGE, &iova, rw));
-	assert_int_equal(iova % PAGE, 0x10);
+	if (type1(ctx)) {
+		/* type1 maps whole pages (vfio_dma_do_map()): a sub-page VA offset is refused */
+		assert_errno(iommufd_ioas_map(ctx, ioas, (char *)buffer + 0x10, PAGE, &iova, rw),
+			     EINVAL);
+		assert_true(contains(iommufd_last_error(), "multiples of the page size"));
+	} else {
+		/* a sub-page VA offset is kept in the IOVA */
+		assert_ok(iommufd_ioas_map(ctx, ioas, (char *)buffer + 0x10, PAGE, &iova, rw));
+		assert_int_equal(iova % PAGE, 0x10);
+	}
 	/* first fit, lowest address, from PAGE upward */
 	assert_ok(iommufd_ioas_unmap_all(ctx, ioas, NULL));
 	assert_ok(iommufd_ioas_map(ctx, ioas, buffer, PAGE, &iova, rw));
@@ -773,6 +880,16 @@ static void test_allow_iovas(void **state)
 	size_t nr;
 
 	(void)state;
+	if (type1(ctx)) {
+		/* type1 has no allowed list: refused, and automatic IOVAs stay first fit from PAGE */
+		assert_type1_refuses(iommufd_ioas_allow_iovas(ctx, ioas, &win, 1));
+		assert_type1_refuses(iommufd_ioas_allow_iovas(ctx, ioas, NULL, 0));
+		assert_errno(iommufd_ioas_allow_iovas(ctx, ioas, NULL, 1), EINVAL);
+		assert_ok(iommufd_ioas_map(ctx, ioas, buffer, PAGE, &iova, rw));
+		assert_int_equal(iova, PAGE);
+		iommufd_ctx_unref(ctx);
+		return;
+	}
 	assert_ok(iommufd_ioas_allow_iovas(ctx, ioas, &win, 1));
 	for (int i = 0; i < 4; i++) {
 		assert_ok(iommufd_ioas_map(ctx, ioas, buffer, 4 * PAGE, &iova, rw));
@@ -810,6 +927,19 @@ static void test_map_file(void **state)
 	(void)state;
 	assert_true(mfd >= 0);
 	assert_int_equal(ftruncate(mfd, 8 * PAGE), 0);
+	if (type1(ctx)) {
+		/* VFIO_IOMMU_MAP_DMA maps user VAs only: nothing is mapped */
+		assert_type1_refuses(iommufd_ioas_map_file(ctx, ioas, mfd, 2 * PAGE, 4 * PAGE, &iova, rw));
+		iova = 0x300000;
+		assert_type1_refuses(iommufd_ioas_map_file(ctx, ioas, mfd, 0, PAGE, &iova,
+							   rw | IOMMUFD_MAP_FIXED_IOVA));
+		assert_int_equal(iova, 0x300000);
+		assert_ok(iommufd_ioas_unmap_all(ctx, ioas, &u));
+		assert_int_equal(u, 0);
+		close(mfd);
+		iommufd_ctx_unref(ctx);
+		return;
+	}
 	assert_ok(iommufd_ioas_map_file(ctx, ioas, mfd, 2 * PAGE, 4 * PAGE, &iova, rw));
 	/* aligned to the file offset's lowest bit (8 KiB), first fit from PAGE up */
 	assert_int_not_equal(iova, 0);
@@ -832,12 +962,25 @@ static void test_map_file(void **state)
 static void test_copy(void **state)
 {
 	struct iommufd_ctx *ctx = test_ctx_new();
-	uint32_t a = ioas_new(ctx), b = ioas_new(ctx);
+	uint32_t a = ioas_new(ctx), b;
 	const uint32_t fixed = IOMMUFD_MAP_READ | IOMMUFD_MAP_WRITE | IOMMUFD_MAP_FIXED_IOVA;
 	uint64_t iova = 0x100000, dst, u;
 
 	(void)state;
 	assert_ok(iommufd_ioas_map(ctx, a, buffer, 4 * PAGE, &iova, fixed));
+	if (type1(ctx)) {
+		/* one IOAS and no copy between areas: refused, the source mapping stays */
+		assert_type1_refuses(iommufd_ioas_alloc(ctx, &b));
+		dst = 0x200000;
+		assert_type1_refuses(iommufd_ioas_copy(ctx, a, &dst, a, 0x100000, 4 * PAGE, fixed));
+		assert_type1_refuses(iommufd_ioas_copy(ctx, a, &dst, a, 0x100000 + PAGE, 2 * PAGE,
+						       IOMMUFD_MAP_READ));
+		assert_ok(iommufd_ioas_unmap_all(ctx, a, &u));
+		assert_int_equal(u, 4 * PAGE);
+		iommufd_ctx_unref(ctx);
+		return;
+	}
+	b = ioas_new(ctx);
 	/* into another IOAS at a fixed IOVA */
 	dst = 0x200000;
 	assert_ok(iommufd_ioas_copy(ctx, b, &dst, a, 0x100000, 4 * PAGE, fixed));
@@ -868,6 +1011,18 @@ static void test_options(void **state)
 	bool on = false;
 
 	(void)state;
+	if (type1(ctx)) {
+		/* IOMMU_OPTION has no type1 equivalent: neither the rlimit mode nor huge pages */
+		assert_type1_refuses(iommufd_ctx_get_rlimit_mode(ctx, &mode));
+		assert_type1_refuses(iommufd_ctx_set_rlimit_mode(ctx, IOMMUFD_RLIMIT_MM));
+		assert_errno(iommufd_ctx_set_rlimit_mode(ctx, (enum iommufd_rlimit_mode)2), EINVAL);
+		ioas = ioas_new(ctx);
+		assert_type1_refuses(iommufd_ioas_get_huge_pages(ctx, ioas, &on));
+		assert_type1_refuses(iommufd_ioas_set_huge_pages(ctx, ioas, false));
+		assert_ok(iommufd_destroy(ctx, ioas));
+		iommufd_ctx_unref(ctx);
+		return;
+	}
 	assert_ok(iommufd_ctx_get_rlimit_mode(ctx, &mode));
 	assert_int_equal(mode, IOMMUFD_RLIMIT_USER);
 	/* CAP_SYS_RESOURCE and no object: may change; else EPERM */
@@ -906,6 +1061,15 @@ static void test_vfio_ioas(void **state)
 	uint32_t ioas = ioas_new(ctx), got = 0;
 
 	(void)state;
+	if (type1(ctx)) {
+		/* the context is the container itself: no compat IOAS to choose */
+		assert_type1_refuses(iommufd_vfio_ioas_get(ctx, &got));
+		assert_type1_refuses(iommufd_vfio_ioas_set(ctx, ioas));
+		assert_type1_refuses(iommufd_vfio_ioas_clear(ctx));
+		assert_int_equal(got, 0);
+		iommufd_ctx_unref(ctx);
+		return;
+	}
 	assert_errno(iommufd_vfio_ioas_get(ctx, &got), ENODEV);
 	assert_errno(iommufd_vfio_ioas_set(ctx, 0), ENOENT);
 	assert_ok(iommufd_vfio_ioas_set(ctx, ioas));
@@ -930,6 +1094,16 @@ static void test_change_process(void **state)
 	uint64_t iova;
 
 	(void)state;
+	if (type1(ctx)) {
+		/* type1 pins pages for the container's owner: no change of process */
+		assert_type1_refuses(iommufd_ioas_change_process(ctx));
+		assert_ok(iommufd_ioas_map(ctx, ioas, buffer, PAGE, &iova, rw));
+		assert_type1_refuses(iommufd_ioas_change_process(ctx));
+		assert_ok(iommufd_ioas_unmap_all(ctx, ioas, NULL));
+		close(mfd);
+		iommufd_ctx_unref(ctx);
+		return;
+	}
 	assert_ok(iommufd_ioas_change_process(ctx)); /* nothing to move */
 	mock_domain(ctx, ioas);
 	assert_ok(iommufd_ioas_map(ctx, ioas, buffer, PAGE, &iova, rw));
@@ -947,12 +1121,28 @@ static void test_change_process(void **state)
 static void test_destroy_busy(void **state)
 {
 	struct iommufd_ctx *ctx = test_ctx_new();
-	uint32_t ioas = ioas_new(ctx), ioas2 = ioas_new(ctx);
+	uint32_t ioas = ioas_new(ctx), ioas2;
 	const uint32_t fixed = IOMMUFD_MAP_READ | IOMMUFD_MAP_WRITE | IOMMUFD_MAP_FIXED_IOVA;
 	struct mock_dev d;
-	uint64_t iova = 0x100000;
+	uint64_t iova = 0x100000, u;
 
 	(void)state;
+	if (type1(ctx)) {
+		/* mappings never block destroy; the IOAS comes back empty */
+		assert_ok(iommufd_ioas_map(ctx, ioas, buffer, PAGE, &iova, fixed));
+		assert_ok(iommufd_destroy(ctx, ioas));
+		assert_int_equal(ioas_new(ctx), ioas);
+		assert_ok(iommufd_ioas_unmap_all(ctx, ioas, &u));
+		assert_int_equal(u, 0);
+		/* HWPT 2 exists only while a device is in the container */
+		assert_errno(iommufd_destroy(ctx, 2), ENOENT);
+		assert_true(contains(iommufd_last_error(), "only while a device"));
+		assert_no_mock(ctx, ioas);
+		assert_ok(iommufd_destroy(ctx, ioas));
+		iommufd_ctx_unref(ctx);
+		return;
+	}
+	ioas2 = ioas_new(ctx);
 	/* mappings never block destroy */
 	assert_ok(iommufd_ioas_map(ctx, ioas2, buffer, PAGE, &iova, fixed));
 	assert_ok(iommufd_destroy(ctx, ioas2));
@@ -970,6 +1160,65 @@ static void test_destroy_busy(void **state)
 
 /* ------------------------------------------------------------ probing */
 
+/* type1 mode: the library answers for the mode, nothing is asked of the container */
+static void test_probe_type1(struct iommufd_ctx *ctx)
+{
+	const uint64_t map_all = IOMMUFD_MAP_FIXED_IOVA | IOMMUFD_MAP_READ | IOMMUFD_MAP_WRITE;
+	uint32_t probe[16] = { 0 };
+	int n = 0;
+
+	for (unsigned int req = IOMMUFD_REQ_DESTROY; req <= IOMMUFD_REQ_HW_QUEUE_ALLOC; req++) {
+		int want = req == IOMMUFD_REQ_DESTROY || req == IOMMUFD_REQ_IOAS_ALLOC ||
+			   req == IOMMUFD_REQ_IOAS_IOVA_RANGES || req == IOMMUFD_REQ_IOAS_MAP ||
+			   req == IOMMUFD_REQ_IOAS_UNMAP ||
+			   req == IOMMUFD_REQ_HWPT_SET_DIRTY_TRACKING ||
+			   req == IOMMUFD_REQ_HWPT_GET_DIRTY_BITMAP;
+
+		assert_non_null(iommufd_request_name((enum iommufd_request)req));
+		assert_int_equal(iommufd_ctx_supports(ctx, (enum iommufd_request)req), want);
+		n += want;
+	}
+	assert_int_equal(n, 7);
+	assert_errno(iommufd_ctx_supports(ctx, (enum iommufd_request)0x95), EINVAL);
+	/*
+	 * The raw ioctl reaches the container: it knows its API version and,
+	 * without an IOMMU driver, refuses any other number with EINVAL
+	 * (vfio_fops_unl_ioctl(), drivers/vfio/container.c)
+	 */
+	assert_int_equal(iommufd_ctx_ioctl(ctx, KABI_VFIO_GET_API_VERSION, NULL), KABI_VFIO_API_VERSION);
+	assert_errno(iommufd_ctx_ioctl(ctx, KABI_IO(0x7f), probe), EINVAL);
+	assert_errno(iommufd_ctx_ioctl(ctx, KABI_IO(0x85), probe), EINVAL);
+
+	/* flags: those of the mapping and dirty commands type1 has */
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_IOAS_MAP, map_all), 1);
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_IOAS_MAP_FILE, map_all), 0);
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_IOAS_COPY, map_all), 0);
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_GET_HW_INFO,
+						    IOMMUFD_HW_INFO_INPUT_TYPE), 0);
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_HWPT_SET_DIRTY_TRACKING,
+						    IOMMUFD_DIRTY_ENABLE), 1);
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_HWPT_SET_DIRTY_TRACKING,
+						    1u << 1), 0);
+	/* VFIO_IOMMU_DIRTY_PAGES always clears what it reports */
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_HWPT_GET_DIRTY_BITMAP,
+						    IOMMUFD_DIRTY_NO_CLEAR), 0);
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_OPTION,
+						    IOMMUFD_OPTION_RLIMIT_MODE |
+						    IOMMUFD_OPTION_HUGE_PAGES), 0);
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_DESTROY, 0), 1);
+	assert_errno(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_HWPT_ALLOC,
+						IOMMUFD_HWPT_NEST_PARENT), EINVAL);
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_IOAS_MAP, 1u << 3), 0);
+	assert_int_equal(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_HWPT_GET_DIRTY_BITMAP,
+						    1u << 5), 0);
+	assert_errno(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_IOAS_MAP, 1ull << 32), EINVAL);
+	assert_errno(iommufd_ctx_supports_flags(ctx, IOMMUFD_REQ_OPTION, 1u << 2), EINVAL);
+	assert_errno(iommufd_ctx_supports_flags(ctx, (enum iommufd_request)0x95, 1), EINVAL);
+	/* the probes left nothing behind: the IOAS is still to be made */
+	assert_int_equal(ioas_new(ctx), 1);
+	iommufd_ctx_unref(ctx);
+}
+
 static void test_probe(void **state)
 {
 	struct iommufd_ctx *ctx = test_ctx_new();
@@ -977,6 +1226,10 @@ static void test_probe(void **state)
 	int n = 0;
 
 	(void)state;
+	if (type1(ctx)) {
+		test_probe_type1(ctx);
+		return;
+	}
 	for (unsigned int req = IOMMUFD_REQ_DESTROY; req <= IOMMUFD_REQ_HW_QUEUE_ALLOC; req++) {
 		const char *name = iommufd_request_name((enum iommufd_request)req);
 
@@ -1041,13 +1294,32 @@ static void test_hwpt_alloc(void **state)
 	struct iommufd_ctx *ctx = test_ctx_new();
 	uint32_t ioas = ioas_new(ctx), hwpt = 0, parent = 0, nested = 0, nested2 = 0;
 	struct kabi_hwpt_selftest data = { .iotlb = 0x1234 };
-	struct mock_dev d = mock_domain(ctx, ioas);
+	struct mock_dev d;
 	struct {
 		struct iommufd_hwpt_alloc_opts o;
 		uint64_t future;
 	} big = { .o = { .sz = sizeof(big) } };
 
 	(void)state;
+	if (type1(ctx)) {
+		/* the container's domain is its only HWPT: the library's checks, then refused */
+		IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, o, .flags = IOMMUFD_HWPT_NEST_PARENT);
+
+		assert_type1_refuses(iommufd_hwpt_alloc(ctx, 3, ioas, NULL, &hwpt));
+		assert_true(contains(iommufd_last_error(), "HWPT allocation"));
+		assert_type1_refuses(iommufd_hwpt_alloc(ctx, 3, ioas, &o, &parent));
+		assert_type1_refuses(iommufd_hwpt_alloc(ctx, 3, ioas, &big.o, &hwpt));
+		o.sz = 4;
+		assert_errno(iommufd_hwpt_alloc(ctx, 3, ioas, &o, &hwpt), EINVAL);
+		big.future = 1;
+		assert_errno(iommufd_hwpt_alloc(ctx, 3, ioas, &big.o, &hwpt), E2BIG);
+		assert_int_equal(hwpt, 0);
+		assert_int_equal(parent, 0);
+		assert_no_mock(ctx, ioas);
+		iommufd_ctx_unref(ctx);
+		return;
+	}
+	d = mock_domain(ctx, ioas);
 	/* plain and nest-parent on the IOAS; opts may be NULL */
 	assert_ok(iommufd_hwpt_alloc(ctx, d.dev_id, ioas, NULL, &hwpt));
 	assert_int_not_equal(hwpt, 0);
@@ -1121,11 +1393,22 @@ static void test_hw_info(void **state)
 {
 	struct iommufd_ctx *ctx = test_ctx_new();
 	uint32_t ioas = ioas_new(ctx);
-	struct mock_dev d = mock_domain(ctx, ioas);
-	struct mock_dev p = mock_domain_flags(ctx, ioas, KABI_MOCK_FLAGS_DEVICE_PASID);
+	struct mock_dev d, p;
 	IOMMUFD_OPTS(struct iommufd_hw_info, info);
 
 	(void)state;
+	if (type1(ctx)) {
+		/* the container tells nothing of the IOMMU behind it */
+		assert_type1_refuses(iommufd_get_hw_info(ctx, 3, IOMMUFD_HW_INFO_NONE, &info));
+		assert_true(contains(iommufd_last_error(), "GET_HW_INFO"));
+		assert_type1_refuses(iommufd_get_hw_info(ctx, 3, IOMMUFD_HW_INFO_INTEL_VTD, &info));
+		info.sz = 2;
+		assert_errno(iommufd_get_hw_info(ctx, 3, IOMMUFD_HW_INFO_NONE, &info), EINVAL);
+		iommufd_ctx_unref(ctx);
+		return;
+	}
+	d = mock_domain(ctx, ioas);
+	p = mock_domain_flags(ctx, ioas, KABI_MOCK_FLAGS_DEVICE_PASID);
 	assert_ok(iommufd_get_hw_info(ctx, d.dev_id, IOMMUFD_HW_INFO_NONE, &info));
 	assert_int_equal(info.sz, sizeof(info));
 	assert_int_equal(info.type, IOMMUFD_HW_INFO_SELFTEST);
@@ -1164,20 +1447,59 @@ static void test_hw_info(void **state)
 	iommufd_ctx_unref(ctx);
 }
 
+/* the runs of the bitmap of pages 1, 2, 3, 10 and 63 */
+static void check_runs(const uint64_t *want)
+{
+	uint64_t pos = 0, start, count;
+
+	assert_int_equal(iommufd_bitmap_next_run(want, 64, &pos, &start, &count), 1);
+	assert_int_equal(start, 1);
+	assert_int_equal(count, 3);
+	assert_int_equal(iommufd_bitmap_next_run(want, 64, &pos, &start, &count), 1);
+	assert_int_equal(start, 10);
+	assert_int_equal(count, 1);
+	assert_int_equal(iommufd_bitmap_next_run(want, 64, &pos, &start, &count), 1);
+	assert_int_equal(start, 63);
+	assert_int_equal(count, 1);
+	assert_int_equal(iommufd_bitmap_next_run(want, 64, &pos, &start, &count), 0);
+}
+
 static void test_dirty_tracking(void **state)
 {
 	struct iommufd_ctx *ctx = test_ctx_new();
 	uint32_t ioas = ioas_new(ctx), hwpt = 0, plain = 0;
-	struct mock_dev d = mock_domain(ctx, ioas);
+	struct mock_dev d;
 	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, o, .flags = IOMMUFD_HWPT_DIRTY_TRACKING);
 	const uint32_t fixed = IOMMUFD_MAP_READ | IOMMUFD_MAP_WRITE | IOMMUFD_MAP_FIXED_IOVA;
 	const uint64_t npages = 64, base = MOCK_BASE;
 	uint64_t want[1] = { 0 }, got[1] = { 0 }, iova = base;
-	uint64_t pos = 0, start, count;
 	struct kabi_test_cmd cmd = { .op = KABI_TEST_OP_DIRTY };
 	struct mock_dev d2;
 
 	(void)state;
+	if (type1(ctx)) {
+		/*
+		 * The container's HWPT 2 tracks dirty pages once a device is in
+		 * it (tests/device): before, there is none; no HWPT is allocated.
+		 */
+		assert_type1_refuses(iommufd_hwpt_alloc(ctx, 3, ioas, &o, &hwpt));
+		assert_ok(iommufd_ioas_map(ctx, ioas, buffer, npages * PAGE, &iova, fixed));
+		assert_errno(iommufd_hwpt_set_dirty_tracking(ctx, 2, true), ENOENT);
+		assert_true(contains(iommufd_last_error(), "until a device is attached"));
+		assert_errno(iommufd_hwpt_set_dirty_tracking(ctx, ioas, true), ENOENT);
+		assert_errno(iommufd_hwpt_get_dirty_bitmap(ctx, 2, base, npages * PAGE, PAGE, got, 0),
+			     ENOENT);
+		assert_errno(iommufd_hwpt_get_dirty_bitmap(ctx, 2, base, npages * PAGE, PAGE, got,
+							   1u << 5), EOPNOTSUPP);
+		assert_int_equal(got[0], 0);
+		assert_no_mock(ctx, ioas);
+		/* the bitmap walker is the mode's too */
+		want[0] = (1ull << 1) | (1ull << 2) | (1ull << 3) | (1ull << 10) | (1ull << 63);
+		check_runs(want);
+		iommufd_ctx_unref(ctx);
+		return;
+	}
+	d = mock_domain(ctx, ioas);
 	assert_ok(iommufd_hwpt_alloc(ctx, d.dev_id, ioas, &o, &hwpt));
 	assert_ok(iommufd_hwpt_alloc(ctx, d.dev_id, ioas, NULL, &plain));
 	d2 = mock_domain(ctx, hwpt); /* a device on the tracking HWPT */
@@ -1224,16 +1546,7 @@ static void test_dirty_tracking(void **state)
 	assert_int_equal(got[0], 1ull << 5);
 
 	/* the runs of the bitmap */
-	assert_int_equal(iommufd_bitmap_next_run(want, 64, &pos, &start, &count), 1);
-	assert_int_equal(start, 1);
-	assert_int_equal(count, 3);
-	assert_int_equal(iommufd_bitmap_next_run(want, 64, &pos, &start, &count), 1);
-	assert_int_equal(start, 10);
-	assert_int_equal(count, 1);
-	assert_int_equal(iommufd_bitmap_next_run(want, 64, &pos, &start, &count), 1);
-	assert_int_equal(start, 63);
-	assert_int_equal(count, 1);
-	assert_int_equal(iommufd_bitmap_next_run(want, 64, &pos, &start, &count), 0);
+	check_runs(want);
 
 	/* range checks: page size 0, misaligned */
 	assert_errno(iommufd_hwpt_get_dirty_bitmap(ctx, hwpt, base, PAGE, 0, got, 0), EINVAL);
@@ -1279,7 +1592,7 @@ static void test_invalidate(void **state)
 {
 	struct iommufd_ctx *ctx = test_ctx_new();
 	uint32_t ioas = ioas_new(ctx), parent = 0, nested = 0, n;
-	struct mock_dev d = mock_domain(ctx, ioas);
+	struct mock_dev d;
 	struct kabi_hwpt_selftest data = { .iotlb = 0x1234 };
 	struct kabi_hwpt_invalidate_selftest inv[2] = { { .iotlb_id = 1 }, { .iotlb_id = 4 } };
 	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, po, .flags = IOMMUFD_HWPT_NEST_PARENT);
@@ -1287,6 +1600,18 @@ static void test_invalidate(void **state)
 		     .data_len = sizeof(data), .data = &data);
 
 	(void)state;
+	if (type1(ctx)) {
+		/* no nesting: no parent, no nested HWPT, no cache to invalidate */
+		assert_type1_refuses(iommufd_hwpt_alloc(ctx, 3, ioas, &po, &parent));
+		n = 1;
+		assert_type1_refuses(iommufd_hwpt_invalidate(ctx, 2, IOMMUFD_INVALIDATE_SELFTEST, inv,
+							     sizeof(inv[0]), &n));
+		assert_true(contains(iommufd_last_error(), "HWPT_INVALIDATE"));
+		assert_int_equal(n, 0);
+		iommufd_ctx_unref(ctx);
+		return;
+	}
+	d = mock_domain(ctx, ioas);
 	assert_ok(iommufd_hwpt_alloc(ctx, d.dev_id, ioas, &po, &parent));
 	assert_ok(iommufd_hwpt_alloc(ctx, d.dev_id, parent, &no, &nested));
 
@@ -1337,7 +1662,7 @@ static void test_fault_queue(void **state)
 {
 	struct iommufd_ctx *ctx = test_ctx_new();
 	uint32_t ioas = ioas_new(ctx), parent = 0, iopf = 0, fid;
-	struct mock_dev d = mock_domain(ctx, ioas);
+	struct mock_dev d;
 	struct kabi_hwpt_selftest data = { .iotlb = 0x1234 };
 	struct iommufd_fault_queue *q = NULL;
 	struct iommufd_fault f[4];
@@ -1345,6 +1670,19 @@ static void test_fault_queue(void **state)
 	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, po, .flags = IOMMUFD_HWPT_NEST_PARENT);
 
 	(void)state;
+	if (type1(ctx)) {
+		/* type1 has no I/O page faults to deliver: no queue, no HWPT taking one */
+		IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, o, .flags = IOMMUFD_HWPT_FAULT_ID_VALID,
+			     .fault_id = 3);
+
+		assert_type1_refuses(iommufd_fault_queue_new(ctx, &q));
+		assert_true(contains(iommufd_last_error(), "fault queue"));
+		assert_null(q);
+		assert_type1_refuses(iommufd_hwpt_alloc(ctx, 3, ioas, &o, &iopf));
+		iommufd_ctx_unref(ctx);
+		return;
+	}
+	d = mock_domain(ctx, ioas);
 	assert_ok(iommufd_hwpt_alloc(ctx, d.dev_id, ioas, &po, &parent));
 	assert_ok(iommufd_fault_queue_new(ctx, &q));
 	fid = iommufd_fault_queue_get_id(q);
@@ -1424,6 +1762,36 @@ static void viommu_env(struct viommu_env *e)
 				       NULL, &e->viommu));
 }
 
+/*
+ * type1 mode: no vIOMMU, so none of what hangs off one (vDEVICE, vEVENT and
+ * HW queues); the library's argument checks still come first
+ */
+static bool viommu_type1(void)
+{
+	struct iommufd_ctx *ctx = test_ctx_new();
+	struct iommufd_veventq *q = NULL;
+	uint32_t ioas, id = 0;
+
+	if (!type1(ctx)) {
+		iommufd_ctx_unref(ctx);
+		return false;
+	}
+	ioas = ioas_new(ctx);
+	assert_type1_refuses(iommufd_viommu_alloc(ctx, 3, 2, IOMMUFD_VIOMMU_SELFTEST, NULL, &id));
+	assert_true(contains(iommufd_last_error(), "vIOMMU"));
+	assert_errno(iommufd_viommu_alloc(ctx, 3, 2, IOMMUFD_VIOMMU_SELFTEST, NULL, NULL), EINVAL);
+	assert_type1_refuses(iommufd_vdevice_alloc(ctx, 4, 3, 0x99, &id));
+	assert_true(contains(iommufd_last_error(), "vDEVICE"));
+	assert_type1_refuses(iommufd_veventq_new(ctx, 4, IOMMUFD_VEVENTQ_SELFTEST, 2, NULL, &q));
+	assert_null(q);
+	assert_type1_refuses(iommufd_hw_queue_alloc(ctx, 4, IOMMUFD_HW_QUEUE_SELFTEST, 0, PAGE, PAGE,
+						    NULL, &id));
+	assert_int_equal(id, 0);
+	assert_ok(iommufd_destroy(ctx, ioas));
+	iommufd_ctx_unref(ctx);
+	return true;
+}
+
 static void test_viommu(void **state)
 {
 	struct viommu_env e;
@@ -1433,6 +1801,8 @@ static void test_viommu(void **state)
 	void *map = NULL;
 
 	(void)state;
+	if (viommu_type1())
+		return;
 	viommu_env(&e);
 	assert_int_not_equal(e.viommu, 0);
 	/* with data: the mock loops in_data back and offers an mmap region */
@@ -1490,6 +1860,8 @@ static void test_vdevice_veventq(void **state)
 	uint32_t virt;
 
 	(void)state;
+	if (viommu_type1())
+		return;
 	viommu_env(&e);
 	assert_ok(iommufd_hwpt_alloc(e.ctx, e.d.dev_id, e.viommu, &no, &nested));
 	/* attaching to a vIOMMU-nested HWPT needs a vDEVICE */
@@ -1583,6 +1955,8 @@ static void test_hw_queue(void **state)
 	uint32_t q0 = 0, q1 = 0, qx;
 
 	(void)state;
+	if (viommu_type1())
+		return;
 	viommu_env(&e);
 	assert_ok(iommufd_ioas_map(e.ctx, e.ioas, buffer, 2 * PAGE, &iova, fixed));
 	iova = MOCK_BASE + 0x100000;
@@ -1663,11 +2037,19 @@ static void test_unrefp(void **state)
 		__attribute__((cleanup(iommufd_fault_queue_unrefp))) struct iommufd_fault_queue *fq = NULL;
 
 		held = iommufd_ctx_ref(ctx);
-		assert_ok(iommufd_fault_queue_new(ctx, &fq));
+		if (type1(ctx))
+			/* no fault queue in type1 mode: the context alone */
+			assert_type1_refuses(iommufd_fault_queue_new(ctx, &fq));
+		else
+			assert_ok(iommufd_fault_queue_new(ctx, &fq));
 		fq_held = iommufd_fault_queue_ref(fq);
 	}
 	/* the scope's references are gone, ours remain */
-	assert_int_not_equal(iommufd_fault_queue_get_id(fq_held), 0);
+	if (type1(held))
+		assert_null(fq_held);
+	else
+		assert_int_not_equal(iommufd_fault_queue_get_id(fq_held), 0);
+	assert_true(iommufd_ctx_get_fd(held) >= 0);
 	iommufd_fault_queue_unrefp(&fq_held);
 	assert_null(fq_held);
 	iommufd_ctx_unrefp(&held);

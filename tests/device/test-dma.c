@@ -3,7 +3,10 @@
  * Through the library alone: bind edu, attach it to an IOAS, map a buffer,
  * and make the device DMA RAM -> device buffer -> RAM through the IOVA. After
  * unmap (or with a read-only mapping) the same DMA must not reach the buffer.
- * Runs on the emulator and, with IOMMUFD_TEST_REAL=1, on QEMU's edu in the VM.
+ * Runs on the emulator and, with IOMMUFD_TEST_REAL=1, on QEMU's edu in the VM,
+ * in both modes: the type1 mode (IOMMUFD_MODE=type1, a VFIO container) has
+ * one IOAS, its domain HWPT 2, and no blocked state (detach of an attached
+ * device is refused), which the cases assert where they differ.
  */
 #include <errno.h>
 #include <poll.h>
@@ -72,6 +75,12 @@ static void edu_dma(struct iommufd_device *dev, uint64_t src, uint64_t dst, uint
 	}
 }
 
+/* the test's context drives a VFIO container */
+static bool type1(const struct env *e)
+{
+	return iommufd_ctx_get_mode(e->ctx) == IOMMUFD_MODE_TYPE1;
+}
+
 static void env_setup(struct env *e)
 {
 	uint32_t cmd, hwpt;
@@ -84,6 +93,8 @@ static void env_setup(struct env *e)
 	check(iommufd_device_bind(e->dev, e->ctx, NULL, NULL));
 	check(iommufd_device_attach(e->dev, e->ioas, &hwpt));
 	assert_int_equal(iommufd_device_get_state(e->dev), IOMMUFD_DEVICE_ATTACHED);
+	if (type1(e))
+		assert_int_equal(hwpt, 2); /* the container's domain */
 	/* memory space and bus master on: the device may DMA */
 	check(iommufd_device_config_read(e->dev, 0x04, 2, &cmd));
 	check(iommufd_device_config_write(e->dev, 0x04, 2, cmd | 0x6));
@@ -208,6 +219,32 @@ static void test_detach_replace(void **state)
 	check(iommufd_ioas_map(e.ctx, e.ioas, e.mem, 2 * PAGE, &iova,
 			       IOMMUFD_MAP_FIXED_IOVA | IOMMUFD_MAP_READ | IOMMUFD_MAP_WRITE));
 	edu_dma(e.dev, IOVA, EDU_BUF, XFER, 0);
+	if (type1(&e)) {
+		/*
+		 * A container has no blocked state nor a second IOAS: detach is
+		 * refused and the device stays attached, DMA still arriving;
+		 * attaching again (to the IOAS or to HWPT 2) changes nothing.
+		 */
+		assert_errno(iommufd_device_detach(e.dev), EOPNOTSUPP);
+		assert_non_null(strstr(iommufd_last_error(), "type1"));
+		assert_int_equal(iommufd_device_get_state(e.dev), IOMMUFD_DEVICE_ATTACHED);
+		memset(e.mem + PAGE, 0x22, PAGE);
+		edu_dma(e.dev, EDU_BUF, IOVA + PAGE, XFER, EDU_CMD_TO_RAM);
+		assert_memory_equal(e.mem + PAGE, expect, XFER);
+		assert_int_equal(e.mem[PAGE + XFER], 0x22);
+		assert_errno(iommufd_ioas_alloc(e.ctx, &ioas2), EOPNOTSUPP);
+		assert_non_null(strstr(iommufd_last_error(), "type1"));
+		check(iommufd_device_attach(e.dev, 2, &hwpt));
+		assert_int_equal(hwpt, 2);
+		check(iommufd_device_attach(e.dev, e.ioas, &hwpt));
+		assert_int_equal(hwpt, 2);
+		assert_int_equal(iommufd_device_get_pt_id(e.dev), 2);
+		memset(e.mem + PAGE, 0x33, PAGE);
+		edu_dma(e.dev, EDU_BUF, IOVA + PAGE, XFER, EDU_CMD_TO_RAM);
+		assert_memory_equal(e.mem + PAGE, expect, XFER);
+		env_teardown(&e);
+		return;
+	}
 	/* detached: blocked */
 	check(iommufd_device_detach(e.dev));
 	memset(e.mem + PAGE, 0x22, PAGE);

@@ -4,6 +4,13 @@
  * the edu device, with the kernel's errno and the state that results. The
  * same table runs on the emulator and, with IOMMUFD_TEST_REAL=1, on the real
  * kernel in the VM. Then the group path and exclusivity rules.
+ *
+ * In the type1 mode (IOMMUFD_MODE=type1: the contexts drive a VFIO
+ * container) the same (state, operation) pairs run against a table of
+ * their own, the library's documented answers on the container: bind joins
+ * the device's group, attach to the IOAS or to HWPT 2 gives HWPT 2 (the
+ * container's domain, so "attached-hwpt" is HWPT 2), detach of an attached
+ * device and PASIDs are EOPNOTSUPP, device IDs name no kernel object.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,7 +91,41 @@ static const struct outcome table[NR_OPS][NR_STATES] = {
 	[OP_PASID_DETACH] =     { E(EINVAL, S_PARKED),  OK(S_BOUND),            OK(S_ATT_IOAS),           OK(S_ATT_HWPT) },
 };
 
+/*
+ * THE TYPE1 TABLE: a container (drivers/vfio/container.c, group.c and the
+ * library's IOAS rules, lib/type1). The target HWPT is HWPT 2, which exists
+ * while a group is in the container: in "parked" the NVMe is bound, so it
+ * does.
+ */
+static const struct outcome table_t1[NR_OPS][NR_STATES] = {
+	/*                      parked                  bound                   attached(ioas)            attached(hwpt 2) */
+	[OP_BIND] =             { OK(S_BOUND),          E(EINVAL, S_BOUND),     E(EINVAL, S_ATT_IOAS),    E(EINVAL, S_ATT_HWPT) },
+	[OP_BIND_AGAIN] =       { E(EINVAL, S_BOUND),   E(EINVAL, S_BOUND),     E(EINVAL, S_ATT_IOAS),    E(EINVAL, S_ATT_HWPT) },
+	[OP_ATTACH_IOAS] =      { E(EINVAL, S_PARKED),  OK(S_ATT_IOAS),         OK(S_ATT_IOAS),           OK(S_ATT_IOAS) },
+	[OP_ATTACH_HWPT] =      { E(EINVAL, S_PARKED),  OK(S_ATT_HWPT),         OK(S_ATT_HWPT),           OK(S_ATT_HWPT) },
+	[OP_ATTACH_BAD_ID] =    { E(EINVAL, S_PARKED),  E(ENOENT, S_BOUND),     E(ENOENT, S_ATT_IOAS),    E(ENOENT, S_ATT_HWPT) },
+	/* a device ID is neither the IOAS nor HWPT 2 */
+	[OP_ATTACH_WRONG_TYPE] = { E(EINVAL, S_PARKED), E(ENOENT, S_BOUND),     E(ENOENT, S_ATT_IOAS),    E(ENOENT, S_ATT_HWPT) },
+	/* no blocked state: bound is a no-op, attached cannot go back */
+	[OP_DETACH] =           { E(EINVAL, S_PARKED),  OK(S_BOUND),            E(EOPNOTSUPP, S_ATT_IOAS), E(EOPNOTSUPP, S_ATT_HWPT) },
+	/* a type1 device ID is the library's label, no object */
+	[OP_DESTROY_DEV] =      { E(ENOENT, S_PARKED),  E(ENOENT, S_BOUND),     E(ENOENT, S_ATT_IOAS),    E(ENOENT, S_ATT_HWPT) },
+	/* HWPT 2 stays while a group is in the container */
+	[OP_DESTROY_HWPT] =     { E(EBUSY, S_PARKED),   E(EBUSY, S_BOUND),      E(EBUSY, S_ATT_IOAS),     E(EBUSY, S_ATT_HWPT) },
+	[OP_GET_INFO] =         { E(EINVAL, S_PARKED),  OK(S_BOUND),            OK(S_ATT_IOAS),           OK(S_ATT_HWPT) },
+	[OP_CLOSE] =            { OK(S_CLOSED),         OK(S_CLOSED),           OK(S_CLOSED),             OK(S_CLOSED) },
+	/* the container holds the group's file: a second open is EBUSY */
+	[OP_GROUP_OPEN] =       { OK(S_PARKED),         E(EBUSY, S_BOUND),      E(EBUSY, S_ATT_IOAS),     E(EBUSY, S_ATT_HWPT) },
+	[OP_BIND_GROUP_OPEN] =  { E(EBUSY, S_PARKED),   E(EINVAL, S_BOUND),     E(EINVAL, S_ATT_IOAS),    E(EINVAL, S_ATT_HWPT) },
+	/* a second handle of the device: the group path opens a device more than once */
+	[OP_SECOND_CDEV_BIND] = { OK(S_PARKED),         OK(S_BOUND),            OK(S_ATT_IOAS),           OK(S_ATT_HWPT) },
+	[OP_PASID_ATTACH_IOAS] = { E(EINVAL, S_PARKED), E(EOPNOTSUPP, S_BOUND), E(EOPNOTSUPP, S_ATT_IOAS), E(EOPNOTSUPP, S_ATT_HWPT) },
+	[OP_PASID_ATTACH_HWPT] = { E(EINVAL, S_PARKED), E(EOPNOTSUPP, S_BOUND), E(EOPNOTSUPP, S_ATT_IOAS), E(EOPNOTSUPP, S_ATT_HWPT) },
+	[OP_PASID_DETACH] =     { E(EINVAL, S_PARKED),  E(EOPNOTSUPP, S_BOUND), E(EOPNOTSUPP, S_ATT_IOAS), E(EOPNOTSUPP, S_ATT_HWPT) },
+};
+
 struct fixture {
+	bool t1; /* the contexts drive a VFIO container */
 	struct iommufd_ctx *scope;
 	struct iommufd_ctx *ctx;
 	struct iommufd_device *dev;  /* edu, the device under test */
@@ -99,10 +140,33 @@ static void reach(struct fixture *f, enum st s)
 	memset(f, 0, sizeof(*f));
 	f->scope = dev_scope();
 	f->ctx = test_ctx_new();
+	f->t1 = iommufd_ctx_get_mode(f->ctx) == IOMMUFD_MODE_TYPE1;
 	check(iommufd_ioas_alloc(f->ctx, &f->ioas));
 	check(iommufd_pci_get_iommu_group(f->scope, EDU_BDF, &f->group));
 	f->dev = dev_open(f->scope, EDU_BDF);
 	assert_int_equal(iommufd_device_get_state(f->dev), IOMMUFD_DEVICE_PARKED);
+	if (f->t1) {
+		/* the container's HWPT 2 is the target; the NVMe keeps it in parked */
+		f->hwpt = 2;
+		if (s == S_PARKED) {
+			f->nvme = dev_open(f->scope, NVME_BDF);
+			check(iommufd_device_bind(f->nvme, f->ctx, NULL, &f->other_id));
+			return;
+		}
+		check(iommufd_device_bind(f->dev, f->ctx, NULL, &f->dev_id));
+		assert_true(f->dev_id > 2);
+		f->other_id = f->dev_id;
+		if (s == S_ATT_IOAS) {
+			check(iommufd_device_attach(f->dev, f->ioas, &f->auto_hwpt));
+			assert_int_equal(f->auto_hwpt, 2);
+		} else if (s == S_ATT_HWPT) {
+			uint32_t got;
+
+			check(iommufd_device_attach(f->dev, f->hwpt, &got));
+			assert_int_equal(got, 2);
+		}
+		return;
+	}
 	if (s == S_PARKED) {
 		/* a HWPT and a DEVICE ID to use as targets, made through the NVMe */
 		f->nvme = dev_open(f->scope, NVME_BDF);
@@ -192,12 +256,28 @@ static int do_op(struct fixture *f, enum op op, enum st from)
 	return -ENOSYS;
 }
 
+/* type1: attached is to the container's domain, whatever the attach named; it cannot go */
+static void verify_attached_t1(struct fixture *f)
+{
+	assert_int_equal(iommufd_device_get_state(f->dev), IOMMUFD_DEVICE_ATTACHED);
+	assert_int_equal(iommufd_device_get_pt_id(f->dev), 2);
+	assert_errno(iommufd_destroy(f->ctx, 2), EBUSY);
+	assert_errno(iommufd_destroy(f->ctx, f->ioas), EBUSY);
+}
+
 /* the device file is in state s: the library says so and the kernel agrees */
 static void verify_state(struct fixture *f, enum st s, enum st from, enum op op)
 {
 	struct iommufd_device_info info = { .sz = sizeof(info) };
 	struct iommufd_group *grp = NULL;
 
+	if (s == S_CLOSED && f->t1) {
+		/* closed: the group left the container; HWPT 2 stays only with the NVMe in it */
+		check(iommufd_group_open(f->scope, f->group, &grp));
+		iommufd_group_unref(grp);
+		assert_errno(iommufd_destroy(f->ctx, f->hwpt), from == S_PARKED ? EBUSY : ENOENT);
+		return;
+	}
 	if (s == S_CLOSED) {
 		/* closed: the group is free again, an auto-HWPT is gone, a manual one stays */
 		check(iommufd_group_open(f->scope, f->group, &grp));
@@ -222,6 +302,10 @@ static void verify_state(struct fixture *f, enum st s, enum st from, enum op op)
 		assert_int_equal(iommufd_device_get_pt_id(f->dev), 0);
 		break;
 	case S_ATT_IOAS:
+		if (f->t1) {
+			verify_attached_t1(f);
+			break;
+		}
 		assert_int_equal(iommufd_device_get_state(f->dev), IOMMUFD_DEVICE_ATTACHED);
 		assert_int_not_equal(iommufd_device_get_pt_id(f->dev), 0);
 		assert_int_not_equal(iommufd_device_get_pt_id(f->dev), f->hwpt);
@@ -231,6 +315,10 @@ static void verify_state(struct fixture *f, enum st s, enum st from, enum op op)
 			assert_int_equal(iommufd_device_get_pt_id(f->dev), f->auto_hwpt);
 		break;
 	case S_ATT_HWPT:
+		if (f->t1) {
+			verify_attached_t1(f);
+			break;
+		}
 		assert_int_equal(iommufd_device_get_state(f->dev), IOMMUFD_DEVICE_ATTACHED);
 		assert_int_equal(iommufd_device_get_pt_id(f->dev), f->hwpt);
 		assert_errno(iommufd_destroy(f->ctx, f->hwpt), EBUSY);
@@ -279,22 +367,39 @@ static int backend_reset(void **state)
 static void test_table_case(void **state)
 {
 	const struct table_case *c = *state;
-	const struct outcome *o = &table[c->op][c->from];
+	const struct outcome *o;
 	struct fixture f;
 	int r;
 
 	reach(&f, c->from);
+	o = f.t1 ? &table_t1[c->op][c->from] : &table[c->op][c->from];
 	r = do_op(&f, c->op, c->from);
 	if (r != -o->err)
 		fail_msg("%s in state %s: got %d (%s), want %d; reason: %s", op_name[c->op],
 			 st_name[c->from], r, r ? strerror(-r) : "success", -o->err, iommufd_last_error());
 	if (r && c->op != OP_BIND_GROUP_OPEN && c->op != OP_SECOND_CDEV_BIND && c->op < OP_DESTROY_DEV)
 		assert_true(strlen(iommufd_last_error()) > 0);
+	/* what the mode cannot do says so */
+	if (r == -EOPNOTSUPP)
+		assert_non_null(strstr(iommufd_last_error(), "type1"));
 	verify_state(&f, o->then, c->from, c->op);
 	release(&f);
 }
 
 /* ------------------------------------------------------------ beyond the table */
+
+/* the contexts of this run drive a VFIO container (IOMMUFD_MODE=type1) */
+static bool type1(struct iommufd_ctx *ctx)
+{
+	return iommufd_ctx_get_mode(ctx) == IOMMUFD_MODE_TYPE1;
+}
+
+/* what the type1 mode has no equivalent for: EOPNOTSUPP, and a reason naming the mode */
+#define assert_type1_refuses(call)                                                \
+	do {                                                                      \
+		assert_errno((call), EOPNOTSUPP);                                 \
+		assert_non_null(strstr(iommufd_last_error(), "type1"));           \
+	} while (0)
 
 /* the reason explains a refusal on a parked device */
 static void test_reason_parked(void **state)
@@ -341,6 +446,31 @@ static void test_device_commands(void **state)
 	assert_non_null(strstr(iommufd_last_error(), "not bound"));
 
 	check(iommufd_device_bind(dev, ctx, NULL, &dev_id));
+	if (type1(ctx)) {
+		/* the same answers as the (ctx, dev_id) calls: what type1 has not */
+		assert_type1_refuses(iommufd_device_get_hw_info(dev, IOMMUFD_HW_INFO_NONE, &a));
+		assert_non_null(strstr(iommufd_last_error(), "iommufd_device_get_hw_info"));
+		assert_type1_refuses(iommufd_get_hw_info(ctx, dev_id, IOMMUFD_HW_INFO_NONE, &b));
+		assert_errno(iommufd_device_get_hw_info(dev, 0, NULL), EINVAL);
+		assert_type1_refuses(iommufd_device_hwpt_alloc(dev, ioas, NULL, &hwpt));
+		assert_non_null(strstr(iommufd_last_error(), "iommufd_device_hwpt_alloc"));
+		assert_type1_refuses(iommufd_hwpt_alloc(ctx, dev_id, ioas, NULL, &hwpt2));
+		check(iommufd_device_attach(dev, ioas, &hwpt));
+		assert_int_equal(hwpt, 2);
+		assert_int_equal(iommufd_device_get_pt_id(dev), 2);
+		r1 = iommufd_device_viommu_alloc(dev, hwpt, IOMMUFD_VIOMMU_ARM_SMMUV3, NULL, &viommu);
+		r2 = iommufd_viommu_alloc(ctx, dev_id, hwpt, IOMMUFD_VIOMMU_ARM_SMMUV3, NULL, &viommu);
+		assert_int_equal(r1, -EOPNOTSUPP);
+		assert_int_equal(r1, r2);
+		/* after release, a new handle is parked again */
+		iommufd_device_unref(dev);
+		dev = dev_open(scope, EDU_BDF);
+		assert_errno(iommufd_device_get_hw_info(dev, 0, &a), EINVAL);
+		iommufd_device_unref(dev);
+		iommufd_ctx_unref(ctx);
+		test_backend_put();
+		return;
+	}
 	check(iommufd_device_get_hw_info(dev, IOMMUFD_HW_INFO_NONE, &a));
 	check(iommufd_get_hw_info(ctx, dev_id, IOMMUFD_HW_INFO_NONE, &b));
 	assert_memory_equal(&a, &b, sizeof(a));
@@ -381,6 +511,34 @@ static void test_open_paths(void **state)
 	int fd;
 
 	(void)state;
+	if (type1(scope)) {
+		uint32_t id2;
+
+		/* no cdev path nor adopted device file: the group is the way in */
+		assert_type1_refuses(iommufd_device_open(scope, "/dev/vfio/devices/vfio0", &a));
+		assert_null(a);
+		fd = test_open_node("/dev/vfio/devices/vfio0", O_RDWR);
+		assert_true(fd >= 0);
+		assert_type1_refuses(iommufd_device_new_from_fd(scope, fd, &b));
+		assert_null(b);
+		assert_ok(test_fd_close(fd)); /* refused: the fd stays the caller's */
+		/* two handles of the device through its group: both join, each with its own ID */
+		a = dev_open(scope, EDU_BDF);
+		b = dev_open(scope, EDU_BDF);
+		assert_int_equal(iommufd_device_get_fd(a), -1); /* no file until bind */
+		check(iommufd_device_bind(a, ctx, NULL, &id));
+		check(iommufd_device_bind(b, ctx, NULL, &id2));
+		assert_true(id > 2 && id2 > 2 && id != id2);
+		assert_true(iommufd_device_get_fd(a) >= 0);
+		iommufd_device_unref(b);
+		iommufd_device_unref(a);
+		a = NULL;
+		assert_errno(iommufd_device_open_pci(scope, "0000:00:1e.0", &a), ENODEV);
+		assert_errno(iommufd_device_open_pci(scope, "../../etc", &a), EINVAL);
+		iommufd_ctx_unref(ctx);
+		test_backend_put();
+		return;
+	}
 	check(iommufd_device_open(scope, "/dev/vfio/devices/vfio0", &a));
 	check(iommufd_device_bind(a, ctx, NULL, &id));
 	/* a second file (an adopted fd of a new open) of the same device cannot bind */
@@ -423,6 +581,75 @@ static void test_token(void **state)
 	test_backend_put();
 }
 
+/*
+ * type1: the group set on the container, its device ATTACHED to HWPT 2 (the
+ * container's domain); the group leaves only when no device file is open
+ * (drivers/vfio/group.c: container_users)
+ */
+static void group_path_t1(struct iommufd_ctx *scope, struct iommufd_ctx *ctx)
+{
+	struct iommufd_device *gdev = NULL, *cdev;
+	struct iommufd_device_info info = { .sz = sizeof(info) };
+	struct iommufd_group *grp = NULL, *grp2 = NULL;
+	uint32_t flags, ioas, vioas;
+	int group;
+
+	check(iommufd_ioas_alloc(ctx, &ioas));
+	check(iommufd_pci_get_iommu_group(scope, EDU_BDF, &group));
+	check(iommufd_group_open(scope, group, &grp));
+	assert_errno(iommufd_group_open(scope, group, &grp2), EBUSY);
+	check(iommufd_group_get_status(grp, &flags));
+	assert_int_equal(flags & IOMMUFD_GROUP_CTX_SET, 0);
+	assert_true(flags & IOMMUFD_GROUP_VIABLE);
+	assert_errno(iommufd_group_get_device(grp, EDU_BDF, &gdev), EINVAL);
+	assert_errno(iommufd_group_unset_ctx(grp), EINVAL);
+	check(iommufd_group_set_ctx(grp, ctx));
+	assert_errno(iommufd_group_set_ctx(grp, ctx), EINVAL);
+	check(iommufd_group_get_status(grp, &flags));
+	assert_true(flags & IOMMUFD_GROUP_CTX_SET);
+	/* the context is the container: no compat IOAS to choose */
+	assert_type1_refuses(iommufd_vfio_ioas_get(ctx, &vioas));
+	assert_errno(iommufd_group_get_device(grp, NVME_BDF, &gdev), ENODEV);
+	check(iommufd_group_get_device(grp, EDU_BDF, &gdev));
+	assert_true(iommufd_device_is_group_path(gdev));
+	assert_int_equal(iommufd_device_get_state(gdev), IOMMUFD_DEVICE_ATTACHED);
+	assert_int_equal(iommufd_device_get_pt_id(gdev), 2);
+	assert_int_equal(iommufd_device_get_dev_id(gdev), 0);
+	check(iommufd_device_get_info(gdev, &info));
+	{
+		IOMMUFD_OPTS(struct iommufd_hw_info, hw);
+
+		assert_errno(iommufd_device_get_hw_info(gdev, 0, &hw), EINVAL);
+		assert_non_null(strstr(iommufd_last_error(), "VFIO group"));
+	}
+	assert_errno(iommufd_device_bind(gdev, ctx, NULL, NULL), EINVAL);
+	assert_non_null(strstr(iommufd_last_error(), "group"));
+	assert_errno(iommufd_device_attach(gdev, ioas, NULL), ENOTTY);
+	assert_errno(iommufd_device_detach(gdev), ENOTTY);
+	assert_int_equal(iommufd_device_get_state(gdev), IOMMUFD_DEVICE_ATTACHED);
+	/* a group is in the container: neither the IOAS nor HWPT 2 can go */
+	assert_errno(iommufd_destroy(ctx, ioas), EBUSY);
+	assert_errno(iommufd_destroy(ctx, 2), EBUSY);
+	/* another handle of the device: its group is open, so it cannot join */
+	cdev = dev_open(scope, EDU_BDF);
+	assert_errno(iommufd_device_bind(cdev, ctx, NULL, NULL), EBUSY);
+	/* a device file of the group is open: the group stays in the container */
+	assert_errno(iommufd_group_unset_ctx(grp), EBUSY);
+	check(iommufd_device_get_info(gdev, &info)); /* still usable */
+	gdev = iommufd_device_unref(gdev);
+	check(iommufd_group_unset_ctx(grp));
+	grp = iommufd_group_unref(grp);
+	assert_errno(iommufd_destroy(ctx, 2), ENOENT); /* no group: no domain */
+	/* the group is free: the other handle joins through it */
+	check(iommufd_device_bind(cdev, ctx, NULL, NULL));
+	assert_errno(iommufd_group_open(scope, group, &grp), EBUSY);
+	iommufd_device_unref(cdev);
+	check(iommufd_group_open(scope, group, &grp));
+	iommufd_group_unref(grp);
+	iommufd_ctx_unref(ctx);
+	test_backend_put();
+}
+
 /* the group path: set onto a context, device ATTACHED to the compat IOAS */
 static void test_group_path(void **state)
 {
@@ -435,6 +662,10 @@ static void test_group_path(void **state)
 	int group;
 
 	(void)state;
+	if (type1(ctx)) {
+		group_path_t1(scope, ctx);
+		return;
+	}
 	check(iommufd_pci_get_iommu_group(scope, EDU_BDF, &group));
 	check(iommufd_group_open(scope, group, &grp));
 	assert_errno(iommufd_group_open(scope, group, &grp2), EBUSY);
@@ -643,6 +874,15 @@ static void test_stale_node(void **state)
 	stale_ops = *be->ops;
 	stale_ops.sysfs_read = stale_sysfs_read;
 	be->ops = &stale_ops;
+	if (type1(scope)) {
+		/* the group path never uses the cdev's node: no stale answer to meet */
+		check(iommufd_device_open_pci(scope, EDU_BDF, &dev));
+		be->ops = stale_orig;
+		assert_int_equal(iommufd_device_get_state(dev), IOMMUFD_DEVICE_PARKED);
+		iommufd_device_unref(dev);
+		test_backend_put();
+		return;
+	}
 	assert_errno(iommufd_device_open_pci(scope, EDU_BDF, &dev), ESTALE);
 	be->ops = stale_orig;
 	assert_non_null(strstr(iommufd_last_error(), "stale"));
@@ -673,6 +913,25 @@ static void test_group_owner(void **state)
 	da = dev_open(scope, "0000:00:05.0");
 	db = dev_open(scope, "0000:00:05.1");
 	check(iommufd_device_bind(da, c1, NULL, NULL));
+	if (type1(c1)) {
+		/* the group's file is c1's container's: another container cannot open it */
+		assert_errno(iommufd_device_bind(db, c2, NULL, NULL), EBUSY);
+		assert_non_null(strstr(iommufd_last_error(), "open elsewhere"));
+		/* same container: both in, both on its one domain */
+		check(iommufd_device_bind(db, c1, NULL, &h2));
+		check(iommufd_ioas_alloc(c1, &ioas));
+		check(iommufd_device_attach(da, ioas, &h1));
+		assert_type1_refuses(iommufd_hwpt_alloc(c1, h2, ioas, NULL, &hw));
+		check(iommufd_device_attach(db, ioas, &h2));
+		assert_int_equal(h1, 2);
+		assert_int_equal(h1, h2);
+		iommufd_device_unref(da);
+		iommufd_device_unref(db);
+		iommufd_ctx_unref(c1);
+		iommufd_ctx_unref(c2);
+		test_backend_put();
+		return;
+	}
 	assert_errno(iommufd_device_bind(db, c2, NULL, NULL), EPERM);
 	assert_non_null(strstr(iommufd_last_error(), "ownership"));
 	/* same context: both bound; they share the group's attachment */
@@ -707,6 +966,23 @@ static void test_pasid(void **state)
 	dev = dev_open(scope, "0000:00:06.0");
 	check(iommufd_ioas_alloc(ctx, &ioas));
 	check(iommufd_device_bind(dev, ctx, NULL, &id));
+	if (type1(ctx)) {
+		/* a container has no PASID: even a PASID-capable device attaches its RID only */
+		assert_type1_refuses(iommufd_hwpt_alloc(ctx, id, ioas, &po, &hp1));
+		assert_type1_refuses(iommufd_device_pasid_attach(dev, 5, ioas, &got));
+		assert_type1_refuses(iommufd_device_pasid_attach(dev, 5, 2, &got));
+		assert_int_equal(iommufd_device_get_state(dev), IOMMUFD_DEVICE_BOUND);
+		check(iommufd_device_get_pasids(dev, &pasids, &nr));
+		assert_int_equal(nr, 0);
+		assert_int_equal(iommufd_device_get_pasid_pt_id(dev, 5), 0);
+		assert_type1_refuses(iommufd_device_pasid_detach(dev, 5));
+		check(iommufd_device_attach(dev, ioas, &got));
+		assert_int_equal(got, 2);
+		iommufd_device_unref(dev);
+		iommufd_ctx_unref(ctx);
+		test_backend_put();
+		return;
+	}
 	check(iommufd_hwpt_alloc(ctx, id, ioas, &po, &hp1));
 	check(iommufd_hwpt_alloc(ctx, id, ioas, &po, &hp2));
 	check(iommufd_hwpt_alloc(ctx, id, ioas, NULL, &plain));
@@ -781,6 +1057,62 @@ static void *race_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * type1: attached from the start (there is no way back); concurrent
+ * attaches to the IOAS and to HWPT 2 all give HWPT 2, detaches are refused
+ */
+static void *race_thread_t1(void *arg)
+{
+	struct race *r = arg;
+
+	for (int i = 0; i < 200; i++) {
+		uint32_t got = 0;
+
+		switch ((i + r->tid) % 3) {
+		case 0:
+			if (iommufd_device_attach(r->dev, r->ioas, &got) || got != 2)
+				r->failures++;
+			break;
+		case 1:
+			if (iommufd_device_attach(r->dev, 2, &got) || got != 2)
+				r->failures++;
+			break;
+		default:
+			if (iommufd_device_detach(r->dev) != -EOPNOTSUPP)
+				r->failures++;
+		}
+	}
+	return NULL;
+}
+
+static void concurrent_t1(struct iommufd_ctx *ctx, struct iommufd_device *dev)
+{
+	struct race r[4];
+	pthread_t t[4];
+	uint32_t ioas, hwpt;
+
+	check(iommufd_ioas_alloc(ctx, &ioas));
+	check(iommufd_device_bind(dev, ctx, NULL, NULL));
+	check(iommufd_device_attach(dev, ioas, &hwpt));
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct race){ .dev = dev, .ioas = ioas, .hwpt = 2, .tid = i };
+		assert_int_equal(pthread_create(&t[i], NULL, race_thread_t1, &r[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(r[i].failures, 0);
+	}
+	assert_int_equal(iommufd_device_get_state(dev), IOMMUFD_DEVICE_ATTACHED);
+	assert_int_equal(iommufd_device_get_pt_id(dev), 2);
+	assert_errno(iommufd_destroy(ctx, 2), EBUSY);
+	assert_errno(iommufd_destroy(ctx, ioas), EBUSY);
+	/* released: the group leaves, the IOAS can go */
+	iommufd_device_unref(dev);
+	check(iommufd_destroy(ctx, ioas));
+	iommufd_ctx_unref(ctx);
+	test_backend_put();
+}
+
 static void test_concurrent(void **state)
 {
 	struct iommufd_ctx *scope = dev_scope();
@@ -791,6 +1123,10 @@ static void test_concurrent(void **state)
 	uint32_t ioas, hwpt, id, pt;
 
 	(void)state;
+	if (type1(ctx)) {
+		concurrent_t1(ctx, dev);
+		return;
+	}
 	check(iommufd_ioas_alloc(ctx, &ioas));
 	check(iommufd_device_bind(dev, ctx, NULL, &id));
 	check(iommufd_hwpt_alloc(ctx, id, ioas, NULL, &hwpt));
@@ -1028,12 +1364,18 @@ static void test_emu_unref_first(void **state)
 	assert_int_equal(iommufd_device_get_state(dev), IOMMUFD_DEVICE_ATTACHED);
 	/* the group: set on the context, hands out its device */
 	check(iommufd_group_set_ctx(grp, ctx));
-	check(iommufd_vfio_ioas_get(ctx, &vioas));
+	if (type1(ctx))
+		assert_type1_refuses(iommufd_vfio_ioas_get(ctx, &vioas)); /* the container is the IOAS */
+	else
+		check(iommufd_vfio_ioas_get(ctx, &vioas));
 	check(iommufd_group_get_device(grp, NVME_BDF, &gdev));
 	/* released in any order: the context first, then the group, the devices last */
 	iommufd_ctx_unref(ctx);
 	iommufd_group_unref(grp);
-	check(iommufd_device_detach(dev));
+	if (type1(iommufd_device_get_ctx(dev)))
+		assert_type1_refuses(iommufd_device_detach(dev)); /* no way back: released attached */
+	else
+		check(iommufd_device_detach(dev));
 	iommufd_device_unref(gdev);
 	iommufd_device_unref(dev);
 	munmap(buf, 4096);

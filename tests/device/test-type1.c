@@ -195,6 +195,16 @@ static void test_unsupported(void **state)
 	assert_errno(iommufd_ioas_allow_iovas(e.ctx, e.ioas, NULL, 0), EOPNOTSUPP);
 	assert_errno(iommufd_hwpt_alloc(e.ctx, 3, e.ioas, NULL, &id), EOPNOTSUPP);
 	assert_non_null(strstr(iommufd_last_error(), "type1"));
+	/* nothing invalidated: none of the entries counted as done */
+	{
+		uint64_t entry[4] = { 0 };
+		uint32_t n = 1;
+
+		assert_errno(iommufd_hwpt_invalidate(e.ctx, 2, IOMMUFD_INVALIDATE_SELFTEST, entry,
+						     sizeof(entry), &n), EOPNOTSUPP);
+		assert_int_equal(n, 0);
+		assert_non_null(strstr(iommufd_last_error(), "0 done"));
+	}
 	assert_int_equal(iommufd_ctx_supports(e.ctx, IOMMUFD_REQ_IOAS_MAP), 1);
 	assert_int_equal(iommufd_ctx_supports(e.ctx, IOMMUFD_REQ_IOAS_UNMAP), 1);
 	assert_int_equal(iommufd_ctx_supports(e.ctx, IOMMUFD_REQ_HWPT_ALLOC), 0);
@@ -202,6 +212,10 @@ static void test_unsupported(void **state)
 	assert_int_equal(iommufd_ctx_supports_flags(e.ctx, IOMMUFD_REQ_IOAS_MAP,
 						    IOMMUFD_MAP_FIXED_IOVA | IOMMUFD_MAP_READ), 1);
 	assert_int_equal(iommufd_ctx_supports_flags(e.ctx, IOMMUFD_REQ_IOAS_MAP, 1u << 20), 0);
+	/* type1 always clears what it reports: the probe of NO_CLEAR says so */
+	assert_int_equal(iommufd_ctx_supports_flags(e.ctx, IOMMUFD_REQ_HWPT_GET_DIRTY_BITMAP,
+						    IOMMUFD_DIRTY_NO_CLEAR), 0);
+	assert_int_equal(iommufd_ctx_supports_flags(e.ctx, IOMMUFD_REQ_HWPT_GET_DIRTY_BITMAP, 0), 1);
 	/* a cdev path is not for a container context */
 	assert_errno(iommufd_device_open(e.ctx, "/dev/vfio/devices/vfio0", &e.dev), EOPNOTSUPP);
 	teardown(&e);
@@ -401,6 +415,27 @@ static void test_dirty(void **state)
 	teardown(&e);
 }
 
+/*
+ * The VF token goes with the device's name to VFIO_GROUP_GET_DEVICE_FD: edu
+ * is neither a PF nor a VF, so vfio-pci refuses a token with EINVAL
+ * (vfio_pci_core_match_token_uuid()); without one the device joins.
+ */
+static void test_token(void **state)
+{
+	static const uint8_t token[16] = { 1, 2, 3 };
+	struct env e;
+
+	(void)state;
+	setup(&e);
+	check(iommufd_device_open_pci(e.ctx, EDU_BDF, &e.dev));
+	assert_errno(iommufd_device_bind(e.dev, e.ctx, token, NULL), EINVAL);
+	assert_non_null(strstr(iommufd_last_error(), "VFIO_GROUP_GET_DEVICE_FD(0000:00:02.0)"));
+	assert_int_equal(iommufd_device_get_state(e.dev), IOMMUFD_DEVICE_PARKED);
+	check(iommufd_device_bind(e.dev, e.ctx, NULL, NULL));
+	assert_int_equal(iommufd_device_get_state(e.dev), IOMMUFD_DEVICE_BOUND);
+	teardown(&e);
+}
+
 /* the group API on a container context */
 static void test_group_api(void **state)
 {
@@ -423,6 +458,9 @@ static void test_group_api(void **state)
 	check(iommufd_group_get_device(grp, EDU_BDF, &dev));
 	assert_int_equal(iommufd_device_get_state(dev), IOMMUFD_DEVICE_ATTACHED);
 	assert_int_equal(iommufd_device_get_pt_id(dev), 2);
+	/* it came bound with its group: a bind says so, not that it is a cdev */
+	assert_errno(iommufd_device_bind(dev, e.ctx, NULL, NULL), EINVAL);
+	assert_non_null(strstr(iommufd_last_error(), "obtained through its VFIO group"));
 	assert_errno(iommufd_group_unset_ctx(grp), EBUSY); /* the device file is open */
 	iommufd_device_unref(dev);
 	check(iommufd_group_unset_ctx(grp));
@@ -480,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_dirty),
 		cmocka_unit_test(test_group_api),
 		cmocka_unit_test(test_compat),
+		cmocka_unit_test(test_token),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
