@@ -158,19 +158,22 @@ static struct t1_dma *dma_find(struct emu_type1 *c, uint64_t start, uint64_t siz
 	return NULL;
 }
 
-static void dma_remove_at(struct emu_type1 *c, size_t i)
+/* vfio_remove_dma() of the mappings [from, to): the list closes up once */
+static void dma_remove_range(struct emu_type1 *c, size_t from, size_t to)
 {
-	struct t1_dma *d = &c->dma[i];
+	for (size_t i = from; i < to; i++) {
+		struct t1_dma *d = &c->dma[i];
 
-	/* the pages leave the IOMMU (vfio_unmap_unpin) */
-	if (c->ioas)
-		iopt_unmap(c->ioas->iopt, d->iova, d->size, NULL);
-	if (d->vaddr_invalid)
-		c->vaddr_invalid_count--;
-	free(d->bitmap);
-	memmove(d, d + 1, (c->ndma - i - 1) * sizeof(*d));
-	c->ndma--;
-	c->dma_avail++;
+		/* the pages leave the IOMMU (vfio_unmap_unpin) */
+		if (c->ioas)
+			iopt_unmap(c->ioas->iopt, d->iova, d->size, NULL);
+		if (d->vaddr_invalid)
+			c->vaddr_invalid_count--;
+		free(d->bitmap);
+		c->dma_avail++;
+	}
+	memmove(&c->dma[from], &c->dma[to], (c->ndma - to) * sizeof(*c->dma));
+	c->ndma -= to - from;
 }
 
 /* vfio_dma_bitmap_alloc(): DIRTY_BITMAP_BYTES(npages) + one u64, zeroed */
@@ -196,8 +199,7 @@ static void dma_bitmap_free_all(struct emu_type1 *c)
 /* vfio_iommu_unmap_unpin_all() */
 static void dma_remove_all(struct emu_type1 *c)
 {
-	while (c->ndma)
-		dma_remove_at(c, c->ndma - 1);
+	dma_remove_range(c, 0, c->ndma);
 }
 
 /* ------------------------------------------------------------ the valid IOVA list */
@@ -863,8 +865,11 @@ static int t1_unmap(struct emu_type1 *c, void *arg)
 				break;
 		}
 		unmapped += d->size;
-		dma_remove_at(c, i);
+		i++;
 	}
+	/* the mappings passed (each removed as it goes in the kernel) */
+	if (!invalidate)
+		dma_remove_range(c, first, i);
 	if (r)
 		return r;
 	u.size = unmapped;

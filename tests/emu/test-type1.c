@@ -963,6 +963,137 @@ static void nvme_dma(void **state)
 	t1_teardown(&t);
 }
 
+/* ------------------------------------------------------------ fault injection (emulator) */
+
+/* one run of the sequence: edu's group in a container, NVMe's group beside it */
+struct fw {
+	int cfd, gfd, g2;
+	uint8_t *mem;
+	uint64_t bm[2];
+};
+
+static int f_set_iommu(struct fw *w)
+{
+	return xioctl_v(w->cfd, KABI_VFIO_SET_IOMMU, KABI_VFIO_TYPE1v2_IOMMU);
+}
+
+static int f_map_a(struct fw *w)
+{
+	return map(w->cfd, (uintptr_t)w->mem, IOVA, 4 * PAGE, 3);
+}
+
+static int f_dirty_start(struct fw *w)
+{
+	return dirty(w->cfd, KABI_VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+}
+
+static int f_map_b(struct fw *w)
+{
+	return map(w->cfd, (uintptr_t)w->mem, IOVA + 8 * PAGE, 2 * PAGE, 3);
+}
+
+static int f_get_bitmap(struct fw *w)
+{
+	return dirty_get(w->cfd, IOVA, 10 * PAGE, PAGE, w->bm, 8);
+}
+
+static int f_join(struct fw *w)
+{
+	return set_container(w->g2, w->cfd);
+}
+
+static int f_device(struct fw *w)
+{
+	int fd = get_device_fd(w->g2, NVME_BDF);
+
+	if (fd < 0)
+		return fd;
+	xclose(fd);
+	return 0;
+}
+
+static int f_unmap_a_bitmap(struct fw *w)
+{
+	struct unmap_dirty ud = {
+		.u = { .argsz = sizeof(ud), .flags = KABI_VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+		       .iova = IOVA, .size = 4 * PAGE },
+		.b = { .pgsize = PAGE, .size = 8, .data = (uintptr_t)w->bm },
+	};
+
+	return xioctl(w->cfd, KABI_VFIO_IOMMU_UNMAP_DMA, &ud);
+}
+
+static int f_leave(struct fw *w)
+{
+	return xioctl(w->g2, KABI_VFIO_GROUP_UNSET_CONTAINER, NULL);
+}
+
+static int (*const f_steps[])(struct fw *w) = {
+	f_set_iommu, f_map_a, f_dirty_start, f_map_b, f_get_bitmap, f_join, f_device,
+	f_unmap_a_bitmap, f_leave,
+};
+#define NSTEPS (sizeof(f_steps) / sizeof(f_steps[0]))
+
+/*
+ * For each step, each injection site it reaches fails once (counted from the
+ * step's start): the step fails with ENOMEM (EFAULT for a pin) or succeeds,
+ * a failed one succeeds when retried, and the whole sequence then ends with
+ * the mappings it should have (UNMAP_ALL's total). Every run releases
+ * everything: valgrind sees a leak of any failed path.
+ */
+static void fail_nth(void **state)
+{
+	unsigned long total = 0;
+
+	(void)state;
+	if (test_real_kernel())
+		skip();
+	for (size_t k = 0; k < NSTEPS; k++) {
+		for (unsigned long n = 1;; n++) {
+			struct fw w = { 0 };
+			unsigned long count;
+			uint64_t done;
+			int r;
+
+			dev_scope();
+			w.cfd = xopen("/dev/vfio/vfio");
+			w.gfd = open_group(EDU_BDF);
+			w.g2 = open_group(NVME_BDF);
+			w.mem = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			assert_true(w.mem != MAP_FAILED);
+			assert_ok(set_container(w.gfd, w.cfd));
+			for (size_t j = 0; j < k; j++)
+				assert_ok(f_steps[j](&w));
+			assert_ok(iommufd_emu_set_fail_nth(test_emu(), n));
+			r = f_steps[k](&w);
+			count = iommufd_emu_get_fail_count(test_emu());
+			assert_ok(iommufd_emu_set_fail_nth(test_emu(), 0));
+			if (r < 0) {
+				if (r != -ENOMEM && r != -EFAULT)
+					fail_msg("step %zu, site %lu: %s", k, n, strerror(-r));
+				r = f_steps[k](&w);
+				if (r < 0)
+					fail_msg("step %zu after site %lu failed: retry: %s", k, n,
+						 strerror(-r));
+			}
+			for (size_t j = k + 1; j < NSTEPS; j++)
+				if ((r = f_steps[j](&w)) < 0)
+					fail_msg("step %zu after step %zu's site %lu: %s", j, k, n,
+						 strerror(-r));
+			assert_ok(unmap(w.cfd, 0, 0, KABI_VFIO_DMA_UNMAP_FLAG_ALL, &done));
+			assert_int_equal(done, 2 * PAGE);
+			munmap(w.mem, 16 * PAGE);
+			teardown(NULL);
+			if (count < n)
+				break;
+			total++;
+		}
+	}
+	print_message("# %lu injection sites failed\n", total);
+	assert_true(total > 10);
+}
+
 /* ------------------------------------------------------------ the emulator's configuration */
 
 static void config_knob(void **state)
@@ -1074,6 +1205,7 @@ int main(void)
 		cmocka_unit_test_teardown(container_close, teardown),
 		cmocka_unit_test_teardown(edu_dma_round_trip, teardown),
 		cmocka_unit_test_teardown(nvme_dma, teardown),
+		cmocka_unit_test_teardown(fail_nth, teardown),
 		cmocka_unit_test_teardown(config_knob, teardown),
 		cmocka_unit_test_teardown(config_no_iommufd, teardown),
 		cmocka_unit_test_teardown(config_container_compat, teardown),
