@@ -387,7 +387,7 @@ static void map_rules(void **state)
 	struct kabi_vfio_iommu_type1_dma_map m = { .argsz = sizeof(m) - 1, .flags = 3 };
 	struct t1 t;
 	uint64_t va;
-	void *hole;
+	void *hole, *ro;
 
 	(void)state;
 	t1_setup(&t, KABI_VFIO_TYPE1v2_IOMMU);
@@ -416,6 +416,12 @@ static void map_rules(void **state)
 	assert_true(hole != MAP_FAILED);
 	munmap(hole, PAGE);
 	assert_errno(map(t.cfd, (uintptr_t)hole, IOVA, PAGE, 3), EFAULT);
+	/* read-only memory: the device may read it, not write it (pinned for write: EFAULT) */
+	ro = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(ro != MAP_FAILED);
+	assert_errno(map(t.cfd, (uintptr_t)ro, IOVA, PAGE, 3), EFAULT);
+	assert_errno(map(t.cfd, (uintptr_t)ro, IOVA, PAGE, KABI_VFIO_DMA_MAP_FLAG_WRITE), EFAULT);
+	assert_ok(map(t.cfd, (uintptr_t)ro, IOVA + 12 * PAGE, PAGE, KABI_VFIO_DMA_MAP_FLAG_READ));
 	/* good ones: read-only and write-only included */
 	assert_ok(map(t.cfd, va, IOVA, 4 * PAGE, 3));
 	assert_ok(map(t.cfd, va, IOVA + 4 * PAGE, PAGE, KABI_VFIO_DMA_MAP_FLAG_READ));
@@ -428,6 +434,8 @@ static void map_rules(void **state)
 	/* VADDR: only for a mapping whose vaddr was invalidated, exactly */
 	assert_errno(map(t.cfd, va, IOVA + 8 * PAGE, PAGE, KABI_VFIO_DMA_MAP_FLAG_VADDR), ENOENT);
 	assert_errno(map(t.cfd, va, IOVA, 4 * PAGE, KABI_VFIO_DMA_MAP_FLAG_VADDR), EINVAL);
+	assert_ok(unmap(t.cfd, 0, 0, KABI_VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	munmap(ro, PAGE);
 	t1_teardown(&t);
 }
 
