@@ -772,6 +772,40 @@ static void group_close_busy(void **state)
 	t1_teardown(&t);
 }
 
+/* the group path and the cdev exclude each other: a bound cdev keeps the group closed */
+static void cdev_exclusion(void **state)
+{
+	struct kabi_vfio_device_bind_iommufd b = { .argsz = 16 };
+	char path[64];
+	struct t1 t;
+	int cdev, ifd, dfd;
+
+	(void)state;
+	t1_setup(&t, KABI_VFIO_TYPE1v2_IOMMU);
+	dfd = get_device_fd(t.gfd, EDU_BDF);
+	assert_true(dfd >= 0);
+	/* the cdev opens, but cannot be bound while the group is open */
+	cdev = xopen("/dev/vfio/devices/vfio0");
+	assert_true(cdev >= 0);
+	ifd = xopen("/dev/iommu");
+	assert_true(ifd >= 0);
+	b.iommufd = ifd;
+	assert_errno(xioctl(cdev, KABI_VFIO_DEVICE_BIND_IOMMUFD, &b), EBUSY);
+	/* the group file goes with its last device: then the cdev binds */
+	xclose(dfd);
+	xclose(t.gfd);
+	t.gfd = -1;
+	assert_ok(xioctl(cdev, KABI_VFIO_DEVICE_BIND_IOMMUFD, &b));
+	/* and the group cannot be opened while the cdev is bound */
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group_of(EDU_BDF));
+	assert_errno(xopen(path), EBUSY);
+	xclose(cdev);
+	t.gfd = xopen(path);
+	assert_true(t.gfd >= 0);
+	xclose(ifd);
+	t1_teardown(&t);
+}
+
 /* closing the container file does not take the driver from its groups */
 static void container_close(void **state)
 {
@@ -1210,6 +1244,7 @@ int main(void)
 		cmocka_unit_test_teardown(dirty_pages, teardown),
 		cmocka_unit_test_teardown(two_groups, teardown),
 		cmocka_unit_test_teardown(group_close_busy, teardown),
+		cmocka_unit_test_teardown(cdev_exclusion, teardown),
 		cmocka_unit_test_teardown(container_close, teardown),
 		cmocka_unit_test_teardown(edu_dma_round_trip, teardown),
 		cmocka_unit_test_teardown(nvme_dma, teardown),
