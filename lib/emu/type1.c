@@ -210,13 +210,7 @@ static void dma_remove_all(struct emu_type1 *c)
 
 /* ------------------------------------------------------------ the valid IOVA list */
 
-struct t1_window {
-	uint64_t start, end;
-	const struct emu_resv_region **resv;
-	size_t nresv;
-};
-
-/* the aperture of a group's domain and its reserved regions (every device's) */
+/* the aperture of a group's domain: the narrowest of its devices' */
 static void group_aperture(const struct emu_type1_group *g, uint64_t *start, uint64_t *end)
 {
 	*start = 0;
@@ -268,7 +262,7 @@ static int iova_exclude(struct iommufd_emu *emu, struct t1_iova **list, size_t *
  * same list). -EINVAL when nothing is left.
  */
 static int iova_compute(struct emu_type1 *c, const struct emu_type1_group *extra,
-			const struct emu_type1_group *skip, struct t1_iova **out, size_t *nout)
+			struct t1_iova **out, size_t *nout)
 {
 	uint64_t start = 0, end = UINT64_MAX;
 	struct t1_iova *l;
@@ -281,7 +275,7 @@ static int iova_compute(struct emu_type1 *c, const struct emu_type1_group *extra
 		     g = pass ? NULL : g->next) {
 			uint64_t s, e;
 
-			if (g == skip || (!pass && !g->in_driver))
+			if (!pass && !g->in_driver)
 				continue;
 			group_aperture(g, &s, &e);
 			start = s > start ? s : start;
@@ -300,7 +294,7 @@ static int iova_compute(struct emu_type1 *c, const struct emu_type1_group *extra
 	for (int pass = 0; pass < 2; pass++) {
 		for (const struct emu_type1_group *g = pass ? extra : c->groups; g;
 		     g = pass ? NULL : g->next) {
-			if (g == skip || (!pass && !g->in_driver))
+			if (!pass && !g->in_driver)
 				continue;
 			for (unsigned int i = 0; i < g->ndevs; i++) {
 				for (unsigned int k = 0; k < g->devs[i]->nresv; k++) {
@@ -376,7 +370,7 @@ static int driver_attach_group(struct emu_type1 *c, struct emu_type1_group *g)
 			if (dma_find(c, g->devs[i]->resv[k].start,
 				     g->devs[i]->resv[k].last - g->devs[i]->resv[k].start + 1))
 				return -EINVAL;
-	r = iova_compute(c, g, NULL, &list, &n);
+	r = iova_compute(c, g, &list, &n);
 	if (r)
 		return r;
 	for (unsigned int i = 0; i < g->ndevs; i++) {
@@ -444,7 +438,7 @@ static void driver_detach_group(struct emu_type1 *c, struct emu_type1_group *g)
 	/* the last IOMMU-backed domain gone: the mappings go too */
 	if (last)
 		dma_remove_all(c);
-	if (!iova_compute(c, NULL, NULL, &list, &n)) {
+	if (!iova_compute(c, NULL, &list, &n)) {
 		free(c->iova);
 		c->iova = list;
 		c->niova = n;
