@@ -50,6 +50,7 @@
 
 #include "emu.h"
 #include "iopt.h"
+#include "itree.h"
 
 /* vfio_iommu_type1.c: module parameter dma_entry_limit, its default */
 #define T1_DMA_ENTRY_LIMIT 65535u
@@ -68,7 +69,9 @@
 /* x86-64 TASK_SIZE_MAX with 4-level paging: access_ok()'s limit */
 #define T1_TASK_SIZE_MAX ((1ull << 47) - 4096)
 
+/* struct vfio_dma: a user mapping, in the container's tree by [iova, iova + size - 1] */
 struct t1_dma {
+	struct itree_node node;
 	uint64_t iova;
 	uint64_t size;
 	uint64_t vaddr;
@@ -88,8 +91,7 @@ struct emu_type1 {
 	/* the IOMMU driver (container->iommu_driver and its vfio_iommu) */
 	bool driver_set;
 	bool v2;
-	struct t1_dma *dma;          /* sorted by iova, disjoint */
-	size_t ndma, dma_cap;
+	struct itree dmas;           /* iommu->dma_list: struct t1_dma, disjoint */
 	unsigned int dma_avail;
 	unsigned int vaddr_invalid_count;
 	struct t1_iova *iova;        /* iommu->iova_list, ascending */
@@ -132,44 +134,48 @@ static void bits_clear(uint64_t *map, uint64_t n)
 }
 
 
-/* the index of the first mapping with iova + size - 1 >= start */
-static size_t dma_lower(const struct emu_type1 *c, uint64_t start)
+static struct t1_dma *dma_of(struct itree_node *n)
 {
-	size_t lo = 0, hi = c->ndma;
+	return n ? itree_entry(n, struct t1_dma, node) : NULL;
+}
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+static struct t1_dma *dma_first(struct emu_type1 *c)
+{
+	return dma_of(itree_first(&c->dmas));
+}
 
-		if (c->dma[mid].iova + c->dma[mid].size - 1 < start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+static struct t1_dma *dma_next(struct t1_dma *d)
+{
+	return dma_of(itree_next(&d->node));
+}
+
+/*
+ * vfio_find_dma_first_node(): the first mapping (by IOVA) intersecting
+ * [start, last]; with size 1 (start == last), vfio_find_dma(): the one
+ * holding start. NULL if none.
+ */
+static struct t1_dma *dma_find_range(struct emu_type1 *c, uint64_t start, uint64_t last)
+{
+	return dma_of(itree_iter_first(&c->dmas, start, last));
 }
 
 /* vfio_find_dma(): a mapping intersecting [start, start + size - 1], NULL if none */
 static struct t1_dma *dma_find(struct emu_type1 *c, uint64_t start, uint64_t size)
 {
-	size_t i = dma_lower(c, start);
-
-	if (i < c->ndma && c->dma[i].iova <= start + size - 1)
-		return &c->dma[i];
-	return NULL;
+	return dma_find_range(c, start, start + size - 1);
 }
 
-static void dma_remove_at(struct emu_type1 *c, size_t i)
+/* vfio_remove_dma() */
+static void dma_remove(struct emu_type1 *c, struct t1_dma *d)
 {
-	struct t1_dma *d = &c->dma[i];
-
 	/* the pages leave the IOMMU (vfio_unmap_unpin) */
 	if (c->ioas)
 		iopt_unmap(c->ioas->iopt, d->iova, d->size, NULL);
 	if (d->vaddr_invalid)
 		c->vaddr_invalid_count--;
+	itree_remove(&c->dmas, &d->node);
 	free(d->bitmap);
-	memmove(d, d + 1, (c->ndma - i - 1) * sizeof(*d));
-	c->ndma--;
+	free(d);
 	c->dma_avail++;
 }
 
@@ -187,28 +193,24 @@ static int dma_bitmap_alloc(struct emu_type1 *c, struct t1_dma *d, uint64_t pgsi
 /* vfio_dma_bitmap_free_all() */
 static void dma_bitmap_free_all(struct emu_type1 *c)
 {
-	for (size_t i = 0; i < c->ndma; i++) {
-		free(c->dma[i].bitmap);
-		c->dma[i].bitmap = NULL;
+	for (struct t1_dma *d = dma_first(c); d; d = dma_next(d)) {
+		free(d->bitmap);
+		d->bitmap = NULL;
 	}
 }
 
 /* vfio_iommu_unmap_unpin_all() */
 static void dma_remove_all(struct emu_type1 *c)
 {
-	while (c->ndma)
-		dma_remove_at(c, c->ndma - 1);
+	struct t1_dma *d;
+
+	while ((d = dma_first(c)))
+		dma_remove(c, d);
 }
 
 /* ------------------------------------------------------------ the valid IOVA list */
 
-struct t1_window {
-	uint64_t start, end;
-	const struct emu_resv_region **resv;
-	size_t nresv;
-};
-
-/* the aperture of a group's domain and its reserved regions (every device's) */
+/* the aperture of a group's domain: the narrowest of its devices' */
 static void group_aperture(const struct emu_type1_group *g, uint64_t *start, uint64_t *end)
 {
 	*start = 0;
@@ -260,7 +262,7 @@ static int iova_exclude(struct iommufd_emu *emu, struct t1_iova **list, size_t *
  * same list). -EINVAL when nothing is left.
  */
 static int iova_compute(struct emu_type1 *c, const struct emu_type1_group *extra,
-			const struct emu_type1_group *skip, struct t1_iova **out, size_t *nout)
+			struct t1_iova **out, size_t *nout)
 {
 	uint64_t start = 0, end = UINT64_MAX;
 	struct t1_iova *l;
@@ -273,7 +275,7 @@ static int iova_compute(struct emu_type1 *c, const struct emu_type1_group *extra
 		     g = pass ? NULL : g->next) {
 			uint64_t s, e;
 
-			if (g == skip || (!pass && !g->in_driver))
+			if (!pass && !g->in_driver)
 				continue;
 			group_aperture(g, &s, &e);
 			start = s > start ? s : start;
@@ -292,7 +294,7 @@ static int iova_compute(struct emu_type1 *c, const struct emu_type1_group *extra
 	for (int pass = 0; pass < 2; pass++) {
 		for (const struct emu_type1_group *g = pass ? extra : c->groups; g;
 		     g = pass ? NULL : g->next) {
-			if (g == skip || (!pass && !g->in_driver))
+			if (!pass && !g->in_driver)
 				continue;
 			for (unsigned int i = 0; i < g->ndevs; i++) {
 				for (unsigned int k = 0; k < g->devs[i]->nresv; k++) {
@@ -368,7 +370,7 @@ static int driver_attach_group(struct emu_type1 *c, struct emu_type1_group *g)
 			if (dma_find(c, g->devs[i]->resv[k].start,
 				     g->devs[i]->resv[k].last - g->devs[i]->resv[k].start + 1))
 				return -EINVAL;
-	r = iova_compute(c, g, NULL, &list, &n);
+	r = iova_compute(c, g, &list, &n);
 	if (r)
 		return r;
 	for (unsigned int i = 0; i < g->ndevs; i++) {
@@ -436,7 +438,7 @@ static void driver_detach_group(struct emu_type1 *c, struct emu_type1_group *g)
 	/* the last IOMMU-backed domain gone: the mappings go too */
 	if (last)
 		dma_remove_all(c);
-	if (!iova_compute(c, NULL, NULL, &list, &n)) {
+	if (!iova_compute(c, NULL, &list, &n)) {
 		free(c->iova);
 		c->iova = list;
 		c->niova = n;
@@ -446,8 +448,8 @@ static void driver_detach_group(struct emu_type1 *c, struct emu_type1_group *g)
 	/* a group without dirty scope left: vfio_iommu_populate_bitmap_full() */
 	c->num_non_pinned_groups--;
 	if (c->dirty_tracking)
-		for (size_t i = 0; i < c->ndma; i++)
-			bits_set(c->dma[i].bitmap, c->dma[i].size / pgsize_min(c));
+		for (struct t1_dma *d = dma_first(c); d; d = dma_next(d))
+			bits_set(d->bitmap, d->size / pgsize_min(c));
 }
 
 /* ------------------------------------------------------------ container: groups */
@@ -458,7 +460,6 @@ static void container_put(struct emu_type1 *c)
 		return;
 	if (c->driver_set)
 		driver_release(c);
-	free(c->dma);
 	free(c->iova);
 	free(c);
 }
@@ -640,8 +641,7 @@ static int t1_map(struct emu_type1 *c, void *arg)
 			      KABI_VFIO_DMA_MAP_FLAG_VADDR;
 	bool set_vaddr;
 	uint64_t end, vend, pgsize, iova;
-	struct t1_dma *d, nd;
-	size_t at;
+	struct t1_dma *d;
 	int prot = 0, r;
 
 	if (emu_copy_from_user(&m, (uintptr_t)arg, sizeof(m)))
@@ -680,33 +680,32 @@ static int t1_map(struct emu_type1 *c, void *arg)
 		return -ENOSPC;
 	if (!iova_valid(c, m.iova, end))
 		return -EINVAL;
-	if (c->ndma == c->dma_cap) {
-		size_t n = c->dma_cap ? c->dma_cap * 2 : 16;
-		struct t1_dma *p = emu_realloc(c->emu, c->dma, n, sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		c->dma = p;
-		c->dma_cap = n;
-	}
+	d = emu_zalloc(c->emu, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
 	/* vfio_pin_map_dma(): pin and map into the domain; a failure maps nothing */
 	iova = m.iova;
 	r = iopt_map_user(c->ioas->iopt, &iova, m.vaddr, m.size, prot, IOPT_MAP_FIXED);
-	if (r)
+	if (r) {
+		free(d);
 		return r;
-	nd = (struct t1_dma){ .iova = m.iova, .size = m.size, .vaddr = m.vaddr, .prot = prot };
+	}
+	d->iova = m.iova;
+	d->size = m.size;
+	d->vaddr = m.vaddr;
+	d->prot = prot;
 	/* with dirty tracking on, the new mapping gets a bitmap (vfio_dma_bitmap_alloc) */
 	if (c->dirty_tracking) {
-		r = dma_bitmap_alloc(c, &nd, pgsize);
+		r = dma_bitmap_alloc(c, d, pgsize);
 		if (r) {
 			iopt_unmap(c->ioas->iopt, m.iova, m.size, NULL);
+			free(d);
 			return r;
 		}
 	}
-	at = dma_lower(c, m.iova);
-	memmove(&c->dma[at + 1], &c->dma[at], (c->ndma - at) * sizeof(*c->dma));
-	c->dma[at] = nd;
-	c->ndma++;
+	d->node.start = m.iova;
+	d->node.last = end;
+	itree_insert(&c->dmas, &d->node);
 	c->dma_avail--;
 	return 0;
 }
@@ -781,8 +780,7 @@ static int t1_unmap(struct emu_type1 *c, void *arg)
 	const uint64_t uarg = (uintptr_t)arg;
 	bool unmap_all, invalidate, get_dirty;
 	uint64_t pgsize, end, unmapped = 0;
-	struct t1_dma *d;
-	size_t i, first;
+	struct t1_dma *d, *first;
 	int r;
 
 	if (emu_copy_from_user(&u, uarg, sizeof(u)))
@@ -832,9 +830,10 @@ static int t1_unmap(struct emu_type1 *c, void *arg)
 			return -EINVAL;
 	}
 	r = 0;
-	first = i = dma_lower(c, u.iova);
-	while (i < c->ndma) {
-		d = &c->dma[i];
+	first = d = dma_find_range(c, u.iova, end);
+	while (d) {
+		struct t1_dma *next = dma_next(d);
+
 		if (d->iova > end)
 			break;
 		/* v1: a range starting inside a mapping unmaps nothing from there on */
@@ -843,8 +842,8 @@ static int t1_unmap(struct emu_type1 *c, void *arg)
 		if (invalidate) {
 			if (d->vaddr_invalid) {
 				/* already invalid: undo this call's marks */
-				for (size_t k = first; k < i; k++) {
-					c->dma[k].vaddr_invalid = false;
+				for (struct t1_dma *k = first; k != d; k = dma_next(k)) {
+					k->vaddr_invalid = false;
 					c->vaddr_invalid_count--;
 				}
 				r = -EINVAL;
@@ -854,7 +853,7 @@ static int t1_unmap(struct emu_type1 *c, void *arg)
 			d->vaddr_invalid = true;
 			c->vaddr_invalid_count++;
 			unmapped += d->size;
-			i++;
+			d = next;
 			continue;
 		}
 		if (get_dirty) {
@@ -863,7 +862,8 @@ static int t1_unmap(struct emu_type1 *c, void *arg)
 				break;
 		}
 		unmapped += d->size;
-		dma_remove_at(c, i);
+		dma_remove(c, d);
+		d = next;
 	}
 	if (r)
 		return r;
@@ -899,8 +899,8 @@ static int t1_dirty_pages(struct emu_type1 *c, void *arg)
 	if (db.flags & KABI_VFIO_IOMMU_DIRTY_PAGES_FLAG_START) {
 		if (!c->dirty_tracking) {
 			/* vfio_dma_bitmap_alloc_all(): a bitmap per mapping, all or none */
-			for (size_t i = 0; i < c->ndma; i++) {
-				r = dma_bitmap_alloc(c, &c->dma[i], pgsize);
+			for (d = dma_first(c); d; d = dma_next(d)) {
+				r = dma_bitmap_alloc(c, d, pgsize);
 				if (r) {
 					dma_bitmap_free_all(c);
 					return r;
@@ -942,10 +942,10 @@ static int t1_dirty_pages(struct emu_type1 *c, void *arg)
 	d = dma_find(c, end, 1);
 	if (d && d->iova + d->size - 1 != end)
 		return -EINVAL;
-	for (size_t i = dma_lower(c, g.iova); i < c->ndma && c->dma[i].iova <= end; i++) {
-		if (c->dma[i].iova < g.iova)
+	for (d = dma_find_range(c, g.iova, end); d && d->iova <= end; d = dma_next(d)) {
+		if (d->iova < g.iova)
 			continue;
-		r = bitmap_write(c, g.bitmap.data, &c->dma[i], g.iova, pgsize, true);
+		r = bitmap_write(c, g.bitmap.data, d, g.iova, pgsize, true);
 		if (r)
 			return r;
 	}

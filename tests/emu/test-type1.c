@@ -387,7 +387,7 @@ static void map_rules(void **state)
 	struct kabi_vfio_iommu_type1_dma_map m = { .argsz = sizeof(m) - 1, .flags = 3 };
 	struct t1 t;
 	uint64_t va;
-	void *hole;
+	void *hole, *ro;
 
 	(void)state;
 	t1_setup(&t, KABI_VFIO_TYPE1v2_IOMMU);
@@ -416,6 +416,12 @@ static void map_rules(void **state)
 	assert_true(hole != MAP_FAILED);
 	munmap(hole, PAGE);
 	assert_errno(map(t.cfd, (uintptr_t)hole, IOVA, PAGE, 3), EFAULT);
+	/* read-only memory: the device may read it, not write it (pinned for write: EFAULT) */
+	ro = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(ro != MAP_FAILED);
+	assert_errno(map(t.cfd, (uintptr_t)ro, IOVA, PAGE, 3), EFAULT);
+	assert_errno(map(t.cfd, (uintptr_t)ro, IOVA, PAGE, KABI_VFIO_DMA_MAP_FLAG_WRITE), EFAULT);
+	assert_ok(map(t.cfd, (uintptr_t)ro, IOVA + 12 * PAGE, PAGE, KABI_VFIO_DMA_MAP_FLAG_READ));
 	/* good ones: read-only and write-only included */
 	assert_ok(map(t.cfd, va, IOVA, 4 * PAGE, 3));
 	assert_ok(map(t.cfd, va, IOVA + 4 * PAGE, PAGE, KABI_VFIO_DMA_MAP_FLAG_READ));
@@ -428,6 +434,8 @@ static void map_rules(void **state)
 	/* VADDR: only for a mapping whose vaddr was invalidated, exactly */
 	assert_errno(map(t.cfd, va, IOVA + 8 * PAGE, PAGE, KABI_VFIO_DMA_MAP_FLAG_VADDR), ENOENT);
 	assert_errno(map(t.cfd, va, IOVA, 4 * PAGE, KABI_VFIO_DMA_MAP_FLAG_VADDR), EINVAL);
+	assert_ok(unmap(t.cfd, 0, 0, KABI_VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	munmap(ro, PAGE);
 	t1_teardown(&t);
 }
 
@@ -764,6 +772,40 @@ static void group_close_busy(void **state)
 	t1_teardown(&t);
 }
 
+/* the group path and the cdev exclude each other: a bound cdev keeps the group closed */
+static void cdev_exclusion(void **state)
+{
+	struct kabi_vfio_device_bind_iommufd b = { .argsz = 16 };
+	char path[64];
+	struct t1 t;
+	int cdev, ifd, dfd;
+
+	(void)state;
+	t1_setup(&t, KABI_VFIO_TYPE1v2_IOMMU);
+	dfd = get_device_fd(t.gfd, EDU_BDF);
+	assert_true(dfd >= 0);
+	/* the cdev opens, but cannot be bound while the group is open */
+	cdev = xopen("/dev/vfio/devices/vfio0");
+	assert_true(cdev >= 0);
+	ifd = xopen("/dev/iommu");
+	assert_true(ifd >= 0);
+	b.iommufd = ifd;
+	assert_errno(xioctl(cdev, KABI_VFIO_DEVICE_BIND_IOMMUFD, &b), EBUSY);
+	/* the group file goes with its last device: then the cdev binds */
+	xclose(dfd);
+	xclose(t.gfd);
+	t.gfd = -1;
+	assert_ok(xioctl(cdev, KABI_VFIO_DEVICE_BIND_IOMMUFD, &b));
+	/* and the group cannot be opened while the cdev is bound */
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group_of(EDU_BDF));
+	assert_errno(xopen(path), EBUSY);
+	xclose(cdev);
+	t.gfd = xopen(path);
+	assert_true(t.gfd >= 0);
+	xclose(ifd);
+	t1_teardown(&t);
+}
+
 /* closing the container file does not take the driver from its groups */
 static void container_close(void **state)
 {
@@ -963,6 +1005,137 @@ static void nvme_dma(void **state)
 	t1_teardown(&t);
 }
 
+/* ------------------------------------------------------------ fault injection (emulator) */
+
+/* one run of the sequence: edu's group in a container, NVMe's group beside it */
+struct fw {
+	int cfd, gfd, g2;
+	uint8_t *mem;
+	uint64_t bm[2];
+};
+
+static int f_set_iommu(struct fw *w)
+{
+	return xioctl_v(w->cfd, KABI_VFIO_SET_IOMMU, KABI_VFIO_TYPE1v2_IOMMU);
+}
+
+static int f_map_a(struct fw *w)
+{
+	return map(w->cfd, (uintptr_t)w->mem, IOVA, 4 * PAGE, 3);
+}
+
+static int f_dirty_start(struct fw *w)
+{
+	return dirty(w->cfd, KABI_VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+}
+
+static int f_map_b(struct fw *w)
+{
+	return map(w->cfd, (uintptr_t)w->mem, IOVA + 8 * PAGE, 2 * PAGE, 3);
+}
+
+static int f_get_bitmap(struct fw *w)
+{
+	return dirty_get(w->cfd, IOVA, 10 * PAGE, PAGE, w->bm, 8);
+}
+
+static int f_join(struct fw *w)
+{
+	return set_container(w->g2, w->cfd);
+}
+
+static int f_device(struct fw *w)
+{
+	int fd = get_device_fd(w->g2, NVME_BDF);
+
+	if (fd < 0)
+		return fd;
+	xclose(fd);
+	return 0;
+}
+
+static int f_unmap_a_bitmap(struct fw *w)
+{
+	struct unmap_dirty ud = {
+		.u = { .argsz = sizeof(ud), .flags = KABI_VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+		       .iova = IOVA, .size = 4 * PAGE },
+		.b = { .pgsize = PAGE, .size = 8, .data = (uintptr_t)w->bm },
+	};
+
+	return xioctl(w->cfd, KABI_VFIO_IOMMU_UNMAP_DMA, &ud);
+}
+
+static int f_leave(struct fw *w)
+{
+	return xioctl(w->g2, KABI_VFIO_GROUP_UNSET_CONTAINER, NULL);
+}
+
+static int (*const f_steps[])(struct fw *w) = {
+	f_set_iommu, f_map_a, f_dirty_start, f_map_b, f_get_bitmap, f_join, f_device,
+	f_unmap_a_bitmap, f_leave,
+};
+#define NSTEPS (sizeof(f_steps) / sizeof(f_steps[0]))
+
+/*
+ * For each step, each injection site it reaches fails once (counted from the
+ * step's start): the step fails with ENOMEM (EFAULT for a pin) or succeeds,
+ * a failed one succeeds when retried, and the whole sequence then ends with
+ * the mappings it should have (UNMAP_ALL's total). Every run releases
+ * everything: valgrind sees a leak of any failed path.
+ */
+static void fail_nth(void **state)
+{
+	unsigned long total = 0;
+
+	(void)state;
+	if (test_real_kernel())
+		skip();
+	for (size_t k = 0; k < NSTEPS; k++) {
+		for (unsigned long n = 1;; n++) {
+			struct fw w = { 0 };
+			unsigned long count;
+			uint64_t done;
+			int r;
+
+			dev_scope();
+			w.cfd = xopen("/dev/vfio/vfio");
+			w.gfd = open_group(EDU_BDF);
+			w.g2 = open_group(NVME_BDF);
+			w.mem = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			assert_true(w.mem != MAP_FAILED);
+			assert_ok(set_container(w.gfd, w.cfd));
+			for (size_t j = 0; j < k; j++)
+				assert_ok(f_steps[j](&w));
+			assert_ok(iommufd_emu_set_fail_nth(test_emu(), n));
+			r = f_steps[k](&w);
+			count = iommufd_emu_get_fail_count(test_emu());
+			assert_ok(iommufd_emu_set_fail_nth(test_emu(), 0));
+			if (r < 0) {
+				if (r != -ENOMEM && r != -EFAULT)
+					fail_msg("step %zu, site %lu: %s", k, n, strerror(-r));
+				r = f_steps[k](&w);
+				if (r < 0)
+					fail_msg("step %zu after site %lu failed: retry: %s", k, n,
+						 strerror(-r));
+			}
+			for (size_t j = k + 1; j < NSTEPS; j++)
+				if ((r = f_steps[j](&w)) < 0)
+					fail_msg("step %zu after step %zu's site %lu: %s", j, k, n,
+						 strerror(-r));
+			assert_ok(unmap(w.cfd, 0, 0, KABI_VFIO_DMA_UNMAP_FLAG_ALL, &done));
+			assert_int_equal(done, 2 * PAGE);
+			munmap(w.mem, 16 * PAGE);
+			teardown(NULL);
+			if (count < n)
+				break;
+			total++;
+		}
+	}
+	print_message("# %lu injection sites failed\n", total);
+	assert_true(total > 10);
+}
+
 /* ------------------------------------------------------------ the emulator's configuration */
 
 static void config_knob(void **state)
@@ -1071,9 +1244,11 @@ int main(void)
 		cmocka_unit_test_teardown(dirty_pages, teardown),
 		cmocka_unit_test_teardown(two_groups, teardown),
 		cmocka_unit_test_teardown(group_close_busy, teardown),
+		cmocka_unit_test_teardown(cdev_exclusion, teardown),
 		cmocka_unit_test_teardown(container_close, teardown),
 		cmocka_unit_test_teardown(edu_dma_round_trip, teardown),
 		cmocka_unit_test_teardown(nvme_dma, teardown),
+		cmocka_unit_test_teardown(fail_nth, teardown),
 		cmocka_unit_test_teardown(config_knob, teardown),
 		cmocka_unit_test_teardown(config_no_iommufd, teardown),
 		cmocka_unit_test_teardown(config_container_compat, teardown),

@@ -19,6 +19,11 @@
  *                   edu DMA through the device file, config access, reset,
  *                   device-side page fault and vEVENT)
  *
+ * With setup bit 0x10 (and the edu bit) the VFIO requests go instead to a
+ * type1 container (/dev/vfio/vfio, lib/emu/type1.c) that edu's group has
+ * joined, with dirty-page requests and the group's GET_DEVICE_FD and
+ * UNSET/SET_CONTAINER among them; edu is then not opened through its cdev.
+ *
  * Everything is released at the end of each input, so leaks show.
  */
 #include <stdbool.h>
@@ -33,6 +38,7 @@
 #include <iommufd-emu.h>
 
 #include "shared/abi.h"
+#include "shared/backend.h" /* raw ioctls on the container and group fds */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -262,7 +268,86 @@ static void do_cmd(struct iommufd_ctx *ctx, struct in *in, const struct cmd *c)
 		fprintf(stderr, "cmd 0x%lx size %u: %d\n", c->req & 0xff, size, r);
 }
 
-static void do_compat(struct iommufd_ctx *ctx, struct in *in)
+/* the type1 container mode: the container and edu's group, on the emulator's backend */
+struct t1 {
+	struct iommufd_backend *be;
+	int cfd, gfd;
+};
+
+static int vfio_ioctl(struct iommufd_ctx *ctx, const struct t1 *t, unsigned long req, void *arg)
+{
+	int r = t->be ? be_ioctl(t->be, t->cfd, req, arg) : iommufd_ctx_ioctl(ctx, req, arg);
+
+	if (debug)
+		fprintf(stderr, "vfio 0x%lx on the %s: %d\n", req & 0xff,
+			t->be ? "type1 container" : "iommufd", r);
+	return r;
+}
+
+/* type1 only: dirty pages, unmap with a bitmap, the group's requests */
+static void do_type1(const struct t1 *t, struct in *in)
+{
+	uint8_t which = get8(in);
+	struct {
+		struct kabi_vfio_iommu_type1_dirty_bitmap h;
+		struct kabi_vfio_iommu_type1_dirty_bitmap_get g;
+	} d;
+	struct {
+		struct kabi_vfio_iommu_type1_dma_unmap u;
+		struct kabi_vfio_bitmap b;
+	} ub;
+	int32_t fd = t->cfd;
+	int r;
+
+	memset(&d, 0, sizeof(d));
+	memset(&ub, 0, sizeof(ub));
+	r = 0;
+	switch (which % 5) {
+	case 0:
+		d.h.argsz = get8(in) % 64;
+		d.h.flags = get8(in) % 8;
+		d.g.iova = fix_iova(get64(in));
+		d.g.size = fix_len(get64(in));
+		d.g.bitmap.pgsize = (get8(in) & 1) ? PS : fix_len(get64(in));
+		d.g.bitmap.size = get8(in) % 64;
+		d.g.bitmap.data = fix_ptr(get64(in));
+		r = be_ioctl(t->be, t->cfd, KABI_VFIO_IOMMU_DIRTY_PAGES, &d);
+		break;
+	case 1:
+		ub.u.argsz = sizeof(ub) - (get8(in) % 2) * 8;
+		ub.u.flags = get8(in) % 8;
+		ub.u.iova = fix_iova(get64(in));
+		ub.u.size = fix_len(get64(in));
+		ub.b.pgsize = PS;
+		ub.b.size = get8(in) % 64;
+		ub.b.data = fix_ptr(get64(in));
+		r = be_ioctl(t->be, t->cfd, KABI_VFIO_IOMMU_UNMAP_DMA, &ub);
+		break;
+	case 2:
+		r = be_ioctl(t->be, t->gfd, KABI_VFIO_GROUP_GET_DEVICE_FD, (void *)"0000:00:02.0");
+		if (r >= 0) {
+			/* bus master on, one edu DMA, closed again */
+			uint16_t cmd = 0x6;
+			uint64_t v[4] = { fix_iova(get64(in)), 0x40000, get32(in) % 4096, 1 | (get8(in) & 2) };
+
+			be_pwrite(t->be, r, &cmd, 2, (off_t)7 << 40 | 4);
+			for (int i = 0; i < 4; i++)
+				be_pwrite(t->be, r, &v[i], 8, 0x80 + 8 * i);
+			be_close(t->be, r);
+		}
+		break;
+	case 3:
+		r = be_ioctl(t->be, t->gfd, KABI_VFIO_GROUP_UNSET_CONTAINER, NULL);
+		break;
+	default:
+		r = be_ioctl(t->be, t->gfd, KABI_VFIO_GROUP_SET_CONTAINER, &fd);
+		break;
+	}
+	if (debug)
+		fprintf(stderr, "type1 op %u: %d\n", which % 5, r);
+}
+
+static void do_compat(struct iommufd_ctx *ctx, const struct t1 *t, struct in *in)
 {
 	uint8_t which = get8(in);
 	union {
@@ -272,12 +357,16 @@ static void do_compat(struct iommufd_ctx *ctx, struct in *in)
 	} u;
 
 	memset(&u, 0, sizeof(u));
+	if (t->be && which >= 0xc0) {
+		do_type1(t, in);
+		return;
+	}
 	switch (which % 6) {
 	case 0:
-		iommufd_ctx_ioctl(ctx, KABI_VFIO_CHECK_EXTENSION, (void *)(uintptr_t)(get8(in) % 12));
+		vfio_ioctl(ctx, t, KABI_VFIO_CHECK_EXTENSION, (void *)(uintptr_t)(get8(in) % 12));
 		break;
 	case 1:
-		iommufd_ctx_ioctl(ctx, KABI_VFIO_SET_IOMMU, (void *)(uintptr_t)(get8(in) % 5));
+		vfio_ioctl(ctx, t, KABI_VFIO_SET_IOMMU, (void *)(uintptr_t)(get8(in) % 5));
 		break;
 	case 2:
 		u.map.argsz = get8(in) % 40;
@@ -285,25 +374,25 @@ static void do_compat(struct iommufd_ctx *ctx, struct in *in)
 		u.map.vaddr = fix_ptr(get64(in));
 		u.map.iova = fix_iova(get64(in));
 		u.map.size = fix_len(get64(in));
-		iommufd_ctx_ioctl(ctx, KABI_VFIO_IOMMU_MAP_DMA, &u);
+		vfio_ioctl(ctx, t, KABI_VFIO_IOMMU_MAP_DMA, &u);
 		break;
 	case 3:
 		u.unmap.argsz = get8(in) % 40;
 		u.unmap.flags = get8(in);
 		u.unmap.iova = fix_iova(get64(in));
 		u.unmap.size = fix_len(get64(in));
-		iommufd_ctx_ioctl(ctx, KABI_VFIO_IOMMU_UNMAP_DMA, &u);
+		vfio_ioctl(ctx, t, KABI_VFIO_IOMMU_UNMAP_DMA, &u);
 		break;
 	case 4: {
 		/* GET_INFO: argsz up to 128, the caps chain written back in u */
 		uint32_t argsz = get8(in) % sizeof(u);
 
 		memcpy(u.raw, &argsz, 4);
-		iommufd_ctx_ioctl(ctx, KABI_VFIO_IOMMU_GET_INFO, &u);
+		vfio_ioctl(ctx, t, KABI_VFIO_IOMMU_GET_INFO, &u);
 		break;
 	}
 	default:
-		iommufd_ctx_ioctl(ctx, KABI_VFIO_GET_API_VERSION, NULL);
+		vfio_ioctl(ctx, t, KABI_VFIO_GET_API_VERSION, NULL);
 		break;
 	}
 }
@@ -414,6 +503,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char cdev[256];
 	const char *bdf = "0000:00:02.0";
 	uint8_t setup = get8(&in);
+	struct t1 t = { NULL, -1, -1 };
 	int ops = 0;
 
 	memset(scratch, 0x5a, SCRATCH_SIZE);
@@ -432,6 +522,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (iommufd_emu_add_pci_device(emu, &o, cdev, sizeof(cdev)))
 			abort();
+	}
+	if ((setup & 0x11) == 0x11) {
+		int32_t cfd;
+
+		t.be = iommufd_emu_get_backend(emu);
+		t.cfd = be_open(t.be, "/dev/vfio/vfio", 2);
+		t.gfd = be_open(t.be, "/dev/vfio/2", 2);
+		cfd = t.cfd;
+		if (t.cfd < 0 || t.gfd < 0 || be_ioctl(t.be, t.gfd, KABI_VFIO_GROUP_SET_CONTAINER, &cfd))
+			abort();
+	} else if (setup & 1) {
 		if (iommufd_device_open(ctx, cdev, &dev))
 			abort();
 		if (!(setup & 8)) {
@@ -447,7 +548,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (op < NR_CMDS)
 			do_cmd(ctx, &in, &cmds[op]);
 		else if (op < 26)
-			do_compat(ctx, &in);
+			do_compat(ctx, &t, &in);
 		else if (op == 26 && dev && setup & 8)
 			iommufd_device_bind(dev, ctx, NULL, NULL);
 		else
@@ -456,6 +557,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	iommufd_device_unref(dev);
 	iommufd_ctx_unref(ctx);
+	/* the container and the group: released with the emulator, whatever their state */
 	iommufd_emu_unref(emu);
 	return 0;
 }
