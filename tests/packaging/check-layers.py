@@ -8,7 +8,8 @@
   lib/ outside lib/shared/;
 - the emulator (lib/emu/, below the boundary) includes nothing of libiommufd's
   private layer (private.h, lib/core/, lib/device/);
-- libiommufd (lib/*.c, lib/core/, lib/device/, lib/dma/, above the boundary)
+- libiommufd (lib/*.c, lib/core/, lib/device/, lib/dma/, lib/type1/, above
+  the boundary)
   includes nothing of the emulator (lib/emu/, iommufd-emu.h).
 Prints every offending #include and exits 1 if there is any.
 """
@@ -18,7 +19,7 @@ import sys
 
 root = sys.argv[1]
 lib = os.path.join(root, 'lib')
-above_private = re.compile(r'^(private\.h|core/|device/|dma/|core\.h|device-private\.h|\.\./)')
+above_private = re.compile(r'^(private\.h|core/|device/|dma/|type1/|core\.h|device-private\.h|\.\./)')
 problems = []
 
 
@@ -47,7 +48,7 @@ for path in files('emu'):
         if above_private.match(inc) or inc in ('private.h', 'core.h', 'device-private.h'):
             problems.append(f'{path}:{n}: the emulator includes "{inc}" of the layer above')
 above = [os.path.join(lib, n) for n in os.listdir(lib) if n.endswith(('.c', '.h'))]
-for sub in ('core', 'device', 'dma'):
+for sub in ('core', 'device', 'dma', 'type1'):
     above += list(files(sub))
 for path in above:
     for n, inc in includes(path):
