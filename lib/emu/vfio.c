@@ -455,12 +455,14 @@ static void vfile_unbind(struct vfile *vf)
 	if (vf->group_path) {
 		if (--d->open_count == 0) {
 			vdev_irqs_clear(d);
+			vdev_pm_clear(d);
 			vdev_model_close(d);
 			emu_device_unbind(&d->edev);
 		}
 		return;
 	}
 	vdev_irqs_clear(d);
+	vdev_pm_clear(d);
 	vdev_model_close(d);
 	emu_device_unbind(&d->edev);
 	d->cdev_file = NULL;
@@ -708,6 +710,7 @@ static int vfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
 		return vfile_bind(vf, arg);
 	if (!vf->bound)
 		return -EINVAL;
+	vdev_pm_resume(d); /* vfio_device_pm_runtime_get() */
 	if (!vf->group_path) {
 		if (req == KABI_VFIO_DEVICE_ATTACH_IOMMUFD_PT)
 			return vfile_attach(vf, arg);
@@ -729,7 +732,7 @@ static int vfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
 		vdev_model_reset(d);
 		return 0;
 	case KABI_VFIO_DEVICE_FEATURE:
-		return -ENOTTY;
+		return vdev_feature(d, arg);
 	}
 	return -ENOTTY;
 }
@@ -1168,6 +1171,7 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	d->irq_index = -1;
 	d->err_fd = -1;
 	d->req_fd = -1;
+	d->pm_wake_fd = -1;
 	d->bar0_fd = -1;
 	d->grp = group_get(emu, s, group);
 	if (!d->grp) {

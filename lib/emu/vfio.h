@@ -70,6 +70,9 @@ struct vdev {
 	uint64_t irqs_raised;
 	bool intx_masked, intx_pending; /* INTx automask; a raise while masked */
 	int err_fd, req_fd;             /* ERR and REQ eventfds (dup'ed), -1 none */
+	/* runtime PM (vfio-feature.c): a low power entry in force, its wake-up eventfd (dup'ed, -1 none) */
+	bool pm_engaged;
+	int pm_wake_fd;
 };
 
 /* edu.c: the models */
@@ -121,6 +124,10 @@ void vdev_irq_raise(struct vdev *d, uint32_t vector);
 /* vfio-irq.c: VFIO_DEVICE_SET_IRQS; every interrupt off (unbind) */
 int vdev_set_irqs(struct vdev *d, void *arg);
 void vdev_irqs_clear(struct vdev *d);
+/* vfio-feature.c: VFIO_DEVICE_FEATURE; a device ioctl's runtime resume; low power off (unbind) */
+int vdev_feature(struct vdev *d, void *arg);
+void vdev_pm_resume(struct vdev *d);
+void vdev_pm_clear(struct vdev *d);
 /* vfio-region.c: the capability chain of region ri->index after the info at arg */
 int vdev_region_caps(struct vdev *d, struct kabi_vfio_region_info *ri, void *arg);
 
