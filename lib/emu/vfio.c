@@ -733,8 +733,24 @@ static int vfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
 		return 0;
 	case KABI_VFIO_DEVICE_FEATURE:
 		return vdev_feature(d, arg);
+	case KABI_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vdev_hot_reset_info(d, !vf->group_path, arg);
+	case KABI_VFIO_DEVICE_PCI_HOT_RESET:
+		return vdev_hot_reset(d, !vf->group_path, arg);
 	}
 	return -ENOTTY;
+}
+
+struct vdev *vfio_devices(struct iommufd_emu *emu)
+{
+	struct vfio_state *s = emu->device_priv;
+
+	return s ? s->devs : NULL;
+}
+
+int vdev_group_nr(const struct vdev *d)
+{
+	return d->grp->nr;
 }
 
 static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bool pos, bool write)

@@ -124,10 +124,16 @@ void vdev_irq_raise(struct vdev *d, uint32_t vector);
 /* vfio-irq.c: VFIO_DEVICE_SET_IRQS; every interrupt off (unbind) */
 int vdev_set_irqs(struct vdev *d, void *arg);
 void vdev_irqs_clear(struct vdev *d);
+/* vfio.c: the emulator's devices (a list through ->next), the IOMMU group number of d */
+struct vdev *vfio_devices(struct iommufd_emu *emu);
+int vdev_group_nr(const struct vdev *d);
 /* vfio-feature.c: VFIO_DEVICE_FEATURE; a device ioctl's runtime resume; low power off (unbind) */
 int vdev_feature(struct vdev *d, void *arg);
 void vdev_pm_resume(struct vdev *d);
 void vdev_pm_clear(struct vdev *d);
+/* vfio-reset.c: GET_PCI_HOT_RESET_INFO and PCI_HOT_RESET (cdev: the calling file is a cdev) */
+int vdev_hot_reset_info(struct vdev *d, bool cdev, void *arg);
+int vdev_hot_reset(struct vdev *d, bool cdev, void *arg);
 /* vfio-region.c: the capability chain of region ri->index after the info at arg */
 int vdev_region_caps(struct vdev *d, struct kabi_vfio_region_info *ri, void *arg);
 
