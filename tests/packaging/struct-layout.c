@@ -64,6 +64,7 @@ int main(void)
 	typedef struct iommufd_viommu_alloc_opts viommu_opts;
 	typedef struct iommufd_hw_queue_alloc_opts hwq_opts;
 	typedef struct iommufd_veventq_opts veventq_opts;
+	typedef struct iommufd_low_power_opts low_power_opts;
 
 	CHECK(hwpt_opts, M(hwpt_opts, sz) + M(hwpt_opts, flags) + M(hwpt_opts, fault_id) +
 				 M(hwpt_opts, data_type) + M(hwpt_opts, data_len) +
@@ -92,6 +93,8 @@ int main(void)
 	CHECK(veventq_opts, M(veventq_opts, sz) + M(veventq_opts, flags) +
 				    M(veventq_opts, reserved));
 	CHECK(irq_info, M(irq_info, sz) + M(irq_info, flags) + M(irq_info, count));
+	CHECK(low_power_opts, M(low_power_opts, sz) + M(low_power_opts, flags) +
+				      M(low_power_opts, wakeup_eventfd));
 
 	CHECK_OPTS(hwpt_opts);
 	CHECK_OPTS(dev_info);
@@ -101,6 +104,7 @@ int main(void)
 	CHECK_OPTS(viommu_opts);
 	CHECK_OPTS(hwq_opts);
 	CHECK_OPTS(veventq_opts);
+	CHECK_OPTS(low_power_opts);
 
 	if (!failed)
 		printf("ok\n");
