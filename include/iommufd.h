@@ -848,7 +848,7 @@ IOMMUFD_EXPORT int iommufd_device_get_region_caps(struct iommufd_device *dev, ui
 						  struct iommufd_region_caps *caps);
 
 /* ------------------------------------------------------------------ */
-/* Device features (VFIO_DEVICE_FEATURE)                               */
+/* Device features (VFIO_DEVICE_FEATURE) and reset                     */
 
 /*
  * The features of VFIO_DEVICE_FEATURE (values equal to the kernel's).
@@ -950,6 +950,75 @@ IOMMUFD_EXPORT int iommufd_device_set_mig_state(struct iommufd_device *dev,
 /* MIG_DATA_SIZE (GET): the bytes STOP_COPY is estimated to produce */
 IOMMUFD_EXPORT int iommufd_device_get_mig_data_size(struct iommufd_device *dev,
 						    uint64_t *stop_copy_length);
+
+/*
+ * PCI hot reset (a secondary bus or slot reset). It resets every device
+ * below the bus or slot, so the caller must own all of them:
+ * iommufd_device_get_hot_reset_info() lists them. Devices on a root bus
+ * (no bridge above them) have no hot reset: -ENODEV.
+ */
+#define IOMMUFD_HOT_RESET_DEV_ID (1u << 0)    /* the devices carry DEVICE IDs (cdev), else group IDs */
+#define IOMMUFD_HOT_RESET_ALL_OWNED (1u << 1) /* cdev: every device is owned by dev's context */
+#define IOMMUFD_HOT_RESET_DEV_OWNED (1u << 0) /* iommufd_hot_reset_dev.flags: owned (cdev only) */
+struct iommufd_hot_reset_dev {
+	uint16_t segment;
+	uint8_t bus;
+	uint8_t devfn;     /* slot << 3 | function */
+	uint32_t group_id; /* group path: its IOMMU group; cdev: 0 */
+	uint32_t dev_id;   /* cdev: its DEVICE ID in dev's context, 0 when it has none there */
+	uint32_t flags;    /* IOMMUFD_HOT_RESET_DEV_OWNED */
+};
+/*
+ * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, decoded: *devs (malloc()ed, free()
+ * it) gets the *nr affected devices, dev among them; *flags (may be NULL)
+ * IOMMUFD_HOT_RESET_DEV_ID / _ALL_OWNED. A cdev device is owned when it is
+ * bound to dev's context, or when its IOMMU group has a device bound there.
+ * The buffer grows as the kernel asks (ENOSPC and its count).
+ */
+IOMMUFD_EXPORT int iommufd_device_get_hot_reset_info(struct iommufd_device *dev, uint32_t *flags,
+						     struct iommufd_hot_reset_dev **devs, size_t *nr);
+struct iommufd_hot_reset_opts {
+	size_t sz;
+	uint32_t flags;         /* 0 (the kernel's, none defined) */
+	uint32_t nr_group_fds;
+	const int *group_fds;   /* group path: the VFIO group fds that prove ownership */
+};
+/*
+ * VFIO_DEVICE_PCI_HOT_RESET. A cdev device (opts NULL or no group fds):
+ * every affected device must be owned by dev's context (the iommufd form).
+ * A group-path device: the fds of every group of the affected devices
+ * (iommufd_group_get_fd()). -EINVAL: an affected device is not owned (or
+ * the form does not match the device), -ENODEV: no bus or slot reset.
+ */
+IOMMUFD_EXPORT int iommufd_device_hot_reset(struct iommufd_device *dev,
+					    const struct iommufd_hot_reset_opts *opts);
+
+enum iommufd_reset_method {
+	IOMMUFD_RESET_NONE = 0,
+	IOMMUFD_RESET_FUNCTION = 1, /* VFIO_DEVICE_RESET first: the function has FLR, or no PM reset */
+	IOMMUFD_RESET_HOT = 2,      /* VFIO_DEVICE_PCI_HOT_RESET: a bus/slot reset of this device alone */
+	IOMMUFD_RESET_PM = 3,       /* VFIO_DEVICE_RESET as the last resort: a PM (D3hot) reset */
+};
+#define IOMMUFD_RESET_NO_HOT (1u << 0)         /* never a hot reset */
+#define IOMMUFD_RESET_HOT_MULTI (1u << 1)      /* a hot reset may reset other (owned) devices too */
+struct iommufd_reset_how {
+	size_t sz;
+	uint32_t flags;         /* in: IOMMUFD_RESET_NO_HOT, IOMMUFD_RESET_HOT_MULTI */
+	uint32_t method;        /* out: enum iommufd_reset_method done */
+	uint32_t nr_devs;       /* out: devices reset (a hot reset may reset more than dev) */
+	uint32_t nr_group_fds;  /* in: group path, for a hot reset (see iommufd_hot_reset_opts) */
+	const int *group_fds;
+};
+/*
+ * Reset dev the way QEMU's vfio-pci does (hw/vfio/pci.c vfio_pci_reset):
+ * VFIO_DEVICE_RESET when the device info has IOMMUFD_DEVICE_INFO_RESET and
+ * the function has FLR or no PM reset; else a hot reset when the bus or
+ * slot allows one and every affected device is owned (and, without
+ * IOMMUFD_RESET_HOT_MULTI, dev is the only one); else VFIO_DEVICE_RESET as
+ * a PM reset. how (may be NULL) says which one was done. When none can be
+ * done: the errno of the last way tried (-ENODEV: no reset at all).
+ */
+IOMMUFD_EXPORT int iommufd_device_reset_auto(struct iommufd_device *dev, struct iommufd_reset_how *how);
 
 /* ------------------------------------------------------------------ */
 /* DMA memory for userspace drivers: IOVAs, translation, buffers        */
