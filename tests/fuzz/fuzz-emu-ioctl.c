@@ -17,7 +17,9 @@
  *     else:         a VFIO type1 compat request on the iommufd fd, or a
  *                   device operation (attach, detach, pasid attach/detach,
  *                   edu DMA through the device file, config access, reset,
- *                   device-side page fault and vEVENT)
+ *                   device-side page fault and vEVENT), or (op 27) a raw
+ *                   VFIO_DEVICE_FEATURE, GET_PCI_HOT_RESET_INFO or
+ *                   PCI_HOT_RESET on the device file
  *
  * Everything is released at the end of each input, so leaks show.
  */
@@ -376,6 +378,46 @@ static void do_device(struct iommufd_emu *emu, const char *bdf, struct iommufd_d
 	}
 }
 
+/* raw feature and hot reset requests: sizes, flags, data and fds from the input */
+static void do_feature(struct iommufd_device *dev, struct in *in)
+{
+	uint8_t which = get8(in);
+	union {
+		struct kabi_vfio_device_feature f;
+		struct kabi_vfio_pci_hot_reset_info hi;
+		struct kabi_vfio_pci_hot_reset hr;
+		uint8_t raw[64];
+	} u;
+	int r;
+
+	if (!dev)
+		return;
+	memset(&u, 0, sizeof(u));
+	switch (which % 3) {
+	case 0:
+		/* argsz up to the buffer, a feature 0..15 with any GET/SET/PROBE, 16 data bytes */
+		u.f.argsz = get8(in) % sizeof(u);
+		u.f.flags = (get32(in) & 0xffff0000u) | (get8(in) % 16);
+		getbytes(in, u.raw + sizeof(u.f), 16);
+		r = iommufd_device_ioctl(dev, KABI_VFIO_DEVICE_FEATURE, &u);
+		break;
+	case 1:
+		u.hi.argsz = get8(in) % sizeof(u);
+		r = iommufd_device_ioctl(dev, KABI_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &u);
+		break;
+	default:
+		u.hr.argsz = get8(in) % sizeof(u);
+		u.hr.flags = get8(in) & 0x80 ? get32(in) : 0;
+		u.hr.count = get8(in) % 4;
+		for (uint32_t i = 0; i < u.hr.count; i++)
+			u.hr.group_fds[i] = (int32_t)(get8(in) % 32) - 1;
+		r = iommufd_device_ioctl(dev, KABI_VFIO_DEVICE_PCI_HOT_RESET, &u);
+		break;
+	}
+	if (debug)
+		fprintf(stderr, "feature/hot reset op %u: %d\n", which % 3, r);
+}
+
 static void quiet_log(void *userdata, int priority, const char *file, int line, const char *fn,
 		      const char *format, va_list args)
 {
@@ -412,8 +454,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct iommufd_ctx *ctx = NULL;
 	struct iommufd_device *dev = NULL;
 	char cdev[256];
-	const char *bdf = "0000:00:02.0";
 	uint8_t setup = get8(&in);
+	const char *bdf = setup & 16 ? "0000:01:00.0" : "0000:00:02.0";
 	int ops = 0;
 
 	memset(scratch, 0x5a, SCRATCH_SIZE);
@@ -450,6 +492,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			do_compat(ctx, &in);
 		else if (op == 26 && dev && setup & 8)
 			iommufd_device_bind(dev, ctx, NULL, NULL);
+		else if (op == 27)
+			do_feature(dev, &in);
 		else
 			do_device(emu, bdf, dev, &in);
 	}
