@@ -10,9 +10,12 @@
  * The topology: a device on bus 0 sits on the root bus, as QEMU's q35
  * devices do: no bridge above it, so neither a slot nor a bus reset
  * (ENODEV, as vfio-pci answers in the VM). A device on another bus sits
- * behind a bridge with a secondary bus reset (no hotplug slot): a hot
- * reset resets every emulated device of that segment and bus, which are
- * all on vfio-pci and so all in the device set.
+ * behind a bridge with a secondary bus reset and no hotplug slot (the VM's
+ * pcie-root-port, its kernel without pciehp): a hot reset resets every
+ * emulated device of that segment and bus, which are all on vfio-pci and
+ * so all in the device set. A device alone on such a bus also has the bus
+ * reset as its function reset (drivers/pci/pci.c pci_parent_bus_reset()),
+ * so VFIO_DEVICE_RESET works on it whatever its model offers.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +45,23 @@ static struct pci_addr addr_of(const struct vdev *d)
 static bool resettable(const struct vdev *d)
 {
 	return addr_of(d).bus != 0;
+}
+
+bool vdev_reset_works(struct vdev *d)
+{
+	struct pci_addr a = addr_of(d);
+
+	if (d->reset_works)
+		return true;
+	if (!resettable(d))
+		return false;
+	for (struct vdev *x = vfio_devices(d->emu); x; x = x->next) {
+		struct pci_addr b = addr_of(x);
+
+		if (x != d && b.seg == a.seg && b.bus == a.bus)
+			return false; /* pci_parent_bus_reset(): not alone on the bus */
+	}
+	return true;
 }
 
 /* the devices a bus reset of d's bus resets, by devfn (pci_walk_bus()); malloc()ed */

@@ -615,7 +615,7 @@ static int vfile_get_info(struct vdev *d, void *arg)
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	info.flags = KABI_VFIO_DEVICE_FLAGS_PCI | (d->reset_works ? KABI_VFIO_DEVICE_FLAGS_RESET : 0);
+	info.flags = KABI_VFIO_DEVICE_FLAGS_PCI | (vdev_reset_works(d) ? KABI_VFIO_DEVICE_FLAGS_RESET : 0);
 	info.num_regions = KABI_VFIO_PCI_NUM_REGIONS;
 	info.num_irqs = KABI_VFIO_PCI_NUM_IRQS;
 	if (info.argsz >= sizeof(info))
@@ -727,7 +727,7 @@ static int vfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
 	case KABI_VFIO_DEVICE_SET_IRQS:
 		return vdev_set_irqs(d, arg);
 	case KABI_VFIO_DEVICE_RESET:
-		if (!d->reset_works)
+		if (!vdev_reset_works(d))
 			return -EINVAL;
 		vdev_model_reset(d);
 		return 0;

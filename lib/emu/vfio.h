@@ -41,7 +41,7 @@ struct vdev {
 	uint16_t vendor, device;
 	uint32_t class_code;
 	bool pcie;
-	bool reset_works;
+	bool reset_works;         /* a function reset of its own (FLR); see vdev_reset_works() */
 	uint8_t intx_pin;
 	uint32_t msi_vectors, msix_vectors;
 	uint32_t msix_table, msix_pba; /* their offsets in BAR0 */
@@ -131,7 +131,12 @@ int vdev_group_nr(const struct vdev *d);
 int vdev_feature(struct vdev *d, void *arg);
 void vdev_pm_resume(struct vdev *d);
 void vdev_pm_clear(struct vdev *d);
-/* vfio-reset.c: GET_PCI_HOT_RESET_INFO and PCI_HOT_RESET (cdev: the calling file is a cdev) */
+/*
+ * vfio-reset.c: does VFIO_DEVICE_RESET work (the model's reset, or a bus reset
+ * of a device alone below its bridge); GET_PCI_HOT_RESET_INFO and
+ * PCI_HOT_RESET (cdev: the calling file is a cdev)
+ */
+bool vdev_reset_works(struct vdev *d);
 int vdev_hot_reset_info(struct vdev *d, bool cdev, void *arg);
 int vdev_hot_reset(struct vdev *d, bool cdev, void *arg);
 /* vfio-region.c: the capability chain of region ri->index after the info at arg */

@@ -4,11 +4,12 @@
  * for every feature probe on edu and NVMe, the core's checks of the
  * request, low power entry and exit with and without a wake-up eventfd,
  * the VF token, bus master and migration features a plain vfio-pci device
- * lacks, PCI hot reset of devices on the root bus (none: ENODEV) through a
- * cdev and through a group, the function reset and the automatic choice.
- * The same cases on the emulator and on the kernel in the VM; the last
- * cases (devices behind a bridge, where a hot reset happens) only on the
- * emulator, whose topology puts a bridge above every bus but 0.
+ * lacks, PCI hot reset of devices on the root bus (none: ENODEV) and of the
+ * two functions behind the VM's root port (through a cdev: ownership by the
+ * context or through the group; through a group: its fds), the function
+ * reset and the automatic choice. The same cases on the emulator and on the
+ * kernel in the VM; the last two (devices of a bus in separate groups, a
+ * device alone below its bridge) only on the emulator.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -446,18 +447,191 @@ static void test_function_reset(void **state)
 	env_teardown(&e);
 }
 
-/* ------------------------------------------------------------ behind a bridge (emulator) */
+/* ------------------------------------------------------------ behind a bridge */
 
-#define BR_EDU "0000:01:00.0"
-#define BR_NVME "0000:01:01.0"
-#define BR_LONE "0000:02:00.0"
+/*
+ * The VM has a pcie-root-port (bus 1 below it) with a two-function edu:
+ * 0000:01:00.0 and 0000:01:00.1, in one IOMMU group (no ACS between the
+ * functions), both on vfio-pci. A secondary bus reset resets both; neither
+ * has a function reset of its own (not alone on the bus). The emulator gets
+ * the same two devices in one group.
+ */
+#define BR_A "0000:01:00.0"
+#define BR_B "0000:01:00.1"
 
-/* edu and NVMe on bus 1 (separate groups), an edu alone on bus 2 */
 static struct iommufd_ctx *bridge_scope(void)
 {
-	IOMMUFD_OPTS(struct iommufd_emu_device_opts, a, .kind = IOMMUFD_EMU_DEVICE_EDU, .bdf = BR_EDU);
-	IOMMUFD_OPTS(struct iommufd_emu_device_opts, b, .kind = IOMMUFD_EMU_DEVICE_NVME, .bdf = BR_NVME);
-	IOMMUFD_OPTS(struct iommufd_emu_device_opts, c, .kind = IOMMUFD_EMU_DEVICE_EDU, .bdf = BR_LONE);
+	struct iommufd_ctx *scope = dev_scope();
+
+	if (!test_real_kernel()) {
+		IOMMUFD_OPTS(struct iommufd_emu_device_opts, a, .kind = IOMMUFD_EMU_DEVICE_EDU,
+			     .bdf = BR_A, .group = 8);
+		IOMMUFD_OPTS(struct iommufd_emu_device_opts, b, .kind = IOMMUFD_EMU_DEVICE_EDU,
+			     .bdf = BR_B, .group = 8);
+
+		assert_ok(iommufd_emu_add_pci_device(test_emu(), &a, NULL, 0));
+		assert_ok(iommufd_emu_add_pci_device(test_emu(), &b, NULL, 0));
+	}
+	return scope;
+}
+
+static void test_bridge_cdev(void **state)
+{
+	struct iommufd_ctx *scope = bridge_scope(), *ctx = test_ctx_new(), *ctx2 = test_ctx_new();
+	struct iommufd_device *a = dev_open(scope, BR_A), *b = dev_open(scope, BR_B);
+	struct iommufd_hot_reset_dev *devs = NULL;
+	IOMMUFD_OPTS(struct iommufd_device_info, info);
+	IOMMUFD_OPTS(struct iommufd_reset_how, how);
+	uint32_t flags = 0, id_a = 0, id_b = 0;
+	size_t nr = 0;
+	int fd = 0;
+
+	(void)state;
+	check(iommufd_device_bind(a, ctx, NULL, &id_a));
+	/* not alone on its bus, no FLR: no function reset */
+	assert_ok(iommufd_device_get_info(a, &info));
+	assert_false(info.flags & IOMMUFD_DEVICE_INFO_RESET);
+	assert_errno(iommufd_device_reset(a), EINVAL);
+	/* both functions affected; B is owned through the group A is bound in */
+	check(iommufd_device_get_hot_reset_info(a, &flags, &devs, &nr));
+	assert_int_equal(flags, IOMMUFD_HOT_RESET_DEV_ID | IOMMUFD_HOT_RESET_ALL_OWNED);
+	assert_int_equal(nr, 2);
+	assert_int_equal(devs[0].segment, 0);
+	assert_int_equal(devs[0].bus, 1);
+	assert_int_equal(devs[0].devfn, 0);
+	assert_int_equal(devs[0].dev_id, id_a);
+	assert_int_equal(devs[0].group_id, 0);
+	assert_int_equal(devs[0].flags, IOMMUFD_HOT_RESET_DEV_OWNED);
+	assert_int_equal(devs[1].bus, 1);
+	assert_int_equal(devs[1].devfn, 1);
+	assert_int_equal(devs[1].dev_id, 0);
+	assert_int_equal(devs[1].flags, IOMMUFD_HOT_RESET_DEV_OWNED);
+	free(devs);
+	/* the growth protocol: a bare header gets ENOSPC, the count, flags 0 */
+	{
+		struct vfio_pci_hot_reset_info hi = { .argsz = sizeof(hi), .flags = 0x55 };
+
+		assert_errno(iommufd_device_ioctl(a, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &hi), ENOSPC);
+		assert_int_equal(hi.count, 2);
+		assert_int_equal(hi.flags, 0);
+	}
+	/* the iommufd form resets both; group fds are for group-path devices */
+	check(iommufd_device_hot_reset(a, NULL));
+	{
+		IOMMUFD_OPTS(struct iommufd_hot_reset_opts, o, .nr_group_fds = 1, .group_fds = &fd);
+
+		assert_errno(iommufd_device_hot_reset(a, &o), EINVAL);
+	}
+	/* the automatic choice: a hot reset, but of two devices */
+	assert_errno(iommufd_device_reset_auto(a, &how), EBUSY);
+	assert_non_null(strstr(iommufd_last_error(), "other devices"));
+	how.flags = IOMMUFD_RESET_HOT_MULTI;
+	assert_ok(iommufd_device_reset_auto(a, &how));
+	assert_int_equal(how.method, IOMMUFD_RESET_HOT);
+	assert_int_equal(how.nr_devs, 2);
+	/* B cannot go to another context (its group belongs to ctx); bound to ctx it has its ID */
+	assert_errno(iommufd_device_bind(b, ctx2, NULL, NULL), EPERM);
+	check(iommufd_device_bind(b, ctx, NULL, &id_b));
+	check(iommufd_device_get_hot_reset_info(b, &flags, &devs, &nr));
+	assert_int_equal(flags, IOMMUFD_HOT_RESET_DEV_ID | IOMMUFD_HOT_RESET_ALL_OWNED);
+	assert_int_equal(nr, 2);
+	assert_int_equal(devs[0].dev_id, id_a);
+	assert_int_equal(devs[1].dev_id, id_b);
+	free(devs);
+	check(iommufd_device_hot_reset(b, NULL));
+	/* B closed: owned through the group again */
+	iommufd_device_unref(b);
+	check(iommufd_device_get_hot_reset_info(a, &flags, &devs, &nr));
+	assert_int_equal(nr, 2);
+	assert_int_equal(devs[1].dev_id, 0);
+	assert_int_equal(devs[1].flags, IOMMUFD_HOT_RESET_DEV_OWNED);
+	free(devs);
+	iommufd_device_unref(a);
+	iommufd_ctx_unref(ctx2);
+	iommufd_ctx_unref(ctx);
+}
+
+static void test_bridge_group(void **state)
+{
+	struct iommufd_ctx *scope = bridge_scope(), *ctx = test_ctx_new();
+	struct iommufd_hot_reset_dev *devs = NULL;
+	struct iommufd_group *grp = NULL, *other = NULL;
+	struct iommufd_device *a = NULL;
+	IOMMUFD_OPTS(struct iommufd_reset_how, how, .flags = IOMMUFD_RESET_HOT_MULTI);
+	uint32_t flags = 0x55;
+	size_t nr = 0;
+	int group, group_b, edu_group, gfd, fds[3], closed;
+
+	(void)state;
+	check(iommufd_pci_get_iommu_group(scope, BR_A, &group));
+	check(iommufd_pci_get_iommu_group(scope, BR_B, &group_b));
+	assert_int_equal(group, group_b);
+	check(iommufd_pci_get_iommu_group(scope, EDU_BDF, &edu_group));
+	check(iommufd_group_open(scope, group, &grp));
+	check(iommufd_group_open(scope, edu_group, &other));
+	check(iommufd_group_set_ctx(grp, ctx));
+	check(iommufd_group_get_device(grp, BR_A, &a));
+	gfd = iommufd_group_get_fd(grp);
+	/* the group form: group IDs, no ownership flags */
+	check(iommufd_device_get_hot_reset_info(a, &flags, &devs, &nr));
+	assert_int_equal(flags, 0);
+	assert_int_equal(nr, 2);
+	assert_int_equal(devs[0].group_id, (uint32_t)group);
+	assert_int_equal(devs[1].group_id, (uint32_t)group);
+	assert_int_equal(devs[0].dev_id, 0);
+	assert_int_equal(devs[0].flags, 0);
+	free(devs);
+	/* the iommufd form on a group-path device */
+	assert_errno(iommufd_device_hot_reset(a, NULL), EINVAL);
+	{
+		IOMMUFD_OPTS(struct iommufd_hot_reset_opts, o, .nr_group_fds = 1, .group_fds = fds);
+
+		fds[0] = gfd;
+		assert_ok(iommufd_device_hot_reset(a, &o));
+		/* the same group twice is fine; more fds than affected devices is not */
+		fds[1] = gfd;
+		fds[2] = gfd;
+		o.nr_group_fds = 2;
+		assert_ok(iommufd_device_hot_reset(a, &o));
+		o.nr_group_fds = 3;
+		assert_errno(iommufd_device_hot_reset(a, &o), EINVAL);
+		/* an fd that is no group, one that is not open, a group that proves nothing */
+		o.nr_group_fds = 1;
+		fds[0] = iommufd_ctx_get_fd(ctx);
+		assert_errno(iommufd_device_hot_reset(a, &o), EINVAL);
+		closed = dup(gfd);
+		assert_true(closed >= 0);
+		close(closed);
+		fds[0] = closed;
+		assert_errno(iommufd_device_hot_reset(a, &o), EBADF);
+		fds[0] = iommufd_group_get_fd(other);
+		assert_errno(iommufd_device_hot_reset(a, &o), EINVAL);
+	}
+	/* the automatic choice needs the group fds on the group path */
+	assert_errno(iommufd_device_reset_auto(a, &how), EPERM);
+	how.nr_group_fds = 1;
+	how.group_fds = &gfd;
+	assert_ok(iommufd_device_reset_auto(a, &how));
+	assert_int_equal(how.method, IOMMUFD_RESET_HOT);
+	assert_int_equal(how.nr_devs, 2);
+	iommufd_device_unref(a);
+	iommufd_group_unref(other);
+	iommufd_group_unref(grp);
+	iommufd_ctx_unref(ctx);
+}
+
+/* ------------------------------------------------------------ other topologies (emulator) */
+
+#define EM_EDU "0000:01:00.0"
+#define EM_NVME "0000:01:01.0"
+#define EM_LONE "0000:02:00.0"
+
+/* edu and NVMe on bus 1 in separate groups, an edu alone on bus 2 */
+static struct iommufd_ctx *emu_bridge_scope(void)
+{
+	IOMMUFD_OPTS(struct iommufd_emu_device_opts, a, .kind = IOMMUFD_EMU_DEVICE_EDU, .bdf = EM_EDU);
+	IOMMUFD_OPTS(struct iommufd_emu_device_opts, b, .kind = IOMMUFD_EMU_DEVICE_NVME, .bdf = EM_NVME);
+	IOMMUFD_OPTS(struct iommufd_emu_device_opts, c, .kind = IOMMUFD_EMU_DEVICE_EDU, .bdf = EM_LONE);
 
 	test_backend_get();
 	assert_ok(iommufd_emu_add_pci_device(test_emu(), &a, NULL, 0));
@@ -474,30 +648,29 @@ static uint32_t edu_liveness(struct iommufd_device *dev)
 	return v;
 }
 
-static void test_hot_reset_bridge(void **state)
+/* a device of the bus in another group is owned only when bound to the same context */
+static void test_emu_not_owned(void **state)
 {
 	struct iommufd_ctx *scope, *ctx, *other;
 	struct iommufd_device *edu, *nvme;
 	struct iommufd_hot_reset_dev *devs = NULL;
 	IOMMUFD_OPTS(struct iommufd_reset_how, how);
-	uint32_t flags = 0, v0, x = 0x12345678, edu_id, nvme_id;
+	uint32_t flags = 0, v0, x = 0x12345678, edu_id;
 	size_t nr = 0;
 
 	(void)state;
 	if (test_real_kernel())
-		skip(); /* the VM's devices sit on the root bus */
-	scope = bridge_scope();
+		skip(); /* the VM's devices behind the bridge share one group */
+	scope = emu_bridge_scope();
 	ctx = test_ctx_new();
 	other = test_ctx_new();
-	edu = dev_open(scope, BR_EDU);
-	nvme = dev_open(scope, BR_NVME);
+	edu = dev_open(scope, EM_EDU);
+	nvme = dev_open(scope, EM_NVME);
 	check(iommufd_device_bind(edu, ctx, NULL, &edu_id));
-	/* NVMe not bound: edu's context does not own it */
+	/* NVMe not opened: not owned, and the flag of the whole answer goes */
 	check(iommufd_device_get_hot_reset_info(edu, &flags, &devs, &nr));
 	assert_int_equal(nr, 2);
 	assert_int_equal(flags, IOMMUFD_HOT_RESET_DEV_ID);
-	assert_int_equal(devs[0].bus, 1);
-	assert_int_equal(devs[0].devfn, 0);
 	assert_int_equal(devs[0].dev_id, edu_id);
 	assert_int_equal(devs[0].flags, IOMMUFD_HOT_RESET_DEV_OWNED);
 	assert_int_equal(devs[1].devfn, 1 << 3);
@@ -505,38 +678,22 @@ static void test_hot_reset_bridge(void **state)
 	assert_int_equal(devs[1].flags, 0);
 	free(devs);
 	assert_errno(iommufd_device_hot_reset(edu, NULL), EINVAL);
-	/* NVMe bound to another context: still not owned */
+	how.flags = IOMMUFD_RESET_HOT_MULTI;
+	assert_errno(iommufd_device_reset_auto(edu, &how), EPERM);
+	/* bound to another context: still not owned */
 	check(iommufd_device_bind(nvme, other, NULL, NULL));
 	assert_errno(iommufd_device_hot_reset(edu, NULL), EINVAL);
 	iommufd_device_unref(nvme);
-	/* both in edu's context: all owned, the reset resets both */
-	nvme = dev_open(scope, BR_NVME);
-	check(iommufd_device_bind(nvme, ctx, NULL, &nvme_id));
-	check(iommufd_device_get_hot_reset_info(nvme, &flags, &devs, &nr));
-	assert_int_equal(flags, IOMMUFD_HOT_RESET_DEV_ID | IOMMUFD_HOT_RESET_ALL_OWNED);
-	assert_int_equal(nr, 2);
-	assert_int_equal(devs[0].dev_id, edu_id);
-	assert_int_equal(devs[1].dev_id, nvme_id);
-	free(devs);
-	/* the growth protocol: a header only gets ENOSPC and the count */
-	{
-		struct vfio_pci_hot_reset_info hi = { .argsz = sizeof(hi) };
-
-		assert_errno(iommufd_device_ioctl(edu, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &hi), ENOSPC);
-		assert_int_equal(hi.count, 2);
-	}
+	/* both in edu's context: the reset resets edu's registers */
+	nvme = dev_open(scope, EM_NVME);
+	check(iommufd_device_bind(nvme, ctx, NULL, NULL));
 	v0 = edu_liveness(edu);
 	assert_int_equal(iommufd_device_region_write(edu, IOMMUFD_PCI_BAR0_REGION, 4, &x, 4), 4);
 	assert_int_not_equal(edu_liveness(edu), v0);
 	check(iommufd_device_hot_reset(edu, NULL));
 	assert_int_equal(edu_liveness(edu), v0);
-	/* the automatic choice: edu has no function reset; the hot reset would reset NVMe too */
-	assert_errno(iommufd_device_reset_auto(edu, &how), EBUSY);
-	how.flags = IOMMUFD_RESET_HOT_MULTI;
-	assert_ok(iommufd_device_reset_auto(edu, &how));
-	assert_int_equal(how.method, IOMMUFD_RESET_HOT);
-	assert_int_equal(how.nr_devs, 2);
-	/* NVMe has FLR: it comes first */
+	/* NVMe has FLR: that comes first */
+	how.flags = 0;
 	assert_ok(iommufd_device_reset_auto(nvme, &how));
 	assert_int_equal(how.method, IOMMUFD_RESET_FUNCTION);
 	iommufd_device_unref(nvme);
@@ -545,83 +702,29 @@ static void test_hot_reset_bridge(void **state)
 	iommufd_ctx_unref(ctx);
 }
 
-static void test_hot_reset_bridge_alone(void **state)
+/* alone below its bridge, a device's function reset is the bus reset */
+static void test_emu_alone(void **state)
 {
 	struct iommufd_ctx *scope, *ctx;
 	struct iommufd_device *edu;
+	IOMMUFD_OPTS(struct iommufd_device_info, info);
 	IOMMUFD_OPTS(struct iommufd_reset_how, how);
 
 	(void)state;
 	if (test_real_kernel())
 		skip();
-	scope = bridge_scope();
+	scope = emu_bridge_scope();
 	ctx = test_ctx_new();
-	edu = dev_open(scope, BR_LONE);
+	edu = dev_open(scope, EM_LONE);
 	check(iommufd_device_bind(edu, ctx, NULL, NULL));
+	assert_ok(iommufd_device_get_info(edu, &info));
+	assert_true(info.flags & IOMMUFD_DEVICE_INFO_RESET);
+	assert_ok(iommufd_device_reset(edu));
 	assert_ok(iommufd_device_reset_auto(edu, &how));
-	assert_int_equal(how.method, IOMMUFD_RESET_HOT);
+	assert_int_equal(how.method, IOMMUFD_RESET_FUNCTION);
 	assert_int_equal(how.nr_devs, 1);
-	/* without the hot reset nothing is left for edu */
-	how.flags = IOMMUFD_RESET_NO_HOT;
-	assert_errno(iommufd_device_reset_auto(edu, &how), ENODEV);
+	check(iommufd_device_hot_reset(edu, NULL));
 	iommufd_device_unref(edu);
-	iommufd_ctx_unref(ctx);
-}
-
-static void test_hot_reset_bridge_groups(void **state)
-{
-	struct iommufd_ctx *scope, *ctx;
-	struct iommufd_group *ga, *gb;
-	struct iommufd_device *a, *b;
-	struct iommufd_hot_reset_dev *devs = NULL;
-	uint32_t flags = 0;
-	size_t nr = 0;
-	int na, nb, fds[3];
-
-	(void)state;
-	if (test_real_kernel())
-		skip();
-	scope = bridge_scope();
-	ctx = test_ctx_new();
-	check(iommufd_pci_get_iommu_group(scope, BR_EDU, &na));
-	check(iommufd_pci_get_iommu_group(scope, BR_NVME, &nb));
-	assert_int_not_equal(na, nb);
-	check(iommufd_group_open(scope, na, &ga));
-	check(iommufd_group_open(scope, nb, &gb));
-	check(iommufd_group_set_ctx(ga, ctx));
-	check(iommufd_group_set_ctx(gb, ctx));
-	check(iommufd_group_get_device(ga, BR_EDU, &a));
-	check(iommufd_group_get_device(gb, BR_NVME, &b));
-	check(iommufd_device_get_hot_reset_info(a, &flags, &devs, &nr));
-	assert_int_equal(flags, 0);
-	assert_int_equal(nr, 2);
-	assert_int_equal(devs[0].group_id, (uint32_t)na);
-	assert_int_equal(devs[1].group_id, (uint32_t)nb);
-	free(devs);
-	fds[0] = iommufd_group_get_fd(ga);
-	fds[1] = iommufd_group_get_fd(gb);
-	fds[2] = fds[0];
-	{
-		IOMMUFD_OPTS(struct iommufd_hot_reset_opts, o, .nr_group_fds = 1, .group_fds = fds);
-
-		/* one group of two: not every device proven */
-		assert_errno(iommufd_device_hot_reset(a, &o), EINVAL);
-		o.nr_group_fds = 2;
-		assert_ok(iommufd_device_hot_reset(a, &o));
-		/* more fds than affected devices */
-		o.nr_group_fds = 3;
-		assert_errno(iommufd_device_hot_reset(a, &o), EINVAL);
-		/* an fd that is no group, one that is not open */
-		fds[1] = iommufd_ctx_get_fd(ctx);
-		o.nr_group_fds = 2;
-		assert_errno(iommufd_device_hot_reset(a, &o), EINVAL);
-		fds[1] = 1000;
-		assert_errno(iommufd_device_hot_reset(a, &o), EBADF);
-	}
-	iommufd_device_unref(b);
-	iommufd_device_unref(a);
-	iommufd_group_unref(gb);
-	iommufd_group_unref(ga);
 	iommufd_ctx_unref(ctx);
 }
 
@@ -646,9 +749,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_hot_reset_root_nvme, teardown),
 		cmocka_unit_test_teardown(test_hot_reset_group, teardown),
 		cmocka_unit_test_teardown(test_function_reset, teardown),
-		cmocka_unit_test_teardown(test_hot_reset_bridge, teardown),
-		cmocka_unit_test_teardown(test_hot_reset_bridge_alone, teardown),
-		cmocka_unit_test_teardown(test_hot_reset_bridge_groups, teardown),
+		cmocka_unit_test_teardown(test_bridge_cdev, teardown),
+		cmocka_unit_test_teardown(test_bridge_group, teardown),
+		cmocka_unit_test_teardown(test_emu_not_owned, teardown),
+		cmocka_unit_test_teardown(test_emu_alone, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

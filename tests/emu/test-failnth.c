@@ -620,13 +620,18 @@ static const struct sequence dev_seq = {
 /* ------------------------------------------------------------ 2c: hot reset behind a bridge */
 
 #define BRIDGE_BDF "0000:01:00.0" /* not on the root bus: a bus reset exists */
+#define BRIDGE_BDF2 "0000:01:00.1"
 
+/* two functions of one group below a bridge, as the VM's edu: a hot reset resets both */
 static void setup_bridge_edu(struct world *w)
 {
 	IOMMUFD_OPTS(struct iommufd_emu_device_opts, o, .kind = IOMMUFD_EMU_DEVICE_EDU,
-		     .bdf = BRIDGE_BDF);
+		     .bdf = BRIDGE_BDF, .group = 8);
+	IOMMUFD_OPTS(struct iommufd_emu_device_opts, o2, .kind = IOMMUFD_EMU_DEVICE_EDU,
+		     .bdf = BRIDGE_BDF2, .group = 8);
 
 	check(iommufd_emu_add_pci_device(w->emu, &o, NULL, 0));
+	check(iommufd_emu_add_pci_device(w->emu, &o2, NULL, 0));
 }
 
 static int s_open_bridge(struct world *w)
@@ -643,7 +648,8 @@ static int s_hot_reset_info(struct world *w)
 
 	if (r)
 		return r;
-	r = nr == 1 && devs[0].dev_id == w->dev_id &&
+	/* the other function is owned through the group */
+	r = nr == 2 && devs[0].dev_id == w->dev_id && devs[1].dev_id == 0 &&
 			    flags == (IOMMUFD_HOT_RESET_DEV_ID | IOMMUFD_HOT_RESET_ALL_OWNED) ?
 		    0 :
 		    WRONG;
@@ -658,12 +664,12 @@ static int s_hot_reset(struct world *w)
 
 static int s_reset_auto(struct world *w)
 {
-	IOMMUFD_OPTS(struct iommufd_reset_how, how);
+	IOMMUFD_OPTS(struct iommufd_reset_how, how, .flags = IOMMUFD_RESET_HOT_MULTI);
 	int r = iommufd_device_reset_auto(w->dev, &how);
 
 	if (r)
 		return r;
-	return how.method == IOMMUFD_RESET_HOT && how.nr_devs == 1 ? 0 : WRONG;
+	return how.method == IOMMUFD_RESET_HOT && how.nr_devs == 2 ? 0 : WRONG;
 }
 
 static const struct step reset_steps[] = {
