@@ -264,6 +264,11 @@ static int try_hot_reset(struct iommufd_device *dev, const struct iommufd_reset_
 		return r;
 	}
 	free(devs);
+	if (flags & IOMMUFD_HOT_RESET_DEV_ID) {
+		/* a cdev device: the iommufd form, group fds would be refused */
+		o.nr_group_fds = 0;
+		o.group_fds = NULL;
+	}
 	if (!(h->flags & IOMMUFD_RESET_HOT_MULTI) && nr > 1) {
 		*why = "a hot reset would reset other devices too (IOMMUFD_RESET_HOT_MULTI allows it)";
 		return -EBUSY;

@@ -529,6 +529,11 @@ static void test_bridge_cdev(void **state)
 	assert_ok(iommufd_device_reset_auto(a, &how));
 	assert_int_equal(how.method, IOMMUFD_RESET_HOT);
 	assert_int_equal(how.nr_devs, 2);
+	/* group fds given for a cdev device are not passed on */
+	how.nr_group_fds = 1;
+	how.group_fds = &fd;
+	assert_ok(iommufd_device_reset_auto(a, &how));
+	assert_int_equal(how.method, IOMMUFD_RESET_HOT);
 	/* B cannot go to another context (its group belongs to ctx); bound to ctx it has its ID */
 	assert_errno(iommufd_device_bind(b, ctx2, NULL, NULL), EPERM);
 	check(iommufd_device_bind(b, ctx, NULL, &id_b));
