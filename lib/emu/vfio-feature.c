@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -84,13 +85,17 @@ void vdev_pm_clear(struct vdev *d)
 
 void vdev_pm_resume(struct vdev *d)
 {
+	struct pollfd p;
 	uint64_t one = 1;
 
 	/* without an eventfd the device stays in low power between accesses */
 	if (!d->pm_engaged || d->pm_wake_fd < 0)
 		return;
-	if (write(d->pm_wake_fd, &one, sizeof(one)) != sizeof(one))
-		return; /* the counter is full: eventfd_signal() saturates likewise */
+	/* eventfd_signal() never blocks: a full counter (the caller's eventfd may
+	 * be blocking) stays as it is */
+	p = (struct pollfd){ .fd = d->pm_wake_fd, .events = POLLOUT };
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
+		(void)!write(d->pm_wake_fd, &one, sizeof(one));
 	vdev_pm_clear(d);
 }
 
