@@ -915,6 +915,179 @@ IOMMUFD_EXPORT int iommufd_device_get_region_caps(struct iommufd_device *dev, ui
 						  struct iommufd_region_caps *caps);
 
 /* ------------------------------------------------------------------ */
+/* Device features (VFIO_DEVICE_FEATURE) and reset                     */
+
+/*
+ * The features of VFIO_DEVICE_FEATURE (values equal to the kernel's).
+ * Which a device has depends on its VFIO driver: vfio-pci has the low power
+ * ones and DMA_BUF (GET), a PF with SR-IOV also PCI_VF_TOKEN (SET);
+ * migration and DMA logging need a migration driver (mlx5-vfio-pci...);
+ * BUS_MASTER is vfio-cdx's (PCI devices control it in config space).
+ */
+enum iommufd_device_feature {
+	IOMMUFD_FEATURE_PCI_VF_TOKEN = 0,
+	IOMMUFD_FEATURE_MIGRATION = 1,
+	IOMMUFD_FEATURE_MIG_DEVICE_STATE = 2,
+	IOMMUFD_FEATURE_LOW_POWER_ENTRY = 3,
+	IOMMUFD_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP = 4,
+	IOMMUFD_FEATURE_LOW_POWER_EXIT = 5,
+	IOMMUFD_FEATURE_DMA_LOGGING_START = 6,
+	IOMMUFD_FEATURE_DMA_LOGGING_STOP = 7,
+	IOMMUFD_FEATURE_DMA_LOGGING_REPORT = 8,
+	IOMMUFD_FEATURE_MIG_DATA_SIZE = 9,
+	IOMMUFD_FEATURE_BUS_MASTER = 10,
+	IOMMUFD_FEATURE_DMA_BUF = 11,
+	IOMMUFD_FEATURE_MIG_PRECOPY_INFO_V2 = 12,
+};
+/* the access asked for (probe: 0 asks whether the feature exists at all) */
+#define IOMMUFD_FEATURE_GET (1u << 0)
+#define IOMMUFD_FEATURE_SET (1u << 1)
+/*
+ * VFIO_DEVICE_FEATURE with PROBE: 0 if the device has feature (0..0xffff)
+ * with every access of flags (IOMMUFD_FEATURE_GET and/or _SET), else the
+ * kernel's errno: -ENOTTY the device's driver has no such feature, -EINVAL
+ * it has it but not with that access (or the device is not bound). Other
+ * bits of flags: -EINVAL.
+ */
+IOMMUFD_EXPORT int iommufd_device_feature_probe(struct iommufd_device *dev, uint32_t feature,
+						uint32_t flags);
+/*
+ * VFIO_DEVICE_FEATURE GET or SET (flags: exactly one of them) of feature
+ * with len bytes of data (in for SET, out for GET; data may be NULL when
+ * len is 0): for features without a typed call (DMA_BUF...). Returns the
+ * kernel's non-negative result (DMA_BUF: a file descriptor) or -errno.
+ */
+IOMMUFD_EXPORT int iommufd_device_feature(struct iommufd_device *dev, uint32_t feature,
+					  uint32_t flags, void *data, size_t len);
+/* BUS_MASTER (vfio-cdx): enable (SET_MASTER) or disable (CLEAR_MASTER) the device's DMA. */
+IOMMUFD_EXPORT int iommufd_device_set_bus_master(struct iommufd_device *dev, bool enable);
+
+#define IOMMUFD_LOW_POWER_WAKEUP (1u << 0) /* LOW_POWER_ENTRY_WITH_WAKEUP: signal wakeup_eventfd */
+struct iommufd_low_power_opts {
+	size_t sz;
+	uint32_t flags;         /* IOMMUFD_LOW_POWER_* */
+	int32_t wakeup_eventfd; /* with IOMMUFD_LOW_POWER_WAKEUP: an eventfd */
+};
+/*
+ * LOW_POWER_ENTRY (opts NULL or without flags) or, with
+ * IOMMUFD_LOW_POWER_WAKEUP, LOW_POWER_ENTRY_WITH_WAKEUP: the device may
+ * enter a low power state (runtime PM) until iommufd_device_low_power_exit();
+ * its BAR mmaps are unusable meanwhile. With the eventfd, the device leaves
+ * low power by itself at the next access (any device ioctl) and signals it;
+ * entry may then be asked again. -EINVAL: already entered, or a bad eventfd
+ * (-EBADF: not open).
+ */
+IOMMUFD_EXPORT int iommufd_device_low_power_enter(struct iommufd_device *dev,
+						  const struct iommufd_low_power_opts *opts);
+/* LOW_POWER_EXIT: 0 also when not in low power. */
+IOMMUFD_EXPORT int iommufd_device_low_power_exit(struct iommufd_device *dev);
+/*
+ * PCI_VF_TOKEN (SET only): the shared secret (a UUID, 16 bytes) that VFs of
+ * this SR-IOV PF must present at bind (iommufd_device_bind()'s token).
+ * -ENOTTY: the device is not an SR-IOV PF on vfio-pci.
+ */
+IOMMUFD_EXPORT int iommufd_device_set_vf_token(struct iommufd_device *dev, const uint8_t token[16]);
+
+/* Migration (a device with a VFIO migration driver; vfio-pci alone: -ENOTTY) */
+#define IOMMUFD_MIGRATION_STOP_COPY (1u << 0)
+#define IOMMUFD_MIGRATION_P2P (1u << 1)
+#define IOMMUFD_MIGRATION_PRE_COPY (1u << 2)
+enum iommufd_mig_state {
+	IOMMUFD_MIG_STATE_ERROR = 0,
+	IOMMUFD_MIG_STATE_STOP = 1,
+	IOMMUFD_MIG_STATE_RUNNING = 2,
+	IOMMUFD_MIG_STATE_STOP_COPY = 3,
+	IOMMUFD_MIG_STATE_RESUMING = 4,
+	IOMMUFD_MIG_STATE_RUNNING_P2P = 5,
+	IOMMUFD_MIG_STATE_PRE_COPY = 6,
+	IOMMUFD_MIG_STATE_PRE_COPY_P2P = 7,
+};
+/* MIGRATION (GET): *flags gets IOMMUFD_MIGRATION_* */
+IOMMUFD_EXPORT int iommufd_device_get_migration(struct iommufd_device *dev, uint64_t *flags);
+/* MIG_DEVICE_STATE GET */
+IOMMUFD_EXPORT int iommufd_device_get_mig_state(struct iommufd_device *dev,
+						enum iommufd_mig_state *state);
+/*
+ * MIG_DEVICE_STATE SET: move to state; *data_fd (may be NULL: then a data
+ * fd the kernel returns is closed) gets the migration data fd of a
+ * STOP_COPY, RESUMING or PRE_COPY state, else -1.
+ */
+IOMMUFD_EXPORT int iommufd_device_set_mig_state(struct iommufd_device *dev,
+						enum iommufd_mig_state state, int *data_fd);
+/* MIG_DATA_SIZE (GET): the bytes STOP_COPY is estimated to produce */
+IOMMUFD_EXPORT int iommufd_device_get_mig_data_size(struct iommufd_device *dev,
+						    uint64_t *stop_copy_length);
+
+/*
+ * PCI hot reset (a secondary bus or slot reset). It resets every device
+ * below the bus or slot, so the caller must own all of them:
+ * iommufd_device_get_hot_reset_info() lists them. Devices on a root bus
+ * (no bridge above them) have no hot reset: -ENODEV.
+ */
+#define IOMMUFD_HOT_RESET_DEV_ID (1u << 0)    /* the devices carry DEVICE IDs (cdev), else group IDs */
+#define IOMMUFD_HOT_RESET_ALL_OWNED (1u << 1) /* cdev: every device is owned by dev's context */
+#define IOMMUFD_HOT_RESET_DEV_OWNED (1u << 0) /* iommufd_hot_reset_dev.flags: owned (cdev only) */
+struct iommufd_hot_reset_dev {
+	uint16_t segment;
+	uint8_t bus;
+	uint8_t devfn;     /* slot << 3 | function */
+	uint32_t group_id; /* group path: its IOMMU group; cdev: 0 */
+	uint32_t dev_id;   /* cdev: its DEVICE ID in dev's context, 0 when it has none there */
+	uint32_t flags;    /* IOMMUFD_HOT_RESET_DEV_OWNED */
+};
+/*
+ * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, decoded: *devs (malloc()ed, free()
+ * it) gets the *nr affected devices, dev among them; *flags (may be NULL)
+ * IOMMUFD_HOT_RESET_DEV_ID / _ALL_OWNED. A cdev device is owned when it is
+ * bound to dev's context, or when its IOMMU group has a device bound there.
+ * The buffer grows as the kernel asks (ENOSPC and its count).
+ */
+IOMMUFD_EXPORT int iommufd_device_get_hot_reset_info(struct iommufd_device *dev, uint32_t *flags,
+						     struct iommufd_hot_reset_dev **devs, size_t *nr);
+struct iommufd_hot_reset_opts {
+	size_t sz;
+	uint32_t flags;         /* 0 (the kernel's, none defined) */
+	uint32_t nr_group_fds;
+	const int *group_fds;   /* group path: the VFIO group fds that prove ownership */
+};
+/*
+ * VFIO_DEVICE_PCI_HOT_RESET. A cdev device (opts NULL or no group fds):
+ * every affected device must be owned by dev's context (the iommufd form).
+ * A group-path device: the fds of every group of the affected devices
+ * (iommufd_group_get_fd()). -EINVAL: an affected device is not owned (or
+ * the form does not match the device), -ENODEV: no bus or slot reset.
+ */
+IOMMUFD_EXPORT int iommufd_device_hot_reset(struct iommufd_device *dev,
+					    const struct iommufd_hot_reset_opts *opts);
+
+enum iommufd_reset_method {
+	IOMMUFD_RESET_NONE = 0,
+	IOMMUFD_RESET_FUNCTION = 1, /* VFIO_DEVICE_RESET first: the function has FLR, or no PM reset */
+	IOMMUFD_RESET_HOT = 2,      /* VFIO_DEVICE_PCI_HOT_RESET: a bus/slot reset of this device alone */
+	IOMMUFD_RESET_PM = 3,       /* VFIO_DEVICE_RESET as the last resort: a PM (D3hot) reset */
+};
+#define IOMMUFD_RESET_NO_HOT (1u << 0)         /* never a hot reset */
+#define IOMMUFD_RESET_HOT_MULTI (1u << 1)      /* a hot reset may reset other (owned) devices too */
+struct iommufd_reset_how {
+	size_t sz;
+	uint32_t flags;         /* in: IOMMUFD_RESET_NO_HOT, IOMMUFD_RESET_HOT_MULTI */
+	uint32_t method;        /* out: enum iommufd_reset_method done */
+	uint32_t nr_devs;       /* out: devices reset (a hot reset may reset more than dev) */
+	uint32_t nr_group_fds;  /* in: group path, for a hot reset (see iommufd_hot_reset_opts) */
+	const int *group_fds;
+};
+/*
+ * Reset dev the way QEMU's vfio-pci does (hw/vfio/pci.c vfio_pci_reset):
+ * VFIO_DEVICE_RESET when the device info has IOMMUFD_DEVICE_INFO_RESET and
+ * the function has FLR or no PM reset; else a hot reset when the bus or
+ * slot allows one and every affected device is owned (and, without
+ * IOMMUFD_RESET_HOT_MULTI, dev is the only one); else VFIO_DEVICE_RESET as
+ * a PM reset. how (may be NULL) says which one was done. When none can be
+ * done: the errno of the last way tried (-ENODEV: no reset at all).
+ */
+IOMMUFD_EXPORT int iommufd_device_reset_auto(struct iommufd_device *dev, struct iommufd_reset_how *how);
+
+/* ------------------------------------------------------------------ */
 /* DMA memory for userspace drivers: IOVAs, translation, buffers        */
 /* ------------------------------------------------------------------ */
 

@@ -416,7 +416,7 @@ void vdev_model_free(struct vdev *d)
 void vdev_model_open(struct vdev *d)
 {
 	/* vfio-pci resets a device that can be reset when it is first opened */
-	if (d->reset_works)
+	if (vdev_reset_works(d))
 		vdev_model_reset(d);
 	/* and enables it: I/O and memory space, SERR (bus mastering stays off) */
 	cfg_put(d, 0x04, 2, 0x0103);

@@ -463,6 +463,7 @@ static void vfile_unbind(struct vfile *vf)
 	if (vf->group_path) {
 		if (--d->open_count == 0) {
 			vdev_irqs_clear(d);
+			vdev_pm_clear(d);
 			vdev_model_close(d);
 			if (d->t1_group_file) {
 				/* a type1 container: the group stays attached to its domain;
@@ -478,6 +479,7 @@ static void vfile_unbind(struct vfile *vf)
 		return;
 	}
 	vdev_irqs_clear(d);
+	vdev_pm_clear(d);
 	vdev_model_close(d);
 	emu_device_unbind(&d->edev);
 	d->cdev_file = NULL;
@@ -630,7 +632,7 @@ static int vfile_get_info(struct vdev *d, void *arg)
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	info.flags = KABI_VFIO_DEVICE_FLAGS_PCI | (d->reset_works ? KABI_VFIO_DEVICE_FLAGS_RESET : 0);
+	info.flags = KABI_VFIO_DEVICE_FLAGS_PCI | (vdev_reset_works(d) ? KABI_VFIO_DEVICE_FLAGS_RESET : 0);
 	info.num_regions = KABI_VFIO_PCI_NUM_REGIONS;
 	info.num_irqs = KABI_VFIO_PCI_NUM_IRQS;
 	if (info.argsz >= sizeof(info))
@@ -725,6 +727,7 @@ static int vfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
 		return vfile_bind(vf, arg);
 	if (!vf->bound)
 		return -EINVAL;
+	vdev_pm_resume(d); /* vfio_device_pm_runtime_get() */
 	if (!vf->group_path) {
 		if (req == KABI_VFIO_DEVICE_ATTACH_IOMMUFD_PT)
 			return vfile_attach(vf, arg);
@@ -741,14 +744,30 @@ static int vfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
 	case KABI_VFIO_DEVICE_SET_IRQS:
 		return vdev_set_irqs(d, arg);
 	case KABI_VFIO_DEVICE_RESET:
-		if (!d->reset_works)
+		if (!vdev_reset_works(d))
 			return -EINVAL;
 		vdev_model_reset(d);
 		return 0;
 	case KABI_VFIO_DEVICE_FEATURE:
-		return -ENOTTY;
+		return vdev_feature(d, arg);
+	case KABI_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vdev_hot_reset_info(d, !vf->group_path, arg);
+	case KABI_VFIO_DEVICE_PCI_HOT_RESET:
+		return vdev_hot_reset(d, !vf->group_path, arg);
 	}
 	return -ENOTTY;
+}
+
+struct vdev *vfio_devices(struct iommufd_emu *emu)
+{
+	struct vfio_state *s = emu->device_priv;
+
+	return s ? s->devs : NULL;
+}
+
+int vdev_group_nr(const struct vdev *d)
+{
+	return d->grp->nr;
 }
 
 static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bool pos, bool write)
@@ -1311,6 +1330,7 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	d->irq_index = -1;
 	d->err_fd = -1;
 	d->req_fd = -1;
+	d->pm_wake_fd = -1;
 	d->bar0_fd = -1;
 	d->grp = group_get(emu, s, group);
 	if (!d->grp) {

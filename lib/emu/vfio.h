@@ -43,7 +43,7 @@ struct vdev {
 	uint16_t vendor, device;
 	uint32_t class_code;
 	bool pcie;
-	bool reset_works;
+	bool reset_works;         /* a function reset of its own (FLR); see vdev_reset_works() */
 	uint8_t intx_pin;
 	uint32_t msi_vectors, msix_vectors;
 	uint32_t msix_table, msix_pba; /* their offsets in BAR0 */
@@ -72,6 +72,9 @@ struct vdev {
 	uint64_t irqs_raised;
 	bool intx_masked, intx_pending; /* INTx automask; a raise while masked */
 	int err_fd, req_fd;             /* ERR and REQ eventfds (dup'ed), -1 none */
+	/* runtime PM (vfio-feature.c): a low power entry in force, its wake-up eventfd (dup'ed, -1 none) */
+	bool pm_engaged;
+	int pm_wake_fd;
 };
 
 /* edu.c: the models */
@@ -123,6 +126,21 @@ void vdev_irq_raise(struct vdev *d, uint32_t vector);
 /* vfio-irq.c: VFIO_DEVICE_SET_IRQS; every interrupt off (unbind) */
 int vdev_set_irqs(struct vdev *d, void *arg);
 void vdev_irqs_clear(struct vdev *d);
+/* vfio.c: the emulator's devices (a list through ->next), the IOMMU group number of d */
+struct vdev *vfio_devices(struct iommufd_emu *emu);
+int vdev_group_nr(const struct vdev *d);
+/* vfio-feature.c: VFIO_DEVICE_FEATURE; a device ioctl's runtime resume; low power off (unbind) */
+int vdev_feature(struct vdev *d, void *arg);
+void vdev_pm_resume(struct vdev *d);
+void vdev_pm_clear(struct vdev *d);
+/*
+ * vfio-reset.c: does VFIO_DEVICE_RESET work (the model's reset, or a bus reset
+ * of a device alone below its bridge); GET_PCI_HOT_RESET_INFO and
+ * PCI_HOT_RESET (cdev: the calling file is a cdev)
+ */
+bool vdev_reset_works(struct vdev *d);
+int vdev_hot_reset_info(struct vdev *d, bool cdev, void *arg);
+int vdev_hot_reset(struct vdev *d, bool cdev, void *arg);
 /* vfio-region.c: the capability chain of region ri->index after the info at arg */
 int vdev_region_caps(struct vdev *d, struct kabi_vfio_region_info *ri, void *arg);
 

@@ -471,6 +471,8 @@ struct kabi_hw_queue_alloc {
 #define KABI_VFIO_DEVICE_SET_IRQS KABI_VFIO_IO(10)
 #define KABI_VFIO_DEVICE_RESET KABI_VFIO_IO(11)
 #define KABI_VFIO_IOMMU_GET_INFO KABI_VFIO_IO(12)
+#define KABI_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO KABI_VFIO_IO(12) /* on a device fd */
+#define KABI_VFIO_DEVICE_PCI_HOT_RESET KABI_VFIO_IO(13)
 #define KABI_VFIO_IOMMU_MAP_DMA KABI_VFIO_IO(13)
 #define KABI_VFIO_IOMMU_UNMAP_DMA KABI_VFIO_IO(14)
 #define KABI_VFIO_DEVICE_FEATURE KABI_VFIO_IO(17)
@@ -621,6 +623,98 @@ struct kabi_vfio_device_detach_iommufd_pt {
 	uint32_t argsz;
 	uint32_t flags;
 	uint32_t pasid;
+};
+
+/* VFIO_DEVICE_FEATURE: the feature index in the low 16 bits of flags */
+enum {
+	KABI_VFIO_DEVICE_FEATURE_MASK = 0xffff,
+	KABI_VFIO_DEVICE_FEATURE_GET = 1 << 16,
+	KABI_VFIO_DEVICE_FEATURE_SET = 1 << 17,
+	KABI_VFIO_DEVICE_FEATURE_PROBE = 1 << 18,
+};
+
+enum {
+	KABI_VFIO_DEVICE_FEATURE_PCI_VF_TOKEN = 0,
+	KABI_VFIO_DEVICE_FEATURE_MIGRATION = 1,
+	KABI_VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE = 2,
+	KABI_VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY = 3,
+	KABI_VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP = 4,
+	KABI_VFIO_DEVICE_FEATURE_LOW_POWER_EXIT = 5,
+	KABI_VFIO_DEVICE_FEATURE_DMA_LOGGING_START = 6,
+	KABI_VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP = 7,
+	KABI_VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT = 8,
+	KABI_VFIO_DEVICE_FEATURE_MIG_DATA_SIZE = 9,
+	KABI_VFIO_DEVICE_FEATURE_BUS_MASTER = 10,
+	KABI_VFIO_DEVICE_FEATURE_DMA_BUF = 11,
+	KABI_VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 = 12,
+};
+
+struct kabi_vfio_device_feature {
+	uint32_t argsz;
+	uint32_t flags;
+	uint8_t data[];
+};
+
+struct kabi_vfio_device_feature_migration {
+	uint64_t flags;
+};
+
+enum {
+	KABI_VFIO_MIGRATION_STOP_COPY = 1 << 0,
+	KABI_VFIO_MIGRATION_P2P = 1 << 1,
+	KABI_VFIO_MIGRATION_PRE_COPY = 1 << 2,
+};
+
+struct kabi_vfio_device_feature_mig_state {
+	uint32_t device_state;
+	int32_t data_fd;
+};
+
+struct kabi_vfio_device_feature_mig_data_size {
+	uint64_t stop_copy_length;
+};
+
+struct kabi_vfio_device_low_power_entry_with_wakeup {
+	int32_t wakeup_eventfd;
+	uint32_t reserved;
+};
+
+struct kabi_vfio_device_feature_bus_master {
+	uint32_t op;
+};
+
+enum {
+	KABI_VFIO_DEVICE_FEATURE_CLEAR_MASTER = 0,
+	KABI_VFIO_DEVICE_FEATURE_SET_MASTER = 1,
+};
+
+/* VFIO_DEVICE_GET_PCI_HOT_RESET_INFO / VFIO_DEVICE_PCI_HOT_RESET */
+struct kabi_vfio_pci_dependent_device {
+	uint32_t devid; /* group_id (group path) or devid (cdev) */
+	uint16_t segment;
+	uint8_t bus;
+	uint8_t devfn;
+};
+
+enum {
+	KABI_VFIO_PCI_DEVID_OWNED = 0,
+	KABI_VFIO_PCI_DEVID_NOT_OWNED = -1,
+	KABI_VFIO_PCI_HOT_RESET_FLAG_DEV_ID = 1 << 0,
+	KABI_VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED = 1 << 1,
+};
+
+struct kabi_vfio_pci_hot_reset_info {
+	uint32_t argsz;
+	uint32_t flags;
+	uint32_t count;
+	struct kabi_vfio_pci_dependent_device devices[];
+};
+
+struct kabi_vfio_pci_hot_reset {
+	uint32_t argsz;
+	uint32_t flags;
+	uint32_t count;
+	int32_t group_fds[];
 };
 
 /* legacy type1 compat (served by iommufd on /dev/iommu too) */

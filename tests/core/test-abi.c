@@ -438,6 +438,8 @@ static void check_vfio(void)
 	VAL(KABI_VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_MAP_DMA);
 	VAL(KABI_VFIO_IOMMU_UNMAP_DMA, VFIO_IOMMU_UNMAP_DMA);
 	VAL(KABI_VFIO_DEVICE_FEATURE, VFIO_DEVICE_FEATURE);
+	VAL(KABI_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO);
+	VAL(KABI_VFIO_DEVICE_PCI_HOT_RESET, VFIO_DEVICE_PCI_HOT_RESET);
 	VAL(KABI_VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_BIND_IOMMUFD);
 	VAL(KABI_VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_ATTACH_IOMMUFD_PT);
 	VAL(KABI_VFIO_DEVICE_DETACH_IOMMUFD_PT, VFIO_DEVICE_DETACH_IOMMUFD_PT);
@@ -548,6 +550,65 @@ static void check_vfio(void)
 	F(kabi_vfio_device_detach_iommufd_pt, vfio_device_detach_iommufd_pt, argsz);
 	F(kabi_vfio_device_detach_iommufd_pt, vfio_device_detach_iommufd_pt, flags);
 	F(kabi_vfio_device_detach_iommufd_pt, vfio_device_detach_iommufd_pt, pasid);
+
+	VAL(KABI_VFIO_DEVICE_FEATURE_MASK, VFIO_DEVICE_FEATURE_MASK);
+	VAL(KABI_VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_FEATURE_GET);
+	VAL(KABI_VFIO_DEVICE_FEATURE_SET, VFIO_DEVICE_FEATURE_SET);
+	VAL(KABI_VFIO_DEVICE_FEATURE_PROBE, VFIO_DEVICE_FEATURE_PROBE);
+	VAL(KABI_VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, VFIO_DEVICE_FEATURE_PCI_VF_TOKEN);
+	VAL(KABI_VFIO_DEVICE_FEATURE_MIGRATION, VFIO_DEVICE_FEATURE_MIGRATION);
+	VAL(KABI_VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE);
+	VAL(KABI_VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY);
+	VAL(KABI_VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+	    VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP);
+	VAL(KABI_VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT);
+	VAL(KABI_VFIO_DEVICE_FEATURE_DMA_LOGGING_START, VFIO_DEVICE_FEATURE_DMA_LOGGING_START);
+	VAL(KABI_VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP);
+	VAL(KABI_VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT);
+	VAL(KABI_VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, VFIO_DEVICE_FEATURE_MIG_DATA_SIZE);
+	VAL(KABI_VFIO_DEVICE_FEATURE_BUS_MASTER, VFIO_DEVICE_FEATURE_BUS_MASTER);
+	VAL(KABI_VFIO_DEVICE_FEATURE_DMA_BUF, VFIO_DEVICE_FEATURE_DMA_BUF);
+	VAL(KABI_VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2, VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2);
+	SIZE(kabi_vfio_device_feature, vfio_device_feature);
+	F(kabi_vfio_device_feature, vfio_device_feature, argsz);
+	F(kabi_vfio_device_feature, vfio_device_feature, flags);
+	SIZE(kabi_vfio_device_feature_migration, vfio_device_feature_migration);
+	F(kabi_vfio_device_feature_migration, vfio_device_feature_migration, flags);
+	VAL(KABI_VFIO_MIGRATION_STOP_COPY, VFIO_MIGRATION_STOP_COPY);
+	VAL(KABI_VFIO_MIGRATION_P2P, VFIO_MIGRATION_P2P);
+	VAL(KABI_VFIO_MIGRATION_PRE_COPY, VFIO_MIGRATION_PRE_COPY);
+	SIZE(kabi_vfio_device_feature_mig_state, vfio_device_feature_mig_state);
+	F(kabi_vfio_device_feature_mig_state, vfio_device_feature_mig_state, device_state);
+	F(kabi_vfio_device_feature_mig_state, vfio_device_feature_mig_state, data_fd);
+	SIZE(kabi_vfio_device_feature_mig_data_size, vfio_device_feature_mig_data_size);
+	F(kabi_vfio_device_feature_mig_data_size, vfio_device_feature_mig_data_size, stop_copy_length);
+	SIZE(kabi_vfio_device_low_power_entry_with_wakeup, vfio_device_low_power_entry_with_wakeup);
+	F(kabi_vfio_device_low_power_entry_with_wakeup, vfio_device_low_power_entry_with_wakeup,
+	  wakeup_eventfd);
+	F(kabi_vfio_device_low_power_entry_with_wakeup, vfio_device_low_power_entry_with_wakeup,
+	  reserved);
+	SIZE(kabi_vfio_device_feature_bus_master, vfio_device_feature_bus_master);
+	F(kabi_vfio_device_feature_bus_master, vfio_device_feature_bus_master, op);
+	VAL(KABI_VFIO_DEVICE_FEATURE_CLEAR_MASTER, VFIO_DEVICE_FEATURE_CLEAR_MASTER);
+	VAL(KABI_VFIO_DEVICE_FEATURE_SET_MASTER, VFIO_DEVICE_FEATURE_SET_MASTER);
+
+	SIZE(kabi_vfio_pci_dependent_device, vfio_pci_dependent_device);
+	F(kabi_vfio_pci_dependent_device, vfio_pci_dependent_device, devid);
+	F(kabi_vfio_pci_dependent_device, vfio_pci_dependent_device, segment);
+	F(kabi_vfio_pci_dependent_device, vfio_pci_dependent_device, bus);
+	F(kabi_vfio_pci_dependent_device, vfio_pci_dependent_device, devfn);
+	VAL(KABI_VFIO_PCI_DEVID_OWNED, VFIO_PCI_DEVID_OWNED);
+	VAL(KABI_VFIO_PCI_DEVID_NOT_OWNED, VFIO_PCI_DEVID_NOT_OWNED);
+	VAL(KABI_VFIO_PCI_HOT_RESET_FLAG_DEV_ID, VFIO_PCI_HOT_RESET_FLAG_DEV_ID);
+	VAL(KABI_VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED, VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED);
+	SIZE(kabi_vfio_pci_hot_reset_info, vfio_pci_hot_reset_info);
+	F(kabi_vfio_pci_hot_reset_info, vfio_pci_hot_reset_info, argsz);
+	F(kabi_vfio_pci_hot_reset_info, vfio_pci_hot_reset_info, flags);
+	F(kabi_vfio_pci_hot_reset_info, vfio_pci_hot_reset_info, count);
+	SIZE(kabi_vfio_pci_hot_reset, vfio_pci_hot_reset);
+	F(kabi_vfio_pci_hot_reset, vfio_pci_hot_reset, argsz);
+	F(kabi_vfio_pci_hot_reset, vfio_pci_hot_reset, flags);
+	F(kabi_vfio_pci_hot_reset, vfio_pci_hot_reset, count);
 
 	SIZE(kabi_vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_map);
 	F(kabi_vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_map, argsz);

@@ -2,7 +2,9 @@
 /*
  * The devices the device tests use, the same on both backends: the VM's edu
  * (0000:00:02.0, vfio0) and NVMe (0000:00:03.0, vfio1) on vfio-pci, and on
- * the emulator the same two devices created with the same addresses.
+ * the emulator the same two devices created with the same addresses. (The
+ * VM also has a two-function edu behind a root port, 0000:01:00.0 and .1,
+ * which test-feature.c adds to the emulator for its hot reset cases.)
  */
 #ifndef IOMMUFD_TEST_DEVICE_COMMON_H
 #define IOMMUFD_TEST_DEVICE_COMMON_H

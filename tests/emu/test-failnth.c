@@ -617,6 +617,74 @@ static const struct sequence dev_seq = {
 	"device", setup_edu, dev_steps, ARRAY_SIZE(dev_steps), verify_dev,
 };
 
+/* ------------------------------------------------------------ 2c: hot reset behind a bridge */
+
+#define BRIDGE_BDF "0000:01:00.0" /* not on the root bus: a bus reset exists */
+#define BRIDGE_BDF2 "0000:01:00.1"
+
+/* two functions of one group below a bridge, as the VM's edu: a hot reset resets both */
+static void setup_bridge_edu(struct world *w)
+{
+	IOMMUFD_OPTS(struct iommufd_emu_device_opts, o, .kind = IOMMUFD_EMU_DEVICE_EDU,
+		     .bdf = BRIDGE_BDF, .group = 8);
+	IOMMUFD_OPTS(struct iommufd_emu_device_opts, o2, .kind = IOMMUFD_EMU_DEVICE_EDU,
+		     .bdf = BRIDGE_BDF2, .group = 8);
+
+	check(iommufd_emu_add_pci_device(w->emu, &o, NULL, 0));
+	check(iommufd_emu_add_pci_device(w->emu, &o2, NULL, 0));
+}
+
+static int s_open_bridge(struct world *w)
+{
+	return iommufd_device_open_pci(w->scope, BRIDGE_BDF, &w->dev);
+}
+
+static int s_hot_reset_info(struct world *w)
+{
+	struct iommufd_hot_reset_dev *devs = NULL;
+	uint32_t flags = 0;
+	size_t nr = 0;
+	int r = iommufd_device_get_hot_reset_info(w->dev, &flags, &devs, &nr);
+
+	if (r)
+		return r;
+	/* the other function is owned through the group */
+	r = nr == 2 && devs[0].dev_id == w->dev_id && devs[1].dev_id == 0 &&
+			    flags == (IOMMUFD_HOT_RESET_DEV_ID | IOMMUFD_HOT_RESET_ALL_OWNED) ?
+		    0 :
+		    WRONG;
+	free(devs);
+	return r;
+}
+
+static int s_hot_reset(struct world *w)
+{
+	return iommufd_device_hot_reset(w->dev, NULL);
+}
+
+static int s_reset_auto(struct world *w)
+{
+	IOMMUFD_OPTS(struct iommufd_reset_how, how, .flags = IOMMUFD_RESET_HOT_MULTI);
+	int r = iommufd_device_reset_auto(w->dev, &how);
+
+	if (r)
+		return r;
+	return how.method == IOMMUFD_RESET_HOT && how.nr_devs == 2 ? 0 : WRONG;
+}
+
+static const struct step reset_steps[] = {
+	{ .name = "open_pci", .run = s_open_bridge, .after_fail = dev_unchanged },
+	{ .name = "ctx_new", .run = s_ctx_new, .after_fail = ctx_unchanged },
+	{ .name = "bind", .run = s_bind },
+	{ .name = "hot_reset_info", .run = s_hot_reset_info },
+	{ .name = "hot_reset", .run = s_hot_reset },
+	{ .name = "reset_auto", .run = s_reset_auto },
+};
+
+static const struct sequence reset_seq = {
+	"reset", setup_bridge_edu, reset_steps, ARRAY_SIZE(reset_steps), verify_dev,
+};
+
 static const struct sequence group_seq = {
 	"group", setup_edu, group_steps, ARRAY_SIZE(group_steps), verify_dev,
 };
@@ -1051,6 +1119,12 @@ static void test_group(void **state)
 	run_seq(&group_seq, 5);
 }
 
+static void test_reset(void **state)
+{
+	(void)state;
+	run_seq(&reset_seq, 3);
+}
+
 static void test_dirty(void **state)
 {
 	(void)state;
@@ -1119,6 +1193,7 @@ int main(void)
 		cmocka_unit_test(test_dirty),
 		cmocka_unit_test(test_fault),
 		cmocka_unit_test(test_viommu),
+		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_access),
 		cmocka_unit_test(test_partial_munmap),
 	};

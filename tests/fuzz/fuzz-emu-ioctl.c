@@ -17,7 +17,9 @@
  *     else:         a VFIO type1 compat request on the iommufd fd, or a
  *                   device operation (attach, detach, pasid attach/detach,
  *                   edu DMA through the device file, config access, reset,
- *                   device-side page fault and vEVENT)
+ *                   device-side page fault and vEVENT), or (op 27) a raw
+ *                   VFIO_DEVICE_FEATURE, GET_PCI_HOT_RESET_INFO or
+ *                   PCI_HOT_RESET on the device file
  *
  * With setup bit 0x10 (and the edu bit) the VFIO requests go instead to a
  * type1 container (/dev/vfio/vfio, lib/emu/type1.c) that edu's group has
@@ -465,6 +467,50 @@ static void do_device(struct iommufd_emu *emu, const char *bdf, struct iommufd_d
 	}
 }
 
+/*
+ * raw feature and hot reset requests: sizes, flags, data and fds from the
+ * input (with setup bit 0x20 the edu sits below a bridge, where a hot reset
+ * exists)
+ */
+static void do_feature(struct iommufd_device *dev, struct in *in)
+{
+	uint8_t which = get8(in);
+	union {
+		struct kabi_vfio_device_feature f;
+		struct kabi_vfio_pci_hot_reset_info hi;
+		struct kabi_vfio_pci_hot_reset hr;
+		uint8_t raw[64];
+	} u;
+	int r;
+
+	if (!dev)
+		return;
+	memset(&u, 0, sizeof(u));
+	switch (which % 3) {
+	case 0:
+		/* argsz up to the buffer, a feature 0..15 with any GET/SET/PROBE, 16 data bytes */
+		u.f.argsz = get8(in) % sizeof(u);
+		u.f.flags = (get32(in) & 0xffff0000u) | (get8(in) % 16);
+		getbytes(in, u.raw + sizeof(u.f), 16);
+		r = iommufd_device_ioctl(dev, KABI_VFIO_DEVICE_FEATURE, &u);
+		break;
+	case 1:
+		u.hi.argsz = get8(in) % sizeof(u);
+		r = iommufd_device_ioctl(dev, KABI_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &u);
+		break;
+	default:
+		u.hr.argsz = get8(in) % sizeof(u);
+		u.hr.flags = get8(in) & 0x80 ? get32(in) : 0;
+		u.hr.count = get8(in) % 4;
+		for (uint32_t i = 0; i < u.hr.count; i++)
+			u.hr.group_fds[i] = (int32_t)(get8(in) % 32) - 1;
+		r = iommufd_device_ioctl(dev, KABI_VFIO_DEVICE_PCI_HOT_RESET, &u);
+		break;
+	}
+	if (debug)
+		fprintf(stderr, "feature/hot reset op %u: %d\n", which % 3, r);
+}
+
 static void quiet_log(void *userdata, int priority, const char *file, int line, const char *fn,
 		      const char *format, va_list args)
 {
@@ -512,6 +558,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (iommufd_emu_ctx_new(emu, &ctx))
 		abort();
 	iommufd_ctx_set_log_fn(ctx, quiet_log, NULL);
+	if (setup & 0x20)
+		bdf = "0000:01:00.0"; /* below a bridge: the hot reset paths go past ENODEV */
 	if (setup & 1) {
 		struct iommufd_emu_device_opts o = {
 			.sz = sizeof(o),
@@ -551,6 +599,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			do_compat(ctx, &t, &in);
 		else if (op == 26 && dev && setup & 8)
 			iommufd_device_bind(dev, ctx, NULL, NULL);
+		else if (op == 27)
+			do_feature(dev, &in);
 		else
 			do_device(emu, bdf, dev, &in);
 	}

@@ -64,6 +64,10 @@ int main(void)
 	typedef struct iommufd_viommu_alloc_opts viommu_opts;
 	typedef struct iommufd_hw_queue_alloc_opts hwq_opts;
 	typedef struct iommufd_veventq_opts veventq_opts;
+	typedef struct iommufd_low_power_opts low_power_opts;
+	typedef struct iommufd_hot_reset_opts hot_reset_opts;
+	typedef struct iommufd_reset_how reset_how;
+	typedef struct iommufd_hot_reset_dev hot_reset_dev;
 
 	CHECK(hwpt_opts, M(hwpt_opts, sz) + M(hwpt_opts, flags) + M(hwpt_opts, fault_id) +
 				 M(hwpt_opts, data_type) + M(hwpt_opts, data_len) +
@@ -92,6 +96,16 @@ int main(void)
 	CHECK(veventq_opts, M(veventq_opts, sz) + M(veventq_opts, flags) +
 				    M(veventq_opts, reserved));
 	CHECK(irq_info, M(irq_info, sz) + M(irq_info, flags) + M(irq_info, count));
+	CHECK(low_power_opts, M(low_power_opts, sz) + M(low_power_opts, flags) +
+				      M(low_power_opts, wakeup_eventfd));
+	CHECK(hot_reset_opts, M(hot_reset_opts, sz) + M(hot_reset_opts, flags) +
+				      M(hot_reset_opts, nr_group_fds) + M(hot_reset_opts, group_fds));
+	CHECK(reset_how, M(reset_how, sz) + M(reset_how, flags) + M(reset_how, method) +
+				 M(reset_how, nr_devs) + M(reset_how, nr_group_fds) +
+				 M(reset_how, group_fds));
+	CHECK(hot_reset_dev, M(hot_reset_dev, segment) + M(hot_reset_dev, bus) +
+				     M(hot_reset_dev, devfn) + M(hot_reset_dev, group_id) +
+				     M(hot_reset_dev, dev_id) + M(hot_reset_dev, flags));
 
 	CHECK_OPTS(hwpt_opts);
 	CHECK_OPTS(dev_info);
@@ -101,6 +115,9 @@ int main(void)
 	CHECK_OPTS(viommu_opts);
 	CHECK_OPTS(hwq_opts);
 	CHECK_OPTS(veventq_opts);
+	CHECK_OPTS(low_power_opts);
+	CHECK_OPTS(hot_reset_opts);
+	CHECK_OPTS(reset_how);
 
 	if (!failed)
 		printf("ok\n");
