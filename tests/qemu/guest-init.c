@@ -9,7 +9,8 @@
  * /sys/bus/pci, and drives them from user space through sysfs:
  *
  *  - edu: its identity (0x010000ed), liveness (a value written reads back
- *    inverted), the factorial unit, and a DMA round trip through the guest's
+ *    inverted), the factorial unit, an interrupt raised by hand (MSI,
+ *    received through the guest's vfio-pci in no-IOMMU mode), and a DMA round trip through the guest's
  *    memory: guest RAM -> edu's buffer -> other guest RAM (2 KiB). The addresses it
  *    gives edu are guest-physical (/proc/self/pagemap); QEMU mapped the guest's
  *    RAM into the iommufd IOAS at IOVA = guest-physical address, so the
@@ -44,6 +45,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/vfio.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -72,6 +77,10 @@
 /* bytes per transfer: QEMU's edu refuses one that ends at its buffer's end */
 #define EDU_XFER 2048u
 #define EDU_DMA_LIMIT (1ull << 28) /* edu's DMA mask: 28 bits */
+#define EDU_IRQ_STATUS 0x24
+#define EDU_IRQ_RAISE 0x60
+#define EDU_IRQ_ACK 0x64
+#define EDU_IRQ_BITS 0x1234u /* raised by hand: any bits */
 
 /* NVMe (NVMe base specification, "Controller Registers") */
 #define NVME_CLASS 0x010802
@@ -89,7 +98,7 @@
 #define NVME_CSTS_CFS 0x2u
 #define NVME_QDEPTH 8u
 
-#define PLAN 11 /* TAP points: 6 for edu, 5 for the NVMe */
+#define PLAN 12 /* TAP points: 7 for edu, 5 for the NVMe */
 
 #define PCI_COMMAND 0x04
 #define PCI_COMMAND_MEMORY 0x2u
@@ -297,6 +306,115 @@ static void *dma_page(uint64_t *phys)
 	return p;
 }
 
+static bool write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok;
+}
+
+/*
+ * An interrupt of edu's, raised by hand, reaches the guest: edu bound to the
+ * guest's vfio-pci in no-IOMMU mode (the guest has no IOMMU), MSI on an
+ * eventfd through VFIO_DEVICE_SET_IRQS. On its way: the emulated device
+ * signals the eventfd QEMU gave the emulator with SET_IRQS, QEMU injects
+ * the MSI, the guest's vfio-pci signals this program's eventfd. On failure
+ * *why says where it stopped.
+ */
+static bool edu_irq(const char *bdf, volatile void *bar, char *why, size_t whylen)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	struct {
+		struct vfio_irq_set set;
+		int32_t fd;
+	} irq;
+	char path[320], link[256];
+	int cfd = -1, gfd = -1, dfd = -1, efd = -1;
+	struct pollfd pfd;
+	uint64_t count = 0;
+	const char *group;
+	uint32_t status;
+	uint16_t cmd;
+	ssize_t n;
+	bool ok = false;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	if (!write_file(path, "vfio-pci") || !write_file("/sys/bus/pci/drivers_probe", bdf)) {
+		snprintf(why, whylen, "binding to vfio-pci: %s", strerror(errno));
+		return false;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0) {
+		snprintf(why, whylen, "no iommu_group after binding to vfio-pci (no-IOMMU mode off?)");
+		return false;
+	}
+	link[n] = 0;
+	group = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	snprintf(path, sizeof(path), "/dev/vfio/noiommu-%s", group);
+	cfd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	gfd = open(path, O_RDWR | O_CLOEXEC);
+	if (cfd < 0 || gfd < 0) {
+		snprintf(why, whylen, "opening /dev/vfio/vfio and %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &cfd) || ioctl(cfd, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU)) {
+		snprintf(why, whylen, "the no-IOMMU container: %s", strerror(errno));
+		goto out;
+	}
+	dfd = ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (dfd < 0 || ioctl(dfd, VFIO_DEVICE_GET_REGION_INFO, &ri) ||
+	    pread(dfd, &cmd, 2, (off_t)ri.offset + PCI_COMMAND) != 2) {
+		snprintf(why, whylen, "the device file: %s", strerror(errno));
+		goto out;
+	}
+	/* MSI is a memory write of the device's: bus mastering on */
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	irq.set = (struct vfio_irq_set){ .argsz = sizeof(irq),
+					 .flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+					 .index = VFIO_PCI_MSI_IRQ_INDEX, .start = 0, .count = 1 };
+	irq.fd = efd;
+	if (pwrite(dfd, &cmd, 2, (off_t)ri.offset + PCI_COMMAND) != 2 || efd < 0 ||
+	    ioctl(dfd, VFIO_DEVICE_SET_IRQS, &irq)) {
+		snprintf(why, whylen, "MSI on an eventfd: %s", strerror(errno));
+		goto out;
+	}
+	wr32(bar, EDU_IRQ_RAISE, EDU_IRQ_BITS);
+	pfd = (struct pollfd){ .fd = efd, .events = POLLIN };
+	if (poll(&pfd, 1, 5000) != 1 || read(efd, &count, sizeof(count)) != sizeof(count) || !count) {
+		snprintf(why, whylen, "no interrupt in 5 s (irq status 0x%" PRIx32 ")",
+			 rd32(bar, EDU_IRQ_STATUS));
+		goto out;
+	}
+	if (!poll32(bar, EDU_IRQ_STATUS, ~0u, EDU_IRQ_BITS, 2.0, &status)) {
+		snprintf(why, whylen, "irq status 0x%" PRIx32 ", raised 0x%x", status, EDU_IRQ_BITS);
+		goto out;
+	}
+	wr32(bar, EDU_IRQ_ACK, EDU_IRQ_BITS);
+	if (!poll32(bar, EDU_IRQ_STATUS, ~0u, 0, 2.0, &status)) {
+		snprintf(why, whylen, "irq status 0x%" PRIx32 " after the ack", status);
+		goto out;
+	}
+	say("edu MSI: %" PRIu64 " interrupt(s) on the guest's eventfd", count);
+	ok = true;
+out:
+	if (efd >= 0)
+		close(efd);
+	if (dfd >= 0)
+		close(dfd);
+	if (gfd >= 0)
+		close(gfd);
+	if (cfd >= 0)
+		close(cfd);
+	return ok;
+}
+
 /* edu's DMA engine: count bytes from src to dst; false on a timeout */
 static bool edu_dma(volatile void *bar, uint64_t src, uint64_t dst, uint32_t count, uint32_t dir,
 		    uint32_t *cmd)
@@ -308,9 +426,11 @@ static bool edu_dma(volatile void *bar, uint64_t src, uint64_t dst, uint32_t cou
 	return poll32(bar, EDU_DMA_CMD, EDU_DMA_START, 0, 5.0, cmd);
 }
 
-static void test_edu(void)
+/* edu's registers and DMA; BAR0 mapped (NULL when it could not be: the
+ * points left are reported failed) */
+static volatile void *test_edu_regs(char *bdf, size_t bdflen)
 {
-	char bdf[256], why[512];
+	char why[512];
 	volatile void *bar;
 	size_t len;
 	uint32_t v;
@@ -318,18 +438,18 @@ static void test_edu(void)
 	unsigned char *a, *b;
 	bool ok;
 
-	if (!point(find_dev(EDU_VENDOR, EDU_DEVICE, 0, bdf, sizeof(bdf)), "edu: found in /sys/bus/pci",
+	if (!point(find_dev(EDU_VENDOR, EDU_DEVICE, 0, bdf, bdflen), "edu: found in /sys/bus/pci",
 		   "no %04x:%04x device", EDU_VENDOR, EDU_DEVICE)) {
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < 6; i++)
 			point(false, "edu: not run", "no device");
-		return;
+		return NULL;
 	}
 	say("edu at %s", bdf);
 	bar = map_bar0(bdf, &len, why, sizeof(why));
 	if (!point(bar != NULL, "edu: BAR0 mapped through resource0", "%s", why)) {
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 5; i++)
 			point(false, "edu: not run", "BAR0 not mapped");
-		return;
+		return NULL;
 	}
 	v = rd32(bar, EDU_IDENT);
 	point(v == 0x010000ed, "edu: ident reads 0x010000ed", "read 0x%08" PRIx32, v);
@@ -351,7 +471,7 @@ static void test_edu(void)
 	if (!a || !b || pa + PAGE > EDU_DMA_LIMIT || pb + PAGE > EDU_DMA_LIMIT) {
 		point(false, "edu: DMA round trip through guest memory",
 		      "no DMA page below 2^28 (pagemap: 0x%" PRIx64 ", 0x%" PRIx64 ")", a ? pa : 0, b ? pb : 0);
-		return;
+		return bar;
 	}
 	for (unsigned i = 0; i < PAGE; i++)
 		a[i] = (unsigned char)(i * 7 + 3);
@@ -359,18 +479,36 @@ static void test_edu(void)
 	if (!edu_dma(bar, pa, EDU_BUF, EDU_XFER, 0, &v)) {
 		point(false, "edu: DMA round trip through guest memory",
 		      "RAM 0x%" PRIx64 " -> edu: command still 0x%" PRIx32 " after 5 s", pa, v);
-		return;
+		return bar;
 	}
 	if (!edu_dma(bar, EDU_BUF, pb, EDU_XFER, EDU_DMA_TO_RAM, &v)) {
 		point(false, "edu: DMA round trip through guest memory",
 		      "edu -> RAM 0x%" PRIx64 ": command still 0x%" PRIx32 " after 5 s", pb, v);
-		return;
+		return bar;
 	}
 	point(memcmp(a, b, EDU_XFER) == 0 && b[EDU_XFER] == 0xee, "edu: DMA round trip through guest memory",
 	      "RAM 0x%" PRIx64 " -> edu -> RAM 0x%" PRIx64 ": the data differ (first bytes %02x %02x %02x %02x)",
 	      pa, pb, b[0], b[1], b[2], b[3]);
 	say("edu DMA: %u bytes from guest-physical 0x%" PRIx64 " to edu 0x%x and back to guest-physical 0x%" PRIx64,
 	    EDU_XFER, pa, EDU_BUF, pb);
+	return bar;
+}
+
+static void test_edu(void)
+{
+	char bdf[256];
+	volatile void *bar;
+
+	bar = test_edu_regs(bdf, sizeof(bdf));
+	if (!bar)
+		return;
+	/* last: vfio-pci turns bus mastering off when the device file closes */
+	{
+		char why[512] = "";
+
+		point(edu_irq(bdf, bar, why, sizeof(why)), "edu: an interrupt reaches the guest (MSI)",
+		      "%s", why);
+	}
 }
 
 /* copy an NVMe identify string (space-padded) into out, without the padding */
