@@ -39,6 +39,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "iopt.h"
 #include "vfio.h"
 
 #define EDU_BAR0_SIZE (1u << 20)
@@ -370,6 +371,10 @@ int vdev_model_init(struct vdev *d)
 		r = -errno;
 		goto fail;
 	}
+	/* a BAR: mappings of it are no memory to pin (VM_IO | VM_PFNMAP) */
+	r = iopt_io_file_add(d->bar0_fd);
+	if (r)
+		goto fail;
 	d->bar0 = mmap(NULL, d->bar0_size, PROT_READ | PROT_WRITE, MAP_SHARED, d->bar0_fd, 0);
 	if (d->bar0 == MAP_FAILED) {
 		r = -errno;
@@ -407,8 +412,10 @@ void vdev_model_free(struct vdev *d)
 	d->model = NULL;
 	if (d->bar0)
 		munmap(d->bar0, d->bar0_size);
-	if (d->bar0_fd >= 0)
+	if (d->bar0_fd >= 0) {
+		iopt_io_file_remove(d->bar0_fd);
 		close(d->bar0_fd);
+	}
 	d->bar0 = NULL;
 	d->bar0_fd = -1;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
@@ -64,6 +65,7 @@ struct iopt_pages {
 	enum iopt_pages_type type;
 	enum iopt_acct_mode acct;
 	bool writable;
+	bool pfnmap;     /* VA: device memory may back it (IOPT_MAP_PFNMAP) */
 	uint64_t addr;   /* uva, or file offset */
 	uint64_t length;
 	int fd;          /* FILE/DMABUF */
@@ -296,11 +298,76 @@ static void pages_put(struct iopt_pages *p)
 	free(p);
 }
 
+/* ---- device memory ------------------------------------------------------ */
+
+struct io_file {
+	unsigned int major, minor; /* st_dev, as /proc/<pid>/maps prints it */
+	uint64_t ino;
+};
+static struct io_file *io_files; /* pages_lock */
+static size_t nio_files;
+
+int iopt_io_file_add(int fd)
+{
+	struct io_file *n;
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -EBADF;
+	pthread_mutex_lock(&pages_lock);
+	n = realloc(io_files, (nio_files + 1) * sizeof(*n));
+	if (!n) {
+		pthread_mutex_unlock(&pages_lock);
+		return -ENOMEM;
+	}
+	io_files = n;
+	io_files[nio_files++] = (struct io_file){ major(st.st_dev), minor(st.st_dev), st.st_ino };
+	pthread_mutex_unlock(&pages_lock);
+	return 0;
+}
+
+void iopt_io_file_remove(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return;
+	pthread_mutex_lock(&pages_lock);
+	for (size_t i = 0; i < nio_files; i++) {
+		if (io_files[i].major == major(st.st_dev) && io_files[i].minor == minor(st.st_dev) &&
+		    io_files[i].ino == st.st_ino) {
+			io_files[i] = io_files[--nio_files];
+			break;
+		}
+	}
+	if (!nio_files) {
+		free(io_files);
+		io_files = NULL;
+	}
+	pthread_mutex_unlock(&pages_lock);
+}
+
+/* a mapping of major:minor inode (from /proc/<pid>/maps) is device memory */
+static bool is_io_file(unsigned int maj, unsigned int min, uint64_t ino)
+{
+	bool io = false;
+
+	if (!ino)
+		return false; /* anonymous memory */
+	pthread_mutex_lock(&pages_lock);
+	for (size_t i = 0; i < nio_files && !io; i++)
+		io = io_files[i].major == maj && io_files[i].minor == min && io_files[i].ino == ino;
+	pthread_mutex_unlock(&pages_lock);
+	return io;
+}
+
 /*
  * [lo, hi) (page aligned VAs of pid) must be covered by VMAs that are readable
  * (and writable when write): the checks of pin_user_pages without FOLL_FORCE.
+ * A VMA of device memory (an emulated BAR's mmap: VM_IO | VM_PFNMAP in the
+ * kernel) is refused too, but when pfnmap: type1 follows its PFNs instead.
  */
-static int check_vas(pid_t pid, uint64_t lo, uint64_t hi, bool write)
+static int check_vas(pid_t pid, uint64_t lo, uint64_t hi, bool write, bool pfnmap)
 {
 	char path[64], line[512];
 	uint64_t cur = lo;
@@ -314,16 +381,20 @@ static int check_vas(pid_t pid, uint64_t lo, uint64_t hi, bool write)
 	if (!f)
 		return -EFAULT;
 	while (cur < hi && fgets(line, sizeof(line), f)) {
-		unsigned long long s, e;
+		unsigned long long s, e, off, ino = 0;
+		unsigned int maj = 0, min = 0;
 		char perms[8];
 
-		if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) != 3)
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &s, &e, perms, &off, &maj, &min,
+			   &ino) < 3)
 			continue;
 		if (e <= cur)
 			continue;
 		if (s > cur)
 			break;
 		if (perms[0] != 'r' || (write && perms[1] != 'w'))
+			break;
+		if (!pfnmap && is_io_file(maj, min, ino))
 			break;
 		cur = e;
 	}
@@ -418,7 +489,7 @@ static int pages_pin(struct iopt_pages *p, uint64_t off, uint64_t len)
 	} else if (p->type == IOPT_PAGES_VA) {
 		uint64_t base = p->addr - p->addr % PS;
 
-		rc = check_vas(p->pid, base + first * PS, base + (last + 1) * PS, p->writable);
+		rc = check_vas(p->pid, base + first * PS, base + (last + 1) * PS, p->writable, p->pfnmap);
 		if (!rc)
 			pages_take_alias(p);
 	} else {
@@ -1112,7 +1183,7 @@ int iopt_map_user(struct iopt *iopt, uint64_t *iova, uint64_t uva, uint64_t leng
 	uint64_t end;
 	int rc;
 
-	if (!iopt || !iova || (flags & ~IOPT_MAP_FIXED))
+	if (!iopt || !iova || (flags & ~(IOPT_MAP_FIXED | IOPT_MAP_PFNMAP)))
 		return -EINVAL;
 	if (!(prot & (IOPT_READ | IOPT_WRITE)))
 		return -EINVAL;
@@ -1123,6 +1194,8 @@ int iopt_map_user(struct iopt *iopt, uint64_t *iova, uint64_t uva, uint64_t leng
 	p = pages_new(iopt, IOPT_PAGES_VA, uva, length, prot & IOPT_WRITE, iopt->ctx_mm);
 	if (!p)
 		return -ENOMEM;
+	p->pfnmap = flags & IOPT_MAP_PFNMAP;
+	flags &= ~IOPT_MAP_PFNMAP;
 	seg = (struct seg){ p, 0, length };
 	rc = map_segments(iopt, &seg, 1, iova, prot, flags);
 	pages_put(p);

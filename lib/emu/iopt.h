@@ -56,7 +56,21 @@ enum {
 	IOPT_MAP_FIXED = 1 << 0,  /* *iova is the IOVA; else allocate (io_pagetable.c) */
 	IOPT_MAP_DMABUF = 1 << 1, /* map_file only: dma-buf pages: never accounted,
 				     no memfd/EOF check at pin, cannot be cut */
+	IOPT_MAP_PFNMAP = 1 << 2, /* map_user only: device memory (iopt_io_file_add)
+				     may be mapped, as vfio_iommu_type1.c follows a
+				     VM_PFNMAP vma's PFNs where pinning fails */
 };
+
+/*
+ * Device memory: a file whose mappings the kernel would make VM_IO |
+ * VM_PFNMAP (an emulated BAR0's memfd, as vfio-pci maps a BAR), which
+ * pin_user_pages() refuses. Pinning user VA that a mapping of such a file
+ * backs fails with -EFAULT (drivers/iommu/iommufd/pages.c), but for pages
+ * mapped with IOPT_MAP_PFNMAP. add: 0, -EBADF or -ENOMEM; remove: before the
+ * file is closed. Thread-safe.
+ */
+int iopt_io_file_add(int fd);
+void iopt_io_file_remove(int fd);
 
 /* what backs an area's pages */
 enum iopt_pages_type {
@@ -151,7 +165,8 @@ bool iopt_get_huge_pages(struct iopt *iopt);
  * iova % alignment -> -EINVAL, iova + length - 1 overflows -> -EOVERFLOW,
  * reserved -> -EINVAL, any area overlap -> -EEXIST; auto: the allocator
  * (-EOVERFLOW/-EINVAL/-ENOSPC); uva sub-page offset % alignment -> -EINVAL;
- * with >=1 domain: pin (-EFAULT/-ENOMEM). Atomic. *iova in/out.
+ * with >=1 domain: pin (-EFAULT/-ENOMEM; -EFAULT for device memory but with
+ * IOPT_MAP_PFNMAP). Atomic. *iova in/out.
  * prot: IOPT_READ|IOPT_WRITE, at least one (else -EINVAL).
  * The pages remember getpid() and the accounting mode (CAP_IPC_LOCK -> NONE,
  * else USER, or MM if the context is in mm mode).

@@ -685,7 +685,8 @@ static int t1_map(struct emu_type1 *c, void *arg)
 		return -ENOMEM;
 	/* vfio_pin_map_dma(): pin and map into the domain; a failure maps nothing */
 	iova = m.iova;
-	r = iopt_map_user(c->ioas->iopt, &iova, m.vaddr, m.size, prot, IOPT_MAP_FIXED);
+	/* a BAR mmap is mapped too: vaddr_get_pfns() follows a VM_PFNMAP vma's PFNs */
+	r = iopt_map_user(c->ioas->iopt, &iova, m.vaddr, m.size, prot, IOPT_MAP_FIXED | IOPT_MAP_PFNMAP);
 	if (r) {
 		free(d);
 		return r;

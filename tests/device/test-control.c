@@ -79,6 +79,43 @@ static void test_ioctl(void **state)
 	env_teardown(&e);
 }
 
+/*
+ * Hot reset: edu and the NVMe sit on the root bus, with no hotplug slot and
+ * no bridge above them, so neither a slot nor a bus reset can be done: ENODEV
+ * after the header's checks (QEMU: "no available reset mechanism" for edu,
+ * which has no reset of its own either).
+ */
+static void test_hot_reset(void **state)
+{
+	static const char *const bdfs[] = { EDU_BDF, NVME_BDF };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bdfs) / sizeof(bdfs[0]); i++) {
+		struct vfio_pci_hot_reset_info info = { .argsz = sizeof(info) - 1 };
+		struct vfio_pci_hot_reset hr = { .argsz = sizeof(hr) - 1 };
+		struct env e;
+
+		env_setup(&e, bdfs[i]);
+		assert_errno(iommufd_device_ioctl(e.dev, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info),
+			     EINVAL);
+		info.argsz = sizeof(info);
+		assert_errno(iommufd_device_ioctl(e.dev, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info),
+			     ENODEV);
+		assert_errno(iommufd_device_ioctl(e.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr), EINVAL);
+		hr.argsz = sizeof(hr);
+		hr.flags = 1;
+		assert_errno(iommufd_device_ioctl(e.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr), EINVAL);
+		/* opened as a cdev: the group fd array must be empty */
+		hr.flags = 0;
+		hr.count = 1;
+		assert_errno(iommufd_device_ioctl(e.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr), EINVAL);
+		hr.count = 0;
+		assert_errno(iommufd_device_ioctl(e.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr), ENODEV);
+		env_teardown(&e);
+		test_backend_put(); /* the next round makes its devices again */
+	}
+}
+
 /* edu: INTx and MSI exclude each other; mask/unmask and loopback triggers */
 static void test_irq_rules_edu(void **state)
 {
@@ -272,6 +309,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_ioctl, backend_reset),
+		cmocka_unit_test_teardown(test_hot_reset, backend_reset),
 		cmocka_unit_test_teardown(test_irq_rules_edu, backend_reset),
 		cmocka_unit_test_teardown(test_irq_err_nvme, backend_reset),
 		cmocka_unit_test_teardown(test_intx_automask, backend_reset),

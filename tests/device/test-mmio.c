@@ -179,6 +179,46 @@ static void test_edu_registers(void **state)
 	env_teardown(&e);
 }
 
+/*
+ * A BAR mmap is no memory the IOMMU can pin: vfio-pci maps it VM_IO |
+ * VM_PFNMAP, which pin_user_pages() refuses (drivers/iommu/iommufd/pages.c),
+ * so IOAS_MAP of it fails with EFAULT once a domain needs its pages (QEMU's
+ * "IOMMU_IOAS_MAP failed: Bad address, PCI BAR?") and leaves nothing mapped.
+ * Without a domain nothing is pinned: the map succeeds, and the first
+ * attach, which pins every area, fails with EFAULT.
+ */
+static void test_bar_not_pinnable(void **state)
+{
+	const uint32_t rw = IOMMUFD_MAP_FIXED_IOVA | IOMMUFD_MAP_READ | IOMMUFD_MAP_WRITE;
+	struct iommufd_device *nvme;
+	uint64_t iova = 0x200000, unmapped;
+	uint32_t ioas2, hwpt;
+	struct env e;
+
+	(void)state;
+	env_setup(&e, EDU_BDF, PAGE, 1, EDU_IOVA);
+	assert_errno(iommufd_ioas_map(e.ctx, e.ioas, (void *)e.bar, PAGE, &iova, rw), EFAULT);
+	assert_errno(iommufd_ioas_map(e.ctx, e.ioas, (void *)e.bar, PAGE, &iova,
+				      IOMMUFD_MAP_FIXED_IOVA | IOMMUFD_MAP_READ),
+		     EFAULT);
+	/* nothing was left there: the IOVA takes ordinary memory */
+	check(iommufd_ioas_map(e.ctx, e.ioas, e.mem, PAGE, &iova, rw));
+	check(iommufd_ioas_unmap(e.ctx, e.ioas, iova, PAGE, &unmapped));
+	assert_int_equal(unmapped, PAGE);
+
+	/* an IOAS with no domain: mapped, unpinned; the attach pins and fails */
+	check(iommufd_ioas_alloc(e.ctx, &ioas2));
+	check(iommufd_ioas_map(e.ctx, ioas2, (void *)e.bar, PAGE, &iova, rw));
+	nvme = dev_open(e.scope, NVME_BDF);
+	check(iommufd_device_bind(nvme, e.ctx, NULL, NULL));
+	assert_errno(iommufd_device_attach(nvme, ioas2, &hwpt), EFAULT);
+	/* without the BAR's area the same attach works */
+	check(iommufd_ioas_unmap(e.ctx, ioas2, iova, PAGE, &unmapped));
+	check(iommufd_device_attach(nvme, ioas2, &hwpt));
+	iommufd_device_unref(nvme);
+	env_teardown(&e);
+}
+
 /* start bit through the mapping: the DMA runs and the bit clears */
 static void edu_dma(struct env *e, uint64_t src, uint64_t dst, uint64_t cnt, uint64_t cmd)
 {
@@ -816,6 +856,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_edu_registers, cleanup),
 		cmocka_unit_test_teardown(test_edu_dma, cleanup),
+		cmocka_unit_test_teardown(test_bar_not_pinnable, cleanup),
 		cmocka_unit_test_teardown(test_nvme_identify, cleanup),
 		cmocka_unit_test_teardown(test_nvme_io, cleanup),
 		cmocka_unit_test_teardown(test_nvme_sgl, cleanup),

@@ -669,6 +669,53 @@ static void test_lazy_pin(void **state)
 	iopt_free(iopt);
 }
 
+/*
+ * Device memory (iopt_io_file_add: an emulated BAR's memfd): a mapping of it
+ * is VM_IO | VM_PFNMAP to the kernel, which pin_user_pages() refuses, so
+ * pinning fails with EFAULT (the map with a domain, the domain's fill), but
+ * for IOPT_MAP_PFNMAP (type1 follows the PFNs). Once the file is no longer
+ * device memory, its mapping pins like any shared memory.
+ */
+static void test_io_file(void **state)
+{
+	struct iopt *iopt = new_iopt();
+	uint64_t iova = AP_START;
+	char *bar;
+	int mfd;
+
+	(void)state;
+	mfd = memfd_create("iopt-bar", MFD_CLOEXEC);
+	assert_true(mfd >= 0);
+	assert_ok(ftruncate(mfd, 2 * (off_t)PS));
+	bar = mmap(NULL, 2 * PS, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	assert_true(bar != MAP_FAILED);
+	assert_errno(iopt_io_file_add(-1), EBADF);
+	assert_ok(iopt_io_file_add(mfd));
+
+	/* no domain: mapped, not pinned; the fill then fails, nothing changed */
+	map_fixed(iopt, bar, PS, AP_START);
+	assert_errno(add_mock_domain(iopt, &dom1), EFAULT);
+	assert_int_equal(iopt_domain_count(iopt), 0);
+	assert_ok(iopt_unmap_all(iopt, NULL));
+	/* with a domain: the map fails, also a read-only one, also in part */
+	assert_ok(add_mock_domain(iopt, &dom1));
+	assert_errno(map_fixed_rc(iopt, bar, PS, AP_START), EFAULT);
+	assert_errno(iopt_map_user(iopt, &iova, (uintptr_t)bar, PS, IOPT_READ, IOPT_MAP_FIXED), EFAULT);
+	assert_int_equal(iopt_area_count(iopt), 0);
+	/* type1's way: mapped */
+	assert_ok(iopt_map_user(iopt, &iova, (uintptr_t)bar, 2 * PS, RW, IOPT_MAP_FIXED | IOPT_MAP_PFNMAP));
+	assert_int_equal(iopt_area_count(iopt), 1);
+	assert_ok(iopt_unmap_all(iopt, NULL));
+	/* no longer device memory: pinned like shared memory */
+	iopt_io_file_remove(mfd);
+	map_fixed(iopt, bar, PS, AP_START);
+	assert_ok(iopt_unmap_all(iopt, NULL));
+	iopt_domain_remove(iopt, &dom1);
+	munmap(bar, 2 * PS);
+	close(mfd);
+	iopt_free(iopt);
+}
+
 static int set_cap_ipc_lock(bool on)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -1385,6 +1432,7 @@ int main(void)
 		cmocka_unit_test(test_lazy_pin),
 		cmocka_unit_test(test_accounting),
 		cmocka_unit_test(test_map_file),
+		cmocka_unit_test(test_io_file),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_copy_sweep),
 		cmocka_unit_test(test_access_pin),

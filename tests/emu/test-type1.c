@@ -898,6 +898,32 @@ static void edu_dma_round_trip(void **state)
 	t1_teardown(&t);
 }
 
+/*
+ * A BAR mmap in a container mapping: vfio-pci maps the BAR VM_IO | VM_PFNMAP,
+ * which pin_user_pages() refuses, and type1 then follows the vma's PFNs
+ * (vaddr_get_pfns() of drivers/vfio/vfio_iommu_type1.c): the mapping is made,
+ * for peer-to-peer DMA, where iommufd's IOAS_MAP fails (test-device-mmio).
+ */
+static void bar_map(void **state)
+{
+	struct t1 t;
+	uint64_t done;
+	void *bar;
+	int dfd;
+
+	(void)state;
+	t1_setup(&t, KABI_VFIO_TYPE1v2_IOMMU);
+	dfd = get_device_fd(t.gfd, EDU_BDF);
+	assert_true(dfd >= 0);
+	assert_ok(test_fd_mmap(dfd, REGION(0), PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, &bar));
+	assert_ok(map(t.cfd, (uintptr_t)bar, IOVA, PAGE, 3));
+	assert_ok(unmap(t.cfd, IOVA, PAGE, 0, &done));
+	assert_int_equal(done, PAGE);
+	assert_ok(test_fd_munmap(bar, PAGE));
+	xclose(dfd);
+	t1_teardown(&t);
+}
+
 /* NVMe: an admin Identify Controller through a container mapping, then into an unmapped page */
 static uint32_t r32(int dfd, uint32_t off)
 {
@@ -1247,6 +1273,7 @@ int main(void)
 		cmocka_unit_test_teardown(cdev_exclusion, teardown),
 		cmocka_unit_test_teardown(container_close, teardown),
 		cmocka_unit_test_teardown(edu_dma_round_trip, teardown),
+		cmocka_unit_test_teardown(bar_map, teardown),
 		cmocka_unit_test_teardown(nvme_dma, teardown),
 		cmocka_unit_test_teardown(fail_nth, teardown),
 		cmocka_unit_test_teardown(config_knob, teardown),
