@@ -718,33 +718,6 @@ static int vfile_irq_info(struct vdev *d, void *arg)
 	return emu_copy_to_user((uintptr_t)arg, &ii, sizeof(ii)) ? -EFAULT : 0;
 }
 
-/*
- * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO and VFIO_DEVICE_PCI_HOT_RESET
- * (vfio_pci_ioctl_get_pci_hot_reset_info() and vfio_pci_ioctl_pci_hot_reset()
- * of drivers/vfio/pci/vfio_pci_core.c): the emulated devices sit on a root
- * bus with no hotplug slot and no bridge above them, where neither a slot
- * nor a bus can be reset, so after the header's checks both give ENODEV
- * (QEMU then says "no available reset mechanism" for a device without
- * VFIO_DEVICE_FLAGS_RESET, as on the kernel).
- */
-static int vfile_hot_reset(struct vfile *vf, unsigned long req, void *arg)
-{
-	uint32_t hdr[3]; /* argsz, flags, count */
-
-	if (emu_copy_from_user(hdr, (uintptr_t)arg, sizeof(hdr)))
-		return -EFAULT;
-	if (hdr[0] < sizeof(hdr))
-		return -EINVAL;
-	if (req == KABI_VFIO_DEVICE_PCI_HOT_RESET) {
-		if (hdr[1])
-			return -EINVAL;
-		/* a zero-length group fd array is only for a cdev-opened device */
-		if (!!hdr[2] == !vf->group_path)
-			return -EINVAL;
-	}
-	return -ENODEV;
-}
-
 static int vfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
 {
 	struct vfile *vf = f->priv;
@@ -775,9 +748,6 @@ static int vfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
 			return -EINVAL;
 		vdev_model_reset(d);
 		return 0;
-	case KABI_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
-	case KABI_VFIO_DEVICE_PCI_HOT_RESET:
-		return vfile_hot_reset(vf, req, arg);
 	case KABI_VFIO_DEVICE_FEATURE:
 		return vdev_feature(d, arg);
 	case KABI_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
