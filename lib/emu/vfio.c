@@ -806,6 +806,8 @@ static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bo
 	struct vdev *d = vf->dev;
 	uint32_t index, flags;
 	uint64_t size, roff;
+	void *kbuf;
+	ssize_t r;
 
 	if (!vf->bound || off < 0)
 		return -EINVAL;
@@ -826,9 +828,29 @@ static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bo
 		if (len > size - roff)
 			len = size - roff;
 	}
+	/*
+	 * buf is the caller's memory: reached only through copy_from_user and
+	 * copy_to_user, as vfio-pci does (drivers/vfio/pci/vfio_pci_rdwr.c,
+	 * vfio_pci_config.c). A write whose buffer faults writes nothing; a
+	 * read that cannot be stored is EFAULT.
+	 */
+	if (!len)
+		return 0;
+	kbuf = malloc(len);
+	if (!kbuf)
+		return -ENOMEM;
+	if (write && emu_copy_from_user(kbuf, (uintptr_t)buf, len)) {
+		free(kbuf);
+		return -EFAULT;
+	}
 	if (index == KABI_VFIO_PCI_CONFIG_REGION_INDEX)
-		return write ? vdev_config_write(d, roff, buf, len) : vdev_config_read(d, roff, buf, len);
-	return write ? vdev_bar0_write(d, roff, buf, len) : vdev_bar0_read(d, roff, buf, len);
+		r = write ? vdev_config_write(d, roff, kbuf, len) : vdev_config_read(d, roff, kbuf, len);
+	else
+		r = write ? vdev_bar0_write(d, roff, kbuf, len) : vdev_bar0_read(d, roff, kbuf, len);
+	if (!write && r > 0 && emu_copy_to_user((uintptr_t)buf, kbuf, (size_t)r))
+		r = -EFAULT;
+	free(kbuf);
+	return r;
 }
 
 static ssize_t vfile_read(struct emu_file *f, void *buf, size_t len, off_t off, bool pos)

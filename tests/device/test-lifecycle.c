@@ -844,6 +844,54 @@ static void test_driver_helpers_nvme(void **state)
 	test_backend_put();
 }
 
+/*
+ * pread/pwrite of the device file into a buffer the process cannot access:
+ * EFAULT, as vfio-pci's copy_to_user/copy_from_user give
+ * (drivers/vfio/pci/vfio_pci_rdwr.c, vfio_pci_config.c), and the device
+ * keeps its state: a write that faulted wrote nothing.
+ */
+static void bad_buffer_rw(const char *bdf, uint64_t reg, uint32_t val, uint32_t want)
+{
+	static const uint32_t regions[] = { IOMMUFD_PCI_BAR0_REGION, IOMMUFD_PCI_CONFIG_REGION };
+	struct iommufd_ctx *scope = dev_scope();
+	struct iommufd_ctx *ctx = test_ctx_new();
+	struct iommufd_device *dev = dev_open(scope, bdf);
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	char *mem = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *bad = mem + pg; /* the second page: no access */
+	uint32_t v, cmd;
+
+	assert_ptr_not_equal(mem, MAP_FAILED);
+	assert_int_equal(mprotect(bad, pg, PROT_NONE), 0);
+	check(iommufd_device_bind(dev, ctx, NULL, NULL));
+	check(iommufd_device_config_read(dev, 0x04, 2, &cmd));
+	assert_int_equal(iommufd_device_region_write(dev, IOMMUFD_PCI_BAR0_REGION, reg, &val, 4), 4);
+	for (size_t i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
+		uint64_t off = regions[i] == IOMMUFD_PCI_CONFIG_REGION ? 0x04 : reg;
+
+		assert_errno(iommufd_device_region_read(dev, regions[i], off, bad, 4), EFAULT);
+		assert_errno(iommufd_device_region_write(dev, regions[i], off, bad, 4), EFAULT);
+		/* a buffer whose last bytes are in the bad page */
+		assert_errno(iommufd_device_region_write(dev, regions[i], off, bad - 2, 4), EFAULT);
+	}
+	/* nothing was written: the command register and the BAR register kept their values */
+	check(iommufd_device_config_read(dev, 0x04, 2, &v));
+	assert_int_equal(v, cmd);
+	assert_int_equal(iommufd_device_region_read(dev, IOMMUFD_PCI_BAR0_REGION, reg, &v, 4), 4);
+	assert_int_equal(v, want);
+	munmap(mem, 2 * pg);
+	iommufd_device_unref(dev);
+	iommufd_ctx_unref(ctx);
+	test_backend_put();
+}
+
+static void test_bad_buffer(void **state)
+{
+	(void)state;
+	bad_buffer_rw(EDU_BDF, 0x04, 0x12345678, ~0x12345678u); /* edu: liveness check */
+	bad_buffer_rw(NVME_BDF, 0x28, 0x5000, 0x5000);	       /* NVMe: ASQ (low half) */
+}
+
 /* sysfs_read of the emulator, but vfio-dev/vfio0/dev says 511:77 */
 static const struct backend_ops *stale_orig;
 
@@ -1446,6 +1494,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_group_path, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_driver_helpers, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_driver_helpers_nvme, backend_reset);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_bad_buffer, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_concurrent, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_short_sz, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_mmap_checks, backend_reset);
