@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "device-private.h"
+#include "shared/bdf.h"
 #include "type1/type1.h"
 
 enum dev_op { OP_BIND, OP_ATTACH, OP_DETACH, OP_PASID, OP_OTHER };
@@ -250,19 +251,20 @@ IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 	return 0;
 }
 
-/* "0000:00:02.0": exactly this shape, so that it is safe in a path */
-static bool bdf_valid(const char *bdf)
+/*
+ * The caller's PCI address in the kernel's spelling, the name of its sysfs
+ * directory (lib/shared/bdf.h: exactly DDDD:BB:DD.F), or -EINVAL and why.
+ */
+static int bdf_canonical(const char *user_bdf, char bdf[IFD_BDF_LEN])
 {
-	static const char shape[] = "xxxx:xx:xx.x";
+	struct ifd_bdf b;
+	const char *why;
 
-	if (strlen(bdf) != sizeof(shape) - 1)
-		return false;
-	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
-		if (shape[i] == 'x' ? !strchr("0123456789abcdefABCDEF", bdf[i]) || !bdf[i]
-				    : bdf[i] != shape[i])
-			return false;
-	}
-	return true;
+	if (ifd_bdf_parse(user_bdf, &b, &why))
+		return FAIL(NULL, EINVAL, "\"%.64s\" is not a PCI address like 0000:00:02.0: %s",
+			    user_bdf, why);
+	ifd_bdf_format(&b, bdf);
+	return 0;
 }
 
 /* sysfs is at its root for messages; the backend is asked by relative path */
@@ -361,10 +363,11 @@ static int open_pci_t1(struct iommufd_ctx *ctx, struct iommufd_backend *be, cons
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *bdf,
+IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *user_bdf,
 					   struct iommufd_device **ret)
 {
 	struct iommufd_backend *be = NULL;
+	char bdf[IFD_BDF_LEN];
 	char devdir[PATH_MAX - 256], path[PATH_MAX], node[PATH_MAX], buf[64], vfio_name[64] = "";
 	unsigned int major_nr, minor_nr;
 	struct stat st;
@@ -373,10 +376,11 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *
 	r = ifd_scope_backend(ctx, __func__, &be);
 	if (r)
 		return r;
-	if (!bdf || !ret)
+	if (!user_bdf || !ret)
 		return FAIL(NULL, EINVAL, "bdf or ret is NULL");
-	if (!bdf_valid(bdf))
-		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", bdf);
+	r = bdf_canonical(user_bdf, bdf);
+	if (r)
+		return r;
 
 	/* devdir and path: relative to the sysfs root */
 	r = snprintf(devdir, sizeof(devdir), "bus/pci/devices/%s", bdf);
@@ -428,18 +432,21 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_ctx *ctx, const char *bdf, int *group)
+IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_ctx *ctx, const char *user_bdf,
+					       int *group)
 {
 	struct iommufd_backend *be = NULL;
+	char bdf[IFD_BDF_LEN];
 	int r;
 
 	r = ifd_scope_backend(ctx, __func__, &be);
 	if (r)
 		return r;
-	if (!bdf || !group)
+	if (!user_bdf || !group)
 		return FAIL(NULL, EINVAL, "bdf or group is NULL");
-	if (!bdf_valid(bdf))
-		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", bdf);
+	r = bdf_canonical(user_bdf, bdf);
+	if (r)
+		return r;
 	return pci_group(be, __func__, bdf, group);
 }
 

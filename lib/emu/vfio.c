@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "shared/bdf.h"
 #include "vfio.h"
 
 #define VFIO_CDEV_MAJOR 511  /* the char major our cdev nodes claim */
@@ -1246,16 +1247,6 @@ static int vfio_node_open(struct iommufd_emu *emu, const char *rel, int flags, v
 
 /* ------------------------------------------------------------ public */
 
-static bool bdf_ok(const char *bdf)
-{
-	unsigned int dom, bus, slot, fn;
-	char tail;
-
-	return strlen(bdf) == 12 &&
-	       sscanf(bdf, "%4x:%2x:%2x.%1x%c", &dom, &bus, &slot, &fn, &tail) == 4 && slot < 32 &&
-	       fn < 8;
-}
-
 static struct vgroup *group_get(struct iommufd_emu *emu, struct vfio_state *s, int nr)
 {
 	struct vgroup *g;
@@ -1293,7 +1284,9 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	struct iommufd_emu_device_opts o;
 	const struct iommufd_emu_device_opts *opts = &o;
 	struct vfio_state *s;
-	char bdf[16];
+	char bdf[IFD_BDF_LEN];
+	struct ifd_bdf addr;
+	const char *why;
 	struct vdev *d;
 	unsigned int slot = 2;
 	int group, r;
@@ -1328,8 +1321,9 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 			return EMU_FAIL(EINVAL, "NVMe serial \"%s\": 1 to 20 printable ASCII "
 				    "characters", opts->nvme_serial);
 	}
-	if (opts->bdf && !bdf_ok(opts->bdf))
-		return EMU_FAIL(EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", opts->bdf);
+	if (opts->bdf && ifd_bdf_parse(opts->bdf, &addr, &why))
+		return EMU_FAIL(EINVAL, "\"%.64s\" is not a PCI address like 0000:00:02.0: %s",
+				opts->bdf, why);
 
 	emu_lock(emu);
 	s = state_get(emu);
@@ -1338,14 +1332,8 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		return EMU_FAIL(ENOMEM, "emulated VFIO state");
 	}
 	if (opts->bdf) {
-		unsigned int x;
-
-		snprintf(bdf, sizeof(bdf), "%s", opts->bdf);
-		for (char *c = bdf; *c; c++)
-			if (*c >= 'A' && *c <= 'F')
-				*c = (char)(*c - 'A' + 'a');
-		sscanf(bdf + 8, "%2x", &x);
-		slot = x;
+		ifd_bdf_format(&addr, bdf);
+		slot = addr.dev;
 	} else {
 		for (;; slot++) {
 			bool used = false;
