@@ -48,6 +48,12 @@ void remote_forget(int fd)
 		g_remote[fd / 8] &= (uint8_t)~(1u << (fd % 8));
 }
 
+void remote_forget_range(unsigned int lo, unsigned int hi)
+{
+	for (size_t fd = lo; fd < g_nremote && fd <= hi; fd++)
+		remote_forget((int)fd);
+}
+
 /* run one forwarded call in the emulator's process */
 static int64_t fwd_serve_one(const struct fwd_req *q)
 {

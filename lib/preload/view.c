@@ -82,6 +82,22 @@ void fake_fd_closed(int fd)
 	pthread_mutex_unlock(&g_lock);
 }
 
+void fake_fds_closed_range(unsigned int lo, unsigned int hi)
+{
+	if (!__atomic_load_n(&g_ndir_fds, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&g_lock);
+	for (int i = 0; i < MAX_DIR_FDS; i++) {
+		if (g_dir_fds[i].path && (unsigned int)g_dir_fds[i].fd >= lo &&
+		    (unsigned int)g_dir_fds[i].fd <= hi) {
+			free(g_dir_fds[i].path);
+			g_dir_fds[i].path = NULL;
+			__atomic_sub_fetch(&g_ndir_fds, 1, __ATOMIC_RELAXED);
+		}
+	}
+	pthread_mutex_unlock(&g_lock);
+}
+
 static int anon_fd(const char *name, bool cloexec)
 {
 	int fd;
