@@ -202,8 +202,11 @@ struct fake_node {
 
 /*
  * path (relative to dfd when not absolute) in the view: 1 (*n filled), 0 when
- * it is the host's, -errno when the view says so (follow: the last link too)
+ * it is the host's, -errno when the view says so (follow: the last link too),
+ * FAKE_HOST when path is relative to a directory fd of the view but names
+ * the host's entry of a merged directory: n->abs is its absolute path
  */
+#define FAKE_HOST 2
 int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n);
 int fake_open(const struct fake_node *n, int flags); /* fd or -errno */
 void fake_stat(const struct fake_node *n, struct stat *st);

@@ -631,6 +631,89 @@ static void test_sysfs(void **state)
 }
 
 /* libiommufd's kernel backend, unmodified, gets the emulator */
+/* the host's names in directory path, read with system calls the preload does not see */
+static size_t host_names(const char *path, char names[][256], size_t max)
+{
+	char buf[8192];
+	size_t n = 0;
+	long len;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	while ((len = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < len;) {
+			struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type;
+				 char name[]; } *de = (void *)(buf + off);
+
+			if (strcmp(de->name, ".") && strcmp(de->name, "..") && n < max)
+				snprintf(names[n++], 256, "%s", de->name);
+			off += de->reclen;
+		}
+	}
+	syscall(SYS_close, fd);
+	return n;
+}
+
+static bool listed(const char *dir, const char *name)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		found |= !strcmp(de->d_name, name);
+	closedir(d);
+	return found;
+}
+
+/*
+ * The view joins the host's sysfs: /sys, /sys/bus and /sys/bus/pci/devices
+ * list the host's entries beside the emulated ones, and names below them the
+ * view lacks are the host's, also relative to a directory fd of the view;
+ * the emulated device's own directory is the view's alone.
+ */
+static void test_sysfs_merged(void **state)
+{
+	static const char *const dirs[] = { "/sys", "/sys/bus", "/sys/bus/pci/devices" };
+	static char names[512][256];
+	struct stat st;
+	int fd, f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		size_t n = host_names(dirs[i], names, 512);
+
+		for (size_t j = 0; j < n; j++)
+			if (!listed(dirs[i], names[j]))
+				fail_msg("%s/%s of the host is not listed", dirs[i], names[j]);
+	}
+	assert_true(listed("/sys/bus", "pci"));
+	assert_true(listed("/sys/bus/pci/devices", "0000:00:02.0"));
+	assert_true(listed("/sys/bus/pci/devices/", "0000:00:02.0"));
+	/* the emulated device's directory has the view's entries only */
+	assert_true(listed("/sys/bus/pci/devices/0000:00:02.0", "vendor"));
+	assert_false(listed("/sys/bus/pci/devices/0000:00:02.0", "config"));
+	/* relative to a directory fd of the view: a host bus */
+	if (host_names("/sys/bus/cpu", names, 512)) {
+		fd = open("/sys/bus", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(fstatat(fd, "cpu", &st, 0), 0);
+		assert_true(S_ISDIR(st.st_mode));
+		f = openat(fd, "cpu/drivers_autoprobe", O_RDONLY | O_CLOEXEC);
+		assert_true(f >= 0);
+		close(f);
+		assert_int_equal(faccessat(fd, "cpu", R_OK, 0), 0);
+		/* the view's own names stay the view's */
+		assert_int_equal(openat(fd, "pci/devices/0000:00:02.0/config", O_RDONLY), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(openat(fd, "nosuchbus", O_RDONLY), -1);
+		assert_int_equal(errno, ENOENT);
+		close(fd);
+	}
+}
+
 static void test_library_kernel_backend(void **state)
 {
 	struct iommufd_ctx *ctx = NULL;
@@ -773,6 +856,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_debugfs),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_sysfs),
+		cmocka_unit_test(test_sysfs_merged),
 		cmocka_unit_test(test_library_kernel_backend),
 	};
 
