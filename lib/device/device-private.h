@@ -25,6 +25,11 @@ struct iommufd_device {
 	pid_t pid;
 	struct iommufd_backend *be;
 	int fd;                   /* -1: a type1-mode device before bind (it has no file yet) */
+	/* which open file fd was when the handle took it: closed at the
+	 * last unref only if the number still holds that file */
+	bool fd_id_valid;
+	dev_t fd_dev, fd_rdev;
+	ino_t fd_ino;
 	bool group_path;
 	bool t1;                  /* opened in a type1 context: joins the container through group_nr */
 	int group_nr;

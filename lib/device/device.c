@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "device-private.h"
+#include "shared/bdf.h"
 #include "type1/type1.h"
 
 enum dev_op { OP_BIND, OP_ATTACH, OP_DETACH, OP_PASID, OP_OTHER };
@@ -162,6 +163,30 @@ IOMMUFD_EXPORT const char *iommufd_device_state_name(enum iommufd_device_state s
 	return "unknown";
 }
 
+static bool fd_id_get(struct iommufd_backend *be, int fd, dev_t *dev, dev_t *rdev, ino_t *ino)
+{
+	struct stat st;
+
+	if (be_fstat(be, fd, &st) < 0)
+		return false;
+	*dev = st.st_dev;
+	*rdev = st.st_rdev;
+	*ino = st.st_ino;
+	return true;
+}
+
+/* does dev->fd still hold the file the handle took? */
+static bool fd_is_still(const struct iommufd_device *dev)
+{
+	dev_t d, rd;
+	ino_t ino;
+
+	if (!dev->fd_id_valid)
+		return true;
+	return fd_id_get(dev->be, dev->fd, &d, &rd, &ino) && d == dev->fd_dev &&
+	       rd == dev->fd_rdev && ino == dev->fd_ino;
+}
+
 int ifd_device_alloc(struct iommufd_backend *be, int fd, const char *name, struct iommufd_device **ret)
 {
 	struct iommufd_device *dev = calloc(1, sizeof(*dev));
@@ -172,6 +197,7 @@ int ifd_device_alloc(struct iommufd_backend *be, int fd, const char *name, struc
 	dev->pid = ifd_getpid();
 	dev->be = be_ref(be);
 	dev->fd = fd;
+	dev->fd_id_valid = fd >= 0 && fd_id_get(be, fd, &dev->fd_dev, &dev->fd_rdev, &dev->fd_ino);
 	dev->state = IOMMUFD_DEVICE_PARKED;
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
 	pthread_mutex_init(&dev->lock, NULL);
@@ -229,6 +255,8 @@ IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 					      struct iommufd_device **ret)
 {
 	struct iommufd_backend *be = NULL;
+	struct kabi_vfio_device_info info = { .argsz = sizeof(info) };
+	struct stat st;
 	char name[32];
 	int r;
 
@@ -239,10 +267,33 @@ IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 		return FAIL(ctx, EINVAL, "ret is NULL");
 	if (fd < 0)
 		return FAIL(ctx, EBADF, "fd %d", fd);
+	r = be_fstat(be, fd, &st);
+	if (r < 0)
+		return FAIL(ctx, -r, "fd %d: %s", fd, r == -EBADF ? "not an open file" : strerror(-r));
 	if (ctx->t1)
 		return FAIL(ctx, EOPNOTSUPP,
 			    "fd %d: a type1-mode context cannot adopt a device file (the state of its group is not visible): open the device in its scope",
 			    fd);
+	/*
+	 * A VFIO device file, told by the kernel's answers
+	 * (drivers/vfio/vfio_main.c vfio_device_fops_unl_ioctl,
+	 * drivers/vfio/device_cdev.c): VFIO_DEVICE_BIND_IOMMUFD reads its
+	 * argsz first, so a NULL argument is EFAULT on every device file (and
+	 * ENOTTY, or a driver's EINVAL, on any other file); on a parked file
+	 * every other command is EINVAL, on one bound or opened through its
+	 * group VFIO_DEVICE_GET_INFO answers.
+	 */
+	r = be_ioctl(be, fd, KABI_VFIO_DEVICE_BIND_IOMMUFD, NULL);
+	if (r != -EFAULT)
+		return FAIL(ctx, ENOTTY, "fd %d is not a VFIO device file (VFIO_DEVICE_BIND_IOMMUFD: %s)",
+			    fd, r < 0 ? strerror(-r) : "succeeded with no argument");
+	r = be_ioctl(be, fd, KABI_VFIO_DEVICE_GET_INFO, &info);
+	if (r == 0)
+		return FAIL(ctx, EBUSY,
+			    "fd %d is a VFIO device file already bound to an iommufd or opened through "
+			    "its group: only a parked device file can be adopted", fd);
+	if (r != -EINVAL)
+		return FAIL(ctx, -r, "fd %d: VFIO_DEVICE_GET_INFO", fd);
 	snprintf(name, sizeof(name), "fd %d", fd);
 	r = ifd_device_alloc(be, fd, name, ret);
 	if (r < 0)
@@ -250,19 +301,20 @@ IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 	return 0;
 }
 
-/* "0000:00:02.0": exactly this shape, so that it is safe in a path */
-static bool bdf_valid(const char *bdf)
+/*
+ * The caller's PCI address in the kernel's spelling, the name of its sysfs
+ * directory (lib/shared/bdf.h: exactly DDDD:BB:DD.F), or -EINVAL and why.
+ */
+static int bdf_canonical(const char *user_bdf, char bdf[IFD_BDF_LEN])
 {
-	static const char shape[] = "xxxx:xx:xx.x";
+	struct ifd_bdf b;
+	const char *why;
 
-	if (strlen(bdf) != sizeof(shape) - 1)
-		return false;
-	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
-		if (shape[i] == 'x' ? !strchr("0123456789abcdefABCDEF", bdf[i]) || !bdf[i]
-				    : bdf[i] != shape[i])
-			return false;
-	}
-	return true;
+	if (ifd_bdf_parse(user_bdf, &b, &why))
+		return FAIL(NULL, EINVAL, "\"%.64s\" is not a PCI address like 0000:00:02.0: %s",
+			    user_bdf, why);
+	ifd_bdf_format(&b, bdf);
+	return 0;
 }
 
 /* sysfs is at its root for messages; the backend is asked by relative path */
@@ -361,10 +413,11 @@ static int open_pci_t1(struct iommufd_ctx *ctx, struct iommufd_backend *be, cons
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *bdf,
+IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *user_bdf,
 					   struct iommufd_device **ret)
 {
 	struct iommufd_backend *be = NULL;
+	char bdf[IFD_BDF_LEN];
 	char devdir[PATH_MAX - 256], path[PATH_MAX], node[PATH_MAX], buf[64], vfio_name[64] = "";
 	unsigned int major_nr, minor_nr;
 	struct stat st;
@@ -373,10 +426,11 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *
 	r = ifd_scope_backend(ctx, __func__, &be);
 	if (r)
 		return r;
-	if (!bdf || !ret)
+	if (!user_bdf || !ret)
 		return FAIL(NULL, EINVAL, "bdf or ret is NULL");
-	if (!bdf_valid(bdf))
-		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", bdf);
+	r = bdf_canonical(user_bdf, bdf);
+	if (r)
+		return r;
 
 	/* devdir and path: relative to the sysfs root */
 	r = snprintf(devdir, sizeof(devdir), "bus/pci/devices/%s", bdf);
@@ -428,18 +482,21 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *
 	return 0;
 }
 
-IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_ctx *ctx, const char *bdf, int *group)
+IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_ctx *ctx, const char *user_bdf,
+					       int *group)
 {
 	struct iommufd_backend *be = NULL;
+	char bdf[IFD_BDF_LEN];
 	int r;
 
 	r = ifd_scope_backend(ctx, __func__, &be);
 	if (r)
 		return r;
-	if (!bdf || !group)
+	if (!user_bdf || !group)
 		return FAIL(NULL, EINVAL, "bdf or group is NULL");
-	if (!bdf_valid(bdf))
-		return FAIL(NULL, EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", bdf);
+	r = bdf_canonical(user_bdf, bdf);
+	if (r)
+		return r;
 	return pci_group(be, __func__, bdf, group);
 }
 
@@ -456,9 +513,14 @@ IOMMUFD_EXPORT struct iommufd_device *iommufd_device_unref(struct iommufd_device
 		return NULL;
 	if (__atomic_sub_fetch(&dev->refcount, 1, __ATOMIC_ACQ_REL) > 0)
 		return NULL;
-	/* the kernel detaches every pasid, then the RID, and unbinds */
-	if (dev->fd >= 0)
+	/* the kernel detaches every pasid, then the RID, and unbinds; a number
+	 * that no longer holds the handle's file (closed by its owner, reused
+	 * since) is not the handle's to close */
+	if (dev->fd >= 0 && fd_is_still(dev))
 		be_close(dev->be, dev->fd);
+	else if (dev->fd >= 0)
+		err(dev->ctx, "%s: fd %d no longer holds the device file (closed by someone else): "
+			      "not closed", dev->name, dev->fd);
 	/* type1: the group leaves the container with its last device */
 	if (dev->t1 && dev->ctx)
 		ifd_t1_dev_release(dev->ctx, dev->group_nr, dev->state == IOMMUFD_DEVICE_ATTACHED);
@@ -518,6 +580,7 @@ static int bind_t1(struct iommufd_device *dev, struct iommufd_ctx *ctx, const ui
 		return r;
 	}
 	dev->fd = fd;
+	dev->fd_id_valid = fd_id_get(dev->be, fd, &dev->fd_dev, &dev->fd_rdev, &dev->fd_ino);
 	dev->ctx = iommufd_ctx_ref(ctx);
 	dev->dev_id = id;
 	dev->pt_id = 0;

@@ -14,6 +14,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -220,10 +222,15 @@ static int fd_slot(struct iommufd_emu *emu, int fd)
 		return -EBADF;
 	if ((size_t)fd >= emu->nfds) {
 		size_t n = emu->nfds ? emu->nfds : 64;
+		struct emu_fd_id *ids;
 		struct emu_file **p;
 
 		while (n <= (size_t)fd)
 			n *= 2;
+		ids = realloc(emu->fd_ids, n * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		emu->fd_ids = ids;
 		p = realloc(emu->fds, n * sizeof(*p));
 		if (!p)
 			return -ENOMEM;
@@ -234,11 +241,54 @@ static int fd_slot(struct iommufd_emu *emu, int fd)
 	return 0;
 }
 
+/*
+ * Which open file fd is: the placeholder of an emulated fd is a socket, whose
+ * inode no other open file shares (an eventfd's would be the anonymous inode
+ * that every eventfd, epoll and timerfd shares), so a number closed and
+ * reused behind the emulator's back is told apart from the placeholder.
+ */
+static bool fd_id_get(int fd, struct emu_fd_id *id)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return false;
+	*id = (struct emu_fd_id){ st.st_dev, st.st_ino };
+	return true;
+}
+
+static bool fd_is_ours(struct iommufd_emu *emu, int fd)
+{
+	struct emu_fd_id id;
+
+	return fd_id_get(fd, &id) && id.dev == emu->fd_ids[fd].dev && id.ino == emu->fd_ids[fd].ino;
+}
+
+/* fd was closed without the emulator: its file loses that number */
+static void fd_drop_stale(struct iommufd_emu *emu, int fd)
+{
+	struct emu_file *f = emu->fds[fd];
+
+	emu->fds[fd] = NULL;
+	f->nfds--;
+	emu_file_put(f);
+}
+
 struct emu_file *emu_file_lookup(struct iommufd_emu *emu, int fd)
 {
-	if (fd < 0 || (size_t)fd >= emu->nfds)
+	if (fd < 0 || (size_t)fd >= emu->nfds || !emu->fds[fd])
 		return NULL;
+	if (!fd_is_ours(emu, fd)) {
+		fd_drop_stale(emu, fd);
+		return NULL;
+	}
 	return emu->fds[fd];
+}
+
+void emu_files_sweep(struct iommufd_emu *emu)
+{
+	for (size_t i = 0; i < emu->nfds; i++)
+		emu_file_lookup(emu, (int)i);
 }
 
 static void evfd_set(int fd, bool readable)
@@ -255,16 +305,43 @@ static void evfd_set(int fd, bool readable)
 	}
 }
 
+/*
+ * A new placeholder: an AF_UNIX datagram socket connected to itself (a
+ * datagram it sends itself makes it readable, as the eventfd count would;
+ * a connected datagram socket takes datagrams from its peer only). Without
+ * sockets: an eventfd, which works but whose identity is shared.
+ */
+static int placeholder_new(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd >= 0) {
+		/* autobind: a unique abstract name, then connect to it */
+		if (bind(fd, (struct sockaddr *)&a, sizeof(sa_family_t)) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&a, &len) == 0 &&
+		    connect(fd, (struct sockaddr *)&a, len) == 0)
+			return fd;
+		close(fd);
+	}
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
 /* a new fd number referring to f */
 static int file_add_fd(struct emu_file *f)
 {
 	struct iommufd_emu *emu = f->emu;
+	struct emu_fd_id id;
 	int fd, r;
 
-	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	fd = placeholder_new();
 	if (fd < 0)
-		return -errno;
+		return fd;
 	r = fd_slot(emu, fd);
+	if (!r && !fd_id_get(fd, &id))
+		r = -errno;
 	if (r) {
 		close(fd);
 		return r;
@@ -272,13 +349,10 @@ static int file_add_fd(struct emu_file *f)
 	if (emu->fds[fd]) {
 		/* the number was closed behind the emulator's back (plain close()):
 		 * that file lost this fd */
-		struct emu_file *stale = emu->fds[fd];
-
-		emu->fds[fd] = NULL;
-		stale->nfds--;
-		emu_file_put(stale);
+		fd_drop_stale(emu, fd);
 	}
 	emu->fds[fd] = f;
+	emu->fd_ids[fd] = id;
 	f->refs++;
 	f->nfds++;
 	if (f->readable)
@@ -312,6 +386,7 @@ int emu_file_new(struct iommufd_emu *emu, const struct emu_file_ops *ops, void *
 int emu_file_install(struct iommufd_emu *emu, int oldfd, int newfd)
 {
 	struct emu_file *f = emu_file_lookup(emu, oldfd), *prev;
+	struct emu_fd_id id;
 	int r;
 
 	if (!f)
@@ -321,8 +396,11 @@ int emu_file_install(struct iommufd_emu *emu, int oldfd, int newfd)
 	r = fd_slot(emu, newfd);
 	if (r)
 		return r;
+	if (!fd_id_get(newfd, &id))
+		return -EBADF;
 	prev = emu->fds[newfd];
 	emu->fds[newfd] = f;
+	emu->fd_ids[newfd] = id;
 	f->refs++;
 	f->nfds++;
 	if (prev) {
@@ -353,8 +431,9 @@ void emu_file_set_readable(struct emu_file *f, bool readable)
 	if (f->readable == readable)
 		return;
 	f->readable = readable;
+	/* never into a number that is no longer the placeholder */
 	for (size_t i = 0; i < emu->nfds; i++)
-		if (emu->fds[i] == f)
+		if (emu->fds[i] == f && fd_is_ours(emu, (int)i))
 			evfd_set((int)i, readable);
 }
 
@@ -450,6 +529,9 @@ static int e_open(struct iommufd_backend *be, const char *path, int flags)
 		return -ENOENT;
 	rel = path + rl + 1;
 	emu_lock(emu);
+	/* files whose fds were all closed unseen are released before a new
+	 * open could see them (a device still bound by a closed fd) */
+	emu_files_sweep(emu);
 	if (strcmp(rel, "iommu") == 0) {
 		/* CONFIG_IOMMUFD off: no /dev/iommu */
 		r = emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD ? -ENOENT : emu_ictx_open(emu, flags);
@@ -628,6 +710,23 @@ static int e_munmap(struct iommufd_backend *be, void *addr, size_t len)
 	return 0;
 }
 
+/* the fstat of an anonymous inode (an eventfd's), learnt once */
+static int anon_stat(struct iommufd_emu *emu, struct stat *st)
+{
+	if (!emu->anon_st_valid) {
+		int fd = eventfd(0, EFD_CLOEXEC);
+		int r = fd < 0 || fstat(fd, &emu->anon_st) < 0 ? -errno : 0;
+
+		if (fd >= 0)
+			close(fd);
+		if (r)
+			return r;
+		emu->anon_st_valid = true;
+	}
+	*st = emu->anon_st;
+	return 0;
+}
+
 static int e_fstat(struct iommufd_backend *be, int fd, struct stat *st)
 {
 	struct iommufd_emu *emu = emu_from_be(be);
@@ -638,6 +737,13 @@ static int e_fstat(struct iommufd_backend *be, int fd, struct stat *st)
 	f = emu_file_lookup(emu, fd);
 	if (f && f->ops->fstat) {
 		r = f->ops->fstat(f, st);
+		emu_unlock(emu);
+		return r;
+	}
+	if (f) {
+		/* the kernel's anonymous files (fault queues, ...) show the
+		 * anonymous inode, not the placeholder socket */
+		r = anon_stat(emu, st);
 		emu_unlock(emu);
 		return r;
 	}
@@ -791,7 +897,10 @@ IOMMUFD_EMU_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu
 		if (!f)
 			continue;
 		emu->fds[i] = NULL;
-		close((int)i);
+		/* a number closed behind the emulator's back may be someone
+		 * else's file now: closed only if it is still the placeholder */
+		if (fd_is_ours(emu, (int)i))
+			close((int)i);
 		f->nfds--;
 		emu_file_put(f);
 	}
@@ -819,6 +928,7 @@ IOMMUFD_EMU_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu
 	}
 	emu_unlock(emu);
 	free(emu->fds);
+	free(emu->fd_ids);
 	pthread_mutex_destroy(&emu->lock);
 	free(emu);
 	return NULL;

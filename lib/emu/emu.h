@@ -50,13 +50,24 @@ struct emu_group;
 
 #define EMU_PAGE_SIZE 4096ull /* the emulated kernel's PAGE_SIZE */
 
+/* which open file an fd number held when the emulator gave it out */
+struct emu_fd_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct iommufd_emu {
 	struct iommufd_backend be;  /* must stay first: backend -> emu */
 	int refcount;               /* atomic */
 	pthread_mutex_t lock;       /* recursive, see LOCKING */
-	/* emulated fd table, indexed by fd number */
+	/* emulated fd table, indexed by fd number; fd_ids: the identity of the
+	 * real placeholder behind each entry (see emu_file_lookup) */
 	struct emu_file **fds;
+	struct emu_fd_id *fd_ids;
 	size_t nfds;
+	/* fstat of an anonymous inode: what a file without an fstat op shows */
+	struct stat anon_st;
+	bool anon_st_valid;
 	/* open() registry for device nodes under BE_DEV_ROOT (see emu_node_register) */
 	struct emu_node *nodes;
 	/* mmaps of emulated files (addr -> owner), see emu_mmap_track */
@@ -142,7 +153,7 @@ struct emu_file_ops {
 	int (*mmap)(struct emu_file *f, off_t off, size_t len, int prot, int flags, void **addr); /* ENODEV */
 	/* last fd of the file closed */
 	void (*release)(struct emu_file *f);
-	/* fstat(2) (device nodes: S_IFCHR + st_rdev); optional, else the eventfd's */
+	/* fstat(2) (device nodes: S_IFCHR + st_rdev); optional, else an anonymous inode's */
 	int (*fstat)(struct emu_file *f, struct stat *st);
 };
 /* read/write: pos is false for read()/write() (off is then the file position
@@ -161,8 +172,16 @@ struct emu_file {
 /* Make a new file and its first fd; returns the fd number or -errno. */
 int emu_file_new(struct iommufd_emu *emu, const struct emu_file_ops *ops, void *priv,
 		 struct emu_file **ret);
-/* The emulated file behind fd (no ref taken), NULL if fd is not emulated. */
+/*
+ * The emulated file behind fd (no ref taken), NULL if fd is not emulated.
+ * Called with emu->lock held. An entry whose number no longer holds the
+ * placeholder the emulator gave out (closed by a call the emulator did not
+ * see: close_range(), fclose(), syscall(SYS_close), ...; maybe reused by a
+ * real file since) is dropped here, as a close of that fd would have.
+ */
 struct emu_file *emu_file_lookup(struct iommufd_emu *emu, int fd);
+/* Drop every such stale entry (emu->lock held). */
+void emu_files_sweep(struct iommufd_emu *emu);
 /*
  * dup2(oldfd, newfd) of an emulated fd: the caller has already made the real
  * number newfd (e.g. dup2 of oldfd's eventfd); make it refer to oldfd's file

@@ -13,8 +13,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "emu.h"
@@ -66,12 +69,40 @@ void vdev_irq_raise(struct vdev *d, uint32_t vector)
 	signal_fd(d, d->irq_fds[vector]);
 }
 
-/* a dup of the caller's eventfd, or -errno */
+/*
+ * Whether fd is an eventfd: its /proc link names the eventfd anon inode.
+ * Without /proc, any anonymous inode (no file type in st_mode) passes.
+ */
+static bool is_eventfd(int fd)
+{
+	static const char want[] = "anon_inode:[eventfd]";
+	char path[64], link[sizeof(want)];
+	struct stat st;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link));
+	if (n >= 0)
+		return n == (ssize_t)sizeof(want) - 1 && !memcmp(link, want, sizeof(want) - 1);
+	return errno == ENOENT && !fstat(fd, &st) && !(st.st_mode & S_IFMT);
+}
+
+/*
+ * A dup of the caller's eventfd, or -errno as eventfd_ctx_fdget() gives it
+ * (fs/eventfd.c): EBADF for a closed number, EINVAL for a file that is not
+ * an eventfd.
+ */
 static int fd_take(int32_t fd)
 {
 	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 
-	return nfd < 0 ? -EBADF : nfd;
+	if (nfd < 0)
+		return -EBADF;
+	if (!is_eventfd(nfd)) {
+		close(nfd);
+		return -EINVAL;
+	}
+	return nfd;
 }
 
 static int type_enable(struct vdev *d, uint32_t index, uint32_t nvec)

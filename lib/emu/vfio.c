@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "shared/bdf.h"
 #include "vfio.h"
 
 #define VFIO_CDEV_MAJOR 511  /* the char major our cdev nodes claim */
@@ -776,6 +777,8 @@ static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bo
 	struct vdev *d = vf->dev;
 	uint32_t index, flags;
 	uint64_t size, roff;
+	void *kbuf;
+	ssize_t r;
 
 	if (!vf->bound || off < 0)
 		return -EINVAL;
@@ -796,9 +799,29 @@ static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bo
 		if (len > size - roff)
 			len = size - roff;
 	}
+	/*
+	 * buf is the caller's memory: reached only through copy_from_user and
+	 * copy_to_user, as vfio-pci does (drivers/vfio/pci/vfio_pci_rdwr.c,
+	 * vfio_pci_config.c). A write whose buffer faults writes nothing; a
+	 * read that cannot be stored is EFAULT.
+	 */
+	if (!len)
+		return 0;
+	kbuf = malloc(len);
+	if (!kbuf)
+		return -ENOMEM;
+	if (write && emu_copy_from_user(kbuf, (uintptr_t)buf, len)) {
+		free(kbuf);
+		return -EFAULT;
+	}
 	if (index == KABI_VFIO_PCI_CONFIG_REGION_INDEX)
-		return write ? vdev_config_write(d, roff, buf, len) : vdev_config_read(d, roff, buf, len);
-	return write ? vdev_bar0_write(d, roff, buf, len) : vdev_bar0_read(d, roff, buf, len);
+		r = write ? vdev_config_write(d, roff, kbuf, len) : vdev_config_read(d, roff, kbuf, len);
+	else
+		r = write ? vdev_bar0_write(d, roff, kbuf, len) : vdev_bar0_read(d, roff, kbuf, len);
+	if (!write && r > 0 && emu_copy_to_user((uintptr_t)buf, kbuf, (size_t)r))
+		r = -EFAULT;
+	free(kbuf);
+	return r;
 }
 
 static ssize_t vfile_read(struct emu_file *f, void *buf, size_t len, off_t off, bool pos)
@@ -1194,16 +1217,6 @@ static int vfio_node_open(struct iommufd_emu *emu, const char *rel, int flags, v
 
 /* ------------------------------------------------------------ public */
 
-static bool bdf_ok(const char *bdf)
-{
-	unsigned int dom, bus, slot, fn;
-	char tail;
-
-	return strlen(bdf) == 12 &&
-	       sscanf(bdf, "%4x:%2x:%2x.%1x%c", &dom, &bus, &slot, &fn, &tail) == 4 && slot < 32 &&
-	       fn < 8;
-}
-
 static struct vgroup *group_get(struct iommufd_emu *emu, struct vfio_state *s, int nr)
 {
 	struct vgroup *g;
@@ -1241,7 +1254,9 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	struct iommufd_emu_device_opts o;
 	const struct iommufd_emu_device_opts *opts = &o;
 	struct vfio_state *s;
-	char bdf[16];
+	char bdf[IFD_BDF_LEN];
+	struct ifd_bdf addr;
+	const char *why;
 	struct vdev *d;
 	unsigned int slot = 2;
 	int group, r;
@@ -1276,8 +1291,9 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 			return EMU_FAIL(EINVAL, "NVMe serial \"%s\": 1 to 20 printable ASCII "
 				    "characters", opts->nvme_serial);
 	}
-	if (opts->bdf && !bdf_ok(opts->bdf))
-		return EMU_FAIL(EINVAL, "\"%s\" is not a PCI address like 0000:00:02.0", opts->bdf);
+	if (opts->bdf && ifd_bdf_parse(opts->bdf, &addr, &why))
+		return EMU_FAIL(EINVAL, "\"%.64s\" is not a PCI address like 0000:00:02.0: %s",
+				opts->bdf, why);
 
 	emu_lock(emu);
 	s = state_get(emu);
@@ -1286,14 +1302,8 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		return EMU_FAIL(ENOMEM, "emulated VFIO state");
 	}
 	if (opts->bdf) {
-		unsigned int x;
-
-		snprintf(bdf, sizeof(bdf), "%s", opts->bdf);
-		for (char *c = bdf; *c; c++)
-			if (*c >= 'A' && *c <= 'F')
-				*c = (char)(*c - 'A' + 'a');
-		sscanf(bdf + 8, "%2x", &x);
-		slot = x;
+		ifd_bdf_format(&addr, bdf);
+		slot = addr.dev;
 	} else {
 		for (;; slot++) {
 			bool used = false;

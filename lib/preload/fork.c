@@ -48,6 +48,12 @@ void remote_forget(int fd)
 		g_remote[fd / 8] &= (uint8_t)~(1u << (fd % 8));
 }
 
+void remote_forget_range(unsigned int lo, unsigned int hi)
+{
+	for (size_t fd = lo; fd < g_nremote && fd <= hi; fd++)
+		remote_forget((int)fd);
+}
+
 /* run one forwarded call in the emulator's process */
 static int64_t fwd_serve_one(const struct fwd_req *q)
 {
@@ -71,11 +77,15 @@ static int64_t fwd_serve_one(const struct fwd_req *q)
 			return -EFAULT;
 		}
 	}
-	if (emu_set_current_pid)
-		emu_set_current_pid(q->pid);
 	switch (q->op) {
 	case FWD_IOCTL:
+		/* the ioctl's argument is in the child's memory: the emulator's
+		 * user copies go there; reads and writes use buf, ours */
+		if (emu_set_current_pid)
+			emu_set_current_pid(q->pid);
 		ret = be_ioctl(be, q->fd, q->req, (void *)(uintptr_t)q->arg);
+		if (emu_set_current_pid)
+			emu_set_current_pid(0);
 		break;
 	case FWD_READ:
 		ret = be_read(be, q->fd, buf, q->len);
@@ -92,8 +102,6 @@ static int64_t fwd_serve_one(const struct fwd_req *q)
 	default:
 		ret = -EINVAL;
 	}
-	if (emu_set_current_pid)
-		emu_set_current_pid(0);
 	if ((q->op == FWD_READ || q->op == FWD_PREAD) && ret > 0) {
 		l.iov_len = r.iov_len = (size_t)ret;
 		if (process_vm_writev(q->pid, &l, 1, &r, 1, 0) != ret)

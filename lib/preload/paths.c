@@ -38,6 +38,10 @@ static bool view_open(int dfd, const char *path, int flags, int *ret)
 
 	if (r == 0)
 		return false;
+	if (r == FAKE_HOST) {
+		*ret = REAL(openat)(AT_FDCWD, n.abs, flags, 0);
+		return true;
+	}
 	if (r > 0)
 		r = fake_open(&n, flags);
 	*ret = (int)ret_errno(r);
@@ -308,6 +312,10 @@ static bool view_stat(int dfd, const char *path, bool follow, struct stat *st, i
 
 	if (r == 0)
 		return false;
+	if (r == FAKE_HOST) {
+		*ret = follow ? REAL(stat)(n.abs, st) : REAL(lstat)(n.abs, st);
+		return true;
+	}
 	if (r > 0)
 		fake_stat(&n, st);
 	*ret = (int)ret_errno(r < 0 ? r : 0);
@@ -419,6 +427,10 @@ static bool view_access(int dfd, const char *path, int mode, int flags, int *ret
 
 	if (r == 0)
 		return false;
+	if (r == FAKE_HOST) {
+		*ret = REAL(faccessat)(AT_FDCWD, n.abs, mode, flags);
+		return true;
+	}
 	*ret = (int)ret_errno(r < 0 ? r : fake_access(&n, mode));
 	return true;
 }
@@ -453,6 +465,10 @@ static bool view_readlink(int dfd, const char *path, char *out, size_t len, ssiz
 
 	if (r == 0)
 		return false;
+	if (r == FAKE_HOST) {
+		*ret = REAL(readlink)(n.abs, out, len);
+		return true;
+	}
 	*ret = ret_errno(r < 0 ? r : fake_readlink(&n, out, len));
 	return true;
 }

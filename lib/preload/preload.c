@@ -9,9 +9,16 @@
  * kernel's iommufd and VFIO (open, ioctl, read, write, mmap, close, dup,
  * fstat, ...) and sends them to one in-process emulator (lib/emu/), made
  * lazily at the first open of an emulated node. Every emulated fd is a real,
- * unique fd number (an eventfd that the emulator keeps readable when the file
- * has data), so poll(), select() and epoll work unhooked; calls on any other
- * fd go straight to libc.
+ * unique fd number (a placeholder socket that the emulator keeps readable
+ * when the file has data), so poll(), select() and epoll work unhooked; calls
+ * on any other fd go straight to libc.
+ *
+ * Closes: close(), dup2/dup3 onto a number, close_range(), closefrom() and
+ * fclose() are seen. A close that is not (syscall(SYS_close, fd), a libc
+ * that closes internally) is noticed at the number's next use or the next
+ * open of an emulated node: the emulator keeps the identity (st_dev, st_ino)
+ * of each placeholder and drops an entry whose number no longer holds it,
+ * so a real file that gets the number is never answered by the emulator.
  *
  * What is emulated:
  *  - /dev/iommu, /dev/vfio/... (open, openat, fopen);
@@ -38,7 +45,8 @@
  * since the emulator state cannot cross an exec.
  *
  * Limits: readv/writev/preadv and syscall(SYS_ioctl, ...) on emulated fds are
- * not interposed; the emulator learns of a munmap only at the start address
+ * not interposed; close_range(CLOSE_RANGE_UNSHARE) in one thread of several
+ * gives that thread its own fd table: the emulator follows the caller's; the emulator learns of a munmap only at the start address
  * of an emulated mapping (where it put it, or where MAP_FIXED moved it);
  * access("/dev/vfio/...") says yes for any name once IOMMUFD_EMU_DEVICES is
  * set (open() then gives the real answer); stdio on an emulated node opened
@@ -357,6 +365,61 @@ EXPORT int close(int fd)
 	return (int)ret_errno(r);
 }
 
+/*
+ * Closes libc makes without close(): close_range(), closefrom() and
+ * fclose() (glibc closes a FILE's fd with its internal __close_nocancel).
+ * The real call first, then every number of [lo, hi] that was emulated or
+ * faked is forgotten: the emulator drops an entry whose number no longer
+ * holds its placeholder (emu_file_lookup). A close no libc function makes
+ * (syscall(SYS_close, fd)) is caught the same way at the number's next use,
+ * or at the next open of an emulated node.
+ */
+static void fds_closed(unsigned int lo, unsigned int hi)
+{
+	struct iommufd_emu *emu = __atomic_load_n(&g_emu, __ATOMIC_ACQUIRE);
+
+	if (in_emu)
+		return;
+	remote_forget_range(lo, hi);
+	nth_close_range(lo, hi);
+	fake_fds_closed_range(lo, hi);
+	if (!emu)
+		return;
+	in_emu++;
+	emu_lock(emu);
+	for (size_t fd = lo; fd < emu->nfds && fd <= hi; fd++)
+		emu_file_lookup(emu, (int)fd);
+	emu_unlock(emu);
+	in_emu--;
+}
+
+EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
+{
+	int r = REAL(close_range)(lo, hi, flags);
+
+	/* CLOSE_RANGE_CLOEXEC closes nothing (emulated fds are close-on-exec
+	 * anyway); with CLOSE_RANGE_UNSHARE this thread's new table lost them */
+	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		fds_closed(lo, hi);
+	return r;
+}
+
+EXPORT void closefrom(int lo)
+{
+	REAL(closefrom)(lo);
+	fds_closed(lo < 0 ? 0 : (unsigned int)lo, ~0u);
+}
+
+EXPORT int fclose(FILE *fp)
+{
+	int fd = fp ? fileno(fp) : -1;
+	int r = REAL(fclose)(fp);
+
+	if (fd >= 0)
+		fds_closed((unsigned int)fd, (unsigned int)fd);
+	return r;
+}
+
 EXPORT int ioctl(int fd, unsigned long req, ...)
 {
 	struct iommufd_emu *emu;
@@ -643,40 +706,17 @@ EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
 }
 
 /*
- * Make fd number nfd (a real dup of ofd's eventfd) refer to ofd's emulated
- * file. The backend's dup op only makes fresh numbers; this fills the table
- * slot itself (the emulator has no fd-install call yet).
+ * Make fd number nfd (a real dup of ofd's placeholder) refer to ofd's
+ * emulated file. The backend's dup op only makes fresh numbers.
  */
 static int install_fd(struct iommufd_emu *emu, int ofd, int nfd)
 {
-	struct emu_file *f;
+	int r;
 
 	emu_lock(emu);
-	f = emu_file_lookup(emu, ofd);
-	if (!f) {
-		emu_unlock(emu);
-		return -EBADF;
-	}
-	if ((size_t)nfd >= emu->nfds) {
-		size_t n = emu->nfds ? emu->nfds : 64;
-		struct emu_file **p;
-
-		while (n <= (size_t)nfd)
-			n *= 2;
-		p = realloc(emu->fds, n * sizeof(*p));
-		if (!p) {
-			emu_unlock(emu);
-			return -ENOMEM;
-		}
-		memset(p + emu->nfds, 0, (n - emu->nfds) * sizeof(*p));
-		emu->fds = p;
-		emu->nfds = n;
-	}
-	emu->fds[nfd] = f;
-	f->refs++;
-	f->nfds++;
+	r = emu_file_install(emu, ofd, nfd);
 	emu_unlock(emu);
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 /* dup of an emulated fd: a new emulated fd number for the same file */
@@ -721,13 +761,17 @@ EXPORT int dup(int fd)
 
 static int emu_dup3(struct iommufd_emu *emu, int old, int new, int flags)
 {
+	struct emu_file *f;
 	int r;
 
 	if (new < 0)
 		return (int)ret_errno(-EBADF);
 	in_emu++;
 	/* close what new refers to, emulated or not, then make new refer to old's file */
-	if (emu_file_lookup(emu, new))
+	emu_lock(emu);
+	f = emu_file_lookup(emu, new);
+	emu_unlock(emu);
+	if (f)
 		be_close(be_of(emu), new);
 	r = REAL(dup3)(old, new, flags | O_CLOEXEC);
 	if (r >= 0) {

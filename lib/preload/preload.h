@@ -123,6 +123,9 @@ int memfd_create(const char *name, unsigned int flags);
 	X(readlinkat) \
 	X(fork) \
 	X(memfd_create) \
+	X(close_range) \
+	X(closefrom) \
+	X(fclose) \
 
 #define REAL_EXTERN(name) extern __typeof__(name) *real_##name;
 PRELOAD_REAL_FUNCS(REAL_EXTERN)
@@ -156,6 +159,8 @@ enum { FWD_IOCTL = 1, FWD_READ, FWD_WRITE, FWD_PREAD, FWD_PWRITE };
 
 bool is_remote(int fd);
 void remote_forget(int fd);
+/* the same for every number in [lo, hi] */
+void remote_forget_range(unsigned int lo, unsigned int hi);
 /* in a child: send a call to the emulator's process; false if unreachable */
 bool fwd_call(int op, int fd, unsigned long req, uint64_t arg, uint64_t len, int64_t off,
 	      int64_t *ret);
@@ -169,6 +174,8 @@ pid_t status_pid(const char *path);
 bool is_nth_fd(int fd);
 int nth_open(int flags);
 void nth_close(int fd);
+/* nth_close() of every such fd in [lo, hi] */
+void nth_close_range(unsigned int lo, unsigned int hi);
 ssize_t nth_read(void *buf, size_t len, off_t off);
 ssize_t nth_write(const void *buf, size_t len);
 FILE *status_open(const char *path, const char *mode, pid_t pid);
@@ -195,8 +202,11 @@ struct fake_node {
 
 /*
  * path (relative to dfd when not absolute) in the view: 1 (*n filled), 0 when
- * it is the host's, -errno when the view says so (follow: the last link too)
+ * it is the host's, -errno when the view says so (follow: the last link too),
+ * FAKE_HOST when path is relative to a directory fd of the view but names
+ * the host's entry of a merged directory: n->abs is its absolute path
  */
+#define FAKE_HOST 2
 int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n);
 int fake_open(const struct fake_node *n, int flags); /* fd or -errno */
 void fake_stat(const struct fake_node *n, struct stat *st);
@@ -207,6 +217,8 @@ bool fake_fstat(int fd, struct stat *st);
 bool fake_is_dir_fd(int fd);
 /* close() of any fd: forget it if it was a directory fd of the view */
 void fake_fd_closed(int fd);
+/* fake_fd_closed() of every such fd in [lo, hi] */
+void fake_fds_closed_range(unsigned int lo, unsigned int hi);
 DIR *fake_opendir(const struct fake_node *n, int fd);
 DIR *fake_fdopendir(int fd);
 /* the DIR ops of the view's DIRs: 0/false/-2 when dir is libc's */

@@ -91,6 +91,18 @@ void nth_close(int fd)
 	pthread_mutex_unlock(&g_lock);
 }
 
+void nth_close_range(unsigned int lo, unsigned int hi)
+{
+	pthread_mutex_lock(&g_lock);
+	for (int i = 0; i < g_nnth_fds;) {
+		if ((unsigned int)g_nth_fds[i] >= lo && (unsigned int)g_nth_fds[i] <= hi)
+			g_nth_fds[i] = g_nth_fds[--g_nnth_fds];
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&g_lock);
+}
+
 /* the kernel's value: armed count left, "0" once the fault fired (or off) */
 ssize_t nth_read(void *buf, size_t len, off_t off)
 {

@@ -11,8 +11,13 @@
  *    fstatat(), fdopendir() ... resolve relative paths against;
  *  - opendir() gives a DIR of this file (a registry tells them from libc's);
  *  - stat/lstat/access/readlink answer from the view.
- * Absolute paths the view does not have are the host's; paths relative to a
- * directory fd of the view are the view's only.
+ * Absolute paths the view does not have are the host's. The directories
+ * sysfs shares between owners (/sys, /sys/bus, /sys/bus/pci/devices,
+ * /sys/kernel/iommu_groups, ...: merged_dir()) are merged: their listing is
+ * the view's entries and the host's other ones, and a name the view lacks
+ * below one, also relative to its directory fd, is the host's. An entry of
+ * the view shadows the host's of the same name with all below it (an
+ * emulated device's directory is the view's alone).
  */
 #include "preload.h"
 
@@ -82,6 +87,22 @@ void fake_fd_closed(int fd)
 	pthread_mutex_unlock(&g_lock);
 }
 
+void fake_fds_closed_range(unsigned int lo, unsigned int hi)
+{
+	if (!__atomic_load_n(&g_ndir_fds, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&g_lock);
+	for (int i = 0; i < MAX_DIR_FDS; i++) {
+		if (g_dir_fds[i].path && (unsigned int)g_dir_fds[i].fd >= lo &&
+		    (unsigned int)g_dir_fds[i].fd <= hi) {
+			free(g_dir_fds[i].path);
+			g_dir_fds[i].path = NULL;
+			__atomic_sub_fetch(&g_ndir_fds, 1, __ATOMIC_RELAXED);
+		}
+	}
+	pthread_mutex_unlock(&g_lock);
+}
+
 static int anon_fd(const char *name, bool cloexec)
 {
 	int fd;
@@ -133,6 +154,27 @@ static bool debugfs_norm(const char *rel, char *out, size_t len)
 	return true;
 }
 
+/*
+ * The directories sysfs shares between owners, where the view's entries
+ * join the host's rather than replace them.
+ */
+static bool merged_dir(const char *abs)
+{
+	static const char *const dirs[] = {
+		"/sys", "/sys/bus", "/sys/bus/pci", "/sys/bus/pci/devices", "/sys/bus/pci/drivers",
+		"/sys/class", "/sys/devices", "/sys/kernel", "/sys/kernel/iommu_groups",
+	};
+
+	size_t len = strlen(abs);
+
+	while (len > 1 && abs[len - 1] == '/') /* "/sys/bus/" is "/sys/bus" */
+		len--;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (strlen(dirs[i]) == len && !strncmp(abs, dirs[i], len))
+			return true;
+	return false;
+}
+
 /* 1: n->abs is in the view (n->type), 0: not a path of the view, -errno */
 static int node_lookup(struct fake_node *n, bool follow)
 {
@@ -160,6 +202,30 @@ static int node_lookup(struct fake_node *n, bool follow)
 	return r < 0 ? r : 1;
 }
 
+/*
+ * abs, relative to a directory fd of the view, is not in the view: is it
+ * the host's? Yes when the deepest merged directory above it has no entry
+ * of the view by the next name (and no ".." can climb out of that).
+ */
+static bool host_below_merged(const char *abs)
+{
+	char p[PATH_MAX], *slash;
+	struct fake_node n;
+
+	if (strstr(abs, "/..") || strncmp(abs, "/sys/kernel/debug", 17) == 0)
+		return false;
+	snprintf(p, sizeof(p), "%s", abs);
+	for (slash = strrchr(p, '/'); slash && slash > p; slash = strrchr(p, '/')) {
+		snprintf(n.abs, sizeof(n.abs), "%s", p);
+		*slash = 0;
+		/* n.abs: the child of merged directory p on the way to abs; one
+		 * of the view shadows the host's */
+		if (merged_dir(p))
+			return node_lookup(&n, false) == -ENOENT;
+	}
+	return false;
+}
+
 int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n)
 {
 	bool strict = false;
@@ -185,6 +251,8 @@ int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n)
 			return -ENAMETOOLONG;
 	}
 	r = node_lookup(n, follow);
+	if (strict && r == -ENOENT && host_below_merged(n->abs))
+		return FAKE_HOST;
 	if (strict && r == 0)
 		return -ENOENT;
 	if (!strict && r == -ENOENT)
@@ -365,6 +433,33 @@ static int ent_add(void *data, const char *name, enum emu_sysfs_type type)
 	return 0;
 }
 
+/* the host's entries of merged directory abs that the view has not */
+static int host_ents_add(struct fake_dir *d, const char *abs)
+{
+	size_t nview = d->n;
+	struct dirent *de;
+	DIR *h;
+	int r = 0;
+
+	in_emu++;
+	h = REAL(opendir)(abs);
+	while (h && !r && (de = REAL(readdir)(h))) {
+		bool shadowed = false;
+
+		for (size_t i = 0; i < nview && !shadowed; i++)
+			shadowed = !strcmp(d->ents[i].name, de->d_name);
+		if (shadowed)
+			continue;
+		r = ent_add(d, de->d_name, EMU_SYSFS_FILE);
+		if (!r)
+			d->ents[d->n - 1].type = de->d_type;
+	}
+	if (h)
+		REAL(closedir)(h);
+	in_emu--;
+	return r;
+}
+
 /* a DIR of the view's directory n; on fd (a directory fd) or a new one if -1 */
 DIR *fake_opendir(const struct fake_node *n, int fd)
 {
@@ -388,6 +483,8 @@ DIR *fake_opendir(const struct fake_node *n, int fd)
 		in_emu++;
 		r = emu_sysfs_list(g_emu, n->rel, ent_add, d);
 		in_emu--;
+		if (!r && merged_dir(n->abs))
+			r = host_ents_add(d, n->abs);
 	}
 	if (!r && fd < 0) {
 		fd = r = anon_fd("iommufd-preload-dir", true);

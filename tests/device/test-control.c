@@ -7,6 +7,7 @@
  * emulator and on vfio-pci in the VM.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
@@ -198,6 +199,55 @@ static void test_irq_err_nvme(void **state)
 }
 
 /*
+ * DATA_EVENTFD takes eventfds only: eventfd_ctx_fdget() refuses a file of
+ * another kind with EINVAL and a closed number with EBADF
+ * (drivers/vfio/pci/vfio_pci_intrs.c, fs/eventfd.c), for every index; the
+ * refused call enables nothing, a real eventfd then works.
+ */
+static void bad_eventfds(const char *bdf, const uint32_t *indexes, size_t n)
+{
+	struct env e;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), p[2], closed, efd = new_efd();
+
+	assert_true(null >= 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	env_setup(&e, bdf);
+	closed = dup(null); /* a number that no file has */
+	assert_true(closed >= 0);
+	close(closed);
+	for (size_t i = 0; i < n; i++) {
+		assert_errno(iommufd_device_set_irqs(e.dev, indexes[i], 0, &null, 1), EINVAL);
+		assert_errno(iommufd_device_set_irqs(e.dev, indexes[i], 0, &p[0], 1), EINVAL);
+		assert_errno(iommufd_device_set_irqs(e.dev, indexes[i], 0, &closed, 1), EBADF);
+		check(iommufd_device_set_irqs(e.dev, indexes[i], 0, &efd, 1));
+		check(iommufd_device_irq_trigger(e.dev, indexes[i], 0, 1, NULL));
+		assert_int_equal(efd_take(efd, TIMEOUT_MS), 1);
+		check(iommufd_device_disable_irqs(e.dev, indexes[i]));
+	}
+	env_teardown(&e);
+	close(efd);
+	close(p[0]);
+	close(p[1]);
+	close(null);
+}
+
+static void test_irq_not_eventfd_edu(void **state)
+{
+	static const uint32_t edu[] = { IOMMUFD_PCI_IRQ_INTX, IOMMUFD_PCI_IRQ_MSI, IOMMUFD_PCI_IRQ_REQ };
+
+	(void)state;
+	bad_eventfds(EDU_BDF, edu, sizeof(edu) / sizeof(edu[0]));
+}
+
+static void test_irq_not_eventfd_nvme(void **state)
+{
+	static const uint32_t nvme[] = { IOMMUFD_PCI_IRQ_MSIX, IOMMUFD_PCI_IRQ_ERR };
+
+	(void)state;
+	bad_eventfds(NVME_BDF, nvme, sizeof(nvme) / sizeof(nvme[0]));
+}
+
+/*
  * INTx is automasked: after the first interrupt the line stays masked, a
  * second interrupt is held until the driver unmasks.
  */
@@ -313,6 +363,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_irq_rules_edu, backend_reset),
 		cmocka_unit_test_teardown(test_irq_err_nvme, backend_reset),
 		cmocka_unit_test_teardown(test_intx_automask, backend_reset),
+		cmocka_unit_test_teardown(test_irq_not_eventfd_edu, backend_reset),
+		cmocka_unit_test_teardown(test_irq_not_eventfd_nvme, backend_reset),
 		cmocka_unit_test_teardown(test_region_caps_raw, backend_reset),
 		cmocka_unit_test_teardown(test_region_caps_raw_edu, backend_reset),
 		cmocka_unit_test_teardown(test_region_caps, backend_reset),

@@ -564,6 +564,70 @@ static void test_open_paths(void **state)
 	test_backend_put();
 }
 
+/*
+ * iommufd_device_new_from_fd() adopts parked VFIO device files only: a closed
+ * number is EBADF, a file of another kind ENOTTY, a device file bound already
+ * (here: the one another handle owns) EBUSY; a refused fd stays the caller's.
+ * A handle never closes a number that no longer holds its file.
+ */
+static void test_adopt_checks(void **state)
+{
+	struct iommufd_ctx *scope = dev_scope();
+	struct iommufd_ctx *ctx = test_ctx_new();
+	struct iommufd_device *a = NULL, *b = NULL;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), p[2], closed, fd, other;
+
+	(void)state;
+	assert_true(null >= 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	closed = dup(null);
+	assert_true(closed >= 0);
+	close(closed);
+	assert_errno(iommufd_device_new_from_fd(scope, closed, &b), EBADF);
+	assert_non_null(strstr(iommufd_last_error(), "not an open file"));
+	if (type1(scope)) {
+		/* an open file: what type1 cannot adopt (test_open_paths) */
+		assert_type1_refuses(iommufd_device_new_from_fd(scope, null, &b));
+		assert_null(b);
+		goto out;
+	}
+	assert_errno(iommufd_device_new_from_fd(scope, null, &b), ENOTTY);
+	assert_non_null(strstr(iommufd_last_error(), "not a VFIO device file"));
+	assert_errno(iommufd_device_new_from_fd(scope, p[0], &b), ENOTTY);
+	assert_errno(iommufd_device_new_from_fd(scope, iommufd_ctx_get_fd(ctx), &b), ENOTTY);
+	assert_null(b);
+	assert_true(fcntl(null, F_GETFD) >= 0);
+	assert_true(fcntl(p[0], F_GETFD) >= 0);
+	/* the bound file of another handle */
+	check(iommufd_device_open(scope, "/dev/vfio/devices/vfio0", &a));
+	check(iommufd_device_bind(a, ctx, NULL, NULL));
+	assert_errno(iommufd_device_new_from_fd(scope, iommufd_device_get_fd(a), &b), EBUSY);
+	assert_non_null(strstr(iommufd_last_error(), "parked"));
+	check(iommufd_device_get_info(a, &(struct iommufd_device_info){ .sz = sizeof(struct iommufd_device_info) }));
+	a = iommufd_device_unref(a);
+	/* adopted, then closed by its former owner and the number reused:
+	 * the handle leaves the new file alone */
+	fd = test_open_node("/dev/vfio/devices/vfio0", O_RDWR);
+	assert_true(fd >= 0);
+	check(iommufd_device_new_from_fd(scope, fd, &b));
+	close(fd);
+	other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_int_equal(other, fd);
+	iommufd_device_unref(b);
+	assert_true(fcntl(other, F_GETFD) >= 0);
+	close(other);
+	/* the device was released: it binds again */
+	check(iommufd_device_open(scope, "/dev/vfio/devices/vfio0", &a));
+	check(iommufd_device_bind(a, ctx, NULL, NULL));
+	iommufd_device_unref(a);
+out:
+	close(p[0]);
+	close(p[1]);
+	close(null);
+	iommufd_ctx_unref(ctx);
+	test_backend_put();
+}
+
 /* the VF token: edu is neither PF nor VF, the token is refused with EINVAL */
 static void test_token(void **state)
 {
@@ -842,6 +906,54 @@ static void test_driver_helpers_nvme(void **state)
 	iommufd_device_unref(dev);
 	iommufd_ctx_unref(ctx);
 	test_backend_put();
+}
+
+/*
+ * pread/pwrite of the device file into a buffer the process cannot access:
+ * EFAULT, as vfio-pci's copy_to_user/copy_from_user give
+ * (drivers/vfio/pci/vfio_pci_rdwr.c, vfio_pci_config.c), and the device
+ * keeps its state: a write that faulted wrote nothing.
+ */
+static void bad_buffer_rw(const char *bdf, uint64_t reg, uint32_t val, uint32_t want)
+{
+	static const uint32_t regions[] = { IOMMUFD_PCI_BAR0_REGION, IOMMUFD_PCI_CONFIG_REGION };
+	struct iommufd_ctx *scope = dev_scope();
+	struct iommufd_ctx *ctx = test_ctx_new();
+	struct iommufd_device *dev = dev_open(scope, bdf);
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	char *mem = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *bad = mem + pg; /* the second page: no access */
+	uint32_t v, cmd;
+
+	assert_ptr_not_equal(mem, MAP_FAILED);
+	assert_int_equal(mprotect(bad, pg, PROT_NONE), 0);
+	check(iommufd_device_bind(dev, ctx, NULL, NULL));
+	check(iommufd_device_config_read(dev, 0x04, 2, &cmd));
+	assert_int_equal(iommufd_device_region_write(dev, IOMMUFD_PCI_BAR0_REGION, reg, &val, 4), 4);
+	for (size_t i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
+		uint64_t off = regions[i] == IOMMUFD_PCI_CONFIG_REGION ? 0x04 : reg;
+
+		assert_errno(iommufd_device_region_read(dev, regions[i], off, bad, 4), EFAULT);
+		assert_errno(iommufd_device_region_write(dev, regions[i], off, bad, 4), EFAULT);
+		/* a buffer whose last bytes are in the bad page */
+		assert_errno(iommufd_device_region_write(dev, regions[i], off, bad - 2, 4), EFAULT);
+	}
+	/* nothing was written: the command register and the BAR register kept their values */
+	check(iommufd_device_config_read(dev, 0x04, 2, &v));
+	assert_int_equal(v, cmd);
+	assert_int_equal(iommufd_device_region_read(dev, IOMMUFD_PCI_BAR0_REGION, reg, &v, 4), 4);
+	assert_int_equal(v, want);
+	munmap(mem, 2 * pg);
+	iommufd_device_unref(dev);
+	iommufd_ctx_unref(ctx);
+	test_backend_put();
+}
+
+static void test_bad_buffer(void **state)
+{
+	(void)state;
+	bad_buffer_rw(EDU_BDF, 0x04, 0x12345678, ~0x12345678u); /* edu: liveness check */
+	bad_buffer_rw(NVME_BDF, 0x28, 0x5000, 0x5000);	       /* NVMe: ASQ (low half) */
 }
 
 /* sysfs_read of the emulator, but vfio-dev/vfio0/dev says 511:77 */
@@ -1443,9 +1555,11 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_device_commands, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_open_paths, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_token, backend_reset);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_adopt_checks, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_group_path, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_driver_helpers, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_driver_helpers_nvme, backend_reset);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_bad_buffer, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_concurrent, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_short_sz, backend_reset);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_mmap_checks, backend_reset);

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,6 +117,118 @@ static void test_dup3_bad_flags(void **state)
 	/* an emulated fd stays close-on-exec: its state cannot cross exec */
 	assert_int_equal(fcntl(fd, F_SETFD, 0), 0);
 	assert_int_equal(fcntl(fd, F_GETFD), FD_CLOEXEC);
+	assert_int_equal(close(fd), 0);
+}
+
+/*
+ * Closes the preload library does not see: the emulated fd's number must not
+ * stay the emulator's. A real file that gets the number afterwards is the
+ * kernel's (its read and ioctl are not the emulator's), and the emulated
+ * file is released as the close would have released it: the device's next
+ * file binds.
+ */
+enum unseen_close {
+	BY_FCLOSE,	  /* fclose(fdopen(fd)): glibc closes internally */
+	BY_CLOSE_RANGE,	  /* close_range(fd, fd, 0) */
+	BY_CLOSE_RANGE_UNSHARE, /* close_range(fd, ~0U, CLOSE_RANGE_UNSHARE) */
+	BY_CLOSEFROM,	  /* closefrom(fd) */
+	BY_SYSCALL,	  /* syscall(SYS_close, fd): no libc function at all */
+};
+
+static int bind_dev(int dev, int iommufd)
+{
+	struct kabi_vfio_device_bind_iommufd b = { .argsz = sizeof(b), .iommufd = iommufd };
+
+	return ioctl(dev, KABI_VFIO_DEVICE_BIND_IOMMUFD, &b);
+}
+
+static void unseen_close(enum unseen_close how)
+{
+	int ictx = open("/dev/iommu", O_RDWR), dev = open("/dev/vfio/devices/vfio0", O_RDWR), p[2];
+	char buf[16] = "";
+	FILE *f;
+
+	assert_true(ictx >= 0);
+	assert_true(dev > ictx);
+	assert_int_equal(bind_dev(dev, ictx), 0);
+	switch (how) {
+	case BY_FCLOSE:
+		f = fdopen(dev, "r+");
+		assert_non_null(f);
+		assert_int_equal(fclose(f), 0);
+		break;
+	case BY_CLOSE_RANGE:
+		assert_int_equal(close_range((unsigned int)dev, (unsigned int)dev, 0), 0);
+		break;
+	case BY_CLOSE_RANGE_UNSHARE:
+		assert_int_equal(close_range((unsigned int)dev, ~0u, CLOSE_RANGE_UNSHARE), 0);
+		break;
+	case BY_CLOSEFROM:
+		closefrom(dev);
+		break;
+	case BY_SYSCALL:
+		assert_int_equal(syscall(SYS_close, dev), 0);
+		break;
+	}
+	/* the lowest free number: the closed one */
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(p[0], dev);
+	assert_int_equal(write(p[1], "hello", 5), 5);
+	assert_int_equal(read(p[0], buf, sizeof(buf)), 5);
+	assert_string_equal(buf, "hello");
+	assert_int_equal(ioctl(p[0], KABI_VFIO_DEVICE_GET_INFO, NULL), -1);
+	assert_int_equal(errno, ENOTTY);
+	/* the device's first file is gone: a new one binds */
+	dev = open("/dev/vfio/devices/vfio0", O_RDWR);
+	assert_true(dev >= 0);
+	assert_int_equal(bind_dev(dev, ictx), 0);
+	assert_int_equal(close(dev), 0);
+	assert_int_equal(close(p[0]), 0);
+	assert_int_equal(close(p[1]), 0);
+	assert_int_equal(close(ictx), 0);
+}
+
+static void test_unseen_fclose(void **state)
+{
+	(void)state;
+	unseen_close(BY_FCLOSE);
+}
+
+static void test_unseen_close_range(void **state)
+{
+	(void)state;
+	unseen_close(BY_CLOSE_RANGE);
+}
+
+static void test_unseen_close_range_unshare(void **state)
+{
+	(void)state;
+	unseen_close(BY_CLOSE_RANGE_UNSHARE);
+}
+
+static void test_unseen_closefrom(void **state)
+{
+	(void)state;
+	unseen_close(BY_CLOSEFROM);
+}
+
+static void test_unseen_syscall_close(void **state)
+{
+	(void)state;
+	unseen_close(BY_SYSCALL);
+}
+
+/* CLOSE_RANGE_CLOEXEC closes nothing: the emulated fd stays, close-on-exec */
+static void test_close_range_cloexec(void **state)
+{
+	int fd = open("/dev/iommu", O_RDWR);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ioas_alloc(fd), 1);
+	assert_int_equal(close_range((unsigned int)fd, (unsigned int)fd, CLOSE_RANGE_CLOEXEC), 0);
+	assert_int_equal(fcntl(fd, F_GETFD), FD_CLOEXEC);
+	assert_int_equal(ioas_alloc(fd), 2);
 	assert_int_equal(close(fd), 0);
 }
 
@@ -518,6 +631,89 @@ static void test_sysfs(void **state)
 }
 
 /* libiommufd's kernel backend, unmodified, gets the emulator */
+/* the host's names in directory path, read with system calls the preload does not see */
+static size_t host_names(const char *path, char names[][256], size_t max)
+{
+	char buf[8192];
+	size_t n = 0;
+	long len;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	while ((len = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < len;) {
+			struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type;
+				 char name[]; } *de = (void *)(buf + off);
+
+			if (strcmp(de->name, ".") && strcmp(de->name, "..") && n < max)
+				snprintf(names[n++], 256, "%s", de->name);
+			off += de->reclen;
+		}
+	}
+	syscall(SYS_close, fd);
+	return n;
+}
+
+static bool listed(const char *dir, const char *name)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		found |= !strcmp(de->d_name, name);
+	closedir(d);
+	return found;
+}
+
+/*
+ * The view joins the host's sysfs: /sys, /sys/bus and /sys/bus/pci/devices
+ * list the host's entries beside the emulated ones, and names below them the
+ * view lacks are the host's, also relative to a directory fd of the view;
+ * the emulated device's own directory is the view's alone.
+ */
+static void test_sysfs_merged(void **state)
+{
+	static const char *const dirs[] = { "/sys", "/sys/bus", "/sys/bus/pci/devices" };
+	static char names[512][256];
+	struct stat st;
+	int fd, f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		size_t n = host_names(dirs[i], names, 512);
+
+		for (size_t j = 0; j < n; j++)
+			if (!listed(dirs[i], names[j]))
+				fail_msg("%s/%s of the host is not listed", dirs[i], names[j]);
+	}
+	assert_true(listed("/sys/bus", "pci"));
+	assert_true(listed("/sys/bus/pci/devices", "0000:00:02.0"));
+	assert_true(listed("/sys/bus/pci/devices/", "0000:00:02.0"));
+	/* the emulated device's directory has the view's entries only */
+	assert_true(listed("/sys/bus/pci/devices/0000:00:02.0", "vendor"));
+	assert_false(listed("/sys/bus/pci/devices/0000:00:02.0", "config"));
+	/* relative to a directory fd of the view: a host bus */
+	if (host_names("/sys/bus/cpu", names, 512)) {
+		fd = open("/sys/bus", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(fstatat(fd, "cpu", &st, 0), 0);
+		assert_true(S_ISDIR(st.st_mode));
+		f = openat(fd, "cpu/drivers_autoprobe", O_RDONLY | O_CLOEXEC);
+		assert_true(f >= 0);
+		close(f);
+		assert_int_equal(faccessat(fd, "cpu", R_OK, 0), 0);
+		/* the view's own names stay the view's */
+		assert_int_equal(openat(fd, "pci/devices/0000:00:02.0/config", O_RDONLY), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(openat(fd, "nosuchbus", O_RDONLY), -1);
+		assert_int_equal(errno, ENOENT);
+		close(fd);
+	}
+}
+
 static void test_library_kernel_backend(void **state)
 {
 	struct iommufd_ctx *ctx = NULL;
@@ -645,6 +841,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_open_ioctl_close),
 		cmocka_unit_test(test_dup),
 		cmocka_unit_test(test_dup3_bad_flags),
+		cmocka_unit_test(test_unseen_fclose),
+		cmocka_unit_test(test_unseen_close_range),
+		cmocka_unit_test(test_unseen_close_range_unshare),
+		cmocka_unit_test(test_unseen_closefrom),
+		cmocka_unit_test(test_unseen_syscall_close),
+		cmocka_unit_test(test_close_range_cloexec),
 		cmocka_unit_test(test_passthrough),
 		cmocka_unit_test(test_fail_nth),
 		cmocka_unit_test(test_vm_pinned),
@@ -654,6 +856,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_debugfs),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_sysfs),
+		cmocka_unit_test(test_sysfs_merged),
 		cmocka_unit_test(test_library_kernel_backend),
 	};
 
