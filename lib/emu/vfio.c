@@ -776,6 +776,9 @@ static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bo
 			return -EINVAL;
 		if (len > size - roff)
 			len = size - roff;
+		/* vfio_pci_bar_rw: memory decoding off, the BAR does not answer */
+		if (!vdev_mem_enabled(d))
+			return -EIO;
 	}
 	if (index == KABI_VFIO_PCI_CONFIG_REGION_INDEX)
 		return write ? vdev_config_write(d, roff, buf, len) : vdev_config_read(d, roff, buf, len);
