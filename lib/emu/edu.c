@@ -367,7 +367,7 @@ int vdev_model_init(struct vdev *d)
 		d->config_size = 256;
 		break;
 	}
-	d->edev.flags = EMU_DEV_PCI | EMU_DEV_NO_DIRTY;
+	d->edev.flags = EMU_DEV_PCI | EMU_DEV_NO_DIRTY | EMU_DEV_NO_NEST;
 	d->edev.aperture_last = (1ull << 39) - 1; /* QEMU's intel-iommu: 39-bit address width */
 	{
 		/* x86: the MSI window is reserved for every device */

@@ -261,7 +261,9 @@ enum {
 	EMU_DEV_NO_DIRTY = 1 << 0,   /* no dirty-tracking capability */
 	EMU_DEV_PASID = 1 << 1,      /* PASID capable (max_pasid_log2 = 20) */
 	EMU_DEV_MOCK = 1 << 2,       /* selftest mock: DEVICE holds no ref on the iommufd file */
-	EMU_DEV_PCI = 1 << 3,        /* PCI: PASID exec/priv caps when PASID */
+	EMU_DEV_PCI = 1 << 3,        /* PCI behind QEMU's VT-d: GET_HW_INFO's VT-d data,
+				      * PASID exec/priv caps when PASID */
+	EMU_DEV_NO_NEST = 1 << 4,    /* no nest parent HWPT (QEMU's VT-d) */
 };
 
 struct emu_resv_region {

@@ -1245,7 +1245,7 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		return EMU_FAIL(EINVAL, "group %d", opts->group);
 	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t) &&
 	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING |
-			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE)))
+			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE | IOMMUFD_EMU_DEVICE_NESTING)))
 		return EMU_FAIL(EINVAL, "unknown flags %#x", opts->flags);
 	if (opts->nvme_ns_size % 512 || opts->nvme_ns_size > (1ull << 40))
 		return EMU_FAIL(EINVAL, "NVMe namespace of %llu bytes: not a multiple of 512 "
@@ -1335,6 +1335,9 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		/* the model starts without dirty tracking, as QEMU's VT-d */
 		if (opts->flags & IOMMUFD_EMU_DEVICE_DIRTY_TRACKING)
 			d->edev.flags &= ~(unsigned int)EMU_DEV_NO_DIRTY;
+		/* nor nesting */
+		if (opts->flags & IOMMUFD_EMU_DEVICE_NESTING)
+			d->edev.flags &= ~(unsigned int)EMU_DEV_NO_NEST;
 	}
 	if (r) {
 		free(d);

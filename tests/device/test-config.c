@@ -5,8 +5,9 @@
  * capability list, BAR sizing, the command register and the header's
  * writable bytes, MSI, MSI-X, power management and PCI Express writes, and
  * memory decoding turned off (BAR reads and writes fail with EIO, a mapping
- * of the BAR faults with SIGBUS until it is back), the same on the emulator
- * and on vfio-pci in the VM.
+ * of the BAR faults with SIGBUS until it is back), and the IOMMU in front
+ * of them (QEMU's VT-d: GET_HW_INFO's registers, no nest parent, no dirty
+ * tracking), the same on the emulator and on vfio-pci in the VM.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -378,6 +379,43 @@ static void test_mem_off_close(void **state)
 	env_teardown(&e);
 }
 
+/* GET_HW_INFO and what the VT-d of QEMU cannot do (the VM's answers) */
+static void test_iommu(void **state)
+{
+	IOMMUFD_OPTS(struct iommufd_hw_info, a);
+	IOMMUFD_OPTS(struct iommufd_hw_info, b);
+	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, nest, .flags = IOMMUFD_HWPT_NEST_PARENT);
+	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, dirty, .flags = IOMMUFD_HWPT_DIRTY_TRACKING);
+	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, pasid, .flags = IOMMUFD_HWPT_PASID);
+	struct env e;
+	uint32_t ioas, hwpt = 0;
+
+	(void)state;
+	env_setup(&e, NVME_BDF);
+	if (iommufd_ctx_get_mode(e.ctx) == IOMMUFD_MODE_TYPE1) {
+		env_teardown(&e);
+		skip();
+	}
+	check(iommufd_device_get_hw_info(e.dev, IOMMUFD_HW_INFO_NONE, &a));
+	assert_int_equal(a.type, IOMMUFD_HW_INFO_INTEL_VTD);
+	assert_int_equal(a.data_len, 24);
+	assert_int_equal(a.capabilities, IOMMUFD_HW_CAP_PCI_ATS_NOT_SUPPORTED);
+	assert_int_equal(a.max_pasid_log2, 0);
+	assert_int_equal(a.data.vtd.flags, 0x1); /* IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17 */
+	assert_int_equal(a.data.vtd.cap_reg, 0x00d2008c22260206ull);
+	assert_int_equal(a.data.vtd.ecap_reg, 0x0000000000f00f4aull);
+	check(iommufd_device_get_hw_info(e.dev, IOMMUFD_HW_INFO_INTEL_VTD, &b));
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_errno(iommufd_device_get_hw_info(e.dev, IOMMUFD_HW_INFO_ARM_SMMUV3, &b), EOPNOTSUPP);
+
+	check(iommufd_ioas_alloc(e.ctx, &ioas));
+	assert_errno(iommufd_device_hwpt_alloc(e.dev, ioas, &nest, &hwpt), EOPNOTSUPP);
+	assert_errno(iommufd_device_hwpt_alloc(e.dev, ioas, &dirty, &hwpt), EOPNOTSUPP);
+	check(iommufd_device_hwpt_alloc(e.dev, ioas, &pasid, &hwpt));
+	check(iommufd_destroy(e.ctx, hwpt));
+	env_teardown(&e);
+}
+
 static int backend_reset(void **state)
 {
 	(void)state;
@@ -397,6 +435,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_mem_off, backend_reset),
 		cmocka_unit_test_teardown(test_mem_off_nvme, backend_reset),
 		cmocka_unit_test_teardown(test_mem_off_close, backend_reset),
+		cmocka_unit_test_teardown(test_iommu, backend_reset),
 	};
 
 	return cmocka_run_group_tests_name("device-config", tests, NULL, NULL);
