@@ -1176,6 +1176,60 @@ static int vfio_node_open(struct iommufd_emu *emu, const char *rel, int flags, v
 	return -ENOENT;
 }
 
+/* a number ending the name, or -ENOENT; -ENOTDIR when the walk goes on below it */
+static long node_number(const char *p)
+{
+	char *end;
+	long n;
+
+	if (*p < '0' || *p > '9')
+		return -ENOENT;
+	n = strtol(p, &end, 10);
+	if (*end == '/')
+		return -ENOTDIR;
+	return *end ? -ENOENT : n;
+}
+
+/* stat of /dev/vfio/<group>, /dev/vfio/devices and its vfioN, as devtmpfs has them */
+static int vfio_node_stat(struct iommufd_emu *emu, const char *rel, struct stat *st, void *data)
+{
+	struct vfio_state *s = data;
+	const char *p = rel + strlen("vfio/");
+	long n;
+
+	if (strncmp(p, "devices", 7) == 0 && (!p[7] || p[7] == '/')) {
+		/* the cdevs (and so their directory) exist only with CONFIG_IOMMUFD */
+		if ((emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD) || !s->devs)
+			return -ENOENT;
+		if (!p[7] || !p[8]) {
+			emu_stat_dir(st);
+			return 0;
+		}
+		if (strncmp(p + 8, "vfio", 4))
+			return -ENOENT;
+		n = node_number(p + 12);
+		if (n < 0)
+			return (int)n;
+		for (struct vdev *d = s->devs; d; d = d->next) {
+			if (d->index == n) {
+				emu_stat_chr(st, VFIO_CDEV_MAJOR, (unsigned int)n, 0600);
+				return 0;
+			}
+		}
+		return -ENOENT;
+	}
+	n = node_number(p);
+	if (n < 0)
+		return (int)n;
+	for (struct vgroup *g = s->groups; g; g = g->next) {
+		if (g->nr == n) {
+			emu_stat_chr(st, VFIO_GROUP_MAJOR, (unsigned int)n, 0600);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* ------------------------------------------------------------ public */
 
 static bool bdf_ok(const char *bdf)
@@ -1346,7 +1400,10 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	}
 	if (!s->devs) {
 		r = emu_node_register(emu, "vfio/", vfio_node_open, s);
+		if (!r)
+			r = emu_node_set_stat(emu, "vfio/", vfio_node_stat);
 		if (r) {
+			emu_node_unregister(emu, "vfio/");
 			vdev_model_free(d);
 			free(d);
 			emu_unlock(emu);

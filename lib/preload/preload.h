@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -120,6 +121,7 @@ int memfd_create(const char *name, unsigned int flags);
 	X(__fxstatat) \
 	X(__fxstatat64) \
 	X(faccessat) \
+	X(statx) \
 	X(readlinkat) \
 	X(fork) \
 	X(memfd_create) \
