@@ -547,6 +547,36 @@ static void test_dev_nodes(void **state)
 	assert_int_equal(errno, ENOTDIR);
 }
 
+/* below the emulated device's directory nothing is the host's (whose device
+ * at that address, if any, is another): what the view lacks is absent */
+static void test_sysfs_no_host(void **state)
+{
+	static const char *const absent[] = { "resource", "numa_node", "uevent", "power",
+					      "power/control", "config", "vfio-dev/vfio9" };
+	char path[PATH_MAX];
+	struct stat st;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/0000:00:02.0/%s", absent[i]);
+		assert_int_equal(stat(path, &st), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(lstat(path, &st), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(access(path, F_OK), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(open(path, O_RDONLY), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_null(opendir(path));
+		assert_int_equal(errno, ENOENT);
+		assert_null(fopen(path, "r"));
+		assert_int_equal(errno, ENOENT);
+	}
+	/* what it has is there */
+	assert_int_equal(stat("/sys/bus/pci/devices/0000:00:02.0/vendor", &st), 0);
+	assert_int_equal(stat("/sys/bus/pci/devices/0000:00:02.0/vfio-dev/vfio0/dev", &st), 0);
+}
+
 /* the device's sysfs, as the kernel shows it: files, directories, links */
 static void test_sysfs(void **state)
 {
@@ -747,6 +777,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_sysfs),
 		cmocka_unit_test(test_dev_nodes),
+		cmocka_unit_test(test_sysfs_no_host),
 		cmocka_unit_test(test_library_kernel_backend),
 	};
 
