@@ -535,3 +535,122 @@ EXPORT ssize_t readlinkat(int dfd, const char *path, char *out, size_t len)
 
 	return view_readlink(dfd, path, out, len, &r) ? r : REAL(readlinkat)(dfd, path, out, len);
 }
+
+/* ------------------------------------------------------------ realpath */
+
+/*
+ * realpath() of a path in the view: glibc resolves with its own readlink
+ * system calls, which would walk the host's sysfs. The walk here asks
+ * lstat() and readlink() (this library's: the view, else the host) for
+ * each component. 1 and out (PATH_MAX bytes) when the view is involved,
+ * 0: not a path of the view, -errno.
+ */
+static int view_realpath(const char *path, char *out)
+{
+	char rest[PATH_MAX], res[PATH_MAX] = "", tmp[PATH_MAX];
+	struct fake_node n;
+	int links = 0;
+
+	if (in_emu || !path || path[0] != '/' || strncmp(path, "/sys", 4) != 0 ||
+	    (path[4] && path[4] != '/'))
+		return 0;
+	if (fake_lookup(AT_FDCWD, "/sys", false, &n) <= 0)
+		return 0; /* no view: the host's */
+	if ((size_t)snprintf(rest, sizeof(rest), "%s", path) >= sizeof(rest))
+		return -ENAMETOOLONG;
+	for (char *p = rest;;) {
+		struct stat st;
+		size_t len, rl = strlen(res);
+		ssize_t tl;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		len = strcspn(p, "/");
+		if (len == 1 && p[0] == '.') {
+			p += len;
+			continue;
+		}
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			char *slash = strrchr(res, '/');
+
+			if (slash)
+				*slash = 0;
+			p += len;
+			continue;
+		}
+		if (rl + 1 + len >= sizeof(res))
+			return -ENAMETOOLONG;
+		res[rl] = '/';
+		memcpy(res + rl + 1, p, len);
+		res[rl + 1 + len] = 0;
+		p += len;
+		if (lstat(res, &st) < 0)
+			return -errno;
+		if (!S_ISLNK(st.st_mode)) {
+			if (*p && !S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+			continue;
+		}
+		if (++links > 40)
+			return -ELOOP;
+		tl = readlink(res, tmp, sizeof(tmp) - 1);
+		if (tl < 0)
+			return -errno;
+		tmp[tl] = 0;
+		res[rl] = 0; /* the link's directory */
+		if (tmp[0] == '/')
+			res[0] = 0;
+		/* the target, then what was left */
+		if ((size_t)snprintf(tmp + tl, sizeof(tmp) - (size_t)tl, "%s", p) >=
+		    sizeof(tmp) - (size_t)tl)
+			return -ENAMETOOLONG;
+		memcpy(rest, tmp, strlen(tmp) + 1);
+		p = rest;
+	}
+	snprintf(out, PATH_MAX, "%s", res[0] ? res : "/");
+	return 1;
+}
+
+EXPORT char *realpath(const char *path, char *resolved)
+{
+	char buf[PATH_MAX];
+	int r = view_realpath(path, buf);
+
+	if (!r)
+		return REAL(realpath)(path, resolved);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	if (!resolved)
+		return strdup(buf);
+	memcpy(resolved, buf, strlen(buf) + 1);
+	return resolved;
+}
+
+EXPORT char *__realpath_chk(const char *path, char *resolved, size_t len)
+{
+	char buf[PATH_MAX];
+	int r;
+
+	if (resolved && len < PATH_MAX)
+		abort(); /* what fortify's __chk_fail does: the buffer is too small */
+	r = view_realpath(path, buf);
+	if (!r)
+		return REAL(__realpath_chk)(path, resolved, len);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	if (!resolved)
+		return strdup(buf);
+	memcpy(resolved, buf, strlen(buf) + 1);
+	return resolved;
+}
+
+EXPORT char *canonicalize_file_name(const char *path)
+{
+	return realpath(path, NULL);
+}

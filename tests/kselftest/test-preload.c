@@ -577,6 +577,31 @@ static void test_sysfs_no_host(void **state)
 	assert_int_equal(stat("/sys/bus/pci/devices/0000:00:02.0/vfio-dev/vfio0/dev", &st), 0);
 }
 
+/* realpath() resolves the view's links (glibc's own would walk the host's sysfs) */
+static void test_sysfs_realpath(void **state)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	(void)state;
+	assert_non_null(realpath("/sys/bus/pci/devices/0000:00:02.0/iommu_group", buf));
+	assert_string_equal(buf, "/sys/kernel/iommu_groups/2");
+	p = realpath("/sys/bus/pci/devices/0000:00:02.0/driver", NULL);
+	assert_non_null(p);
+	assert_string_equal(p, "/sys/bus/pci/drivers/vfio-pci");
+	free(p);
+	p = canonicalize_file_name("/sys/kernel/iommu_groups/2/devices/0000:00:02.0/vfio-dev/./vfio0/../vfio0/dev");
+	assert_non_null(p);
+	assert_string_equal(p, "/sys/bus/pci/devices/0000:00:02.0/vfio-dev/vfio0/dev");
+	free(p);
+	assert_null(realpath("/sys/bus/pci/devices/0000:00:02.0/iommu_group/nope", buf));
+	assert_int_equal(errno, ENOENT);
+	assert_null(realpath("/sys/bus/pci/devices/0000:00:02.0/vendor/x", buf));
+	assert_int_equal(errno, ENOTDIR);
+	assert_null(realpath("/sys/bus/pci/devices/0000:00:02.0/resource", buf));
+	assert_int_equal(errno, ENOENT);
+}
+
 /* the device's sysfs, as the kernel shows it: files, directories, links */
 static void test_sysfs(void **state)
 {
@@ -778,6 +803,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sysfs),
 		cmocka_unit_test(test_dev_nodes),
 		cmocka_unit_test(test_sysfs_no_host),
+		cmocka_unit_test(test_sysfs_realpath),
 		cmocka_unit_test(test_library_kernel_backend),
 	};
 
