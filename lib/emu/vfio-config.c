@@ -25,7 +25,9 @@
  *   size above the vectors the device has goes back to that (so writing
  *   0xffff to edu's flags reads 0x008e and writing 0 clears even its 64-bit
  *   bit, as on the kernel).
- * - MSI-X has no permissions in vfio-pci: its capability is read only.
+ * - MSI-X has no permissions in vfio-pci: its capability is read only and
+ *   reads the device's, whose enable bit is on while VFIO_DEVICE_SET_IRQS has
+ *   MSI-X enabled (MSI's flags are virtual: they never show it).
  * - power management: the power state bits of the control register stick,
  *   the rest reads as QEMU has it.
  * - PCI Express: the device control's payload and read request sizes are
@@ -34,9 +36,11 @@
  * - the rest of the first 256 bytes, outside every capability, is passed
  *   to the device, and QEMU keeps what is written there.
  *
- * Not modelled: the extended space (QEMU's NVMe has no extended capability:
- * it reads 0 and writes are dropped here), the effect of a power state
- * other than D0 on the BAR, and INTx disable masking INTx.
+ * - the extended space of QEMU's NVMe has no capability: it reads 0 and
+ *   writes are dropped.
+ *
+ * Not modelled: the effect of a power state other than D0 on the BAR, and
+ * INTx disable masking INTx.
  */
 #include <errno.h>
 #include <string.h>
@@ -51,6 +55,7 @@
 #define CAP_MSIX 0x11
 #define MSI_FLAGS_ENABLE 0x01u
 #define MSI_FLAGS_QSIZE 0x70u
+#define MSIX_FLAGS_ENABLE 0x8000u
 #define EXP_DEVCTL_VIRT 0x70e0u /* payload and read request sizes */
 #define EXP_DEVCTL_FLR 0x8000u
 
@@ -167,9 +172,29 @@ static void msi_fixup(struct vdev *d, uint32_t start)
 	d->config[start + 2] = (uint8_t)flags;
 }
 
+/* the start of the first capability with this id, 0: none */
+static uint32_t cap_find(const struct vdev *d, uint8_t id)
+{
+	uint32_t p = d->config[0x34];
+
+	for (int n = 0; p >= 0x40 && p < 0x100 && n < 48; n++) {
+		if (d->config[p] == id)
+			return p;
+		p = d->config[p + 1];
+	}
+	return 0;
+}
+
 ssize_t vdev_config_read(struct vdev *d, uint64_t off, void *buf, size_t len)
 {
+	uint32_t msix = cap_find(d, CAP_MSIX);
+
 	memcpy(buf, d->config + off, len);
+	/* MSI-X's flags are the device's (no vfio-pci permission): its enable
+	 * bit is on while SET_IRQS has MSI-X enabled, as the PCI core set it */
+	if (msix && d->irq_index == KABI_VFIO_PCI_MSIX_IRQ_INDEX &&
+	    off <= msix + 3 && off + len > msix + 3)
+		((uint8_t *)buf)[msix + 3 - off] |= MSIX_FLAGS_ENABLE >> 8;
 	return (ssize_t)len;
 }
 

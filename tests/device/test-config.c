@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -379,6 +380,35 @@ static void test_mem_off_close(void **state)
 	env_teardown(&e);
 }
 
+/* interrupts enabled through SET_IRQS, as config space shows them */
+static void test_irq_flags(void **state)
+{
+	struct env e;
+	int efd;
+
+	(void)state;
+	env_setup(&e, EDU_BDF);
+	efd = eventfd(0, EFD_CLOEXEC);
+	assert_true(efd >= 0);
+	check(iommufd_device_set_irqs(e.dev, IOMMUFD_PCI_IRQ_MSI, 0, &efd, 1));
+	assert_int_equal(rd(&e, 0x42, 2), 0x0080); /* MSI's flags are virtual */
+	check(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_MSI));
+	assert_int_equal(rd(&e, 0x42, 2), 0x0080);
+	env_teardown(&e);
+	test_backend_put();
+
+	env_setup(&e, NVME_BDF);
+	check(iommufd_device_set_irqs(e.dev, IOMMUFD_PCI_IRQ_MSIX, 0, &efd, 1));
+	assert_int_equal(rd(&e, 0x42, 2), 0x8040); /* MSI-X's are the device's */
+	check(iommufd_device_disable_irqs(e.dev, IOMMUFD_PCI_IRQ_MSIX));
+	assert_int_equal(rd(&e, 0x42, 2), 0x0040);
+	/* the extended space: no capability, writes dropped */
+	wr(&e, 0x100, 4, 0x12345678);
+	assert_int_equal(rd(&e, 0x100, 4), 0);
+	close(efd);
+	env_teardown(&e);
+}
+
 /* GET_HW_INFO and what the VT-d of QEMU cannot do (the VM's answers) */
 static void test_iommu(void **state)
 {
@@ -436,6 +466,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_mem_off_nvme, backend_reset),
 		cmocka_unit_test_teardown(test_mem_off_close, backend_reset),
 		cmocka_unit_test_teardown(test_iommu, backend_reset),
+		cmocka_unit_test_teardown(test_irq_flags, backend_reset),
 	};
 
 	return cmocka_run_group_tests_name("device-config", tests, NULL, NULL);
