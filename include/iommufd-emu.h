@@ -136,6 +136,14 @@ struct iommufd_emu_device_opts {
 /* NVMe: no namespace, like QEMU's NVMe without -drive/nvme-ns (the VM's) */
 #define IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE (1u << 2)
 /*
+ * Its IOMMU can nest, unlike QEMU's VT-d (the VM's kernel refuses a nest
+ * parent HWPT there with EOPNOTSUPP): a HWPT with IOMMUFD_HWPT_NEST_PARENT
+ * can be allocated for it, and on it the selftest vIOMMU and nested HWPTs
+ * (as with the kernel's selftest mock), so that device-raised vEVENTs
+ * (iommufd_emu_device_vevent()) can be tested.
+ */
+#define IOMMUFD_EMU_DEVICE_NESTING (1u << 3)
+/*
  * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree
  * (bus/pci/devices/<bdf>/{vendor,device,iommu_group,driver,vfio-dev/vfioN/dev})
  * and as <dev>/vfio/devices/vfioN and <dev>/vfio/<group>. cdev_path (may be

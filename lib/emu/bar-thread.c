@@ -63,6 +63,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +81,7 @@ struct vsvc {
 	pid_t pid;             /* the process the thread runs in; 0: none */
 	int stop;              /* atomic */
 	unsigned int gen;      /* atomic: devs changed */
+	int scanning;          /* atomic: the thread is looking at BAR0 words lock-free */
 	struct vdev **devs;    /* the devices served; changed under emu->lock */
 	unsigned int ndevs, cap;
 	/* the thread's copy of devs, to look at without the lock (kept here,
@@ -92,7 +94,8 @@ struct vsvc {
 
 static uint32_t *word(struct vdev *d, uint32_t off)
 {
-	return (uint32_t *)(void *)(d->bar0 + off);
+	/* bar0 moves while memory decoding is off (bar_decode) */
+	return (uint32_t *)(void *)(__atomic_load_n(&d->bar0, __ATOMIC_SEQ_CST) + off);
 }
 
 uint32_t bar_load(struct vdev *d, uint32_t off)
@@ -216,8 +219,12 @@ static void *vsvc_main(void *arg)
 	while (!stopping(t)) {
 		bool want = !fresh || __atomic_load_n(&t->gen, __ATOMIC_ACQUIRE) != gen;
 
+		/* bar_decode() waits for the end of a look that may have
+		 * loaded an old d->bar0 (seq_cst both sides) */
+		__atomic_store_n(&t->scanning, 1, __ATOMIC_SEQ_CST);
 		for (unsigned int i = 0; i < t->nmine && !want; i++)
 			want = vdev_model_pending(t->mine[i]);
+		__atomic_store_n(&t->scanning, 0, __ATOMIC_SEQ_CST);
 		if (want) {
 			bool did = false;
 
@@ -269,6 +276,61 @@ static bool running_here(struct vsvc *t)
 	if (t->pid && t->pid != getpid())
 		t->pid = 0;
 	return t->pid != 0;
+}
+
+/* d->bar0 was just changed: wait until the thread cannot use the old one */
+static void vsvc_quiesce(struct vsvc *t)
+{
+	if (!t || !running_here(t))
+		return;
+	while (__atomic_load_n(&t->scanning, __ATOMIC_SEQ_CST))
+		cpu_relax();
+}
+
+/*
+ * Memory decoding off, as vfio-pci does it when the command register's MEM
+ * bit is cleared (drivers/vfio/pci/vfio_pci_config.c vfio_basic_config_write:
+ * vfio_pci_zap_and_down_write_memory_lock): every mapping of the BAR is
+ * zapped and a fault on it gives SIGBUS until decoding is back
+ * (vfio_pci_mmap_huge_fault), new mmaps included. Here the memfd behind
+ * every mapping is truncated to 0 (a shared mapping beyond the end of its
+ * file faults with SIGBUS, in any process that maps it) after its contents
+ * moved to a private copy, where the models keep working (d->bar0); decoding
+ * back on restores the size and the contents. Called with emu->lock held.
+ */
+int bar_decode(struct vdev *d, bool on)
+{
+	uint8_t *copy;
+
+	if (on == !d->bar0_saved)
+		return 0;
+	if (!on) {
+		copy = mmap(NULL, d->bar0_size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (copy == MAP_FAILED)
+			return -ENOMEM;
+		memcpy(copy, d->bar0_map, d->bar0_size);
+		__atomic_store_n(&d->bar0, copy, __ATOMIC_SEQ_CST);
+		vsvc_quiesce(d->svc);
+		if (ftruncate(d->bar0_fd, 0) < 0) {
+			int r = -errno;
+
+			__atomic_store_n(&d->bar0, d->bar0_map, __ATOMIC_SEQ_CST);
+			vsvc_quiesce(d->svc);
+			munmap(copy, d->bar0_size);
+			return r;
+		}
+		d->bar0_saved = copy;
+		return 0;
+	}
+	if (ftruncate(d->bar0_fd, (off_t)d->bar0_size) < 0)
+		return -errno;
+	memcpy(d->bar0_map, d->bar0_saved, d->bar0_size);
+	__atomic_store_n(&d->bar0, d->bar0_map, __ATOMIC_SEQ_CST);
+	vsvc_quiesce(d->svc);
+	munmap(d->bar0_saved, d->bar0_size);
+	d->bar0_saved = NULL;
+	return 0;
 }
 
 static int vsvc_start(struct vsvc *t)

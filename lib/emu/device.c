@@ -16,6 +16,16 @@
 #define MOCK_DEV_CACHE_DEFAULT 0xbaddadu
 #define MOCK_PASID_RESERVED 1024u
 #define MOCK_HW_INFO_REGVAL 0xdeadbeefu
+/*
+ * The VT-d registers the VM's kernel reports for QEMU's intel-iommu
+ * (intremap=on, its defaults: 39-bit address width, no scalable mode, no
+ * nesting, no dirty tracking), read through IOMMU_GET_HW_INFO in the VM;
+ * flags: IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17, which
+ * drivers/iommu/intel/iommu.c intel_iommu_hw_info sets on every VT-d.
+ */
+#define QEMU_VTD_FLAGS 0x1u
+#define QEMU_VTD_CAP 0x00d2008c22260206ull
+#define QEMU_VTD_ECAP 0x0000000000f00f4aull
 
 /* ------------------------------------------------------------ groups */
 
@@ -472,9 +482,14 @@ int emu_device_vevent(struct emu_dev *dev)
 int emu_cmd_get_hw_info(struct emu_ucmd *u)
 {
 	struct kabi_hw_info *cmd = u->cmd;
-	struct kabi_hw_info_selftest info = { .flags = 0, .test_reg = MOCK_HW_INFO_REGVAL };
+	struct kabi_hw_info_selftest mock = { .flags = 0, .test_reg = MOCK_HW_INFO_REGVAL };
+	struct kabi_hw_info_vtd vtd = {
+		.flags = QEMU_VTD_FLAGS, .cap_reg = QEMU_VTD_CAP, .ecap_reg = QEMU_VTD_ECAP,
+	};
 	struct emu_idev *idev;
-	uint32_t type, n;
+	uint32_t type, n, len, own;
+	const void *info;
+	bool pci;
 	int r;
 
 	if (cmd->flags & ~KABI_HW_INFO_FLAG_INPUT_TYPE)
@@ -485,10 +500,16 @@ int emu_cmd_get_hw_info(struct emu_ucmd *u)
 	idev = emu_idev_find(u->ictx, cmd->dev_id);
 	if (!idev)
 		return -ENOENT;
-	if (type != KABI_HW_INFO_TYPE_NONE && type != KABI_HW_INFO_TYPE_SELFTEST)
+	/* an emulated PCI device sits behind the VT-d of QEMU (the VM's), the
+	 * selftest mock behind the mock IOMMU; each answers its own type only */
+	pci = (idev->dev->flags & EMU_DEV_PCI) && !(idev->dev->flags & EMU_DEV_MOCK);
+	own = pci ? KABI_HW_INFO_TYPE_INTEL_VTD : KABI_HW_INFO_TYPE_SELFTEST;
+	info = pci ? (const void *)&vtd : (const void *)&mock;
+	len = pci ? sizeof(vtd) : sizeof(mock);
+	if (type != KABI_HW_INFO_TYPE_NONE && type != own)
 		return -EOPNOTSUPP;
-	n = cmd->data_len < sizeof(info) ? cmd->data_len : sizeof(info);
-	r = emu_copy_to_user(cmd->data_uptr, &info, n);
+	n = cmd->data_len < len ? cmd->data_len : len;
+	r = emu_copy_to_user(cmd->data_uptr, info, n);
 	if (r)
 		return r;
 	if (cmd->data_len > n) {
@@ -496,8 +517,8 @@ int emu_cmd_get_hw_info(struct emu_ucmd *u)
 		if (r)
 			return r;
 	}
-	cmd->data_len = sizeof(info);
-	cmd->data_type = KABI_HW_INFO_TYPE_SELFTEST;
+	cmd->data_len = len;
+	cmd->data_type = own;
 	cmd->out_capabilities = KABI_HW_CAP_PCI_ATS_NOT_SUPPORTED;
 	if (!(idev->dev->flags & EMU_DEV_NO_DIRTY))
 		cmd->out_capabilities |= KABI_HW_CAP_DIRTY_TRACKING;

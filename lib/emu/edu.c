@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Identity and config space of the emulated PCI devices, and two of their
- * models: QEMU's edu (a DMA engine) and a generic device (registers only).
+ * Identity and config space of the emulated PCI devices (what vfio-pci lets
+ * a write change is in vfio-config.c), and two of their models: QEMU's edu
+ * (a DMA engine) and a generic device (registers only).
  * The NVMe controller is in nvme.c; bar-thread.c runs the models behind
  * stores into an mmap of BAR0.
  *
@@ -83,11 +84,11 @@ static void config_init(struct vdev *d)
 	cfg_put(d, 0x0a, 2, d->class_code >> 8);
 	/* BAR0 where QEMU's q35 BIOS puts them; NVMe's is 64-bit */
 	if (d->kind == IOMMUFD_EMU_DEVICE_EDU)
-		cfg_put(d, 0x10, 4, 0xfea00000u);
+		cfg_put(d, 0x10, 4, 0xfea00000u | d->bar0_flags);
 	else if (d->kind == IOMMUFD_EMU_DEVICE_NVME)
-		cfg_put(d, 0x10, 4, 0xfeb10004u);
+		cfg_put(d, 0x10, 4, 0xfeb10000u | d->bar0_flags);
 	else
-		cfg_put(d, 0x10, 4, 0xfec00000u + (uint32_t)d->index * 0x1000u);
+		cfg_put(d, 0x10, 4, (0xfec00000u + (uint32_t)d->index * 0x1000u) | d->bar0_flags);
 	cfg_put(d, 0x2c, 2, 0x1af4); /* subsystem: QEMU's defaults */
 	cfg_put(d, 0x2e, 2, 0x1100);
 	cfg_put(d, 0x34, 1, 0x40);   /* capabilities */
@@ -108,9 +109,18 @@ static void config_init(struct vdev *d)
 		cfg_put(d, at + 8, 4, d->msix_pba);
 	}
 	if (d->pcie) {
-		cfg_put(d, 0x80, 1, 0x10); /* PCI Express endpoint, FLR capable */
-		cfg_put(d, 0x82, 2, 0x0002);
-		cfg_put(d, 0x84, 4, 0x10008000u);
+		/* QEMU's on q35's root bus: a root complex integrated endpoint
+		 * (PCIe v2), FLR capable, then power management */
+		cfg_put(d, 0x80, 1, 0x10);
+		cfg_put(d, 0x81, 1, 0x60);
+		cfg_put(d, 0x82, 2, 0x0092);
+		cfg_put(d, 0x84, 4, 0x10008000u); /* devcap: FLR, 128-byte payload */
+		cfg_put(d, 0x8c, 4, 0x00000411u); /* link: x1, 2.5 GT/s */
+		cfg_put(d, 0x92, 2, 0x0011);      /* link status: x1 at 2.5 GT/s */
+		cfg_put(d, 0xa4, 4, 0x00300000u); /* devcap2 */
+		cfg_put(d, 0x60, 1, 0x01);        /* power management, version 3 */
+		cfg_put(d, 0x62, 2, 0x0003);
+		cfg_put(d, 0x64, 2, 0x0008);      /* D0, no soft reset */
 	}
 }
 
@@ -325,6 +335,7 @@ int vdev_model_init(struct vdev *d)
 		d->msi_vectors = 1;
 		d->msix_vectors = 0;
 		d->bar0_size = EDU_BAR0_SIZE;
+		d->bar0_flags = 0; /* 32-bit memory, not prefetchable */
 		d->config_size = 256;
 		break;
 	case IOMMUFD_EMU_DEVICE_NVME:
@@ -340,6 +351,7 @@ int vdev_model_init(struct vdev *d)
 		d->msix_table = 0x2000;
 		d->msix_pba = 0x3000;
 		d->bar0_size = 16384;
+		d->bar0_flags = 0x4; /* 64-bit memory, not prefetchable */
 		d->config_size = 4096;
 		break;
 	default:
@@ -352,10 +364,11 @@ int vdev_model_init(struct vdev *d)
 		d->msi_vectors = 0;
 		d->msix_vectors = 0;
 		d->bar0_size = 4096;
+		d->bar0_flags = 0;
 		d->config_size = 256;
 		break;
 	}
-	d->edev.flags = EMU_DEV_PCI | EMU_DEV_NO_DIRTY;
+	d->edev.flags = EMU_DEV_PCI | EMU_DEV_NO_DIRTY | EMU_DEV_NO_NEST;
 	d->edev.aperture_last = (1ull << 39) - 1; /* QEMU's intel-iommu: 39-bit address width */
 	{
 		/* x86: the MSI window is reserved for every device */
@@ -375,12 +388,13 @@ int vdev_model_init(struct vdev *d)
 	r = iopt_io_file_add(d->bar0_fd);
 	if (r)
 		goto fail;
-	d->bar0 = mmap(NULL, d->bar0_size, PROT_READ | PROT_WRITE, MAP_SHARED, d->bar0_fd, 0);
-	if (d->bar0 == MAP_FAILED) {
+	d->bar0_map = mmap(NULL, d->bar0_size, PROT_READ | PROT_WRITE, MAP_SHARED, d->bar0_fd, 0);
+	if (d->bar0_map == MAP_FAILED) {
 		r = -errno;
-		d->bar0 = NULL;
+		d->bar0_map = NULL;
 		goto fail;
 	}
+	d->bar0 = d->bar0_map;
 	config_init(d);
 	if (d->kind == IOMMUFD_EMU_DEVICE_EDU) {
 		struct edu *e = calloc(1, sizeof(*e));
@@ -410,13 +424,15 @@ void vdev_model_free(struct vdev *d)
 	else
 		free(d->model);
 	d->model = NULL;
-	if (d->bar0)
-		munmap(d->bar0, d->bar0_size);
+	if (d->bar0_map)
+		munmap(d->bar0_map, d->bar0_size);
+	if (d->bar0_saved)
+		munmap(d->bar0_saved, d->bar0_size);
 	if (d->bar0_fd >= 0) {
 		iopt_io_file_remove(d->bar0_fd);
 		close(d->bar0_fd);
 	}
-	d->bar0 = NULL;
+	d->bar0 = d->bar0_map = d->bar0_saved = NULL;
 	d->bar0_fd = -1;
 }
 
@@ -425,7 +441,8 @@ void vdev_model_open(struct vdev *d)
 	/* vfio-pci resets a device that can be reset when it is first opened */
 	if (vdev_reset_works(d))
 		vdev_model_reset(d);
-	/* and enables it: I/O and memory space, SERR (bus mastering stays off) */
+	/* and enables it: I/O and memory space, SERR (bus mastering stays off);
+	 * the close before left memory decoding on */
 	cfg_put(d, 0x04, 2, 0x0103);
 	/* a generic device has no behaviour behind its BAR: nothing to run */
 	if (d->model && d->svc)
@@ -436,6 +453,9 @@ void vdev_model_close(struct vdev *d)
 {
 	if (d->svc)
 		vsvc_remove(d->svc, d);
+	/* BAR0's memfd whole again (the next open enables decoding; a failure
+	 * leaves the contents in the private copy, where the models work) */
+	bar_decode(d, true);
 	/* stores the program made before it let go still reach the device */
 	if (d->model)
 		vdev_model_service(d);
@@ -494,21 +514,6 @@ bool vdev_model_service(struct vdev *d)
 		return nvme_model_service(d);
 	}
 	return false;
-}
-
-ssize_t vdev_config_read(struct vdev *d, uint64_t off, void *buf, size_t len)
-{
-	memcpy(buf, d->config + off, len);
-	return (ssize_t)len;
-}
-
-ssize_t vdev_config_write(struct vdev *d, uint64_t off, const void *buf, size_t len)
-{
-	/* only the command register is writable; the rest is silently ignored */
-	for (size_t i = 0; i < len; i++)
-		if (off + i == 0x04 || off + i == 0x05)
-			d->config[off + i] = ((const uint8_t *)buf)[i];
-	return (ssize_t)len;
 }
 
 /* split [off, off+len) into naturally aligned accesses of 8, 4, 2 or 1 bytes, like vfio-pci */

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@ struct emu_node {
 	struct emu_node *next;
 	char *prefix;
 	emu_open_fn fn;
+	emu_stat_fn stat;
 	void *data;
 };
 
@@ -463,6 +465,74 @@ int emu_node_register(struct iommufd_emu *emu, const char *prefix, emu_open_fn f
 	return 0;
 }
 
+int emu_node_set_stat(struct iommufd_emu *emu, const char *prefix, emu_stat_fn fn)
+{
+	for (struct emu_node *n = emu->nodes; n; n = n->next) {
+		if (strcmp(n->prefix, prefix) == 0) {
+			n->stat = fn;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void emu_stat_chr(struct stat *st, unsigned int major, unsigned int minor, mode_t perm)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFCHR | perm;
+	st->st_rdev = makedev(major, minor);
+	st->st_nlink = 1;
+	st->st_blksize = 4096;
+	/* the caller's, as udev gives a VMM's user its nodes: open() agrees */
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+}
+
+void emu_stat_dir(struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFDIR | 0755;
+	st->st_nlink = 2;
+	st->st_blksize = 4096;
+}
+
+int emu_node_stat(struct iommufd_emu *emu, const char *path, struct stat *st)
+{
+	const char *root = BE_DEV_ROOT;
+	size_t rl = strlen(root);
+	struct emu_node *best = NULL;
+	const char *rel;
+	int r;
+
+	if (!path || strncmp(path, root, rl) != 0 || path[rl] != '/')
+		return -EXDEV;
+	rel = path + rl + 1;
+	if (strcmp(rel, "iommu") != 0 && strcmp(rel, "vfio") != 0 && strncmp(rel, "vfio/", 5) != 0)
+		return -EXDEV;
+	emu_lock(emu);
+	if (strcmp(rel, "iommu") == 0) {
+		/* CONFIG_IOMMUFD off: no /dev/iommu; crw-rw---- as udev leaves it */
+		r = emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD ? -ENOENT : 0;
+		if (!r)
+			emu_stat_chr(st, EMU_MISC_MAJOR, EMU_IOMMUFD_MINOR, 0660);
+		emu_unlock(emu);
+		return r;
+	}
+	if (strcmp(rel, "vfio") == 0 || strcmp(rel, "vfio/") == 0) {
+		/* the container node is always there, so is its directory */
+		emu_stat_dir(st);
+		emu_unlock(emu);
+		return 0;
+	}
+	for (struct emu_node *n = emu->nodes; n; n = n->next)
+		if (strncmp(rel, n->prefix, strlen(n->prefix)) == 0 &&
+		    (!best || strlen(n->prefix) > strlen(best->prefix)))
+			best = n;
+	r = best && best->stat ? best->stat(emu, rel, st, best->data) : -ENOENT;
+	emu_unlock(emu);
+	return r;
+}
+
 void emu_node_unregister(struct iommufd_emu *emu, const char *prefix)
 {
 	for (struct emu_node **pp = &emu->nodes; *pp; pp = &(*pp)->next) {
@@ -846,6 +916,18 @@ static int open_vfio_container(struct iommufd_emu *emu, const char *rel, int fla
 	return emu_type1_open(emu, flags);
 }
 
+/* /dev/vfio/vfio: the misc device crw-rw-rw- of drivers/vfio/container.c */
+static int stat_vfio_container(struct iommufd_emu *emu, const char *rel, struct stat *st,
+			       void *data)
+{
+	(void)emu;
+	(void)data;
+	if (strcmp(rel, "vfio/vfio") != 0)
+		return -ENOENT;
+	emu_stat_chr(st, EMU_MISC_MAJOR, EMU_VFIO_MINOR, 0666);
+	return 0;
+}
+
 /* ------------------------------------------------------------ public */
 
 IOMMUFD_EMU_EXPORT int iommufd_emu_new(struct iommufd_emu **ret)
@@ -869,7 +951,8 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_new(struct iommufd_emu **ret)
 	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&emu->lock, &a);
 	pthread_mutexattr_destroy(&a);
-	if (emu_node_register(emu, "vfio/vfio", open_vfio_container, NULL)) {
+	if (emu_node_register(emu, "vfio/vfio", open_vfio_container, NULL) ||
+	    emu_node_set_stat(emu, "vfio/vfio", stat_vfio_container)) {
 		pthread_mutex_destroy(&emu->lock);
 		free(emu);
 		return EMU_FAIL(ENOMEM, "emulator allocation");

@@ -208,6 +208,23 @@ int emu_mmap_track(struct iommufd_emu *emu, void *addr, size_t len,
 typedef int (*emu_open_fn)(struct iommufd_emu *emu, const char *rel, int flags, void *data);
 int emu_node_register(struct iommufd_emu *emu, const char *prefix, emu_open_fn fn, void *data);
 void emu_node_unregister(struct iommufd_emu *emu, const char *prefix);
+/*
+ * stat() of "<BE_DEV_ROOT>/<rel>" without opening it: the handler of the
+ * prefix fills *st as devtmpfs shows the node (or a directory of nodes) or
+ * returns -ENOENT. emu_node_stat() answers for any path: 0, -ENOENT, or
+ * -ENOTDIR... as the kernel's path walk would; -EXDEV: not under BE_DEV_ROOT's
+ * emulated part (/dev/iommu, /dev/vfio), the caller asks the host.
+ */
+typedef int (*emu_stat_fn)(struct iommufd_emu *emu, const char *rel, struct stat *st, void *data);
+int emu_node_set_stat(struct iommufd_emu *emu, const char *prefix, emu_stat_fn fn);
+int emu_node_stat(struct iommufd_emu *emu, const char *path, struct stat *st);
+/* a device node's or a directory's stat as devtmpfs gives it */
+void emu_stat_chr(struct stat *st, unsigned int major, unsigned int minor, mode_t perm);
+void emu_stat_dir(struct stat *st);
+/* the misc device numbers of the VM's kernel (drivers/char/misc.c, vfio.c) */
+#define EMU_MISC_MAJOR 10
+#define EMU_IOMMUFD_MINOR 257 /* dynamic: what the VM's kernel gives /dev/iommu */
+#define EMU_VFIO_MINOR 196    /* VFIO_MINOR of include/linux/miscdevice.h */
 
 /* ------------------------------------------------------------ iommufd contexts */
 
@@ -280,7 +297,9 @@ enum {
 	EMU_DEV_NO_DIRTY = 1 << 0,   /* no dirty-tracking capability */
 	EMU_DEV_PASID = 1 << 1,      /* PASID capable (max_pasid_log2 = 20) */
 	EMU_DEV_MOCK = 1 << 2,       /* selftest mock: DEVICE holds no ref on the iommufd file */
-	EMU_DEV_PCI = 1 << 3,        /* PCI: PASID exec/priv caps when PASID */
+	EMU_DEV_PCI = 1 << 3,        /* PCI behind QEMU's VT-d: GET_HW_INFO's VT-d data,
+				      * PASID exec/priv caps when PASID */
+	EMU_DEV_NO_NEST = 1 << 4,    /* no nest parent HWPT (QEMU's VT-d) */
 };
 
 struct emu_resv_region {
@@ -455,6 +474,7 @@ struct emu_ictx {
 	struct emu_obj **xa;       /* index = ID; NULL free, EMU_XA_TOMB tombstone */
 	uint32_t xa_size;
 	bool rlimit_mm;
+	bool container_node; /* opened as /dev/vfio/vfio (iommufd's compat container) */
 	bool noiommu;
 	bool dead;                 /* being torn down */
 	uint32_t compat_ioas;      /* IOMMU_VFIO_IOAS / VFIO compat, 0: none */

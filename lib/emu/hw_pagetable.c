@@ -182,6 +182,11 @@ int emu_cmd_hwpt_alloc(struct emu_ucmd *u)
 
 		if (cmd->flags & ~valid)
 			return -EOPNOTSUPP;
+		/* drivers/iommu/intel/iommu.c intel_iommu_domain_alloc_paging_flags:
+		 * QEMU's VT-d has no nesting (ecap NEST) nor dirty tracking */
+		if ((cmd->flags & KABI_HWPT_ALLOC_NEST_PARENT) &&
+		    (idev->dev->flags & EMU_DEV_NO_NEST))
+			return -EOPNOTSUPP;
 		if ((cmd->flags & KABI_HWPT_ALLOC_DIRTY_TRACKING) &&
 		    (idev->dev->flags & EMU_DEV_NO_DIRTY))
 			return -EOPNOTSUPP;

@@ -202,8 +202,21 @@ static void ictx_f_release(struct emu_file *f)
 	emu_ictx_put(ictx);
 }
 
+/* /dev/iommu, or /dev/vfio/vfio when it is iommufd's compat container */
+static int ictx_f_fstat(struct emu_file *f, struct stat *st)
+{
+	struct emu_ictx *ictx = f->priv;
+
+	if (ictx->container_node)
+		emu_stat_chr(st, EMU_MISC_MAJOR, EMU_VFIO_MINOR, 0666);
+	else
+		emu_stat_chr(st, EMU_MISC_MAJOR, EMU_IOMMUFD_MINOR, 0660);
+	return 0;
+}
+
 static const struct emu_file_ops ictx_fops = {
 	.name = "[iommufd]",
+	.fstat = ictx_f_fstat,
 	.ioctl = ictx_f_ioctl,
 	.read = ictx_f_read,
 	.write = NULL,
@@ -227,6 +240,7 @@ int emu_ictx_open_mode(struct iommufd_emu *emu, int flags, bool mm)
 	ictx->emu = emu;
 	ictx->refs = 1;
 	ictx->rlimit_mm = mm;
+	ictx->container_node = mm;
 	fd = emu_file_new(emu, &ictx_fops, ictx, &ictx->file);
 	if (fd < 0) {
 		free(ictx);

@@ -989,8 +989,16 @@ static void t1_release(struct emu_file *f)
 	container_put(f->priv);
 }
 
+static int t1_fstat(struct emu_file *f, struct stat *st)
+{
+	(void)f;
+	emu_stat_chr(st, EMU_MISC_MAJOR, EMU_VFIO_MINOR, 0666);
+	return 0;
+}
+
 static const struct emu_file_ops t1_fops = {
 	.name = "vfio-container",
+	.fstat = t1_fstat,
 	.ioctl = t1_ioctl,
 	.release = t1_release,
 };

@@ -798,6 +798,9 @@ static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bo
 			return -EINVAL;
 		if (len > size - roff)
 			len = size - roff;
+		/* vfio_pci_bar_rw: memory decoding off, the BAR does not answer */
+		if (!vdev_mem_enabled(d))
+			return -EIO;
 	}
 	/*
 	 * buf is the caller's memory: reached only through copy_from_user and
@@ -1215,6 +1218,60 @@ static int vfio_node_open(struct iommufd_emu *emu, const char *rel, int flags, v
 	return -ENOENT;
 }
 
+/* a number ending the name, or -ENOENT; -ENOTDIR when the walk goes on below it */
+static long node_number(const char *p)
+{
+	char *end;
+	long n;
+
+	if (*p < '0' || *p > '9')
+		return -ENOENT;
+	n = strtol(p, &end, 10);
+	if (*end == '/')
+		return -ENOTDIR;
+	return *end ? -ENOENT : n;
+}
+
+/* stat of /dev/vfio/<group>, /dev/vfio/devices and its vfioN, as devtmpfs has them */
+static int vfio_node_stat(struct iommufd_emu *emu, const char *rel, struct stat *st, void *data)
+{
+	struct vfio_state *s = data;
+	const char *p = rel + strlen("vfio/");
+	long n;
+
+	if (strncmp(p, "devices", 7) == 0 && (!p[7] || p[7] == '/')) {
+		/* the cdevs (and so their directory) exist only with CONFIG_IOMMUFD */
+		if ((emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD) || !s->devs)
+			return -ENOENT;
+		if (!p[7] || !p[8]) {
+			emu_stat_dir(st);
+			return 0;
+		}
+		if (strncmp(p + 8, "vfio", 4))
+			return -ENOENT;
+		n = node_number(p + 12);
+		if (n < 0)
+			return (int)n;
+		for (struct vdev *d = s->devs; d; d = d->next) {
+			if (d->index == n) {
+				emu_stat_chr(st, VFIO_CDEV_MAJOR, (unsigned int)n, 0600);
+				return 0;
+			}
+		}
+		return -ENOENT;
+	}
+	n = node_number(p);
+	if (n < 0)
+		return (int)n;
+	for (struct vgroup *g = s->groups; g; g = g->next) {
+		if (g->nr == n) {
+			emu_stat_chr(st, VFIO_GROUP_MAJOR, (unsigned int)n, 0600);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* ------------------------------------------------------------ public */
 
 static struct vgroup *group_get(struct iommufd_emu *emu, struct vfio_state *s, int nr)
@@ -1276,7 +1333,7 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		return EMU_FAIL(EINVAL, "group %d", opts->group);
 	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t) &&
 	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING |
-			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE)))
+			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE | IOMMUFD_EMU_DEVICE_NESTING)))
 		return EMU_FAIL(EINVAL, "unknown flags %#x", opts->flags);
 	if (opts->nvme_ns_size % 512 || opts->nvme_ns_size > (1ull << 40))
 		return EMU_FAIL(EINVAL, "NVMe namespace of %llu bytes: not a multiple of 512 "
@@ -1362,6 +1419,9 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		/* the model starts without dirty tracking, as QEMU's VT-d */
 		if (opts->flags & IOMMUFD_EMU_DEVICE_DIRTY_TRACKING)
 			d->edev.flags &= ~(unsigned int)EMU_DEV_NO_DIRTY;
+		/* nor nesting */
+		if (opts->flags & IOMMUFD_EMU_DEVICE_NESTING)
+			d->edev.flags &= ~(unsigned int)EMU_DEV_NO_NEST;
 	}
 	if (r) {
 		free(d);
@@ -1370,7 +1430,10 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	}
 	if (!s->devs) {
 		r = emu_node_register(emu, "vfio/", vfio_node_open, s);
+		if (!r)
+			r = emu_node_set_stat(emu, "vfio/", vfio_node_stat);
 		if (r) {
+			emu_node_unregister(emu, "vfio/");
 			vdev_model_free(d);
 			free(d);
 			emu_unlock(emu);

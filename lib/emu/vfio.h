@@ -49,10 +49,18 @@ struct vdev {
 	uint32_t msix_table, msix_pba; /* their offsets in BAR0 */
 	uint8_t config[4096];
 	uint32_t config_size;
-	/* BAR0: a memfd, mapped here at bar0 (what an mmap of the region shows) */
+	/* BAR0: a memfd, mapped here at bar0_map (what an mmap of the region
+	 * shows). bar0 is where the models find its contents: bar0_map, or
+	 * while memory decoding is off (the command register's MEM bit clear)
+	 * bar0_saved, a private copy, the memfd being truncated to 0 so that
+	 * every mapping of it faults with SIGBUS (bar_decode(); read without the
+	 * lock by the device-model thread) */
 	int bar0_fd;
 	uint8_t *bar0;
+	uint8_t *bar0_map;
+	uint8_t *bar0_saved;
 	uint64_t bar0_size;
+	uint32_t bar0_flags;      /* the flag bits of BAR0 in config space */
 	/* the options it was added with (iommufd_emu_device_opts) */
 	uint32_t opt_flags;       /* IOMMUFD_EMU_DEVICE_* */
 	uint64_t opt_ns_size;     /* NVMe: namespace bytes, 0: the default */
@@ -83,8 +91,6 @@ void vdev_model_free(struct vdev *d);
 void vdev_model_open(struct vdev *d);      /* first open (bind): starts the BAR0 service */
 void vdev_model_close(struct vdev *d);     /* last close (unbind): stops it */
 void vdev_model_reset(struct vdev *d);
-ssize_t vdev_config_read(struct vdev *d, uint64_t off, void *buf, size_t len);
-ssize_t vdev_config_write(struct vdev *d, uint64_t off, const void *buf, size_t len);
 ssize_t vdev_bar0_read(struct vdev *d, uint64_t off, void *buf, size_t len);
 ssize_t vdev_bar0_write(struct vdev *d, uint64_t off, const void *buf, size_t len);
 /* lock-free: a store into the BAR0 mmap, or work the model left, waits */
@@ -115,11 +121,21 @@ void bar_publish(struct vdev *d, const struct bar_watch *w, uint32_t off, uint32
 /* set word off to v unconditionally (reset, init) */
 void bar_set(struct vdev *d, const struct bar_watch *w, uint32_t off, uint32_t v);
 
+/* bar-thread.c: memory decoding of BAR0 on or off (every mapping of it
+ * faults with SIGBUS while off, its contents kept for when it comes back) */
+int bar_decode(struct vdev *d, bool on);
+
 /* bar-thread.c: the servicing thread, one per emulator */
 struct vsvc *vsvc_new(struct iommufd_emu *emu);
 void vsvc_free(struct vsvc *t);            /* stops the thread */
 int vsvc_add(struct vsvc *t, struct vdev *d);     /* serve d (starts the thread) */
 void vsvc_remove(struct vsvc *t, struct vdev *d); /* stop serving d (the last: joins it) */
+
+/* vfio-config.c: config space as vfio-pci virtualises it */
+ssize_t vdev_config_read(struct vdev *d, uint64_t off, void *buf, size_t len);
+ssize_t vdev_config_write(struct vdev *d, uint64_t off, const void *buf, size_t len);
+/* does BAR0 decode (the command register's memory space bit)? */
+bool vdev_mem_enabled(const struct vdev *d);
 
 /* vfio-irq.c: signal vector of the enabled interrupt index (no-op when not set) */
 void vdev_irq_raise(struct vdev *d, uint32_t vector);

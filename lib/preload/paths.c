@@ -298,6 +298,25 @@ EXPORT long telldir(DIR *d)
 
 /* ------------------------------------------------------------ path queries */
 
+/*
+ * The emulated nodes of /dev (/dev/iommu, /dev/vfio and what is in it) as
+ * the emulator has them: true and *r (0 or -errno) when path is one, so that
+ * stat, access and open agree (char devices, with the numbers the emulated
+ * sysfs reports; owned by the caller, who may open them)
+ */
+static bool node_stat(const char *path, struct stat *st, int *r)
+{
+	struct iommufd_emu *emu;
+
+	if (in_emu || !is_emulated_node(path))
+		return false;
+	in_emu++;
+	emu = emu_get();
+	*r = emu ? emu_node_stat(emu, path, st) : -EXDEV;
+	in_emu--;
+	return *r != -EXDEV;
+}
+
 /* the view's stat of path: true and *ret (libc's value) if the view answers */
 static bool view_stat(int dfd, const char *path, bool follow, struct stat *st, int *ret)
 {
@@ -306,6 +325,10 @@ static bool view_stat(int dfd, const char *path, bool follow, struct stat *st, i
 
 	if (absent_node(path)) {
 		*ret = (int)ret_errno(-ENOENT);
+		return true;
+	}
+	if (path && path[0] == '/' && node_stat(path, st, &r)) {
+		*ret = (int)ret_errno(r);
 		return true;
 	}
 	r = fake_lookup(dfd, path, follow, &n);
@@ -419,6 +442,45 @@ EXPORT int __fxstatat64(int ver, int dfd, const char *path, struct stat64 *st, i
 	return REAL(__fxstatat64)(ver, dfd, path, st, flags);
 }
 
+/* statx's answer from a stat (the view has every basic field; mask asks for no more) */
+static void stat_to_statx(const struct stat *st, struct statx *stx)
+{
+	memset(stx, 0, sizeof(*stx));
+	stx->stx_mask = STATX_BASIC_STATS;
+	stx->stx_blksize = (uint32_t)st->st_blksize;
+	stx->stx_nlink = (uint32_t)st->st_nlink;
+	stx->stx_uid = st->st_uid;
+	stx->stx_gid = st->st_gid;
+	stx->stx_mode = (uint16_t)st->st_mode;
+	stx->stx_ino = st->st_ino;
+	stx->stx_size = (uint64_t)st->st_size;
+	stx->stx_blocks = (uint64_t)st->st_blocks;
+	stx->stx_atime.tv_sec = st->st_atim.tv_sec;
+	stx->stx_atime.tv_nsec = (uint32_t)st->st_atim.tv_nsec;
+	stx->stx_mtime.tv_sec = st->st_mtim.tv_sec;
+	stx->stx_mtime.tv_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	stx->stx_ctime.tv_sec = st->st_ctim.tv_sec;
+	stx->stx_ctime.tv_nsec = (uint32_t)st->st_ctim.tv_nsec;
+	stx->stx_rdev_major = major(st->st_rdev);
+	stx->stx_rdev_minor = minor(st->st_rdev);
+	stx->stx_dev_major = major(st->st_dev);
+	stx->stx_dev_minor = minor(st->st_dev);
+}
+
+EXPORT int statx(int dfd, const char *path, int flags, unsigned int mask, struct statx *stx)
+{
+	struct stat st;
+	int r;
+
+	if (!(flags & AT_EMPTY_PATH && !path[0]) &&
+	    view_stat(dfd, path, !(flags & AT_SYMLINK_NOFOLLOW), &st, &r)) {
+		if (r == 0)
+			stat_to_statx(&st, stx);
+		return r;
+	}
+	return REAL(statx)(dfd, path, flags, mask, stx);
+}
+
 /* the view's access(): true and *ret (libc's value) if the view answers */
 static bool view_access(int dfd, const char *path, int mode, int flags, int *ret)
 {
@@ -439,12 +501,15 @@ EXPORT int access(const char *path, int mode)
 {
 	int r;
 
+	struct stat st;
+
 	if (absent_node(path))
 		return (int)ret_errno(-ENOENT);
-	/* the emulated nodes exist: /dev/iommu always, /dev/vfio/... with devices */
-	if (!in_emu && (strcmp(path, "/dev/iommu") == 0 ||
-				(is_emulated_node(path) && getenv("IOMMUFD_EMU_DEVICES"))))
-		return 0;
+	/* the emulated nodes: as their stat says (the caller's, read-write) */
+	if (node_stat(path, &st, &r))
+		return (int)ret_errno(r < 0                             ? r :
+				      (mode & X_OK) && !S_ISDIR(st.st_mode) ? -EACCES :
+									      0);
 	return view_access(AT_FDCWD, path, mode, 0, &r) ? r : REAL(access)(path, mode);
 }
 
@@ -485,4 +550,123 @@ EXPORT ssize_t readlinkat(int dfd, const char *path, char *out, size_t len)
 	ssize_t r;
 
 	return view_readlink(dfd, path, out, len, &r) ? r : REAL(readlinkat)(dfd, path, out, len);
+}
+
+/* ------------------------------------------------------------ realpath */
+
+/*
+ * realpath() of a path in the view: glibc resolves with its own readlink
+ * system calls, which would walk the host's sysfs. The walk here asks
+ * lstat() and readlink() (this library's: the view, else the host) for
+ * each component. 1 and out (PATH_MAX bytes) when the view is involved,
+ * 0: not a path of the view, -errno.
+ */
+static int view_realpath(const char *path, char *out)
+{
+	char rest[PATH_MAX], res[PATH_MAX] = "", tmp[PATH_MAX];
+	struct fake_node n;
+	int links = 0;
+
+	if (in_emu || !path || path[0] != '/' || strncmp(path, "/sys", 4) != 0 ||
+	    (path[4] && path[4] != '/'))
+		return 0;
+	if (fake_lookup(AT_FDCWD, "/sys", false, &n) <= 0)
+		return 0; /* no view: the host's */
+	if ((size_t)snprintf(rest, sizeof(rest), "%s", path) >= sizeof(rest))
+		return -ENAMETOOLONG;
+	for (char *p = rest;;) {
+		struct stat st;
+		size_t len, rl = strlen(res);
+		ssize_t tl;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		len = strcspn(p, "/");
+		if (len == 1 && p[0] == '.') {
+			p += len;
+			continue;
+		}
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			char *slash = strrchr(res, '/');
+
+			if (slash)
+				*slash = 0;
+			p += len;
+			continue;
+		}
+		if (rl + 1 + len >= sizeof(res))
+			return -ENAMETOOLONG;
+		res[rl] = '/';
+		memcpy(res + rl + 1, p, len);
+		res[rl + 1 + len] = 0;
+		p += len;
+		if (lstat(res, &st) < 0)
+			return -errno;
+		if (!S_ISLNK(st.st_mode)) {
+			if (*p && !S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+			continue;
+		}
+		if (++links > 40)
+			return -ELOOP;
+		tl = readlink(res, tmp, sizeof(tmp) - 1);
+		if (tl < 0)
+			return -errno;
+		tmp[tl] = 0;
+		res[rl] = 0; /* the link's directory */
+		if (tmp[0] == '/')
+			res[0] = 0;
+		/* the target, then what was left */
+		if ((size_t)snprintf(tmp + tl, sizeof(tmp) - (size_t)tl, "%s", p) >=
+		    sizeof(tmp) - (size_t)tl)
+			return -ENAMETOOLONG;
+		memcpy(rest, tmp, strlen(tmp) + 1);
+		p = rest;
+	}
+	snprintf(out, PATH_MAX, "%s", res[0] ? res : "/");
+	return 1;
+}
+
+EXPORT char *realpath(const char *path, char *resolved)
+{
+	char buf[PATH_MAX];
+	int r = view_realpath(path, buf);
+
+	if (!r)
+		return REAL(realpath)(path, resolved);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	if (!resolved)
+		return strdup(buf);
+	memcpy(resolved, buf, strlen(buf) + 1);
+	return resolved;
+}
+
+EXPORT char *__realpath_chk(const char *path, char *resolved, size_t len)
+{
+	char buf[PATH_MAX];
+	int r;
+
+	if (resolved && len < PATH_MAX)
+		abort(); /* what fortify's __chk_fail does: the buffer is too small */
+	r = view_realpath(path, buf);
+	if (!r)
+		return REAL(__realpath_chk)(path, resolved, len);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	if (!resolved)
+		return strdup(buf);
+	memcpy(resolved, buf, strlen(buf) + 1);
+	return resolved;
+}
+
+EXPORT char *canonicalize_file_name(const char *path)
+{
+	return realpath(path, NULL);
 }

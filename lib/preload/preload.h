@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@
 	 (real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)))
 
 int __open_2(const char *path, int flags);
+char *__realpath_chk(const char *path, char *resolved, size_t len);
 int __open64_2(const char *path, int flags);
 int __openat_2(int dfd, const char *path, int flags);
 int __openat64_2(int dfd, const char *path, int flags);
@@ -120,6 +122,10 @@ int memfd_create(const char *name, unsigned int flags);
 	X(__fxstatat) \
 	X(__fxstatat64) \
 	X(faccessat) \
+	X(statx) \
+	X(realpath) \
+	X(canonicalize_file_name) \
+	X(__realpath_chk) \
 	X(readlinkat) \
 	X(fork) \
 	X(memfd_create) \

@@ -11,7 +11,9 @@
  *    fstatat(), fdopendir() ... resolve relative paths against;
  *  - opendir() gives a DIR of this file (a registry tells them from libc's);
  *  - stat/lstat/access/readlink answer from the view.
- * Absolute paths the view does not have are the host's. The directories
+ * Absolute paths the view does not have are the host's, except below an
+ * emulated device's directory (bus/pci/devices/<bdf>/), which is the view's
+ * only (the host may have another device at that address). The directories
  * sysfs shares between owners (/sys, /sys/bus, /sys/bus/pci/devices,
  * /sys/kernel/iommu_groups, ...: merged_dir()) are merged: their listing is
  * the view's entries and the host's other ones, and a name the view lacks
@@ -175,6 +177,31 @@ static bool merged_dir(const char *abs)
 	return false;
 }
 
+/*
+ * Is rel at or below the directory of an emulated device
+ * (bus/pci/devices/<bdf>/...)? There the view is the whole truth: what it
+ * lacks does not exist, whatever the host has at the same address.
+ */
+static bool in_device_dir(const char *rel)
+{
+	static const char dev[] = "bus/pci/devices/";
+	char top[sizeof(dev) + 32];
+	size_t n;
+	int r;
+
+	if (strncmp(rel, dev, sizeof(dev) - 1) != 0)
+		return false;
+	n = strcspn(rel + sizeof(dev) - 1, "/");
+	if (!n || n > 31)
+		return false;
+	memcpy(top, rel, sizeof(dev) - 1 + n);
+	top[sizeof(dev) - 1 + n] = 0;
+	in_emu++;
+	r = emu_sysfs_lookup(g_emu, top, false, NULL);
+	in_emu--;
+	return r == 0;
+}
+
 /* 1: n->abs is in the view (n->type), 0: not a path of the view, -errno */
 static int node_lookup(struct fake_node *n, bool follow)
 {
@@ -199,6 +226,8 @@ static int node_lookup(struct fake_node *n, bool follow)
 	in_emu++;
 	r = emu_sysfs_lookup(g_emu, n->rel, follow, &n->type);
 	in_emu--;
+	if (r == -ENOENT && in_device_dir(n->rel))
+		return -ENOTRECOVERABLE; /* absent for sure (fake_lookup: ENOENT) */
 	return r < 0 ? r : 1;
 }
 
@@ -251,6 +280,8 @@ int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n)
 			return -ENAMETOOLONG;
 	}
 	r = node_lookup(n, follow);
+	if (r == -ENOTRECOVERABLE)
+		return -ENOENT; /* below an emulated device: never the host's */
 	if (strict && r == -ENOENT && host_below_merged(n->abs))
 		return FAKE_HOST;
 	if (strict && r == 0)

@@ -15,6 +15,7 @@
 #include "device-common.h"
 
 #define DIRTY_BDF "0000:00:04.0" /* an edu with IOMMUFD_EMU_DEVICE_DIRTY_TRACKING */
+#define NEST_BDF "0000:00:05.0"  /* an edu with IOMMUFD_EMU_DEVICE_NESTING */
 #define IOVA 0x100000
 #define PAGE 4096
 #define NPAGES 4
@@ -43,7 +44,8 @@ static int setup_flags(void **state, uint32_t flags)
 	test_backend_get();
 	e->ctx = test_ctx_new();
 	check(iommufd_ioas_alloc(e->ctx, &e->ioas));
-	e->dev = add_edu(flags ? DIRTY_BDF : EDU_BDF, flags);
+	e->dev = add_edu(!flags ? EDU_BDF : flags & IOMMUFD_EMU_DEVICE_NESTING ? NEST_BDF : DIRTY_BDF,
+			 flags);
 	check(iommufd_device_bind(e->dev, e->ctx, NULL, &e->dev_id));
 	e->mem = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
 		      0);
@@ -60,6 +62,11 @@ static int setup(void **state)
 static int setup_dirty(void **state)
 {
 	return setup_flags(state, IOMMUFD_EMU_DEVICE_DIRTY_TRACKING);
+}
+
+static int setup_nesting(void **state)
+{
+	return setup_flags(state, IOMMUFD_EMU_DEVICE_NESTING);
 }
 
 static int teardown(void **state)
@@ -291,23 +298,23 @@ static void test_vevent(void **state)
 
 	/* attached to the parent (no vIOMMU): ENOENT */
 	check(iommufd_device_attach(e->dev, parent, NULL));
-	assert_errno(iommufd_emu_device_vevent(test_emu(), EDU_BDF, IOMMUFD_VEVENTQ_SELFTEST,
+	assert_errno(iommufd_emu_device_vevent(test_emu(), NEST_BDF, IOMMUFD_VEVENTQ_SELFTEST,
 					       payload, 4),
 		     ENOENT);
 	check(iommufd_vdevice_alloc(e->ctx, viommu, e->dev_id, 0x42, &vdev));
 	check(iommufd_device_attach(e->dev, nested, NULL));
 	/* no queue of that type yet */
-	assert_errno(iommufd_emu_device_vevent(test_emu(), EDU_BDF, IOMMUFD_VEVENTQ_SELFTEST,
+	assert_errno(iommufd_emu_device_vevent(test_emu(), NEST_BDF, IOMMUFD_VEVENTQ_SELFTEST,
 					       payload, 4),
 		     EOPNOTSUPP);
 	check(iommufd_veventq_new(e->ctx, viommu, IOMMUFD_VEVENTQ_SELFTEST, 4, NULL, &q));
-	assert_errno(iommufd_emu_device_vevent(test_emu(), EDU_BDF, IOMMUFD_VEVENTQ_ARM_SMMUV3,
+	assert_errno(iommufd_emu_device_vevent(test_emu(), NEST_BDF, IOMMUFD_VEVENTQ_ARM_SMMUV3,
 					       big, 32),
 		     EOPNOTSUPP);
 	assert_int_equal(iommufd_veventq_read(q, &ev), 0);
 
-	check(iommufd_emu_device_vevent(test_emu(), EDU_BDF, IOMMUFD_VEVENTQ_SELFTEST, payload, 4));
-	check(iommufd_emu_device_vevent(test_emu(), EDU_BDF, IOMMUFD_VEVENTQ_SELFTEST, payload + 4,
+	check(iommufd_emu_device_vevent(test_emu(), NEST_BDF, IOMMUFD_VEVENTQ_SELFTEST, payload, 4));
+	check(iommufd_emu_device_vevent(test_emu(), NEST_BDF, IOMMUFD_VEVENTQ_SELFTEST, payload + 4,
 					4));
 	assert_int_equal(iommufd_veventq_read(q, &ev), 1);
 	assert_int_equal(ev.sequence, 0);
@@ -323,7 +330,7 @@ static void test_vevent(void **state)
 
 	/* depth 4: the fifth unread event is lost and counted */
 	for (int i = 0; i < 5; i++)
-		check(iommufd_emu_device_vevent(test_emu(), EDU_BDF, IOMMUFD_VEVENTQ_SELFTEST,
+		check(iommufd_emu_device_vevent(test_emu(), NEST_BDF, IOMMUFD_VEVENTQ_SELFTEST,
 						payload + i, 4));
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(iommufd_veventq_read(q, &ev), 1);
@@ -336,14 +343,14 @@ static void test_vevent(void **state)
 	assert_int_equal(iommufd_veventq_read(q, &ev), 0);
 
 	/* argument errors: the payload must have the type's record size */
-	assert_errno(iommufd_emu_device_vevent(test_emu(), EDU_BDF, IOMMUFD_VEVENTQ_SELFTEST, big,
+	assert_errno(iommufd_emu_device_vevent(test_emu(), NEST_BDF, IOMMUFD_VEVENTQ_SELFTEST, big,
 					       sizeof(big)),
 		     EINVAL);
-	assert_errno(iommufd_emu_device_vevent(test_emu(), EDU_BDF, IOMMUFD_VEVENTQ_SELFTEST,
+	assert_errno(iommufd_emu_device_vevent(test_emu(), NEST_BDF, IOMMUFD_VEVENTQ_SELFTEST,
 					       payload, 8),
 		     EINVAL);
-	assert_errno(iommufd_emu_device_vevent(test_emu(), EDU_BDF, 0x1234, payload, 4), EINVAL);
-	assert_errno(iommufd_emu_device_vevent(test_emu(), EDU_BDF, IOMMUFD_VEVENTQ_SELFTEST, NULL,
+	assert_errno(iommufd_emu_device_vevent(test_emu(), NEST_BDF, 0x1234, payload, 4), EINVAL);
+	assert_errno(iommufd_emu_device_vevent(test_emu(), NEST_BDF, IOMMUFD_VEVENTQ_SELFTEST, NULL,
 					       4),
 		     EINVAL);
 	assert_errno(iommufd_emu_device_vevent(test_emu(), "0000:00:1f.0", IOMMUFD_VEVENTQ_SELFTEST,
@@ -353,7 +360,7 @@ static void test_vevent(void **state)
 
 	/* detached: no vIOMMU any more */
 	check(iommufd_device_detach(e->dev));
-	assert_errno(iommufd_emu_device_vevent(test_emu(), EDU_BDF, IOMMUFD_VEVENTQ_SELFTEST,
+	assert_errno(iommufd_emu_device_vevent(test_emu(), NEST_BDF, IOMMUFD_VEVENTQ_SELFTEST,
 					       payload, 4),
 		     ENOENT);
 	iommufd_veventq_unref(q);
@@ -370,7 +377,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dma_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_dirty, setup_dirty, teardown),
 		cmocka_unit_test_setup_teardown(test_page_fault, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vevent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vevent, setup_nesting, teardown),
 	};
 
 	if (test_real_kernel()) {

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -568,6 +569,152 @@ static void test_devices(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/*
+ * One node of /dev as every query sees it: stat, lstat, fstatat, statx,
+ * access and the fstat of an open agree (a char device with these numbers,
+ * which the caller may open), or all say ENOENT
+ */
+static void node_agrees(const char *path, unsigned int maj, unsigned int min)
+{
+	struct stat st, fst;
+	struct statx stx;
+	int fd;
+
+	if (!maj) {
+		assert_int_equal(stat(path, &st), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(lstat(path, &st), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(fstatat(AT_FDCWD, path, &st, 0), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(access(path, F_OK), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(open(path, O_RDWR), -1);
+		assert_int_equal(errno, ENOENT);
+		return;
+	}
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(major(st.st_rdev), maj);
+	assert_int_equal(minor(st.st_rdev), min);
+	assert_int_equal(st.st_uid, getuid());
+	assert_int_equal(lstat(path, &fst), 0);
+	assert_int_equal(fst.st_mode, st.st_mode);
+	assert_int_equal(fst.st_rdev, st.st_rdev);
+	assert_int_equal(fstatat(AT_FDCWD, path, &fst, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(fst.st_rdev, st.st_rdev);
+	assert_int_equal(statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx), 0);
+	assert_int_equal(stx.stx_mode, st.st_mode);
+	assert_int_equal(stx.stx_rdev_major, maj);
+	assert_int_equal(stx.stx_rdev_minor, min);
+	assert_int_equal(access(path, R_OK | W_OK), 0);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &fst), 0);
+	assert_int_equal(fst.st_mode, st.st_mode);
+	assert_int_equal(fst.st_rdev, st.st_rdev);
+	close(fd);
+}
+
+/* IOMMUFD_EMU_DEVICES=edu@0000:00:02.0: /dev as the VM's kernel lays it out */
+static void test_dev_nodes(void **state)
+{
+	char buf[32] = "";
+	struct stat st;
+	unsigned int maj, min;
+	FILE *f;
+
+	(void)state;
+	node_agrees("/dev/iommu", 10, 257);
+	assert_int_equal(stat("/dev/iommu", &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	node_agrees("/dev/vfio/vfio", 10, 196);
+	assert_int_equal(stat("/dev/vfio/vfio", &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0666);
+	/* the cdev: the numbers its sysfs dev file reports */
+	f = fopen("/sys/bus/pci/devices/0000:00:02.0/vfio-dev/vfio0/dev", "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_int_equal(sscanf(buf, "%u:%u", &maj, &min), 2);
+	node_agrees("/dev/vfio/devices/vfio0", maj, min);
+	assert_int_equal(stat("/dev/vfio/devices/vfio0", &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	/* its group (the first new group is 2, as the kernel numbers them) */
+	assert_int_equal(stat("/dev/vfio/2", &st), 0);
+	node_agrees("/dev/vfio/2", major(st.st_rdev), 2);
+	/* what is not there */
+	node_agrees("/dev/vfio/devices/vfio1", 0, 0);
+	node_agrees("/dev/vfio/7", 0, 0);
+	node_agrees("/dev/vfio/bogus", 0, 0);
+	/* the directories */
+	assert_int_equal(stat("/dev/vfio", &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(stat("/dev/vfio/devices", &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(access("/dev/vfio/devices", X_OK), 0);
+	/* below a device node: not a directory */
+	assert_int_equal(stat("/dev/vfio/devices/vfio0/x", &st), -1);
+	assert_int_equal(errno, ENOTDIR);
+}
+
+/* below the emulated device's directory nothing is the host's (whose device
+ * at that address, if any, is another): what the view lacks is absent */
+static void test_sysfs_no_host(void **state)
+{
+	static const char *const absent[] = { "resource", "numa_node", "uevent", "power",
+					      "power/control", "config", "vfio-dev/vfio9" };
+	char path[PATH_MAX];
+	struct stat st;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/0000:00:02.0/%s", absent[i]);
+		assert_int_equal(stat(path, &st), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(lstat(path, &st), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(access(path, F_OK), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_int_equal(open(path, O_RDONLY), -1);
+		assert_int_equal(errno, ENOENT);
+		assert_null(opendir(path));
+		assert_int_equal(errno, ENOENT);
+		assert_null(fopen(path, "r"));
+		assert_int_equal(errno, ENOENT);
+	}
+	/* what it has is there */
+	assert_int_equal(stat("/sys/bus/pci/devices/0000:00:02.0/vendor", &st), 0);
+	assert_int_equal(stat("/sys/bus/pci/devices/0000:00:02.0/vfio-dev/vfio0/dev", &st), 0);
+}
+
+/* realpath() resolves the view's links (glibc's own would walk the host's sysfs) */
+static void test_sysfs_realpath(void **state)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	(void)state;
+	assert_non_null(realpath("/sys/bus/pci/devices/0000:00:02.0/iommu_group", buf));
+	assert_string_equal(buf, "/sys/kernel/iommu_groups/2");
+	p = realpath("/sys/bus/pci/devices/0000:00:02.0/driver", NULL);
+	assert_non_null(p);
+	assert_string_equal(p, "/sys/bus/pci/drivers/vfio-pci");
+	free(p);
+	p = canonicalize_file_name("/sys/kernel/iommu_groups/2/devices/0000:00:02.0/vfio-dev/./vfio0/../vfio0/dev");
+	assert_non_null(p);
+	assert_string_equal(p, "/sys/bus/pci/devices/0000:00:02.0/vfio-dev/vfio0/dev");
+	free(p);
+	assert_null(realpath("/sys/bus/pci/devices/0000:00:02.0/iommu_group/nope", buf));
+	assert_int_equal(errno, ENOENT);
+	assert_null(realpath("/sys/bus/pci/devices/0000:00:02.0/vendor/x", buf));
+	assert_int_equal(errno, ENOTDIR);
+	assert_null(realpath("/sys/bus/pci/devices/0000:00:02.0/resource", buf));
+	assert_int_equal(errno, ENOENT);
+}
+
 /* the device's sysfs, as the kernel shows it: files, directories, links */
 static void test_sysfs(void **state)
 {
@@ -857,6 +1004,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_sysfs),
 		cmocka_unit_test(test_sysfs_merged),
+		cmocka_unit_test(test_dev_nodes),
+		cmocka_unit_test(test_sysfs_no_host),
+		cmocka_unit_test(test_sysfs_realpath),
 		cmocka_unit_test(test_library_kernel_backend),
 	};
 
