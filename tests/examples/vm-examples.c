@@ -7,6 +7,8 @@
  *    of the VM is started with serial=deadbeef);
  *  - the same with IOMMUFD_MODE=type1: unchanged, it runs on the VFIO
  *    container (the type1 mode) and prints the same serial;
+ *  - nvme-io writes 16 KiB of namespace 1 (the VM's NVMe has a 16 MiB
+ *    one) and reads them back identical, in both modes;
  *  - vmm-migrate must finish with "destination equals source".
  * Under tests/vm/no-iommufd (IOMMUFD_TEST_AUTO set) only nvme-identify runs,
  * with no mode asked for: it must fall back to the VFIO container itself.
@@ -133,13 +135,17 @@ int main(void)
 			    "0000:00:03.0", NULL, "serial: deadbeef\n");
 		return ok ? 0 : 1;
 	}
-	printf("1..3\n");
+	printf("1..5\n");
 	fflush(stdout);
 	ok &= check(1, "nvme-identify prints serial deadbeef", "nvme-identify", "0000:00:03.0", NULL,
 		    "serial: deadbeef\n");
 	ok &= check(2, "nvme-identify in the type1 mode prints serial deadbeef", "nvme-identify",
 		    "0000:00:03.0", "type1", "serial: deadbeef\n");
-	ok &= check(3, "vmm-migrate: destination equals source", "vmm-migrate", NULL, NULL,
+	ok &= check(3, "nvme-io writes and reads back blocks of namespace 1", "nvme-io", "0000:00:03.0",
+		    NULL, "blocks at LBA 0: identical\n");
+	ok &= check(4, "nvme-io in the type1 mode", "nvme-io", "0000:00:03.0", "type1",
+		    "blocks at LBA 0: identical\n");
+	ok &= check(5, "vmm-migrate: destination equals source", "vmm-migrate", NULL, NULL,
 		    "destination equals source");
 	return ok ? 0 : 1;
 }
