@@ -709,7 +709,10 @@ IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
  * Checked without changing anything: fd is a bound VFIO device file, dev_id
  * is a DEVICE object of ctx (IOMMU_GET_HW_INFO), and when attached a
  * re-attach of fd to pt_id (the same domain: a no-op for the kernel)
- * succeeds, which also proves fd is bound to ctx. On success the device owns
+ * succeeds, which also shows fd is bound to ctx (unless pt_id happens to name
+ * a page table in fd's own context too: IDs are per context). The IDs must
+ * be the ones the binder got: with a wrong pt_id of fd's context, the
+ * re-attach moves the device there. On success the device owns
  * fd and holds a reference on ctx; on failure fd stays open. -EINVAL: bad
  * opts or a parked fd (use iommufd_device_new_from_fd()), -ENOTTY: not a VFIO
  * device file, -ENOENT: dev_id or pt_id is not an object of ctx (or fd is

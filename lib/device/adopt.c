@@ -14,7 +14,10 @@
  * the domain with itself (drivers/vfio/iommufd.c
  * vfio_iommufd_physical_attach_ioas -> iommufd_device_replace), and looks the
  * page table up in the context the file is bound to, which proves that
- * context is ctx.
+ * context is ctx as far as the IDs differ between contexts (they are
+ * numbered per context: a coincidence passes). The re-attach is a no-op only
+ * with the right pt_id: the IDs are the caller's word, from the process that
+ * made them.
  */
 #include <errno.h>
 #include <stdio.h>
