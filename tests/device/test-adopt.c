@@ -9,6 +9,7 @@
  * its own memory. On the emulator the handover is refused (its fds are not
  * kernel files), which is asserted before the case skips.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,13 +391,27 @@ static void send_many_fds(int sock, int fd, size_t n)
 	assert_int_equal(sendmsg(sock, &msg, 0), (ssize_t)sizeof(byte));
 }
 
+/* the open fds of this process */
+static int nr_open_fds(void)
+{
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(dir);
+	while ((d = readdir(dir)))
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
 /* the refusals of the handover and a bound (not attached) device handed over */
 static void test_handover_refusals(void **state)
 {
 	struct iommufd_device **devs = NULL;
 	struct iommufd_ctx *ctx = NULL;
 	size_t nr = 0;
-	int sv[2];
+	int sv[2], fds0;
 	struct env e;
 
 	(void)state;
@@ -419,9 +434,14 @@ static void test_handover_refusals(void **state)
 		assert_errno(iommufd_handover_send(sv[0], ctx2, d, 1), EINVAL);
 		iommufd_ctx_unref(ctx2);
 	}
-	/* truncated fds */
+	/* truncated fds, and fds with no handover: refused, every fd received closed */
+	fds0 = nr_open_fds();
 	send_many_fds(sv[0], sv[0], IOMMUFD_HANDOVER_MAX_DEVICES + 5);
 	assert_errno(iommufd_handover_recv(sv[1], &ctx, &devs, &nr), EMSGSIZE);
+	assert_int_equal(nr_open_fds(), fds0);
+	send_many_fds(sv[0], sv[0], 3);
+	assert_errno(iommufd_handover_recv(sv[1], &ctx, &devs, &nr), EPROTO);
+	assert_int_equal(nr_open_fds(), fds0);
 	assert_null(ctx);
 	/* a bound device arrives bound, with its ID */
 	{
