@@ -698,7 +698,8 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *
  * Adopt an open VFIO device fd in state PARKED (as after open()). On success
  * the device owns fd and closes it on its last unref (if the number still
  * holds that file); on failure fd stays open. -EBADF: not open, -ENOTTY: not
- * a VFIO device file, -EBUSY: a device file bound already or of the group path.
+ * a VFIO device file, -EBUSY: a device file bound already or of the group path
+ * (a bound one whose IDs are known: iommufd_device_adopt()).
  */
 IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 					      struct iommufd_device **ret);
