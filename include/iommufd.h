@@ -698,10 +698,53 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *
  * Adopt an open VFIO device fd in state PARKED (as after open()). On success
  * the device owns fd and closes it on its last unref (if the number still
  * holds that file); on failure fd stays open. -EBADF: not open, -ENOTTY: not
- * a VFIO device file, -EBUSY: a device file bound already or of the group path.
+ * a VFIO device file, -EBUSY: a device file bound already or of the group path
+ * (a bound one whose IDs are known: iommufd_device_adopt()).
  */
 IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 					      struct iommufd_device **ret);
+/*
+ * Adopt a VFIO device fd that is already BOUND to ctx's iommufd (and, with
+ * IOMMUFD_DEVICE_ADOPT_ATTACHED, attached to pt_id): a live update's incoming
+ * side or a secondary process, which got the fd and its IDs from elsewhere.
+ * Checked without changing anything: fd is a bound VFIO device file, dev_id
+ * is a DEVICE object of ctx (IOMMU_GET_HW_INFO), and when attached a
+ * re-attach of fd to pt_id (the same domain: a no-op for the kernel)
+ * succeeds, which also shows fd is bound to ctx (unless pt_id happens to name
+ * a page table in fd's own context too: IDs are per context). The IDs must
+ * be the ones the binder got: with a wrong pt_id of fd's context, the
+ * re-attach moves the device there. On success the device owns
+ * fd and holds a reference on ctx; on failure fd stays open. -EINVAL: bad
+ * opts or a parked fd (use iommufd_device_new_from_fd()), -ENOTTY: not a VFIO
+ * device file, -ENOENT: dev_id or pt_id is not an object of ctx (or fd is
+ * bound to another context), -EOPNOTSUPP: type1 mode.
+ */
+#define IOMMUFD_DEVICE_ADOPT_ATTACHED (1u << 0) /* pt_id: the HWPT or IOAS fd is attached to */
+struct iommufd_device_adopt_opts {
+	size_t sz;
+	uint32_t flags;    /* IOMMUFD_DEVICE_ADOPT_* */
+	uint32_t dev_id;   /* the DEVICE ID the bind gave */
+	uint32_t pt_id;    /* with IOMMUFD_DEVICE_ADOPT_ATTACHED; else 0 */
+	uint32_t reserved; /* 0 */
+};
+IOMMUFD_EXPORT int iommufd_device_adopt(struct iommufd_ctx *ctx, int fd,
+					const struct iommufd_device_adopt_opts *opts,
+					struct iommufd_device **ret);
+/*
+ * Hand a context and its devices to another process over the Unix socket
+ * sock: one message, a versioned header and per device its state, dev_id and
+ * pt_id, with the context's fd and the devices' fds (SCM_RIGHTS). At most
+ * IOMMUFD_HANDOVER_MAX_DEVICES devices. The receiver adopts the context
+ * (iommufd_ctx_new_from_fd()) and each device (iommufd_device_adopt(), or
+ * iommufd_device_new_from_fd() for a parked one); on any failure it closes
+ * every fd it received. *devs is malloc()ed: unref each device, free() it.
+ * Kernel backend and iommufd mode only (-EOPNOTSUPP otherwise).
+ */
+#define IOMMUFD_HANDOVER_MAX_DEVICES 64
+IOMMUFD_EXPORT int iommufd_handover_send(int sock, struct iommufd_ctx *ctx,
+					 struct iommufd_device *const *devs, size_t nr);
+IOMMUFD_EXPORT int iommufd_handover_recv(int sock, struct iommufd_ctx **ctx,
+					 struct iommufd_device ***devs, size_t *nr);
 IOMMUFD_EXPORT struct iommufd_device *iommufd_device_ref(struct iommufd_device *dev);
 /* Last unref closes the fd: the kernel detaches (pasids, then RID) and unbinds. */
 IOMMUFD_EXPORT struct iommufd_device *iommufd_device_unref(struct iommufd_device *dev);

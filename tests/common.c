@@ -81,6 +81,16 @@ int test_fd_close(int fd)
 	return close(fd) < 0 ? -errno : 0;
 }
 
+int test_fd_dup(int fd)
+{
+	int r;
+
+	if (!test_real_kernel())
+		return be_dup(test_backend_get(), fd);
+	r = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	return r < 0 ? -errno : r;
+}
+
 int test_fd_mmap(int fd, off_t off, size_t len, int prot, int flags, void **addr)
 {
 	void *p;

@@ -39,6 +39,8 @@ int test_open_node(const char *path, int flags);
 ssize_t test_fd_read(int fd, void *buf, size_t len);
 ssize_t test_fd_write(int fd, const void *buf, size_t len);
 int test_fd_close(int fd);
+/* dup(2) of an fd of the test's backend (another number for the same open file): an fd or -errno */
+int test_fd_dup(int fd);
 int test_fd_mmap(int fd, off_t off, size_t len, int prot, int flags, void **addr);
 int test_fd_munmap(void *addr, size_t len);
 /* the emulator of the current test, NULL on the real kernel */

@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -484,6 +486,43 @@ static void h_iommufd_vdevice_alloc(void)
 	E(iommufd_vdevice_alloc(g.ctx, NO_ID, NO_ID, 0, &id), ENOENT);
 }
 
+static void h_iommufd_handover_send(void)
+{
+	struct iommufd_device *devs[1] = { NULL };
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	E(iommufd_handover_send(sv[0], NULL, NULL, 0), EINVAL);
+	/* the emulator's fds are not kernel files */
+	E(iommufd_handover_send(sv[0], g.ctx, NULL, 0), EOPNOTSUPP);
+	E(iommufd_handover_send(sv[0], g.ctx, devs, 1), EOPNOTSUPP);
+	E(iommufd_handover_send(-1, g.ctx, NULL, SIZE_MAX), EOPNOTSUPP);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void h_iommufd_handover_recv(void)
+{
+	struct iommufd_device **devs = NULL;
+	struct iommufd_ctx *c = NULL;
+	size_t nr = 0;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	E(iommufd_handover_recv(sv[0], NULL, &devs, &nr), EINVAL);
+	E(iommufd_handover_recv(sv[0], &c, NULL, &nr), EINVAL);
+	E(iommufd_handover_recv(sv[0], &c, &devs, NULL), EINVAL);
+	E(iommufd_handover_recv(-1, &c, &devs, &nr), EBADF);
+	/* a message that is no handover */
+	assert_int_equal(send(sv[1], "hello", 5, 0), 5);
+	E(iommufd_handover_recv(sv[0], &c, &devs, &nr), EPROTO);
+	close(sv[1]);
+	E(iommufd_handover_recv(sv[0], &c, &devs, &nr), EPIPE);
+	close(sv[0]);
+	assert_null(c);
+	assert_null(devs);
+}
+
 static void h_iommufd_hw_queue_alloc(void)
 {
 	IOMMUFD_OPTS(struct iommufd_hw_queue_alloc_opts, o, .flags = 0x80000000u);
@@ -589,6 +628,40 @@ static void h_iommufd_device_new_from_fd(void)
 	E(iommufd_device_new_from_fd(g.scope, 0, NULL), EINVAL);
 	E(iommufd_device_new_from_fd(g.scope, -1, &d), EBADF);
 	E(iommufd_device_new_from_fd(g.scope, INT32_MAX, &d), EBADF);
+	assert_null(d);
+}
+
+static void h_iommufd_device_adopt(void)
+{
+	struct iommufd_device_adopt_opts o = { .sz = sizeof(o), .dev_id = 1 };
+	struct iommufd_device_adopt_opts bad = o;
+	struct iommufd_device *d = NULL;
+	int parked = iommufd_device_get_fd(g.dev);
+
+	E(iommufd_device_adopt(NULL, parked, &o, &d), EINVAL);
+	E(iommufd_device_adopt(g.scope, parked, NULL, &d), EINVAL);
+	E(iommufd_device_adopt(g.scope, parked, &o, NULL), EINVAL);
+	bad.sz = 1;
+	E(iommufd_device_adopt(g.scope, parked, &bad, &d), EINVAL);
+	bad = o;
+	bad.flags = 0x80000000u;
+	E(iommufd_device_adopt(g.scope, parked, &bad, &d), EINVAL);
+	bad = o;
+	bad.reserved = 1;
+	E(iommufd_device_adopt(g.scope, parked, &bad, &d), EINVAL);
+	bad = o;
+	bad.dev_id = 0;
+	E(iommufd_device_adopt(g.scope, parked, &bad, &d), EINVAL);
+	bad = o;
+	bad.pt_id = 2; /* without the ATTACHED flag */
+	E(iommufd_device_adopt(g.scope, parked, &bad, &d), EINVAL);
+	bad = o;
+	bad.flags = IOMMUFD_DEVICE_ADOPT_ATTACHED; /* and pt_id 0 */
+	E(iommufd_device_adopt(g.scope, parked, &bad, &d), EINVAL);
+	E(iommufd_device_adopt(g.scope, -1, &o, &d), EBADF);
+	E(iommufd_device_adopt(g.scope, INT32_MAX, &o, &d), EBADF);
+	E(iommufd_device_adopt(g.ctx, iommufd_ctx_get_fd(g.ctx), &o, &d), ENOTTY);
+	E(iommufd_device_adopt(g.scope, parked, &o, &d), EINVAL); /* parked */
 	assert_null(d);
 }
 
@@ -1358,6 +1431,8 @@ CASE(iommufd_fault_queue_respond)
 CASE(iommufd_viommu_alloc)
 CASE(iommufd_vdevice_alloc)
 CASE(iommufd_hw_queue_alloc)
+CASE(iommufd_handover_send)
+CASE(iommufd_handover_recv)
 CASE(iommufd_ctx_mmap)
 CASE(iommufd_ctx_munmap)
 CASE(iommufd_veventq_new)
@@ -1370,6 +1445,7 @@ CASE(iommufd_veventq_read)
 CASE(iommufd_device_open)
 CASE(iommufd_device_open_pci)
 CASE(iommufd_device_new_from_fd)
+CASE(iommufd_device_adopt)
 CASE(iommufd_device_ref)
 CASE(iommufd_device_unref)
 CASE(iommufd_device_unrefp)
