@@ -771,6 +771,41 @@ int vdev_group_nr(const struct vdev *d)
 	return d->grp->nr;
 }
 
+/*
+ * BAR0 through the file. Its MSI-X table is not the user's through read
+ * and write (drivers/vfio/pci/vfio_pci_rdwr.c vfio_pci_bar_rw,
+ * vfio_pci_core_do_io_rw): reads of it give 0xff bytes, writes to it are
+ * dropped; the rest of the access reaches the device. The mapping, MSI-X
+ * mappable, reaches the table.
+ */
+static ssize_t bar0_rw(struct vdev *d, uint64_t off, uint8_t *buf, size_t len, bool write)
+{
+	uint64_t x_start = d->msix_table, x_end = d->msix_table + 16ull * d->msix_vectors;
+	uint64_t end = off + len;
+	ssize_t r;
+
+	if (!d->msix_vectors || end <= x_start || off >= x_end)
+		return write ? vdev_bar0_write(d, off, buf, len) : vdev_bar0_read(d, off, buf, len);
+	if (off < x_start) {
+		r = write ? vdev_bar0_write(d, off, buf, x_start - off) :
+			    vdev_bar0_read(d, off, buf, x_start - off);
+		if (r < 0)
+			return r;
+	}
+	if (!write) {
+		uint64_t from = off > x_start ? off : x_start, to = end < x_end ? end : x_end;
+
+		memset(buf + (from - off), 0xff, to - from);
+	}
+	if (end > x_end) {
+		r = write ? vdev_bar0_write(d, x_end, buf + (x_end - off), end - x_end) :
+			    vdev_bar0_read(d, x_end, buf + (x_end - off), end - x_end);
+		if (r < 0)
+			return r;
+	}
+	return (ssize_t)len;
+}
+
 static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bool pos, bool write)
 {
 	struct vfile *vf = f->priv;
@@ -820,7 +855,7 @@ static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bo
 	if (index == KABI_VFIO_PCI_CONFIG_REGION_INDEX)
 		r = write ? vdev_config_write(d, roff, kbuf, len) : vdev_config_read(d, roff, kbuf, len);
 	else
-		r = write ? vdev_bar0_write(d, roff, kbuf, len) : vdev_bar0_read(d, roff, kbuf, len);
+		r = bar0_rw(d, roff, kbuf, len, write);
 	if (!write && r > 0 && emu_copy_to_user((uintptr_t)buf, kbuf, (size_t)r))
 		r = -EFAULT;
 	free(kbuf);
