@@ -876,7 +876,9 @@ static int vfile_mmap(struct emu_file *f, off_t off, size_t len, int prot, int f
 {
 	struct vfile *vf = f->priv;
 	struct vdev *d = vf->dev;
-	uint64_t roff;
+	struct kabi_vfio_region_sparse_mmap_area area[2];
+	uint64_t roff, plen = ((uint64_t)len + EMU_PAGE_SIZE - 1) & ~(uint64_t)(EMU_PAGE_SIZE - 1);
+	uint32_t n;
 	void *p;
 
 	if (!vf->bound)
@@ -887,6 +889,16 @@ static int vfile_mmap(struct emu_file *f, off_t off, size_t len, int prot, int f
 	if ((roff & (EMU_PAGE_SIZE - 1)) || roff >= d->bar0_size || len > d->bar0_size - roff ||
 	    !(flags & MAP_SHARED))
 		return -EINVAL;
+	if (vdev_msix_sparse(d, KABI_VFIO_PCI_BAR0_REGION_INDEX, area, &n)) {
+		uint32_t i;
+
+		for (i = 0; i < n; i++)
+			if (roff >= area[i].offset && roff - area[i].offset < area[i].size &&
+			    plen <= area[i].size - (roff - area[i].offset))
+				break;
+		if (i == n)
+			return -EINVAL; /* the MSI-X table's pages are not mappable */
+	}
 	p = mmap(NULL, len, prot, flags, d->bar0_fd, (off_t)roff);
 	if (p == MAP_FAILED)
 		return -errno;
@@ -1368,7 +1380,8 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		return EMU_FAIL(EINVAL, "group %d", opts->group);
 	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t) &&
 	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING |
-			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE | IOMMUFD_EMU_DEVICE_NESTING)))
+			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE | IOMMUFD_EMU_DEVICE_NESTING |
+			     IOMMUFD_EMU_DEVICE_MSIX_SPARSE)))
 		return EMU_FAIL(EINVAL, "unknown flags %#x", opts->flags);
 	if (opts->nvme_ns_size % 512 || opts->nvme_ns_size > (1ull << 40))
 		return EMU_FAIL(EINVAL, "NVMe namespace of %llu bytes: not a multiple of 512 "

@@ -450,6 +450,66 @@ static void test_region_mmap_edu(void **state)
 	env_teardown(&e);
 }
 
+/*
+ * The emulator only (vfio-pci has MSI-X mappable): an NVMe whose MSI-X table
+ * is not mappable lists sparse mmap areas around the table's pages;
+ * region_mmap maps inside one and refuses the rest with the areas named,
+ * before the kernel does.
+ */
+static void test_region_mmap_sparse(void **state)
+{
+	IOMMUFD_OPTS(struct iommufd_emu_device_opts, o, .kind = IOMMUFD_EMU_DEVICE_NVME,
+		     .bdf = "0000:00:05.0", .flags = IOMMUFD_EMU_DEVICE_MSIX_SPARSE);
+	struct vfio_region_info vri = { .argsz = sizeof(vri), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct iommufd_region_info ri = { .sz = sizeof(ri) };
+	struct iommufd_region_area area[4];
+	struct iommufd_region_caps caps = { .sz = sizeof(caps), .areas = area, .max_areas = 4 };
+	uint32_t bir = 99, tbl, page = (uint32_t)sysconf(_SC_PAGESIZE);
+	struct env e;
+	void *p;
+
+	(void)state;
+	if (test_real_kernel())
+		skip();
+	test_backend_get();
+	check(iommufd_emu_add_pci_device(test_emu(), &o, NULL, 0));
+	e.ctx = test_ctx_new();
+	e.dev = dev_open(test_scope(), "0000:00:05.0");
+	check(iommufd_device_bind(e.dev, e.ctx, NULL, NULL));
+	check(iommufd_device_get_region_info(e.dev, IOMMUFD_PCI_BAR0_REGION, &ri));
+	tbl = msix_table(&e, &bir);
+	assert_int_equal(bir, 0);
+	check(iommufd_device_get_region_caps(e.dev, IOMMUFD_PCI_BAR0_REGION, &caps));
+	assert_int_equal(caps.caps, IOMMUFD_REGION_CAP_SPARSE_MMAP);
+	assert_int_equal(caps.nr_areas, 2); /* the pages before the table, and after it */
+	assert_int_equal(area[0].offset, 0);
+	assert_int_equal(area[0].size, tbl & ~(page - 1));
+	assert_true(area[1].offset > tbl);
+	assert_int_equal(area[1].offset + area[1].size, ri.size);
+	/* inside an area */
+	check(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, 0, area[0].size, PROT_READ, &p));
+	check(iommufd_device_region_munmap(e.dev, p, area[0].size));
+	check(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, area[1].offset, area[1].size,
+					 PROT_READ, &p));
+	check(iommufd_device_region_munmap(e.dev, p, area[1].size));
+	/* across the first area's end, into the table */
+	assert_errno(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, 0, area[0].size + page,
+						PROT_READ, &p), EINVAL);
+	assert_non_null(strstr(iommufd_last_error(), "sparse mmap areas"));
+	assert_non_null(strstr(iommufd_last_error(), "[0, +"));
+	/* the table's page; the whole BAR */
+	assert_errno(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, tbl & ~(page - 1), page,
+						PROT_READ, &p), EINVAL);
+	assert_errno(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, 0, ri.size, PROT_READ,
+						&p), EINVAL);
+	/* the raw chain says the same */
+	assert_int_equal(iommufd_device_ioctl(e.dev, VFIO_DEVICE_GET_REGION_INFO, &vri), 0);
+	assert_true(vri.flags & VFIO_REGION_INFO_FLAG_CAPS);
+	assert_int_equal(vri.argsz, sizeof(vri) + sizeof(struct vfio_region_info_cap_sparse_mmap) +
+					    2 * sizeof(struct vfio_region_sparse_mmap_area));
+	env_teardown(&e);
+}
+
 static int backend_reset(void **state)
 {
 	(void)state;
@@ -472,6 +532,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_region_caps, backend_reset),
 		cmocka_unit_test_teardown(test_region_mmap_msix_nvme, backend_reset),
 		cmocka_unit_test_teardown(test_region_mmap_edu, backend_reset),
+		cmocka_unit_test_teardown(test_region_mmap_sparse, backend_reset),
 	};
 
 	return cmocka_run_group_tests_name("device-control", tests, NULL, NULL);
