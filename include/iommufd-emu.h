@@ -144,6 +144,13 @@ struct iommufd_emu_device_opts {
  */
 #define IOMMUFD_EMU_DEVICE_NESTING (1u << 3)
 /*
+ * The MSI-X table is not mappable, as under a VFIO driver without MSI-X
+ * mappable (vfio-pci has it): BAR0's capability chain is a sparse mmap
+ * capability listing the pages before and after the table's pages, and an
+ * mmap that reaches those pages is -EINVAL. For NVMe (edu has no MSI-X).
+ */
+#define IOMMUFD_EMU_DEVICE_MSIX_SPARSE (1u << 4)
+/*
  * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree
  * (bus/pci/devices/<bdf>/{vendor,device,iommu_group,driver,vfio-dev/vfioN/dev})
  * and as <dev>/vfio/devices/vfioN and <dev>/vfio/<group>. cdev_path (may be

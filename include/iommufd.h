@@ -868,7 +868,12 @@ IOMMUFD_EXPORT ssize_t iommufd_device_region_write(struct iommufd_device *dev, u
 /*
  * mmap [off, off+len) of region index, shared. prot: PROT_READ and/or
  * PROT_WRITE (other bits: -EINVAL). As vfio-pci, the whole pages mapped must
- * lie in the region rounded up to a page, else -EINVAL.
+ * lie in the region rounded up to a page, else -EINVAL. A region whose
+ * capability chain has sparse mmap areas and no MSI-X mappable
+ * (iommufd_device_get_region_caps) is mapped only inside one of its areas:
+ * any other range is -EINVAL, the reason listing the areas. The areas are
+ * read once per bind. (vfio-pci marks its MSI-X BAR MSI-X mappable: the
+ * whole BAR maps.)
  */
 IOMMUFD_EXPORT int iommufd_device_region_mmap(struct iommufd_device *dev, uint32_t index, uint64_t off,
 					      size_t len, int prot, void **addr);

@@ -48,6 +48,11 @@ struct iommufd_device {
 		uint32_t flags;
 		uint64_t size;
 		uint64_t offset;
+		/* the mmap rule of its capability chain (iommufd_device_region_mmap) */
+		bool caps_valid;
+		bool sparse;      /* sparse mmap areas and no MSI-X mappable */
+		uint32_t nr_areas;
+		struct iommufd_region_area *areas; /* owned */
 	} regions[DEV_REGION_CACHE];
 };
 

@@ -145,6 +145,14 @@ static int _printf_(5, 6) dev_fail(struct iommufd_device *dev, const char *func,
 }
 #define DEV_FAIL(dev, op, err, ...) dev_fail((dev), __func__, (op), (err), __VA_ARGS__)
 
+/* forget the region info cache (a new bind: the kernel answers again); caller holds the lock */
+static void regions_reset(struct iommufd_device *dev)
+{
+	for (unsigned int i = 0; i < DEV_REGION_CACHE; i++)
+		free(dev->regions[i].areas);
+	memset(dev->regions, 0, sizeof(dev->regions));
+}
+
 static int dev_check(struct iommufd_device *dev, const char *func)
 {
 	return ifd_owner_check(dev->pid, dev_ctx(dev), func, "device", dev->name);
@@ -527,6 +535,7 @@ IOMMUFD_EXPORT struct iommufd_device *iommufd_device_unref(struct iommufd_device
 	iommufd_ctx_unref(dev->ctx);
 	be_unref(dev->be);
 	free(dev->pasids);
+	regions_reset(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 	return NULL;
@@ -585,7 +594,7 @@ static int bind_t1(struct iommufd_device *dev, struct iommufd_ctx *ctx, const ui
 	dev->dev_id = id;
 	dev->pt_id = 0;
 	dev->state = IOMMUFD_DEVICE_BOUND;
-	memset(dev->regions, 0, sizeof(dev->regions));
+	regions_reset(dev);
 	dbg(ctx, "%s joined container fd %d with group %d: device fd %d", dev->name, ctx->fd,
 	    dev->group_nr, fd);
 	pthread_mutex_unlock(&dev->lock);
@@ -632,7 +641,7 @@ IOMMUFD_EXPORT int iommufd_device_bind(struct iommufd_device *dev, struct iommuf
 	dev->pt_id = 0;
 	dev->nr_pasids = 0;
 	dev->state = IOMMUFD_DEVICE_BOUND;
-	memset(dev->regions, 0, sizeof(dev->regions));
+	regions_reset(dev);
 	dbg(ctx, "%s bound to fd %d: dev_id %u", dev->name, ctx->fd, bind.out_devid);
 	pthread_mutex_unlock(&dev->lock);
 	if (dev_id)
@@ -1123,6 +1132,125 @@ IOMMUFD_EXPORT ssize_t iommufd_device_region_write(struct iommufd_device *dev, u
 	return region_rw(dev, index, off, (void *)buf, len, true, __func__);
 }
 
+/*
+ * The sparse mmap areas of region index, decoded from its capability chain:
+ * *sparse false when the region has none, or has MSI-X mappable as well
+ * (the whole region may be mapped). *areas is malloc'ed (NULL when none).
+ */
+static int region_areas_get(struct iommufd_device *dev, uint32_t index, bool *sparse,
+			    struct iommufd_region_area **areas, uint32_t *nr_areas)
+{
+	struct iommufd_region_caps caps = { .sz = sizeof(caps) };
+	struct iommufd_region_area *a = NULL;
+	int r;
+
+	*sparse = false;
+	*areas = NULL;
+	*nr_areas = 0;
+	for (unsigned int tries = 0; tries < 4; tries++) {
+		r = iommufd_device_get_region_caps(dev, index, &caps);
+		if (r < 0) {
+			free(a);
+			return r;
+		}
+		if (!(caps.caps & IOMMUFD_REGION_CAP_SPARSE_MMAP) ||
+		    (caps.caps & IOMMUFD_REGION_CAP_MSIX_MAPPABLE)) {
+			free(a);
+			return 0;
+		}
+		if (caps.areas && caps.nr_areas <= caps.max_areas) {
+			*sparse = true;
+			*areas = a;
+			*nr_areas = caps.nr_areas;
+			return 0;
+		}
+		/* ask again with room for the areas (the chain may change between calls) */
+		free(a);
+		a = calloc(caps.nr_areas ? caps.nr_areas : 1, sizeof(*a));
+		if (!a)
+			return FAIL(dev_ctx(dev), ENOMEM, "%s: %u sparse mmap areas of region %u",
+				    dev->name, caps.nr_areas, index);
+		caps.areas = a;
+		caps.max_areas = caps.nr_areas ? caps.nr_areas : 1;
+	}
+	free(a);
+	return FAIL(dev_ctx(dev), EAGAIN, "%s: the sparse mmap areas of region %u keep changing",
+		    dev->name, index);
+}
+
+/*
+ * A region with sparse mmap areas and no MSI-X mappable: the mapping must
+ * lie inside one area (the rest, e.g. the MSI-X table, is not the user's
+ * to map). The areas are cached with the region info until the next bind.
+ */
+static int region_mmap_check(struct iommufd_device *dev, uint32_t index, uint64_t off, size_t len,
+			     const char *func)
+{
+	struct iommufd_region_area *areas = NULL;
+	uint32_t nr = 0;
+	bool sparse = false, cached = false;
+	char list[256];
+	size_t used = 0;
+	int r = 0;
+
+	pthread_mutex_lock(&dev->lock);
+	if (index < DEV_REGION_CACHE && dev->regions[index].caps_valid) {
+		cached = true;
+		sparse = dev->regions[index].sparse;
+		nr = dev->regions[index].nr_areas;
+		areas = dev->regions[index].areas;
+	}
+	if (cached) {
+		for (uint32_t i = 0; sparse && i < nr; i++)
+			if (off >= areas[i].offset && off - areas[i].offset <= areas[i].size &&
+			    len <= areas[i].size - (off - areas[i].offset)) {
+				sparse = false; /* inside area i */
+				break;
+			}
+		if (sparse) {
+			list[0] = 0;
+			for (uint32_t i = 0; i < nr && used < sizeof(list) - 1; i++) {
+				int n = snprintf(list + used, sizeof(list) - used, "%s[%#" PRIx64 ", +%#" PRIx64 ")",
+						 i ? " " : "", areas[i].offset, areas[i].size);
+
+				used = n < 0 ? used : used + (size_t)n;
+			}
+		}
+		pthread_mutex_unlock(&dev->lock);
+		if (!sparse)
+			return 0;
+		return ifd_fail(dev_ctx(dev), func, EINVAL,
+				"%s: [%#" PRIx64 ", +%#zx) of region %u is not inside one of its sparse mmap areas: %s",
+				dev->name, off, len, index, nr ? list : "none");
+	}
+	pthread_mutex_unlock(&dev->lock);
+	r = region_areas_get(dev, index, &sparse, &areas, &nr);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&dev->lock);
+	if (index < DEV_REGION_CACHE && !dev->regions[index].caps_valid) {
+		dev->regions[index].caps_valid = true;
+		dev->regions[index].sparse = sparse;
+		dev->regions[index].nr_areas = nr;
+		dev->regions[index].areas = areas;
+		areas = NULL;
+		pthread_mutex_unlock(&dev->lock);
+		return region_mmap_check(dev, index, off, len, func);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	/* not cacheable (a high index, or a racing caller cached it): check this answer */
+	for (uint32_t i = 0; sparse && i < nr; i++)
+		if (off >= areas[i].offset && off - areas[i].offset <= areas[i].size &&
+		    len <= areas[i].size - (off - areas[i].offset))
+			sparse = false;
+	free(areas);
+	if (sparse)
+		return ifd_fail(dev_ctx(dev), func, EINVAL,
+				"%s: [%#" PRIx64 ", +%#zx) of region %u is not inside one of its %u sparse mmap areas",
+				dev->name, off, len, index, nr);
+	return 0;
+}
+
 IOMMUFD_EXPORT int iommufd_device_region_mmap(struct iommufd_device *dev, uint32_t index, uint64_t off,
 					      size_t len, int prot, void **addr)
 {
@@ -1152,6 +1280,11 @@ IOMMUFD_EXPORT int iommufd_device_region_mmap(struct iommufd_device *dev, uint32
 		return FAIL(dev_ctx(dev), EINVAL,
 			    "%s: [%#" PRIx64 ", +%#zx) is past the end of region %u (size %#"
 			    PRIx64 ")", dev->name, off, len, index, size);
+	if (flags & KABI_VFIO_REGION_INFO_FLAG_CAPS) {
+		r = region_mmap_check(dev, index, off, len, __func__);
+		if (r < 0)
+			return r;
+	}
 	r = dev_mmap(dev, (off_t)(offset + off), len, prot, MAP_SHARED, addr);
 	if (r < 0)
 		return FAIL(dev_ctx(dev), r, "%s: mmap %zu bytes at %#" PRIx64 " of region %u%s", dev->name,

@@ -771,6 +771,41 @@ int vdev_group_nr(const struct vdev *d)
 	return d->grp->nr;
 }
 
+/*
+ * BAR0 through the file. Its MSI-X table is not the user's through read
+ * and write (drivers/vfio/pci/vfio_pci_rdwr.c vfio_pci_bar_rw,
+ * vfio_pci_core_do_io_rw): reads of it give 0xff bytes, writes to it are
+ * dropped; the rest of the access reaches the device. The mapping, MSI-X
+ * mappable, reaches the table.
+ */
+static ssize_t bar0_rw(struct vdev *d, uint64_t off, uint8_t *buf, size_t len, bool write)
+{
+	uint64_t x_start = d->msix_table, x_end = d->msix_table + 16ull * d->msix_vectors;
+	uint64_t end = off + len;
+	ssize_t r;
+
+	if (!d->msix_vectors || end <= x_start || off >= x_end)
+		return write ? vdev_bar0_write(d, off, buf, len) : vdev_bar0_read(d, off, buf, len);
+	if (off < x_start) {
+		r = write ? vdev_bar0_write(d, off, buf, x_start - off) :
+			    vdev_bar0_read(d, off, buf, x_start - off);
+		if (r < 0)
+			return r;
+	}
+	if (!write) {
+		uint64_t from = off > x_start ? off : x_start, to = end < x_end ? end : x_end;
+
+		memset(buf + (from - off), 0xff, to - from);
+	}
+	if (end > x_end) {
+		r = write ? vdev_bar0_write(d, x_end, buf + (x_end - off), end - x_end) :
+			    vdev_bar0_read(d, x_end, buf + (x_end - off), end - x_end);
+		if (r < 0)
+			return r;
+	}
+	return (ssize_t)len;
+}
+
 static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bool pos, bool write)
 {
 	struct vfile *vf = f->priv;
@@ -820,7 +855,7 @@ static ssize_t vfile_rw(struct emu_file *f, void *buf, size_t len, off_t off, bo
 	if (index == KABI_VFIO_PCI_CONFIG_REGION_INDEX)
 		r = write ? vdev_config_write(d, roff, kbuf, len) : vdev_config_read(d, roff, kbuf, len);
 	else
-		r = write ? vdev_bar0_write(d, roff, kbuf, len) : vdev_bar0_read(d, roff, kbuf, len);
+		r = bar0_rw(d, roff, kbuf, len, write);
 	if (!write && r > 0 && emu_copy_to_user((uintptr_t)buf, kbuf, (size_t)r))
 		r = -EFAULT;
 	free(kbuf);
@@ -841,7 +876,9 @@ static int vfile_mmap(struct emu_file *f, off_t off, size_t len, int prot, int f
 {
 	struct vfile *vf = f->priv;
 	struct vdev *d = vf->dev;
-	uint64_t roff;
+	struct kabi_vfio_region_sparse_mmap_area area[2];
+	uint64_t roff, plen = ((uint64_t)len + EMU_PAGE_SIZE - 1) & ~(uint64_t)(EMU_PAGE_SIZE - 1);
+	uint32_t n;
 	void *p;
 
 	if (!vf->bound)
@@ -852,6 +889,16 @@ static int vfile_mmap(struct emu_file *f, off_t off, size_t len, int prot, int f
 	if ((roff & (EMU_PAGE_SIZE - 1)) || roff >= d->bar0_size || len > d->bar0_size - roff ||
 	    !(flags & MAP_SHARED))
 		return -EINVAL;
+	if (vdev_msix_sparse(d, KABI_VFIO_PCI_BAR0_REGION_INDEX, area, &n)) {
+		uint32_t i;
+
+		for (i = 0; i < n; i++)
+			if (roff >= area[i].offset && roff - area[i].offset < area[i].size &&
+			    plen <= area[i].size - (roff - area[i].offset))
+				break;
+		if (i == n)
+			return -EINVAL; /* the MSI-X table's pages are not mappable */
+	}
 	p = mmap(NULL, len, prot, flags, d->bar0_fd, (off_t)roff);
 	if (p == MAP_FAILED)
 		return -errno;
@@ -1333,7 +1380,8 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		return EMU_FAIL(EINVAL, "group %d", opts->group);
 	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t) &&
 	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING |
-			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE | IOMMUFD_EMU_DEVICE_NESTING)))
+			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE | IOMMUFD_EMU_DEVICE_NESTING |
+			     IOMMUFD_EMU_DEVICE_MSIX_SPARSE)))
 		return EMU_FAIL(EINVAL, "unknown flags %#x", opts->flags);
 	if (opts->nvme_ns_size % 512 || opts->nvme_ns_size > (1ull << 40))
 		return EMU_FAIL(EINVAL, "NVMe namespace of %llu bytes: not a multiple of 512 "

@@ -91,6 +91,8 @@ void vdev_model_free(struct vdev *d);
 void vdev_model_open(struct vdev *d);      /* first open (bind): starts the BAR0 service */
 void vdev_model_close(struct vdev *d);     /* last close (unbind): stops it */
 void vdev_model_reset(struct vdev *d);
+bool vdev_msix_sparse(struct vdev *d, uint32_t index, struct kabi_vfio_region_sparse_mmap_area *a,
+		      uint32_t *n);
 ssize_t vdev_bar0_read(struct vdev *d, uint64_t off, void *buf, size_t len);
 ssize_t vdev_bar0_write(struct vdev *d, uint64_t off, const void *buf, size_t len);
 /* lock-free: a store into the BAR0 mmap, or work the model left, waits */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -348,6 +349,167 @@ static void test_region_caps_raw_edu(void **state)
 	env_teardown(&e);
 }
 
+/* the MSI-X table's offset in its BAR, from the capability in config space */
+static uint32_t msix_table(struct env *e, uint32_t *bir)
+{
+	uint32_t at = 0, v = 0;
+
+	check(iommufd_device_config_read(e->dev, 0x34, 1, &at));
+	for (int hops = 0; at && hops < 48; hops++) {
+		check(iommufd_device_config_read(e->dev, at, 2, &v));
+		if ((v & 0xff) == 0x11) { /* PCI_CAP_ID_MSIX */
+			check(iommufd_device_config_read(e->dev, at + 4, 4, &v));
+			*bir = v & 7;
+			return v & ~7u;
+		}
+		at = (v >> 8) & 0xfc;
+	}
+	fail_msg("no MSI-X capability");
+	return 0;
+}
+
+/*
+ * vfio-pci (drivers/vfio/pci/vfio_pci_core.c vfio_pci_ioctl_get_region_info,
+ * vfio_pci_core_mmap) marks NVMe's BAR0, which holds the MSI-X table, MSI-X
+ * mappable and lists no sparse areas: the table's page maps like the rest and
+ * reads what pread reads; only the end of the BAR bounds a mapping.
+ */
+static void test_region_mmap_msix_nvme(void **state)
+{
+	struct iommufd_region_info ri = { .sz = sizeof(ri) };
+	struct iommufd_region_area area[4];
+	struct iommufd_region_caps caps = { .sz = sizeof(caps), .areas = area, .max_areas = 4 };
+	uint32_t bir = 99, tbl, ctl = 0, page = (uint32_t)sysconf(_SC_PAGESIZE);
+	struct env e;
+	void *p;
+
+	(void)state;
+	env_setup(&e, NVME_BDF);
+	check(iommufd_device_get_region_info(e.dev, IOMMUFD_PCI_BAR0_REGION, &ri));
+	assert_int_equal(ri.flags, IOMMUFD_REGION_READ | IOMMUFD_REGION_WRITE | IOMMUFD_REGION_MMAP |
+					   IOMMUFD_REGION_CAPS);
+	check(iommufd_device_get_region_caps(e.dev, IOMMUFD_PCI_BAR0_REGION, &caps));
+	assert_int_equal(caps.caps, IOMMUFD_REGION_CAP_MSIX_MAPPABLE);
+	assert_int_equal(caps.nr_areas, 0);
+	tbl = msix_table(&e, &bir);
+	assert_int_equal(bir, 0);
+	assert_true(tbl + 16 <= ri.size);
+	/*
+	 * The table's page maps, and shows vector 0 masked; read and write of
+	 * the table are not the user's (vfio_pci_bar_rw): reads give 0xff,
+	 * writes are dropped.
+	 */
+	check(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, tbl & ~(page - 1), page,
+					 PROT_READ, &p));
+	assert_int_equal(*(volatile uint32_t *)((char *)p + (tbl & (page - 1)) + 12) & 1, 1);
+	assert_int_equal(iommufd_device_region_read(e.dev, IOMMUFD_PCI_BAR0_REGION, tbl + 12, &ctl, 4), 4);
+	assert_int_equal(ctl, 0xffffffff);
+	ctl = 0;
+	assert_int_equal(iommufd_device_region_write(e.dev, IOMMUFD_PCI_BAR0_REGION, tbl + 12, &ctl, 4), 4);
+	assert_int_equal(*(volatile uint32_t *)((char *)p + (tbl & (page - 1)) + 12) & 1, 1);
+	check(iommufd_device_region_munmap(e.dev, p, page));
+	/* the whole BAR, and a range from below the table across it */
+	check(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, 0, ri.size, PROT_READ, &p));
+	check(iommufd_device_region_munmap(e.dev, p, ri.size));
+	if (tbl >= page) {
+		check(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, 0, tbl + page,
+						 PROT_READ, &p));
+		check(iommufd_device_region_munmap(e.dev, p, tbl + page));
+	}
+	/* across the BAR's end */
+	assert_errno(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, ri.size - page,
+						2 * page, PROT_READ, &p), EINVAL);
+	assert_non_null(strstr(iommufd_last_error(), "past the end"));
+	env_teardown(&e);
+}
+
+/* edu's BAR0 (no MSI-X): no capabilities, mapped up to its end */
+static void test_region_mmap_edu(void **state)
+{
+	struct iommufd_region_info ri = { .sz = sizeof(ri) };
+	struct iommufd_region_caps caps = { .sz = sizeof(caps) };
+	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
+	struct env e;
+	void *p;
+
+	(void)state;
+	env_setup(&e, EDU_BDF);
+	check(iommufd_device_get_region_info(e.dev, IOMMUFD_PCI_BAR0_REGION, &ri));
+	assert_int_equal(ri.flags, IOMMUFD_REGION_READ | IOMMUFD_REGION_WRITE | IOMMUFD_REGION_MMAP);
+	check(iommufd_device_get_region_caps(e.dev, IOMMUFD_PCI_BAR0_REGION, &caps));
+	assert_int_equal(caps.caps, 0);
+	assert_int_equal(caps.nr_areas, 0);
+	check(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, 0, ri.size, PROT_READ, &p));
+	assert_int_equal(*(volatile uint32_t *)p, 0x010000edu); /* the identification register */
+	check(iommufd_device_region_munmap(e.dev, p, ri.size));
+	check(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, ri.size - page, page,
+					 PROT_READ, &p));
+	check(iommufd_device_region_munmap(e.dev, p, page));
+	assert_errno(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, ri.size - page,
+						page + 1, PROT_READ, &p), EINVAL);
+	env_teardown(&e);
+}
+
+/*
+ * The emulator only (vfio-pci has MSI-X mappable): an NVMe whose MSI-X table
+ * is not mappable lists sparse mmap areas around the table's pages;
+ * region_mmap maps inside one and refuses the rest with the areas named,
+ * before the kernel does.
+ */
+static void test_region_mmap_sparse(void **state)
+{
+	IOMMUFD_OPTS(struct iommufd_emu_device_opts, o, .kind = IOMMUFD_EMU_DEVICE_NVME,
+		     .bdf = "0000:00:05.0", .flags = IOMMUFD_EMU_DEVICE_MSIX_SPARSE);
+	struct vfio_region_info vri = { .argsz = sizeof(vri), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct iommufd_region_info ri = { .sz = sizeof(ri) };
+	struct iommufd_region_area area[4];
+	struct iommufd_region_caps caps = { .sz = sizeof(caps), .areas = area, .max_areas = 4 };
+	uint32_t bir = 99, tbl, page = (uint32_t)sysconf(_SC_PAGESIZE);
+	struct env e;
+	void *p;
+
+	(void)state;
+	if (test_real_kernel())
+		skip();
+	test_backend_get();
+	check(iommufd_emu_add_pci_device(test_emu(), &o, NULL, 0));
+	e.ctx = test_ctx_new();
+	e.dev = dev_open(test_scope(), "0000:00:05.0");
+	check(iommufd_device_bind(e.dev, e.ctx, NULL, NULL));
+	check(iommufd_device_get_region_info(e.dev, IOMMUFD_PCI_BAR0_REGION, &ri));
+	tbl = msix_table(&e, &bir);
+	assert_int_equal(bir, 0);
+	check(iommufd_device_get_region_caps(e.dev, IOMMUFD_PCI_BAR0_REGION, &caps));
+	assert_int_equal(caps.caps, IOMMUFD_REGION_CAP_SPARSE_MMAP);
+	assert_int_equal(caps.nr_areas, 2); /* the pages before the table, and after it */
+	assert_int_equal(area[0].offset, 0);
+	assert_int_equal(area[0].size, tbl & ~(page - 1));
+	assert_true(area[1].offset > tbl);
+	assert_int_equal(area[1].offset + area[1].size, ri.size);
+	/* inside an area */
+	check(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, 0, area[0].size, PROT_READ, &p));
+	check(iommufd_device_region_munmap(e.dev, p, area[0].size));
+	check(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, area[1].offset, area[1].size,
+					 PROT_READ, &p));
+	check(iommufd_device_region_munmap(e.dev, p, area[1].size));
+	/* across the first area's end, into the table */
+	assert_errno(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, 0, area[0].size + page,
+						PROT_READ, &p), EINVAL);
+	assert_non_null(strstr(iommufd_last_error(), "sparse mmap areas"));
+	assert_non_null(strstr(iommufd_last_error(), "[0, +"));
+	/* the table's page; the whole BAR */
+	assert_errno(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, tbl & ~(page - 1), page,
+						PROT_READ, &p), EINVAL);
+	assert_errno(iommufd_device_region_mmap(e.dev, IOMMUFD_PCI_BAR0_REGION, 0, ri.size, PROT_READ,
+						&p), EINVAL);
+	/* the raw chain says the same */
+	assert_int_equal(iommufd_device_ioctl(e.dev, VFIO_DEVICE_GET_REGION_INFO, &vri), 0);
+	assert_true(vri.flags & VFIO_REGION_INFO_FLAG_CAPS);
+	assert_int_equal(vri.argsz, sizeof(vri) + sizeof(struct vfio_region_info_cap_sparse_mmap) +
+					    2 * sizeof(struct vfio_region_sparse_mmap_area));
+	env_teardown(&e);
+}
+
 static int backend_reset(void **state)
 {
 	(void)state;
@@ -368,6 +530,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_region_caps_raw, backend_reset),
 		cmocka_unit_test_teardown(test_region_caps_raw_edu, backend_reset),
 		cmocka_unit_test_teardown(test_region_caps, backend_reset),
+		cmocka_unit_test_teardown(test_region_mmap_msix_nvme, backend_reset),
+		cmocka_unit_test_teardown(test_region_mmap_edu, backend_reset),
+		cmocka_unit_test_teardown(test_region_mmap_sparse, backend_reset),
 	};
 
 	return cmocka_run_group_tests_name("device-control", tests, NULL, NULL);
