@@ -58,6 +58,7 @@
 #define EDU_WATCH 0x100u /* the register block the model watches in the mapping */
 
 struct edu {
+	/* the registers and the buffer: what a reset clears (vdev_model_reset) */
 	uint32_t addr4, fact, status, irq_status;
 	uint64_t src, dst, cnt, cmd;
 	uint8_t buf[EDU_DMA_SIZE]; /* the device buffer at device address 0x40000 */
@@ -478,10 +479,13 @@ void vdev_model_reset(struct vdev *d)
 	switch (d->kind) {
 	case IOMMUFD_EMU_DEVICE_EDU: {
 		struct edu *e = d->model;
-		struct bar_watch w = e->watch;
 
-		memset(e, 0, sizeof(*e));
-		e->watch = w;
+		/*
+		 * The registers only: the device-model thread reads the watch
+		 * (and its shadow pointer) without the lock, so it never
+		 * changes; edu_init_regs() brings the shadow up to date.
+		 */
+		memset(e, 0, offsetof(struct edu, watch));
 		edu_init_regs(d);
 		break;
 	}
