@@ -53,7 +53,6 @@ IOMMUFD_EXPORT int iommufd_device_adopt(struct iommufd_ctx *ctx, int fd,
 					const struct iommufd_device_adopt_opts *user_opts,
 					struct iommufd_device **ret)
 {
-	struct kabi_vfio_device_info info = { .argsz = sizeof(info) };
 	struct iommufd_device_adopt_opts o;
 	struct iommufd_backend *be = NULL;
 	struct iommufd_device *dev;
@@ -92,18 +91,13 @@ IOMMUFD_EXPORT int iommufd_device_adopt(struct iommufd_ctx *ctx, int fd,
 		return FAIL(ctx, EOPNOTSUPP,
 			    "fd %d: a type1-mode context has no DEVICE IDs or page tables to adopt a bound device by: open the device in its scope",
 			    fd);
-	/* the probes of iommufd_device_new_from_fd() (device.c) */
-	r = be_ioctl(be, fd, KABI_VFIO_DEVICE_BIND_IOMMUFD, NULL);
-	if (r != -EFAULT)
-		return FAIL(ctx, ENOTTY, "fd %d is not a VFIO device file (VFIO_DEVICE_BIND_IOMMUFD: %s)",
-			    fd, r < 0 ? strerror(-r) : "succeeded with no argument");
-	r = be_ioctl(be, fd, KABI_VFIO_DEVICE_GET_INFO, &info);
-	if (r == -EINVAL)
+	r = ifd_vfio_fd_bound(be, ctx, __func__, fd);
+	if (r < 0)
+		return r;
+	if (r == 0)
 		return FAIL(ctx, EINVAL,
 			    "fd %d is a parked VFIO device file (bound to no iommufd): adopt it with iommufd_device_new_from_fd() and bind it",
 			    fd);
-	if (r < 0)
-		return FAIL(ctx, -r, "fd %d: VFIO_DEVICE_GET_INFO", fd);
 
 	/* dev_id names a DEVICE of ctx: anything else is ENOENT */
 	{

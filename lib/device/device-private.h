@@ -67,6 +67,12 @@ struct iommufd_group {
 };
 
 int ifd_device_alloc(struct iommufd_backend *be, int fd, const char *name, struct iommufd_device **ret);
+/*
+ * Is fd (of be) a VFIO device file, and bound? 1 bound (or opened through
+ * its group), 0 parked, or a negative errno recorded under func on ctx
+ * (-ENOTTY: not a VFIO device file). It changes nothing of the file.
+ */
+int ifd_vfio_fd_bound(struct iommufd_backend *be, const struct iommufd_ctx *ctx, const char *func, int fd);
 
 /*
  * The calls on the device's file. A type1-mode device has none before bind

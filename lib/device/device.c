@@ -259,11 +259,36 @@ IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_ctx *ctx, const char *cdev
 	return 0;
 }
 
+/*
+ * A VFIO device file, told by the kernel's answers
+ * (drivers/vfio/vfio_main.c vfio_device_fops_unl_ioctl,
+ * drivers/vfio/device_cdev.c): VFIO_DEVICE_BIND_IOMMUFD reads its argsz
+ * first, so a NULL argument is EFAULT on every device file (and ENOTTY, or a
+ * driver's EINVAL, on any other file); on a parked file every other command
+ * is EINVAL, on one bound or opened through its group VFIO_DEVICE_GET_INFO
+ * answers.
+ */
+int ifd_vfio_fd_bound(struct iommufd_backend *be, const struct iommufd_ctx *ctx, const char *func, int fd)
+{
+	struct kabi_vfio_device_info info = { .argsz = sizeof(info) };
+	int r;
+
+	r = be_ioctl(be, fd, KABI_VFIO_DEVICE_BIND_IOMMUFD, NULL);
+	if (r != -EFAULT)
+		return ifd_fail(ctx, func, ENOTTY, "fd %d is not a VFIO device file (VFIO_DEVICE_BIND_IOMMUFD: %s)",
+				fd, r < 0 ? strerror(-r) : "succeeded with no argument");
+	r = be_ioctl(be, fd, KABI_VFIO_DEVICE_GET_INFO, &info);
+	if (r == 0)
+		return 1;
+	if (r == -EINVAL)
+		return 0;
+	return ifd_fail(ctx, func, -r, "fd %d: VFIO_DEVICE_GET_INFO", fd);
+}
+
 IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 					      struct iommufd_device **ret)
 {
 	struct iommufd_backend *be = NULL;
-	struct kabi_vfio_device_info info = { .argsz = sizeof(info) };
 	struct stat st;
 	char name[32];
 	int r;
@@ -282,26 +307,13 @@ IOMMUFD_EXPORT int iommufd_device_new_from_fd(struct iommufd_ctx *ctx, int fd,
 		return FAIL(ctx, EOPNOTSUPP,
 			    "fd %d: a type1-mode context cannot adopt a device file (the state of its group is not visible): open the device in its scope",
 			    fd);
-	/*
-	 * A VFIO device file, told by the kernel's answers
-	 * (drivers/vfio/vfio_main.c vfio_device_fops_unl_ioctl,
-	 * drivers/vfio/device_cdev.c): VFIO_DEVICE_BIND_IOMMUFD reads its
-	 * argsz first, so a NULL argument is EFAULT on every device file (and
-	 * ENOTTY, or a driver's EINVAL, on any other file); on a parked file
-	 * every other command is EINVAL, on one bound or opened through its
-	 * group VFIO_DEVICE_GET_INFO answers.
-	 */
-	r = be_ioctl(be, fd, KABI_VFIO_DEVICE_BIND_IOMMUFD, NULL);
-	if (r != -EFAULT)
-		return FAIL(ctx, ENOTTY, "fd %d is not a VFIO device file (VFIO_DEVICE_BIND_IOMMUFD: %s)",
-			    fd, r < 0 ? strerror(-r) : "succeeded with no argument");
-	r = be_ioctl(be, fd, KABI_VFIO_DEVICE_GET_INFO, &info);
-	if (r == 0)
+	r = ifd_vfio_fd_bound(be, ctx, __func__, fd);
+	if (r < 0)
+		return r;
+	if (r == 1)
 		return FAIL(ctx, EBUSY,
 			    "fd %d is a VFIO device file already bound to an iommufd or opened through "
 			    "its group: only a parked device file can be adopted", fd);
-	if (r != -EINVAL)
-		return FAIL(ctx, -r, "fd %d: VFIO_DEVICE_GET_INFO", fd);
 	snprintf(name, sizeof(name), "fd %d", fd);
 	r = ifd_device_alloc(be, fd, name, ret);
 	if (r < 0)
