@@ -372,8 +372,9 @@ static int check_ioas(struct ifd_t1 *t, uint32_t id)
 	return 0;
 }
 
-static int cmd_ioas_alloc(struct iommufd_ctx *ctx, struct kabi_ioas_alloc *cmd)
+static int cmd_ioas_alloc(struct iommufd_ctx *ctx, void *arg)
 {
+	struct kabi_ioas_alloc *cmd = arg;
 	struct ifd_t1 *t = ctx->t1;
 
 	if (cmd->flags)
@@ -388,8 +389,9 @@ static int cmd_ioas_alloc(struct iommufd_ctx *ctx, struct kabi_ioas_alloc *cmd)
 	return 0;
 }
 
-static int cmd_destroy(struct iommufd_ctx *ctx, struct kabi_destroy *cmd)
+static int cmd_destroy(struct iommufd_ctx *ctx, void *arg)
 {
+	struct kabi_destroy *cmd = arg;
 	struct ifd_t1 *t = ctx->t1;
 
 	if (t->ioas_id && (cmd->id == t->ioas_id || cmd->id == IFD_T1_HWPT_ID)) {
@@ -408,8 +410,9 @@ static int cmd_destroy(struct iommufd_ctx *ctx, struct kabi_destroy *cmd)
 	return -ENOENT;
 }
 
-static int cmd_iova_ranges(struct iommufd_ctx *ctx, struct kabi_ioas_iova_ranges *cmd)
+static int cmd_iova_ranges(struct iommufd_ctx *ctx, void *arg)
 {
+	struct kabi_ioas_iova_ranges *cmd = arg;
 	struct kabi_iova_range *ranges;
 	uint64_t pgsize;
 	size_t nr;
@@ -495,8 +498,9 @@ static int alloc_iova(struct iommufd_ctx *ctx, uint64_t va, uint64_t len, uint64
 	return -ENOSPC;
 }
 
-static int cmd_map(struct iommufd_ctx *ctx, struct kabi_ioas_map *cmd)
+static int cmd_map(struct iommufd_ctx *ctx, void *arg)
 {
+	struct kabi_ioas_map *cmd = arg;
 	struct ifd_t1 *t = ctx->t1;
 	const uint32_t known = KABI_IOAS_MAP_FIXED_IOVA | KABI_IOAS_MAP_WRITEABLE | KABI_IOAS_MAP_READABLE;
 	struct t1_map m = { .va = cmd->user_va, .len = cmd->length };
@@ -597,8 +601,9 @@ static int unmap_span(struct iommufd_ctx *ctx, size_t i, size_t j, uint64_t *tot
 	return 0;
 }
 
-static int cmd_unmap(struct iommufd_ctx *ctx, struct kabi_ioas_unmap *cmd)
+static int cmd_unmap(struct iommufd_ctx *ctx, void *arg)
 {
+	struct kabi_ioas_unmap *cmd = arg;
 	struct ifd_t1 *t = ctx->t1;
 	uint64_t total = 0, last;
 	size_t i, j;
@@ -672,8 +677,9 @@ static int check_hwpt(struct ifd_t1 *t, uint32_t id)
 	return 0;
 }
 
-static int cmd_set_dirty(struct iommufd_ctx *ctx, struct kabi_hwpt_set_dirty_tracking *cmd)
+static int cmd_set_dirty(struct iommufd_ctx *ctx, void *arg)
 {
+	struct kabi_hwpt_set_dirty_tracking *cmd = arg;
 	struct ifd_t1 *t = ctx->t1;
 	struct kabi_vfio_iommu_type1_dirty_bitmap d = { .argsz = sizeof(d) };
 	bool on = cmd->flags & KABI_HWPT_DIRTY_TRACKING_ENABLE;
@@ -715,8 +721,9 @@ static void bitmap_or(uint64_t *dst, uint64_t dst_bit, const uint64_t *src, uint
  * (vfio_iova_dirty_bitmap()), so each mapping meeting the range is asked
  * whole and its bits inside the range are copied.
  */
-static int cmd_get_dirty(struct iommufd_ctx *ctx, struct kabi_hwpt_get_dirty_bitmap *cmd)
+static int cmd_get_dirty(struct iommufd_ctx *ctx, void *arg)
 {
+	struct kabi_hwpt_get_dirty_bitmap *cmd = arg;
 	struct ifd_t1 *t = ctx->t1;
 	uint64_t *user = (uint64_t *)(uintptr_t)cmd->data, last;
 	int r;
@@ -788,27 +795,25 @@ static int cmd_get_dirty(struct iommufd_ctx *ctx, struct kabi_hwpt_get_dirty_bit
 	return 0;
 }
 
-#define SIZE_CHECK(type)                                         \
-	do {                                                     \
-		int r__ = size_ok(arg, sizeof(struct type));     \
-		if (r__)                                         \
-			return r__;                              \
-	} while (0)
+/* the iommufd commands type1 answers: the struct size iommufd requires, and the handler */
+static const struct {
+	size_t size;
+	int (*fn)(struct iommufd_ctx *ctx, void *arg);
+} t1_cmds[KABI_CMD_LAST - KABI_CMD_BASE + 1] = {
+#define T1_CMD(nr, type, handler) [nr - KABI_CMD_BASE] = { sizeof(struct type), handler }
+	T1_CMD(KABI_CMD_DESTROY, kabi_destroy, cmd_destroy),
+	T1_CMD(KABI_CMD_IOAS_ALLOC, kabi_ioas_alloc, cmd_ioas_alloc),
+	T1_CMD(KABI_CMD_IOAS_IOVA_RANGES, kabi_ioas_iova_ranges, cmd_iova_ranges),
+	T1_CMD(KABI_CMD_IOAS_MAP, kabi_ioas_map, cmd_map),
+	T1_CMD(KABI_CMD_IOAS_UNMAP, kabi_ioas_unmap, cmd_unmap),
+	T1_CMD(KABI_CMD_HWPT_SET_DIRTY_TRACKING, kabi_hwpt_set_dirty_tracking, cmd_set_dirty),
+	T1_CMD(KABI_CMD_HWPT_GET_DIRTY_BITMAP, kabi_hwpt_get_dirty_bitmap, cmd_get_dirty),
+#undef T1_CMD
+};
 
 int ifd_t1_supports(unsigned int cmd)
 {
-	switch (cmd) {
-	case KABI_CMD_DESTROY:
-	case KABI_CMD_IOAS_ALLOC:
-	case KABI_CMD_IOAS_IOVA_RANGES:
-	case KABI_CMD_IOAS_MAP:
-	case KABI_CMD_IOAS_UNMAP:
-	case KABI_CMD_HWPT_SET_DIRTY_TRACKING:
-	case KABI_CMD_HWPT_GET_DIRTY_BITMAP:
-		return 1;
-	default:
-		return 0;
-	}
+	return cmd >= KABI_CMD_BASE && cmd <= KABI_CMD_LAST && t1_cmds[cmd - KABI_CMD_BASE].fn;
 }
 
 static const char *cmd_what(unsigned int nr)
@@ -868,43 +873,9 @@ int ifd_t1_ioctl(struct iommufd_ctx *ctx, unsigned long req, void *arg)
 	if (!arg)
 		return -EFAULT;
 	pthread_mutex_lock(&t->lock);
-	switch (nr) {
-	case KABI_CMD_DESTROY:
-		r = size_ok(arg, sizeof(struct kabi_destroy));
-		if (!r)
-			r = cmd_destroy(ctx, arg);
-		break;
-	case KABI_CMD_IOAS_ALLOC:
-		r = size_ok(arg, sizeof(struct kabi_ioas_alloc));
-		if (!r)
-			r = cmd_ioas_alloc(ctx, arg);
-		break;
-	case KABI_CMD_IOAS_IOVA_RANGES:
-		r = size_ok(arg, sizeof(struct kabi_ioas_iova_ranges));
-		if (!r)
-			r = cmd_iova_ranges(ctx, arg);
-		break;
-	case KABI_CMD_IOAS_MAP:
-		r = size_ok(arg, sizeof(struct kabi_ioas_map));
-		if (!r)
-			r = cmd_map(ctx, arg);
-		break;
-	case KABI_CMD_IOAS_UNMAP:
-		r = size_ok(arg, sizeof(struct kabi_ioas_unmap));
-		if (!r)
-			r = cmd_unmap(ctx, arg);
-		break;
-	case KABI_CMD_HWPT_SET_DIRTY_TRACKING:
-		r = size_ok(arg, sizeof(struct kabi_hwpt_set_dirty_tracking));
-		if (!r)
-			r = cmd_set_dirty(ctx, arg);
-		break;
-	default: /* KABI_CMD_HWPT_GET_DIRTY_BITMAP */
-		r = size_ok(arg, sizeof(struct kabi_hwpt_get_dirty_bitmap));
-		if (!r)
-			r = cmd_get_dirty(ctx, arg);
-		break;
-	}
+	r = size_ok(arg, t1_cmds[nr - KABI_CMD_BASE].size);
+	if (!r)
+		r = t1_cmds[nr - KABI_CMD_BASE].fn(ctx, arg);
 	pthread_mutex_unlock(&t->lock);
 	return r;
 }
