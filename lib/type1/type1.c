@@ -197,6 +197,20 @@ static const void *info_cap(const struct kabi_vfio_iommu_type1_info *info, uint1
 	return NULL;
 }
 
+/* one range, [0, 2^64 - 1], malloc()ed into *ranges */
+static int whole_space(struct kabi_iova_range **ranges, size_t *nr)
+{
+	struct kabi_iova_range *out = malloc(sizeof(*out));
+
+	if (!out)
+		return -ENOMEM;
+	out->start = 0;
+	out->last = UINT64_MAX;
+	*ranges = out;
+	*nr = 1;
+	return 0;
+}
+
 /*
  * The usable IOVA ranges: the kernel's once the IOMMU is set, [0, 2^64-1]
  * before (as an IOAS with no device). *ranges malloc()ed. *pgsize: the
@@ -211,16 +225,8 @@ static int usable_ranges(struct iommufd_ctx *ctx, struct kabi_iova_range **range
 	int r;
 
 	*pgsize = page_size();
-	if (!ctx->t1->iommu_set) {
-		out = malloc(sizeof(*out));
-		if (!out)
-			return -ENOMEM;
-		out->start = 0;
-		out->last = UINT64_MAX;
-		*ranges = out;
-		*nr = 1;
-		return 0;
-	}
+	if (!ctx->t1->iommu_set)
+		return whole_space(ranges, nr);
 	r = get_info(ctx, &info);
 	if (r < 0)
 		return r;
@@ -230,14 +236,7 @@ static int usable_ranges(struct iommufd_ctx *ctx, struct kabi_iova_range **range
 	if (!cap) {
 		/* a kernel before 5.4 has no IOVA range capability: the whole space */
 		free(info);
-		out = malloc(sizeof(*out));
-		if (!out)
-			return -ENOMEM;
-		out->start = 0;
-		out->last = UINT64_MAX;
-		*ranges = out;
-		*nr = 1;
-		return 0;
+		return whole_space(ranges, nr);
 	}
 	if ((size_t)cap->nr_iovas * sizeof(cap->iova_ranges[0]) >
 	    info->argsz - (size_t)((const char *)cap->iova_ranges - (const char *)info)) {
