@@ -21,7 +21,6 @@
 struct ifd_tnode {
 	struct ifd_tnode *l, *r;
 	uint64_t key;
-	uint32_t prio;
 };
 
 typedef void (*ifd_tupdate_fn)(struct ifd_tnode *n);
@@ -29,7 +28,6 @@ typedef void (*ifd_tupdate_fn)(struct ifd_tnode *n);
 struct ifd_treap {
 	struct ifd_tnode *root;
 	ifd_tupdate_fn update; /* may be NULL */
-	uint64_t seed;
 	size_t count;
 };
 
@@ -249,10 +247,9 @@ static inline int xl_lookup(const struct xl_table *t, uint64_t va, uint64_t *iov
 /* ------------------------------------------------------------ dma.c */
 struct dma_region {
 	struct ifd_tnode node; /* key: va */
-	uint64_t len;
+	uint64_t len;          /* its IOVA block is ifd_iova_round(len) */
 	uint64_t iova;
-	uint64_t iova_len;     /* the block taken from the allocator (0: not from it) */
-	int32_t pins;          /* atomic: -1 once being unregistered */
+	int32_t pins;          /* under the lock; -1 once being unregistered */
 	uint32_t flags;        /* DMA_REGION_* */
 };
 #define DMA_REGION_BUF (1u << 0) /* made by iommufd_dma_buf_alloc() */

@@ -363,7 +363,6 @@ int ifd_dma_register_locked(struct iommufd_dma *dma, const char *func, void *va,
 	reg->node.key = v;
 	reg->len = len;
 	reg->iova = a;
-	reg->iova_len = rlen;
 	reg->flags = rflags & 0xffff;
 	ifd_treap_insert(&dma->regions, &reg->node);
 	*iova = a;
@@ -422,13 +421,13 @@ int ifd_dma_unregister_locked(struct iommufd_dma *dma, const char *func, void *v
 		else
 			snprintf(why, sizeof(why), "the kernel unmapped 0x%llx of 0x%llx bytes",
 				 (unsigned long long)unmapped, (unsigned long long)len);
-		dma->quarantined += reg->iova_len;
+		dma->quarantined += ifd_iova_round(&dma->iova, reg->len);
 		ifd_fail(dma->ctx, func, r < 0 ? r : EIO, "unmap of va %p iova 0x%llx length 0x%llx: %s", va,
 			 (unsigned long long)reg->iova, (unsigned long long)len, why);
 		free(reg);
 		return r < 0 ? r : -EIO;
 	}
-	ifd_iova_free(&dma->iova, reg->iova, reg->iova_len);
+	ifd_iova_free(&dma->iova, reg->iova, ifd_iova_round(&dma->iova, reg->len));
 	free(reg);
 	return 0;
 }

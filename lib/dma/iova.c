@@ -292,7 +292,7 @@ int ifd_iova_set_ranges(struct ifd_iova *a, const struct iommufd_iova_range *ran
 {
 	struct ivls used = { 0 }, nfree = { 0 };
 	struct iommufd_iova_range *copy;
-	struct ifd_treap fresh = { .update = upd, .seed = a->free.seed };
+	struct ifd_treap fresh = { .update = upd };
 	struct ifd_tnode *n;
 	uint64_t bytes = 0;
 	size_t j = 0;

@@ -2,16 +2,21 @@
 /* An intrusive treap with an augmentation hook: split/merge, expected O(log n). */
 #include "dma-private.h"
 
-static uint32_t next_prio(struct ifd_treap *t)
+/*
+ * A node's priority: its address, mixed (the finaliser of splitmix64). It
+ * only needs to be independent of the keys, and costs no field: a
+ * registration stays at 48 bytes.
+ */
+static inline uint32_t prio(const struct ifd_tnode *n)
 {
-	/* xorshift64*: priorities only need to be independent of the keys */
-	uint64_t x = t->seed ? t->seed : 0x9e3779b97f4a7c15ull;
+	uint64_t x = (uint64_t)(uintptr_t)n;
 
-	x ^= x >> 12;
-	x ^= x << 25;
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
 	x ^= x >> 27;
-	t->seed = x;
-	return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return (uint32_t)x;
 }
 
 static inline void upd(const struct ifd_treap *t, struct ifd_tnode *n)
@@ -45,7 +50,7 @@ static struct ifd_tnode *merge(const struct ifd_treap *t, struct ifd_tnode *a, s
 		return b;
 	if (!b)
 		return a;
-	if (a->prio > b->prio) {
+	if (prio(a) > prio(b)) {
 		a->r = merge(t, a->r, b);
 		upd(t, a);
 		return a;
@@ -59,7 +64,7 @@ static struct ifd_tnode *insert(const struct ifd_treap *t, struct ifd_tnode *roo
 {
 	if (!root)
 		return n;
-	if (n->prio > root->prio) {
+	if (prio(n) > prio(root)) {
 		split(t, root, n->key, &n->l, &n->r);
 		upd(t, n);
 		return n;
@@ -75,7 +80,6 @@ static struct ifd_tnode *insert(const struct ifd_treap *t, struct ifd_tnode *roo
 void ifd_treap_insert(struct ifd_treap *t, struct ifd_tnode *n)
 {
 	n->l = n->r = NULL;
-	n->prio = next_prio(t);
 	upd(t, n);
 	t->root = insert(t, t->root, n);
 	t->count++;
