@@ -137,12 +137,21 @@ static inline void ifd_rcu_read_unlock(void)
  * The translation table: a three-level radix tree over the 48-bit VA space
  * down to 2 MiB chunks. L1 (in the table) and L2 (a page) hold pointers; an
  * L3 table (8 KiB, one per GiB of VA in use) holds one 16-byte entry per
- * 2 MiB chunk:
+ * 2 MiB chunk. Where nothing is registered, L1 points to xl_empty_l2, whose
+ * entries all point to xl_empty_l3 (all zeros): a lookup walks three levels
+ * without testing for absent tables. An entry:
  *   w0 == 0             nothing registered in the chunk
  *   w0 even (!= 0)      "direct": one region covers the whole chunk; w0 is
  *                       its end VA (exclusive), w1 its iova - va
- *   w0 odd              (w0 & ~1) points to an immutable node: the sorted
- *                       segments [start, end) of the regions in the chunk
+ *   w0 odd              (w0 & ~1) points to an immutable node describing
+ *                       the regions in the chunk
+ * A node holds n segments, sorted: pg[i], the 4 KiB page of the chunk where
+ * segment i starts (0 for a region that began in an earlier chunk), then
+ * seg[i], the segment's end VA and iova - va. pg[] has xl_lanes(n) slots,
+ * those past n hold XL_PG_PAD: with n <= 16 (nearly every chunk) a lookup
+ * counts the pg[] <= its page over all 16 slots, two vector compares with no
+ * branch that depends on the data, and reads one seg[]; larger nodes are
+ * searched by bisection.
  * Readers never lock: they load w0 (acquire), then w1 or the node, inside a
  * read-side section. Writers (serialised by the caller) replace nodes copy-
  * on-write and retire the old ones, freed after a grace period; L2/L3 tables
@@ -153,6 +162,8 @@ static inline void ifd_rcu_read_unlock(void)
 #define XL_CHUNK_SHIFT 21
 #define XL_CHUNK (1ull << XL_CHUNK_SHIFT)
 #define XL_VA_BITS 48
+#define XL_PG_PAD 0x7fff
+#define XL_SCAN 16 /* slots counted without bisection */
 
 struct xl_entry {
 	uint64_t w0;
@@ -167,23 +178,37 @@ struct xl_l2 {
 	struct xl_l3 *e[512];
 };
 
+/* the shared empty tables (never written) */
+extern struct xl_l2 xl_empty_l2;
+extern struct xl_l3 xl_empty_l3;
+
 struct xl_seg {
-	uint64_t start, end, delta;
+	uint64_t end, delta;
 };
 
 struct xl_node {
 	uint32_t n;
 	uint32_t pad;
-	struct xl_seg s[];
+	uint16_t pg[]; /* then struct xl_seg seg[n], see xl_node_seg() */
 };
 
-struct xl_retired {
-	struct xl_retired *next;
-};
+/* the pg[] slots of a node of n segments (a multiple of 4: seg[] stays 8-aligned) */
+static inline uint32_t xl_lanes(uint32_t n)
+{
+	return n <= XL_SCAN ? XL_SCAN : (n + 3) & ~3u;
+}
+
+static inline const struct xl_seg *xl_node_seg(const struct xl_node *nd)
+{
+	return (const struct xl_seg *)(const void *)(nd->pg + xl_lanes(nd->n));
+}
+
+#define XL_RETIRE_BATCH 64 /* a grace period when this many nodes wait */
 
 struct xl_table {
 	struct xl_l2 *l1[512];
-	struct xl_retired *retired; /* nodes to free after the next grace period */
+	/* nodes to free after the next grace period (a change retires at most two) */
+	struct xl_node *retired[XL_RETIRE_BATCH + 2];
 	size_t nr_retired;
 	bool direct_cleared;        /* a direct entry was cleared since the last grace period */
 	size_t bytes;               /* memory of tables and live nodes */
@@ -200,8 +225,49 @@ int xl_remove(struct xl_table *t, uint64_t va, uint64_t len);
 /* wait for a grace period and free what was retired before it */
 void xl_reclaim(struct xl_table *t);
 
+typedef int16_t xl_v8 __attribute__((vector_size(16)));
+typedef uint64_t xl_v2 __attribute__((vector_size(16)));
+
+/* how many of the node's pg[] are <= p: the index of the segment holding page p, plus one */
+static inline __attribute__((always_inline)) uint32_t xl_node_rank(const struct xl_node *nd, uint32_t p)
+{
+	uint32_t n = nd->n;
+
+	if (_likely_(n <= XL_SCAN)) {
+		xl_v8 vp = { 0 }, acc = { 0 };
+		xl_v2 q;
+		uint64_t x;
+
+		vp += (int16_t)p;
+#pragma GCC unroll 2
+		for (int b = 0; b < XL_SCAN / 8; b++) {
+			xl_v8 v;
+
+			__builtin_memcpy(&v, nd->pg + 8 * b, sizeof(v));
+			acc -= v > vp; /* a true compare is -1: one more slot past p */
+		}
+		/* the sum of the 8 slots (each at most XL_SCAN / 8: no carry between them) */
+		q = (xl_v2)acc;
+		x = q[0] + q[1];
+		x += x >> 32;
+		x += x >> 16;
+		return XL_SCAN - (uint32_t)(x & 0xffff);
+	} else {
+		const uint16_t *base = nd->pg;
+
+		/* the last pg <= p, without branches to mispredict */
+		while (n > 1) {
+			uint32_t half = n / 2;
+
+			base = base[half] <= p ? base + half : base;
+			n -= half;
+		}
+		return (uint32_t)(base - nd->pg) + (*base <= p);
+	}
+}
+
 /* inside a read-side section: 0 and *iova, *len (bytes valid from va), or -ENOENT */
-static inline int xl_lookup(const struct xl_table *t, uint64_t va, uint64_t *iova, uint64_t *len)
+static inline __attribute__((always_inline)) int xl_lookup(const struct xl_table *t, uint64_t va, uint64_t *iova, uint64_t *len)
 {
 	const struct xl_l2 *l2;
 	const struct xl_l3 *l3;
@@ -211,35 +277,31 @@ static inline int xl_lookup(const struct xl_table *t, uint64_t va, uint64_t *iov
 	if (_unlikely_(va >> XL_VA_BITS))
 		return -ENOENT;
 	l2 = __atomic_load_n(&t->l1[va >> 39], __ATOMIC_ACQUIRE);
-	if (_unlikely_(!l2))
-		return -ENOENT;
 	l3 = __atomic_load_n(&l2->e[(va >> 30) & 511], __ATOMIC_ACQUIRE);
-	if (_unlikely_(!l3))
-		return -ENOENT;
 	e = &l3->e[(va >> XL_CHUNK_SHIFT) & 511];
 	w0 = __atomic_load_n(&e->w0, __ATOMIC_ACQUIRE);
-	if (_likely_(w0 && !(w0 & 1))) {
-		*iova = va + __atomic_load_n(&e->w1, __ATOMIC_RELAXED);
-		*len = w0 - va;
-		return 0;
-	}
-	if (w0) {
+	if (w0 & 1) {
 		const struct xl_node *nd = (const struct xl_node *)(uintptr_t)(w0 & ~1ull);
-		const struct xl_seg *s = nd->s;
-		uint32_t n = nd->n;
+		uint32_t k;
 
-		/* the last segment with start <= va, without branches to mispredict */
-		while (n > 1) {
-			uint32_t half = n / 2;
+		/* a node of up to 16 segments spans one to four lines: ask for the next two
+		 * while the first is on its way (a prefetch past the heap is dropped) */
+		__builtin_prefetch((const char *)nd + 64);
+		__builtin_prefetch((const char *)nd + 128);
+		k = xl_node_rank(nd, (uint32_t)(va >> 12) & 511);
+		const struct xl_seg *s = &xl_node_seg(nd)[k ? k - 1 : 0];
 
-			s = s[half].start <= va ? s + half : s;
-			n -= half;
-		}
-		if (s->start <= va && va < s->end) {
+		if (_likely_(k && va < s->end)) {
 			*iova = va + s->delta;
 			*len = s->end - va;
 			return 0;
 		}
+		return -ENOENT;
+	}
+	if (_likely_(w0)) {
+		*iova = va + __atomic_load_n(&e->w1, __ATOMIC_RELAXED);
+		*len = w0 - va;
+		return 0;
 	}
 	return -ENOENT;
 }

@@ -15,67 +15,59 @@
 
 #include "dma-private.h"
 
-#define RETIRE_BATCH 64
-
-/* a node as allocated: the retire link stays out of the part readers see */
-struct xl_node_mem {
-	struct xl_retired link;
-	struct xl_node node;
-};
-
+/* the bytes of a node of n segments */
 static size_t node_bytes(uint32_t n)
 {
-	return sizeof(struct xl_node_mem) + n * sizeof(struct xl_seg);
+	return sizeof(struct xl_node) + xl_lanes(n) * sizeof(uint16_t) + n * sizeof(struct xl_seg);
 }
 
 static struct xl_node *node_new(struct xl_table *t, uint32_t n)
 {
-	struct xl_node_mem *m = malloc(node_bytes(n));
+	size_t b = node_bytes(n);
+	struct xl_node *nd = malloc(b);
 
-	if (!m)
+	if (!nd)
 		return NULL;
-	m->node.n = n;
-	m->node.pad = 0;
-	t->bytes += node_bytes(n);
-	return &m->node;
+	memset(nd, 0, b);
+	nd->n = n;
+	for (uint32_t i = n; i < xl_lanes(n); i++)
+		nd->pg[i] = XL_PG_PAD;
+	t->bytes += b;
+	return nd;
 }
 
-static struct xl_node_mem *node_mem(struct xl_node *nd)
+static struct xl_seg *node_seg(struct xl_node *nd)
 {
-	return tnode_entry(nd, struct xl_node_mem, node);
+	return (struct xl_seg *)(void *)(nd->pg + xl_lanes(nd->n));
 }
 
 static void node_drop(struct xl_table *t, struct xl_node *nd)
 {
 	t->bytes -= node_bytes(nd->n);
-	free(node_mem(nd));
+	free(nd);
 }
 
 static void node_retire(struct xl_table *t, struct xl_node *nd)
 {
-	struct xl_node_mem *m = node_mem(nd);
-
 	t->bytes -= node_bytes(nd->n);
-	m->link.next = t->retired;
-	t->retired = &m->link;
-	t->nr_retired++;
+	t->retired[t->nr_retired++] = nd;
 }
+
+struct xl_l3 xl_empty_l3;
+struct xl_l2 xl_empty_l2 = { .e = { [0 ... 511] = &xl_empty_l3 } };
 
 void xl_init(struct xl_table *t)
 {
 	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < 512; i++)
+		t->l1[i] = &xl_empty_l2;
 	t->bytes = sizeof(*t);
 }
 
 static void free_retired(struct xl_table *t)
 {
-	struct xl_retired *r = t->retired, *next;
-
-	for (; r; r = next) {
-		next = r->next;
-		free(r);
-	}
-	t->retired = NULL;
+	for (size_t i = 0; i < t->nr_retired; i++)
+		free(t->retired[i]);
 	t->nr_retired = 0;
 }
 
@@ -94,18 +86,18 @@ void xl_fini(struct xl_table *t)
 	for (size_t i = 0; i < 512; i++) {
 		struct xl_l2 *l2 = t->l1[i];
 
-		if (!l2)
+		if (l2 == &xl_empty_l2)
 			continue;
 		for (size_t j = 0; j < 512; j++) {
 			struct xl_l3 *l3 = l2->e[j];
 
-			if (!l3)
+			if (l3 == &xl_empty_l3)
 				continue;
 			for (size_t k = 0; k < 512; k++) {
 				uint64_t w0 = l3->e[k].w0;
 
 				if (w0 & 1)
-					free(node_mem((struct xl_node *)(uintptr_t)(w0 & ~1ull)));
+					free((void *)(uintptr_t)(w0 & ~1ull));
 			}
 			free(l3);
 		}
@@ -120,14 +112,16 @@ static struct xl_entry *entry(struct xl_table *t, uint64_t va, bool create)
 	struct xl_l2 *l2 = t->l1[va >> 39];
 	struct xl_l3 *l3;
 
-	if (!l2) {
-		if (!create || !(l2 = calloc(1, sizeof(*l2))))
+	if (l2 == &xl_empty_l2) {
+		if (!create || !(l2 = malloc(sizeof(*l2))))
 			return NULL;
+		for (size_t i = 0; i < 512; i++)
+			l2->e[i] = &xl_empty_l3;
 		t->bytes += sizeof(*l2);
 		__atomic_store_n(&t->l1[va >> 39], l2, __ATOMIC_RELEASE);
 	}
 	l3 = l2->e[(va >> 30) & 511];
-	if (!l3) {
+	if (l3 == &xl_empty_l3) {
 		if (!create || !(l3 = calloc(1, sizeof(*l3))))
 			return NULL;
 		t->bytes += sizeof(*l3);
@@ -141,27 +135,49 @@ static struct xl_node *entry_node(const struct xl_entry *e)
 	return e->w0 & 1 ? (struct xl_node *)(uintptr_t)(e->w0 & ~1ull) : NULL;
 }
 
-/* a new node: old's segments plus seg (sorted by start) */
-static struct xl_node *node_with(struct xl_table *t, const struct xl_node *old, const struct xl_seg *seg)
+/* the page of the chunk at base where a segment starting at start begins (0: before it) */
+static uint16_t seg_pg(uint64_t base, uint64_t start)
+{
+	return start <= base ? 0 : (uint16_t)((start - base) >> 12);
+}
+
+/* a new node for the chunk at base: old's segments plus [start, end) with delta */
+static struct xl_node *node_with(struct xl_table *t, const struct xl_node *old, uint64_t base,
+				 uint64_t start, uint64_t end, uint64_t delta)
 {
 	uint32_t n = old ? old->n : 0, i = 0, j = 0;
 	struct xl_node *nd = node_new(t, n + 1);
+	const struct xl_seg *os = old ? xl_node_seg(old) : NULL;
+	struct xl_seg *ns;
+	uint16_t pg = seg_pg(base, start);
 
 	if (!nd)
 		return NULL;
-	while (i < n && old->s[i].start < seg->start)
-		nd->s[j++] = old->s[i++];
-	nd->s[j++] = *seg;
-	while (i < n)
-		nd->s[j++] = old->s[i++];
+	ns = node_seg(nd);
+	for (; i < n && old->pg[i] < pg; i++, j++) {
+		nd->pg[j] = old->pg[i];
+		ns[j] = os[i];
+	}
+	nd->pg[j] = pg;
+	ns[j++] = (struct xl_seg){ end, delta };
+	for (; i < n; i++, j++) {
+		nd->pg[j] = old->pg[i];
+		ns[j] = os[i];
+	}
 	return nd;
 }
 
-/* a new node: old's segments but the one starting at va (NULL with *empty when none is left) */
-static struct xl_node *node_without(struct xl_table *t, const struct xl_node *old, uint64_t va,
-				    bool *empty)
+/*
+ * a new node for the chunk at base: old's segments but the one of the region
+ * starting at start (NULL with *empty when none is left)
+ */
+static struct xl_node *node_without(struct xl_table *t, const struct xl_node *old, uint64_t base,
+				    uint64_t start, bool *empty)
 {
+	const struct xl_seg *os = xl_node_seg(old);
+	uint16_t pg = seg_pg(base, start);
 	struct xl_node *nd;
+	struct xl_seg *ns;
 	uint32_t j = 0;
 
 	*empty = old->n <= 1;
@@ -170,9 +186,13 @@ static struct xl_node *node_without(struct xl_table *t, const struct xl_node *ol
 	nd = node_new(t, old->n - 1);
 	if (!nd)
 		return NULL;
-	for (uint32_t i = 0; i < old->n; i++)
-		if (old->s[i].start != va && j < nd->n)
-			nd->s[j++] = old->s[i];
+	ns = node_seg(nd);
+	for (uint32_t i = 0; i < old->n; i++) {
+		if (old->pg[i] == pg || j == nd->n)
+			continue;
+		nd->pg[j] = old->pg[i];
+		ns[j++] = os[i];
+	}
 	return nd;
 }
 
@@ -180,21 +200,22 @@ static void publish_node(struct xl_table *t, struct xl_entry *e, struct xl_node 
 {
 	struct xl_node *old = entry_node(e);
 
-	__atomic_store_n(&e->w0, nd ? (uint64_t)(uintptr_t)nd | 1 : 0, __ATOMIC_RELEASE);
+	uint64_t w0 = nd ? (uint64_t)(uintptr_t)nd | 1 : 0;
+
+	__atomic_store_n(&e->w0, w0, __ATOMIC_RELEASE);
 	if (old)
 		node_retire(t, old);
 }
 
 static void maybe_reclaim(struct xl_table *t)
 {
-	if (t->nr_retired >= RETIRE_BATCH)
+	if (t->nr_retired >= XL_RETIRE_BATCH)
 		xl_reclaim(t);
 }
 
 int xl_insert(struct xl_table *t, uint64_t va, uint64_t len, uint64_t iova)
 {
 	uint64_t end = va + len, first = va >> XL_CHUNK_SHIFT, last = (end - 1) >> XL_CHUNK_SHIFT;
-	struct xl_seg seg = { va, end, iova - va };
 	struct xl_entry *ef, *el = NULL;
 	struct xl_node *nf = NULL, *nl = NULL;
 	bool pf = va & (XL_CHUNK - 1), pl = end & (XL_CHUNK - 1);
@@ -212,9 +233,9 @@ int xl_insert(struct xl_table *t, uint64_t va, uint64_t len, uint64_t iova)
 	} else {
 		el = entry(t, end - 1, false);
 	}
-	if (pf && !(nf = node_with(t, entry_node(ef), &seg)))
+	if (pf && !(nf = node_with(t, entry_node(ef), first << XL_CHUNK_SHIFT, va, end, iova - va)))
 		return -ENOMEM;
-	if (pl && !(nl = node_with(t, entry_node(el), &seg))) {
+	if (pl && !(nl = node_with(t, entry_node(el), last << XL_CHUNK_SHIFT, va, end, iova - va))) {
 		if (nf)
 			node_drop(t, nf);
 		return -ENOMEM;
@@ -230,7 +251,7 @@ int xl_insert(struct xl_table *t, uint64_t va, uint64_t len, uint64_t iova)
 		} else if (c == last && pl) {
 			publish_node(t, e, nl);
 		} else {
-			__atomic_store_n(&e->w1, seg.delta, __ATOMIC_RELAXED);
+			__atomic_store_n(&e->w1, iova - va, __ATOMIC_RELAXED);
 			__atomic_store_n(&e->w0, end, __ATOMIC_RELEASE);
 		}
 	}
@@ -250,13 +271,13 @@ int xl_remove(struct xl_table *t, uint64_t va, uint64_t len)
 		return -ENOENT;
 	if (entry_node(ef)) {
 		ff = true;
-		nf = node_without(t, entry_node(ef), va, &emptyf);
+		nf = node_without(t, entry_node(ef), first << XL_CHUNK_SHIFT, va, &emptyf);
 		if (!nf && !emptyf)
 			return -ENOMEM;
 	}
 	if (last != first && entry_node(el)) {
 		fl = true;
-		nl = node_without(t, entry_node(el), va, &emptyl);
+		nl = node_without(t, entry_node(el), last << XL_CHUNK_SHIFT, va, &emptyl);
 		if (!nl && !emptyl) {
 			if (nf)
 				node_drop(t, nf);

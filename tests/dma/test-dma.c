@@ -252,6 +252,129 @@ static void test_translate_chunks(void **state)
 	munmap(raw, total + 2 * MIB);
 }
 
+/*
+ * Translation against a model, page by page: random registrations of 1 page
+ * to more than a chunk over three 2 MiB chunks and random unregistrations,
+ * then one chunk with a region on every other page (256 in a chunk, past
+ * the nodes that are counted rather than bisected) emptied again. Every
+ * page of the area is checked after each phase and a few after every step.
+ */
+#define MODEL_PAGES (3 * 512)
+
+struct model {
+	struct env e;
+	uint8_t *m;
+	int owner[MODEL_PAGES];    /* region index or -1 */
+	struct { int start, n; uint64_t iova; } reg[MODEL_PAGES];
+	int nreg;
+};
+
+static void model_check_page(struct model *md, int pg)
+{
+	uint64_t io = 0;
+	size_t len = 0;
+	int o = md->owner[pg], r = iommufd_dma_translate(md->e.dma, md->m + (size_t)pg * PAGE + 17, &io, &len);
+
+	if (o < 0) {
+		assert_int_equal(r, -ENOENT);
+		return;
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(io, md->reg[o].iova + (uint64_t)(pg - md->reg[o].start) * PAGE + 17);
+	assert_int_equal(len, (uint64_t)(md->reg[o].start + md->reg[o].n - pg) * PAGE - 17);
+}
+
+static void model_check_all(struct model *md)
+{
+	for (int pg = 0; pg < MODEL_PAGES; pg++)
+		model_check_page(md, pg);
+}
+
+static int model_add(struct model *md, int start, int n)
+{
+	bool free_ = true;
+	uint64_t iova;
+	int r;
+
+	for (int i = start; i < start + n; i++)
+		free_ = free_ && md->owner[i] < 0;
+	r = iommufd_dma_register(md->e.dma, md->m + (size_t)start * PAGE, (size_t)n * PAGE, 0, &iova);
+	if (!free_) {
+		assert_int_equal(r, -EEXIST);
+		return -1;
+	}
+	assert_int_equal(r, 0);
+	for (int i = start; i < start + n; i++)
+		md->owner[i] = md->nreg;
+	md->reg[md->nreg].start = start;
+	md->reg[md->nreg].n = n;
+	md->reg[md->nreg].iova = iova;
+	return md->nreg++;
+}
+
+static void model_del(struct model *md, int k)
+{
+	check(iommufd_dma_unregister(md->e.dma, md->m + (size_t)md->reg[k].start * PAGE,
+				     (size_t)md->reg[k].n * PAGE));
+	for (int i = md->reg[k].start; i < md->reg[k].start + md->reg[k].n; i++)
+		md->owner[i] = -1;
+	md->reg[k].n = 0;
+}
+
+static void test_translate_model(void **state)
+{
+	static const int sizes[] = { 1, 1, 2, 3, 8, 64, 300, 700 };
+	struct model *md = calloc(1, sizeof(*md));
+	uint8_t *raw = mem(MODEL_PAGES * PAGE + 2 * MIB);
+	unsigned int seed = 20261203;
+	int live[MODEL_PAGES], nlive, dense;
+
+	(void)state;
+	assert_non_null(md);
+	md->m = (uint8_t *)(((uintptr_t)raw + 2 * MIB - 1) & ~(uintptr_t)(2 * MIB - 1));
+	for (int i = 0; i < MODEL_PAGES; i++)
+		md->owner[i] = -1;
+	env_new(&md->e, NULL);
+	for (int step = 0; step < 400; step++) {
+		nlive = 0;
+		for (int k = 0; k < md->nreg; k++)
+			if (md->reg[k].n)
+				live[nlive++] = k;
+		if (nlive && rand_r(&seed) % 10 < 4) {
+			model_del(md, live[rand_r(&seed) % nlive]);
+		} else {
+			int n = sizes[rand_r(&seed) % (sizeof(sizes) / sizeof(sizes[0]))];
+			int start = rand_r(&seed) % (MODEL_PAGES - n + 1);
+
+			model_add(md, start, n);
+		}
+		for (int i = 0; i < 8; i++)
+			model_check_page(md, rand_r(&seed) % MODEL_PAGES);
+		if (step % 100 == 99)
+			model_check_all(md);
+	}
+	for (int k = 0; k < md->nreg; k++)
+		if (md->reg[k].n)
+			model_del(md, k);
+	model_check_all(md);
+	/* the middle chunk: a region on every other page, then every other one of them gone */
+	dense = md->nreg;
+	for (int pg = 512; pg < 1024; pg += 2)
+		assert_int_equal(model_add(md, pg, 1), dense + (pg - 512) / 2);
+	model_check_all(md);
+	for (int k = dense; k < md->nreg; k += 2)
+		if (md->reg[k].n)
+			model_del(md, k);
+	model_check_all(md);
+	for (int k = 0; k < md->nreg; k++)
+		if (md->reg[k].n)
+			model_del(md, k);
+	model_check_all(md);
+	env_free(&md->e);
+	munmap(raw, MODEL_PAGES * PAGE + 2 * MIB);
+	free(md);
+}
+
 static void test_translate_iov(void **state)
 {
 	uint8_t *m = mem(8 * PAGE);
@@ -572,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_translate),
 		cmocka_unit_test(test_translate_chunks),
+		cmocka_unit_test(test_translate_model),
 		cmocka_unit_test(test_translate_iov),
 		cmocka_unit_test(test_fixed_and_identity),
 		cmocka_unit_test(test_pins),
