@@ -28,7 +28,9 @@
  * default; IOMMUFD_BENCH_REAL=1 uses the kernel's /dev/iommu instead (in the
  * VM: bench/run-vm-bench BUILD dma). "bench-dma quick" prints the
  * translation rows only, "bench-dma map" the map/unmap rows only (also from
- * BENCH_DMA_ARGS, for the VM runner, which passes no arguments).
+ * BENCH_DMA_ARGS, for the VM runner, which passes no arguments), "bench-dma
+ * translate" every translation row; a second argument "mixed" or "huge" keeps
+ * that layout's rows only, a third (1000, 10000 or 100000) that size's.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -256,7 +258,7 @@ struct tables {
 	struct skiplist sl;
 };
 
-static inline int lookup(const struct tables *t, enum impl im, uint64_t va, uint64_t *iova)
+static inline __attribute__((always_inline)) int lookup(const struct tables *t, enum impl im, uint64_t va, uint64_t *iova)
 {
 	uint64_t len;
 	int r;
@@ -423,17 +425,25 @@ int main(int argc, char **argv)
 	int r;
 
 	const char *arg = argc > 1 ? argv[1] : (getenv("BENCH_DMA_ARGS") ? getenv("BENCH_DMA_ARGS") : "");
-	bool map_only = !strcmp(arg, "map");
+	const char *only = argc > 2 ? argv[2] : "";
+	size_t only_n = argc > 3 ? strtoul(argv[3], NULL, 10) : 0;
+	bool map_only = !strcmp(arg, "map"), xlate_only = !strcmp(arg, "translate");
 
+	if (*arg && !map_only && !xlate_only && strcmp(arg, "quick")) {
+		fprintf(stderr, "usage: bench-dma [quick|translate|map] [mixed|huge] [1000|10000|100000]\n");
+		return 2;
+	}
 	quick = !strcmp(arg, "quick");
 	if (!map_only) {
 		printf("translation: random lookups, %u per run x %d (ns per lookup, lookups/s)\n", NQ, ROUNDS);
 		printf("layout regions  impl      independent              dependent chain          memory\n");
 		for (int huge = 0; huge <= 1; huge++)
 			for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
-				bench_translate(sizes[i], huge);
+				if ((!*only || !strcmp(only, huge ? "huge" : "mixed")) &&
+				    (!only_n || only_n == sizes[i]))
+					bench_translate(sizes[i], huge);
 	}
-	if (quick)
+	if (quick || xlate_only)
 		return 0;
 
 	if (real && !strcmp(real, "1")) {
