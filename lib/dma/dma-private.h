@@ -9,6 +9,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "private.h"
 
@@ -234,6 +237,17 @@ static inline __attribute__((always_inline)) uint32_t xl_node_rank(const struct 
 	uint32_t n = nd->n;
 
 	if (_likely_(n <= XL_SCAN)) {
+#if defined(__SSE2__)
+		/* the slots past p are a suffix (sorted, padded high): the number of
+		 * slots <= p is the index of the first set bit of their mask */
+		__m128i vp = _mm_set1_epi16((int16_t)p);
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)nd->pg);
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(nd->pg + 8));
+		uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpgt_epi16(a, vp),
+									_mm_cmpgt_epi16(b, vp)));
+
+		return (uint32_t)__builtin_ctz(m | 1u << XL_SCAN);
+#else
 		xl_v8 vp = { 0 }, acc = { 0 };
 		xl_v2 q;
 		uint64_t x;
@@ -252,6 +266,7 @@ static inline __attribute__((always_inline)) uint32_t xl_node_rank(const struct 
 		x += x >> 32;
 		x += x >> 16;
 		return XL_SCAN - (uint32_t)(x & 0xffff);
+#endif
 	} else {
 		const uint16_t *base = nd->pg;
 
