@@ -1191,7 +1191,8 @@ IOMMUFD_EXPORT int iommufd_bar_dmabuf_unmap(struct iommufd_bar_dmabuf *db, struc
 
 enum iommufd_dmabuf_state {
 	IOMMUFD_DMABUF_LIVE = 0,    /* exported and every recorded mapping translates */
-	IOMMUFD_DMABUF_REVOKED = 1, /* revoked now: the exporter's memory decoding is off */
+	IOMMUFD_DMABUF_REVOKED = 1, /* revoked now: the exporter's memory decoding is off, or
+				     * it is in low power (iommufd_device_low_power_enter) */
 	IOMMUFD_DMABUF_STALE = 2,   /* usable again, but mappings made before a revocation
 				     * are empty: iommufd_bar_dmabuf_remap() */
 };

@@ -37,6 +37,9 @@ struct iommufd_device {
 	/* bumped (atomic) by every call through which the kernel revokes the
 	 * device's dma-bufs (lib/device/dmabuf.c) */
 	unsigned int revoke_epoch;
+	/* in low power entered through the library: the kernel keeps the
+	 * dma-bufs revoked until LOW_POWER_EXIT (atomic) */
+	bool dmabuf_low_power;
 
 	pthread_mutex_t lock; /* guards the fields below and serialises transitions */
 	enum iommufd_device_state state;
@@ -79,6 +82,12 @@ struct iommufd_group {
 static inline void dev_dmabuf_revoke(struct iommufd_device *dev)
 {
 	__atomic_add_fetch(&dev->revoke_epoch, 1, __ATOMIC_RELEASE);
+}
+static inline void dev_dmabuf_low_power(struct iommufd_device *dev, bool in)
+{
+	if (in)
+		dev_dmabuf_revoke(dev);
+	__atomic_store_n(&dev->dmabuf_low_power, in, __ATOMIC_RELEASE);
 }
 void dev_dmabuf_revoke_all(void);
 /* a write of len bytes at off of the config space clears memory decoding */

@@ -320,6 +320,8 @@ IOMMUFD_EXPORT int iommufd_bar_dmabuf_get_state(struct iommufd_bar_dmabuf *db,
 		if (db->maps[i].epoch != epoch || !db->maps[i].mapped)
 			s = IOMMUFD_DMABUF_STALE;
 	pthread_mutex_unlock(&db->lock);
+	if (__atomic_load_n(&db->dev->dmabuf_low_power, __ATOMIC_ACQUIRE))
+		r = 0;
 	*state = r ? s : IOMMUFD_DMABUF_REVOKED;
 	return 0;
 }
@@ -337,6 +339,10 @@ IOMMUFD_EXPORT int iommufd_bar_dmabuf_remap(struct iommufd_bar_dmabuf *db, uint3
 	if (flags & ~IOMMUFD_DMABUF_REMAP_ALL)
 		return FAIL(db_ctx(db->dev), EINVAL, "%s: flags 0x%x: only IOMMUFD_DMABUF_REMAP_ALL",
 			    db->dev->name, flags);
+	if (__atomic_load_n(&db->dev->dmabuf_low_power, __ATOMIC_ACQUIRE))
+		return FAIL(db_ctx(db->dev), ENODEV,
+			    "%s: the dma-buf is revoked: the exporter is in low power "
+			    "(iommufd_device_low_power_exit() ends it)", db->dev->name);
 	r = memory_on(db, __func__);
 	if (r < 0)
 		return r;

@@ -299,6 +299,33 @@ static void test_revoke_reset(void **state)
 	env_teardown(&e);
 }
 
+/* low power revokes until it is left (vfio_pci_runtime_pm_entry/exit) */
+static void test_revoke_low_power(void **state)
+{
+	struct iommufd_bar_dmabuf *db;
+	uint64_t iova = 0;
+	uint32_t vs, nr;
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	db = export_map(&e);
+	vs = (uint32_t)bar_read(e.nvme, NVME_VS, 4);
+	check(iommufd_device_low_power_enter(e.nvme, NULL));
+	assert_int_equal(state_of(db), IOMMUFD_DMABUF_REVOKED);
+	assert_errno(iommufd_bar_dmabuf_map(db, e.ctx, e.ioas, &iova, IOMMUFD_MAP_READ), ENODEV);
+	assert_errno(iommufd_bar_dmabuf_remap(db, 0, &nr), ENODEV);
+	assert_int_equal(p2p_read(&e, P2P_IOVA + NVME_VS), FAULTED);
+	check(iommufd_device_low_power_exit(e.nvme));
+	assert_int_equal(state_of(db), IOMMUFD_DMABUF_STALE);
+	assert_int_equal(p2p_read(&e, P2P_IOVA + NVME_VS), FAULTED);
+	check(iommufd_bar_dmabuf_remap(db, 0, &nr));
+	assert_int_equal(nr, 1);
+	assert_int_equal(p2p_read(&e, P2P_IOVA + NVME_VS), vs);
+	iommufd_bar_dmabuf_free(db);
+	env_teardown(&e);
+}
+
 /* the exporter's file closed: revoked for good (a raw dma-buf: the handle would keep the file open) */
 static void test_revoke_close(void **state)
 {
@@ -424,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_revoke_memory),
 		cmocka_unit_test(test_export_revoked),
 		cmocka_unit_test(test_revoke_reset),
+		cmocka_unit_test(test_revoke_low_power),
 		cmocka_unit_test(test_revoke_close),
 		cmocka_unit_test(test_refusals),
 	};
