@@ -17,16 +17,19 @@
  * A revoked dma-buf refuses new mappings (ENODEV); the mappings made before
  * lose their translation for good (iopt_io_file_revoke(), as iommufd's
  * iopt_revoke_notify() leaves them): DMA through them faults, even once
- * decoding is back. What is not modelled: the emulator keeps its record of a
- * dma-buf (and a reference to its memfd) until it is freed, not until the
- * program closes the last fd of it.
+ * decoding is back. The emulator keeps a reference to each dma-buf's memfd
+ * (so that its inode is never reused while the record exists) and drops the
+ * records whose memfd the program no longer has open at the next export
+ * (dmabuf_gc()): as the kernel releases a dma-buf at its last fput.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "emu.h"
@@ -91,6 +94,50 @@ static int fill_phys(const struct vdev *d, const struct kabi_vfio_region_dma_ran
 	return 0;
 }
 
+/* how many fds of the process hold the file (dev, ino): raw system calls, below
+ * the preload library's view of /proc */
+static int fds_holding(dev_t dev, ino_t ino)
+{
+	char buf[4096];
+	int dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int n = 0;
+	long len;
+
+	if (dir < 0)
+		return -1;
+	while ((len = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < len;) {
+			struct dirent64 *e = (struct dirent64 *)(buf + off);
+			struct stat st;
+
+			off += e->d_reclen;
+			if (e->d_name[0] == '.' || atoi(e->d_name) == dir)
+				continue;
+			if (!syscall(SYS_newfstatat, dir, e->d_name, &st, 0) && st.st_dev == dev &&
+			    st.st_ino == ino)
+				n++;
+		}
+	}
+	close(dir);
+	return len < 0 ? -1 : n;
+}
+
+/* drop the vfio dma-bufs the program closed: only the emulator's fd holds them */
+static void dmabuf_gc(struct iommufd_emu *emu)
+{
+	for (struct emu_dmabuf **p = &emu->dmabufs; *p;) {
+		struct emu_dmabuf *db = *p;
+
+		if (db->vfio && fds_holding(db->dev, db->ino) == 1) {
+			*p = db->next;
+			close(db->fd);
+			free(db);
+			continue;
+		}
+		p = &db->next;
+	}
+}
+
 /* a memfd the emulator knows as d's dma-buf; the program's fd or -errno */
 static int dmabuf_new(struct vdev *d, const struct kabi_vfio_device_feature_dma_buf *get,
 		      const struct kabi_vfio_region_dma_range *r, uint64_t length)
@@ -100,6 +147,7 @@ static int dmabuf_new(struct vdev *d, const struct kabi_vfio_device_feature_dma_
 	struct stat st;
 	int fd;
 
+	dmabuf_gc(emu);
 	db = emu_zalloc(emu, sizeof(*db));
 	if (!db)
 		return -ENOMEM;

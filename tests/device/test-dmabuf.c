@@ -9,6 +9,7 @@
  * file; and the kernel's refusals. On the emulator and, with
  * IOMMUFD_TEST_REAL=1, on QEMU's edu and NVMe in the VM.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -187,6 +188,38 @@ static void test_p2p(void **state)
 	iommufd_bar_dmabuf_free(db);
 	/* free unmapped it: the IOVA is free again */
 	assert_errno(iommufd_ioas_unmap(e.ctx, e.ioas, P2P_IOVA, PAGE, NULL), ENOENT);
+	env_teardown(&e);
+}
+
+static int count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* an export freed gives its fd back (the emulator drops its record at the next export) */
+static void test_export_many(void **state)
+{
+	const struct iommufd_dmabuf_range r = { .offset = 0, .length = PAGE };
+	struct iommufd_bar_dmabuf *db;
+	int before;
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	before = count_fds();
+	for (int i = 0; i < 200; i++) {
+		check(iommufd_bar_dmabuf_export(e.nvme, 0, &r, 1, 0, &db));
+		iommufd_bar_dmabuf_free(db);
+	}
+	assert_in_range(count_fds(), before, before + 1);
 	env_teardown(&e);
 }
 
@@ -448,6 +481,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_p2p),
+		cmocka_unit_test(test_export_many),
 		cmocka_unit_test(test_revoke_memory),
 		cmocka_unit_test(test_export_revoked),
 		cmocka_unit_test(test_revoke_reset),
