@@ -202,26 +202,28 @@ IOMMUFD_EXPORT uint64_t iommufd_bar_dmabuf_get_size(const struct iommufd_bar_dma
 	return db ? db->size : 0;
 }
 
-/* the map's failure explained for a dma-buf; the errno is map_file's */
-static const char *map_why(const struct iommufd_bar_dmabuf *db, int err)
+/*
+ * The map's failure explained for a dma-buf; the errno is map_file's, whose
+ * own reason (type1 mode, a used IOVA...) is copied to buf and returned
+ * otherwise.
+ */
+static const char *map_why(const struct iommufd_bar_dmabuf *db, const struct iommufd_ctx *ctx, int err,
+			   char *buf, size_t len)
 {
-	switch (err) {
-	case ENODEV:
+	if (err == ENODEV)
 		return "the dma-buf is revoked: the exporter's memory decoding is off (or it is in "
 		       "reset or low power, or its file was closed)";
-	case EOPNOTSUPP:
-		if (db->nr_ranges > 1)
-			return "iommufd maps only a dma-buf of one range "
-			       "(vfio_pci_dma_buf_iommufd_map())";
-		return "the kernel cannot map this dma-buf";
-	}
-	return iommufd_last_error();
+	if (err == EOPNOTSUPP && db->nr_ranges > 1 && iommufd_ctx_get_mode(ctx) != IOMMUFD_MODE_TYPE1)
+		return "iommufd maps only a dma-buf of one range (vfio_pci_dma_buf_iommufd_map())";
+	snprintf(buf, len, "%s", iommufd_last_error());
+	return buf;
 }
 
 IOMMUFD_EXPORT int iommufd_bar_dmabuf_map(struct iommufd_bar_dmabuf *db, struct iommufd_ctx *ctx,
 					  uint32_t ioas_id, uint64_t *iova, uint32_t flags)
 {
 	struct dmabuf_map *maps;
+	char why[512];
 	uint64_t epoch;
 	int r;
 
@@ -244,7 +246,7 @@ IOMMUFD_EXPORT int iommufd_bar_dmabuf_map(struct iommufd_bar_dmabuf *db, struct 
 	if (r) {
 		pthread_mutex_unlock(&db->lock);
 		return FAIL(ctx, -r, "%s: dma-buf of BAR %u (%#" PRIx64 " bytes) into IOAS %u: %s",
-			    db->dev->name, db->bar, db->size, ioas_id, map_why(db, -r));
+			    db->dev->name, db->bar, db->size, ioas_id, map_why(db, ctx, -r, why, sizeof(why)));
 	}
 	maps[db->nr_maps++] = (struct dmabuf_map){
 		.ctx = iommufd_ctx_ref(ctx),
@@ -329,6 +331,7 @@ IOMMUFD_EXPORT int iommufd_bar_dmabuf_get_state(struct iommufd_bar_dmabuf *db,
 IOMMUFD_EXPORT int iommufd_bar_dmabuf_remap(struct iommufd_bar_dmabuf *db, uint32_t flags, uint32_t *nr)
 {
 	uint32_t done = 0;
+	char why[512];
 	uint64_t epoch;
 	int r;
 
@@ -367,7 +370,7 @@ IOMMUFD_EXPORT int iommufd_bar_dmabuf_remap(struct iommufd_bar_dmabuf *db, uint3
 		if (r) {
 			r = ifd_fail(m->ctx, __func__, -r, "%s: dma-buf of BAR %u at IOAS %u IOVA %#" PRIx64
 				     " (now unmapped, retried by the next remap): %s", db->dev->name, db->bar,
-				     m->ioas_id, m->iova, map_why(db, -r));
+				     m->ioas_id, m->iova, map_why(db, m->ctx, -r, why, sizeof(why)));
 			break;
 		}
 		m->mapped = true;
