@@ -270,6 +270,7 @@ static void map_forget(struct iommufd_bar_dmabuf *db, size_t i)
 IOMMUFD_EXPORT int iommufd_bar_dmabuf_unmap(struct iommufd_bar_dmabuf *db, struct iommufd_ctx *ctx,
 					    uint32_t ioas_id, uint64_t iova)
 {
+	bool gone = false;
 	int r = -ENOENT;
 
 	if (!db || !ctx)
@@ -281,11 +282,16 @@ IOMMUFD_EXPORT int iommufd_bar_dmabuf_unmap(struct iommufd_bar_dmabuf *db, struc
 		if (m->ctx != ctx || m->ioas_id != ioas_id || m->iova != iova)
 			continue;
 		r = m->mapped ? iommufd_ioas_unmap(ctx, ioas_id, iova, db->size, NULL) : 0;
-		if (!r)
+		/* ENOENT: unmapped behind the handle; the record goes too */
+		gone = r == -ENOENT;
+		if (!r || gone)
 			map_forget(db, i);
 		break;
 	}
 	pthread_mutex_unlock(&db->lock);
+	if (gone)
+		return FAIL(ctx, ENOENT, "%s: the dma-buf's mapping at IOAS %u IOVA %#" PRIx64
+			    " was unmapped behind the handle; forgotten now", db->dev->name, ioas_id, iova);
 	if (r == -ENOENT)
 		return FAIL(ctx, ENOENT, "%s: no mapping of the dma-buf at IOAS %u IOVA %#" PRIx64,
 			    db->dev->name, ioas_id, iova);

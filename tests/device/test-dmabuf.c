@@ -290,8 +290,15 @@ static void test_revoke_memory(void **state)
 	check(iommufd_ioas_unmap(e.ctx, e.ioas, P2P_IOVA, PAGE, &unmapped));
 	assert_int_equal(unmapped, PAGE);
 	cmd_set(e.nvme, 0x2, 0);
-	/* its record is gone from under the handle: a remap says so */
+	/* its area is gone from under the handle: a remap says so, an unmap
+	 * forgets the record */
 	assert_errno(iommufd_bar_dmabuf_remap(db, 0, &nr), ENOENT);
+	assert_errno(iommufd_bar_dmabuf_unmap(db, e.ctx, e.ioas, P2P_IOVA), ENOENT);
+	assert_non_null(strstr(iommufd_last_error(), "behind the handle"));
+	assert_errno(iommufd_bar_dmabuf_unmap(db, e.ctx, e.ioas, P2P_IOVA), ENOENT);
+	check(iommufd_bar_dmabuf_remap(db, 0, &nr));
+	assert_int_equal(nr, 0);
+	assert_int_equal(state_of(db), IOMMUFD_DMABUF_LIVE);
 	iommufd_bar_dmabuf_free(db);
 	env_teardown(&e);
 }
