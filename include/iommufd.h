@@ -1138,6 +1138,77 @@ struct iommufd_reset_how {
 IOMMUFD_EXPORT int iommufd_device_reset_auto(struct iommufd_device *dev, struct iommufd_reset_how *how);
 
 /* ------------------------------------------------------------------ */
+/* dma-buf export of BARs, for peer-to-peer DMA (man iommufd_bar_dmabuf) */
+/* ------------------------------------------------------------------ */
+
+/*
+ * VFIO_DEVICE_FEATURE_DMA_BUF: ranges of one memory BAR of a bound vfio-pci
+ * device as a dma-buf, which IOMMU_IOAS_MAP_FILE maps into an IOAS so that
+ * other devices DMA into the BAR (peer-to-peer). The kernel revokes the
+ * dma-buf while the exporter's memory decoding is off, during its resets and
+ * in low power, and when its file is closed; an IOAS mapping of a revoked
+ * dma-buf loses its IOMMU translation for good (its IOVA stays allocated),
+ * even once memory decoding is back: it must be unmapped and mapped again.
+ * The handle records its mappings, tells which are revoked and maps them
+ * again (man iommufd_bar_dmabuf for what the kernel guarantees).
+ */
+struct iommufd_bar_dmabuf;
+
+struct iommufd_dmabuf_range {
+	uint64_t offset; /* in the BAR, page aligned */
+	uint64_t length; /* page aligned, not 0 */
+};
+
+/*
+ * Export nr_ranges ranges of BAR bar (0-5) of dev (bound) as one dma-buf,
+ * laid out one range after the other. flags: 0 (none defined). The handle
+ * holds a reference on dev and owns the dma-buf fd (O_RDWR | O_CLOEXEC).
+ * The kernel's errno: -EINVAL (no range, a range empty, unaligned or past
+ * the BAR, dev not bound), -ENODEV (not a memory BAR of the device),
+ * -EOPNOTSUPP/-ENOTTY (no dma-buf export), -EOVERFLOW.
+ */
+IOMMUFD_EXPORT int iommufd_bar_dmabuf_export(struct iommufd_device *dev, uint32_t bar,
+					     const struct iommufd_dmabuf_range *ranges,
+					     uint32_t nr_ranges, uint32_t flags,
+					     struct iommufd_bar_dmabuf **ret);
+/* Unmap the mappings made through the handle, close the fd, drop the device. NULL: nothing. */
+IOMMUFD_EXPORT void iommufd_bar_dmabuf_free(struct iommufd_bar_dmabuf *db);
+/* The dma-buf fd (owned by the handle: dup it to keep it), -EINVAL for NULL. */
+IOMMUFD_EXPORT int iommufd_bar_dmabuf_get_fd(const struct iommufd_bar_dmabuf *db);
+/* Its size in bytes (the sum of the ranges), 0 for NULL. */
+IOMMUFD_EXPORT uint64_t iommufd_bar_dmabuf_get_size(const struct iommufd_bar_dmabuf *db);
+/*
+ * Map the whole dma-buf into ioas_id of ctx (IOMMU_IOAS_MAP_FILE) at *iova
+ * (IOMMUFD_MAP_FIXED_IOVA) or a kernel-chosen IOVA returned in *iova, and
+ * record the mapping. flags: IOMMUFD_MAP_*. -ENODEV: revoked now;
+ * -EOPNOTSUPP: iommufd maps only a dma-buf of one range.
+ */
+IOMMUFD_EXPORT int iommufd_bar_dmabuf_map(struct iommufd_bar_dmabuf *db, struct iommufd_ctx *ctx,
+					  uint32_t ioas_id, uint64_t *iova, uint32_t flags);
+/* Unmap a mapping made by iommufd_bar_dmabuf_map (-ENOENT: none at iova). */
+IOMMUFD_EXPORT int iommufd_bar_dmabuf_unmap(struct iommufd_bar_dmabuf *db, struct iommufd_ctx *ctx,
+					    uint32_t ioas_id, uint64_t iova);
+
+enum iommufd_dmabuf_state {
+	IOMMUFD_DMABUF_LIVE = 0,    /* exported and every recorded mapping translates */
+	IOMMUFD_DMABUF_REVOKED = 1, /* revoked now: the exporter's memory decoding is off, or
+				     * it is in low power (iommufd_device_low_power_enter) */
+	IOMMUFD_DMABUF_STALE = 2,   /* usable again, but mappings made before a revocation
+				     * are empty: iommufd_bar_dmabuf_remap() */
+};
+/* The dma-buf's state, from the exporter's command register and the revocations seen. */
+IOMMUFD_EXPORT int iommufd_bar_dmabuf_get_state(struct iommufd_bar_dmabuf *db,
+						enum iommufd_dmabuf_state *state);
+/*
+ * Unmap and map again, at the same IOVA with the same flags, every recorded
+ * mapping made before the last revocation (all of them with
+ * IOMMUFD_DMABUF_REMAP_ALL). *nr (may be NULL): how many. -ENODEV while
+ * revoked (nothing changed).
+ */
+#define IOMMUFD_DMABUF_REMAP_ALL (1u << 0)
+IOMMUFD_EXPORT int iommufd_bar_dmabuf_remap(struct iommufd_bar_dmabuf *db, uint32_t flags, uint32_t *nr);
+
+/* ------------------------------------------------------------------ */
 /* DMA memory for userspace drivers: IOVAs, translation, buffers        */
 /* ------------------------------------------------------------------ */
 

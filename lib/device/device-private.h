@@ -34,6 +34,12 @@ struct iommufd_device {
 	bool t1;                  /* opened in a type1 context: joins the container through group_nr */
 	int group_nr;
 	char name[64]; /* for messages: "vfio0", "fd 7", "0000:00:02.0" */
+	/* bumped (atomic) by every call through which the kernel revokes the
+	 * device's dma-bufs (lib/device/dmabuf.c) */
+	unsigned int revoke_epoch;
+	/* in low power entered through the library: the kernel keeps the
+	 * dma-bufs revoked until LOW_POWER_EXIT (atomic) */
+	bool dmabuf_low_power;
 
 	pthread_mutex_t lock; /* guards the fields below and serialises transitions */
 	enum iommufd_device_state state;
@@ -65,6 +71,27 @@ struct iommufd_group {
 	pthread_mutex_t lock;
 	struct iommufd_ctx *ctx; /* ref while set */
 };
+
+/*
+ * The kernel revokes every dma-buf of the device (drivers/vfio/pci/
+ * vfio_pci_dmabuf.c vfio_pci_dma_buf_move()): memory decoding turned off,
+ * a reset, low power. A dma-buf's IOAS mappings made before stay empty
+ * (lib/device/dmabuf.c). dev_dmabuf_revoke_all(): a hot reset, which resets
+ * devices the library may hold other handles of.
+ */
+static inline void dev_dmabuf_revoke(struct iommufd_device *dev)
+{
+	__atomic_add_fetch(&dev->revoke_epoch, 1, __ATOMIC_RELEASE);
+}
+static inline void dev_dmabuf_low_power(struct iommufd_device *dev, bool in)
+{
+	if (in)
+		dev_dmabuf_revoke(dev);
+	__atomic_store_n(&dev->dmabuf_low_power, in, __ATOMIC_RELEASE);
+}
+void dev_dmabuf_revoke_all(void);
+/* a write of len bytes at off of the config space clears memory decoding */
+void dev_dmabuf_config_write(struct iommufd_device *dev, uint64_t off, const void *buf, size_t len);
 
 int ifd_device_alloc(struct iommufd_backend *be, int fd, const char *name, struct iommufd_device **ret);
 /*

@@ -1126,6 +1126,8 @@ static ssize_t region_rw(struct iommufd_device *dev, uint32_t index, uint64_t of
 		n = dev_pwrite(dev, buf, len, (off_t)(offset + off));
 	else
 		n = dev_pread(dev, buf, len, (off_t)(offset + off));
+	if (write && n > 0 && index == KABI_VFIO_PCI_CONFIG_REGION_INDEX)
+		dev_dmabuf_config_write(dev, off, buf, (size_t)n);
 	if (n < 0)
 		return ifd_fail(dev_ctx(dev), func, (int)n, "%s: %s %zu bytes at %#" PRIx64 " of region %u",
 				dev->name, write ? "pwrite" : "pread", len, off, index);
@@ -1365,6 +1367,7 @@ IOMMUFD_EXPORT int iommufd_device_reset(struct iommufd_device *dev)
 	if (r)
 		return r;
 	r = dev_ioctl(dev, KABI_VFIO_DEVICE_RESET, NULL);
+	dev_dmabuf_revoke(dev); /* even a failed reset revokes (vfio_pci_core.c) */
 	if (r < 0)
 		return DEV_FAIL(dev, OP_OTHER, r, "VFIO_DEVICE_RESET");
 	return 0;

@@ -123,6 +123,13 @@ static int feature_ioctl(struct iommufd_device *dev, const char *func, uint32_t 
 	if (len)
 		memcpy(f->data, data, len);
 	r = dev_ioctl(dev, KABI_VFIO_DEVICE_FEATURE, f);
+	if (r >= 0 && (kflags & KABI_VFIO_DEVICE_FEATURE_SET) &&
+	    (feature == KABI_VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY ||
+	     feature == KABI_VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP))
+		dev_dmabuf_low_power(dev, true); /* vfio_pci_runtime_pm_entry() */
+	if (r >= 0 && (kflags & KABI_VFIO_DEVICE_FEATURE_SET) &&
+	    feature == KABI_VFIO_DEVICE_FEATURE_LOW_POWER_EXIT)
+		dev_dmabuf_low_power(dev, false); /* vfio_pci_runtime_pm_exit() */
 	if (r >= 0 && out && len)
 		memcpy(data, f->data, len);
 	free(f);

@@ -190,6 +190,8 @@ IOMMUFD_EXPORT int iommufd_device_hot_reset(struct iommufd_device *dev,
 		hr->group_fds[i] = o.group_fds[i];
 	r = dev_ioctl(dev, KABI_VFIO_DEVICE_PCI_HOT_RESET, hr);
 	free(hr);
+	if (r >= 0)
+		dev_dmabuf_revoke_all(); /* every device of the bus or slot */
 	if (r < 0)
 		return FAIL(rst_ctx(dev), r, "%s: VFIO_DEVICE_PCI_HOT_RESET(flags 0x%x, %u group fds): %s",
 			    dev->name, o.flags, o.nr_group_fds, hot_reset_why(r, o.nr_group_fds));
@@ -245,7 +247,10 @@ static void function_resets(struct iommufd_device *dev, bool *flr, bool *pm)
 
 static int function_reset(struct iommufd_device *dev)
 {
-	return dev_ioctl(dev, KABI_VFIO_DEVICE_RESET, NULL);
+	int r = dev_ioctl(dev, KABI_VFIO_DEVICE_RESET, NULL);
+
+	dev_dmabuf_revoke(dev);
+	return r;
 }
 
 /* a hot reset of dev when QEMU would do one: every device owned, dev alone unless multi */

@@ -25,7 +25,8 @@
  * first 256 bytes the model watches; stores further out stay until reset).
  * The DMA goes through the device's current IOMMU attachment (emu_device_dma):
  * a refused request (unmapped, read-only, blocked) writes nothing and is
- * counted as a DMA fault. A transfer outside the device buffer (QEMU aborts
+ * counted as a DMA fault; a refused read fills the device buffer with zeros
+ * (QEMU's DMA reads unassigned memory then: seen in the VM). A transfer outside the device buffer (QEMU aborts
  * the VM with "DMA range out of bounds"; note its check refuses a transfer
  * that ends at the buffer's end, so 4096 bytes from 0x40000 is out of bounds)
  * is dropped, and so is any DMA while bus mastering is off in the command
@@ -207,8 +208,11 @@ static void edu_dma(struct vdev *d)
 	} else if (edu_in_buffer(e->dst, e->cnt)) {
 		uint8_t tmp[EDU_DMA_SIZE];
 
-		if (!vdev_dma(d, e->src & EDU_DMA_MASK, tmp, e->cnt, false))
-			memcpy(e->buf + (e->dst - EDU_DMA_START), tmp, e->cnt);
+		int r = vdev_dma(d, e->src & EDU_DMA_MASK, tmp, e->cnt, false);
+
+		/* QEMU: a read the IOMMU refuses reads unassigned memory, zeros */
+		if (r != -EIO)
+			memcpy(e->buf + (e->dst - EDU_DMA_START), r ? memset(tmp, 0, e->cnt) : tmp, e->cnt);
 	}
 	e->cmd &= ~(uint64_t)EDU_DMA_RUN;
 	if (e->cmd & EDU_DMA_IRQ)

@@ -90,6 +90,7 @@ struct iommufd_emu {
 	bool files_made;            /* a file was ever opened: the config is fixed */
 };
 
+struct vdev;
 struct emu_dmabuf {
 	struct emu_dmabuf *next;
 	int fd;             /* the emulator's own reference */
@@ -97,8 +98,16 @@ struct emu_dmabuf {
 	ino_t ino;
 	uint64_t size;
 	bool revoked;
+	/* a vfio-pci BAR0 export (lib/emu/vfio-dmabuf.c); NULL: the selftest's,
+	 * or the device's file was closed */
+	struct vdev *vdev;
+	bool vfio;
+	uint32_t nr_ranges;
+	uint64_t bar_offset; /* of the first range */
+	int map_fd;          /* what IOAS_MAP_FILE maps: BAR0's memfd (the device's; used
+			      * only while not revoked, so while the device is open) */
 };
-/* the selftest dma-buf behind fd, NULL if fd is something else */
+/* the dma-buf (selftest or vfio) behind fd, NULL if fd is something else */
 struct emu_dmabuf *emu_dmabuf_find(struct iommufd_emu *emu, int fd);
 
 static inline struct iommufd_emu *emu_from_be(struct iommufd_backend *be)

@@ -217,13 +217,21 @@ int emu_cmd_ioas_map_file(struct emu_ucmd *u)
 		if (cmd->start + cmd->length - 1 >= db->size)
 			return -EINVAL;
 		if (db->revoked)
-			return -ENODEV;
+			return -ENODEV; /* vfio_pci_dma_buf_attach() */
+		/* vfio_pci_dma_buf_iommufd_map(): one physical range only */
+		if (db->vfio && db->nr_ranges != 1)
+			return -EOPNOTSUPP;
 		mflags |= IOPT_MAP_DMABUF;
 	}
 	if (emu_should_fail(u->ictx->emu))
 		return -ENOMEM;
-	r = iopt_map_file(ioas->iopt, &iova, cmd->fd, cmd->start, cmd->length,
-			  map_prot(cmd->flags), mflags);
+	/* a vfio dma-buf is the peer's BAR0 memfd from the range's offset on */
+	if (db && db->vfio)
+		r = iopt_map_file(ioas->iopt, &iova, db->map_fd, db->bar_offset + cmd->start,
+				  cmd->length, map_prot(cmd->flags), mflags);
+	else
+		r = iopt_map_file(ioas->iopt, &iova, cmd->fd, cmd->start, cmd->length,
+				  map_prot(cmd->flags), mflags);
 	if (r)
 		return r;
 	cmd->iova = iova;

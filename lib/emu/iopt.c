@@ -79,6 +79,12 @@ struct iopt_pages {
 	 * kernel holds them); file offset = uva - alias_base */
 	int alias_fd;
 	uint64_t alias_base;
+	/* DMABUF of device memory (iopt_io_file_add): the file's revocation
+	 * count when mapped; a later revocation empties the pages for good */
+	bool io;
+	unsigned int io_major, io_minor;
+	uint64_t io_ino;
+	unsigned int io_gen;
 };
 
 struct iopt_area {
@@ -303,6 +309,7 @@ static void pages_put(struct iopt_pages *p)
 struct io_file {
 	unsigned int major, minor; /* st_dev, as /proc/<pid>/maps prints it */
 	uint64_t ino;
+	unsigned int gen;          /* revocations of its dma-bufs (iopt_io_file_revoke) */
 };
 static struct io_file *io_files; /* pages_lock */
 static size_t nio_files;
@@ -321,9 +328,48 @@ int iopt_io_file_add(int fd)
 		return -ENOMEM;
 	}
 	io_files = n;
-	io_files[nio_files++] = (struct io_file){ major(st.st_dev), minor(st.st_dev), st.st_ino };
+	io_files[nio_files++] = (struct io_file){ major(st.st_dev), minor(st.st_dev), st.st_ino, 0 };
 	pthread_mutex_unlock(&pages_lock);
 	return 0;
+}
+
+/* the io_file of (major, minor, ino), NULL if none; pages_lock held */
+static struct io_file *io_file_find(unsigned int maj, unsigned int min, uint64_t ino)
+{
+	for (size_t i = 0; i < nio_files; i++)
+		if (io_files[i].major == maj && io_files[i].minor == min && io_files[i].ino == ino)
+			return &io_files[i];
+	return NULL;
+}
+
+int iopt_io_file_revoke(int fd)
+{
+	struct io_file *f;
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -EBADF;
+	pthread_mutex_lock(&pages_lock);
+	f = io_file_find(major(st.st_dev), minor(st.st_dev), st.st_ino);
+	if (f)
+		f->gen++;
+	pthread_mutex_unlock(&pages_lock);
+	return f ? 0 : -ENOENT;
+}
+
+/* DMABUF pages of device memory: revoked since they were made */
+static bool pages_revoked(struct iopt_pages *p)
+{
+	struct io_file *f;
+	bool r;
+
+	if (!p->io)
+		return false;
+	pthread_mutex_lock(&pages_lock);
+	f = io_file_find(p->io_major, p->io_minor, p->io_ino);
+	r = !f || f->gen != p->io_gen;
+	pthread_mutex_unlock(&pages_lock);
+	return r;
 }
 
 void iopt_io_file_remove(int fd)
@@ -553,6 +599,9 @@ static bool pages_pinned_at(struct iopt_pages *p, uint64_t off)
 /* copy len bytes at pages byte offset off to/from buf */
 static int pages_rw(struct iopt_pages *p, uint64_t off, void *buf, uint64_t len, bool write)
 {
+	/* iopt_revoke_notify(): the domains lost the translation */
+	if (pages_revoked(p))
+		return -EFAULT;
 	while (len) {
 		ssize_t n;
 
@@ -1230,6 +1279,21 @@ int iopt_map_file(struct iopt *iopt, uint64_t *iova, int fd, uint64_t start, uin
 		return -ENOMEM;
 	}
 	p->fd = nfd;
+	if (flags & IOPT_MAP_DMABUF) {
+		struct io_file *f;
+		struct stat st;
+
+		pthread_mutex_lock(&pages_lock);
+		f = fstat(nfd, &st) ? NULL : io_file_find(major(st.st_dev), minor(st.st_dev), st.st_ino);
+		if (f) {
+			p->io = true;
+			p->io_major = f->major;
+			p->io_minor = f->minor;
+			p->io_ino = f->ino;
+			p->io_gen = f->gen;
+		}
+		pthread_mutex_unlock(&pages_lock);
+	}
 	seg = (struct seg){ p, 0, length };
 	rc = map_segments(iopt, &seg, 1, iova, prot, flags & IOPT_MAP_FIXED);
 	pages_put(p);

@@ -71,6 +71,13 @@ enum {
  */
 int iopt_io_file_add(int fd);
 void iopt_io_file_remove(int fd);
+/*
+ * Revoke the dma-bufs of device memory fd (a BAR memfd added above): DMABUF
+ * pages mapped from it so far lose their translation for good (DMA through
+ * them fails with -EFAULT), as iommufd's iopt_revoke_notify() leaves them;
+ * pages mapped later work. -ENOENT: fd is not device memory.
+ */
+int iopt_io_file_revoke(int fd);
 
 /* what backs an area's pages */
 enum iopt_pages_type {

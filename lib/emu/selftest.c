@@ -559,7 +559,7 @@ static int dmabuf_revoke(struct emu_ictx *ictx, struct kabi_test_cmd *cmd)
 	if (!emu_fd_is_open(ictx->emu, cmd->dmabuf_revoke.dmabuf_fd))
 		return -EBADF;
 	d = emu_dmabuf_find(ictx->emu, cmd->dmabuf_revoke.dmabuf_fd);
-	if (!d)
+	if (!d || d->vfio)
 		return -EINVAL;
 	/* new maps see it; existing mappings keep their IOVA (not unmapped
 	 * from the domains here) */

@@ -234,8 +234,13 @@ ssize_t vdev_config_write(struct vdev *d, uint64_t off, const void *buf, size_t 
 		r = bar_decode(d, vdev_mem_enabled(d));
 		if (r)
 			return r;
+		/* vfio_basic_config_write(): revoked while decoding is off */
+		vdev_dmabuf_move(d, !vdev_mem_enabled(d));
 	}
-	if (flr && d->reset_works)
+	if (flr && d->reset_works) {
+		vdev_dmabuf_move(d, true);
 		vdev_model_reset(d); /* vfio_exp_config_write: FLR; config space restored */
+		vdev_dmabuf_restore(d);
+	}
 	return (ssize_t)len;
 }

@@ -13,8 +13,7 @@
  * (vfio_device_pm_runtime_get()); a resume with a wake-up eventfd signals it
  * and ends the low power state (vfio_pci_core_runtime_resume()). What is not
  * modelled: the BAR mmaps stay usable while in low power (the kernel zaps
- * them), and DMA_BUF exports nothing (no dma-buf here: a valid request gets
- * EOPNOTSUPP after the kernel's checks of its arguments).
+ * them). DMA_BUF is lib/emu/vfio-dmabuf.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +67,7 @@ static int eventfd_check(struct iommufd_emu *emu, int fd)
 /* vfio_pci_runtime_pm_entry() */
 static int pm_entry(struct vdev *d, int wake_fd)
 {
+	vdev_dmabuf_move(d, true); /* before the check, as vfio_pci_runtime_pm_entry() */
 	if (d->pm_engaged)
 		return -EINVAL;
 	d->pm_engaged = true;
@@ -123,27 +123,6 @@ static int feature_low_power_wakeup(struct vdev *d, uint32_t flags, uint64_t uar
 	return r;
 }
 
-/* vfio_pci_core_feature_dma_buf(): its checks of the request */
-static int feature_dma_buf(struct vdev *d, uint32_t flags, uint64_t uarg, size_t argsz)
-{
-	struct {
-		uint32_t region_index, open_flags, flags, nr_ranges;
-	} get;
-	int r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_GET, sizeof(get));
-
-	(void)d;
-	if (r != 1)
-		return r;
-	if (emu_copy_from_user(&get, uarg, sizeof(get)))
-		return -EFAULT;
-	if (!get.nr_ranges || get.flags)
-		return -EINVAL;
-	if (get.region_index >= KABI_VFIO_PCI_ROM_REGION_INDEX ||
-	    get.region_index != KABI_VFIO_PCI_BAR0_REGION_INDEX)
-		return -ENODEV; /* a BAR the device does not have */
-	return -EOPNOTSUPP; /* no dma-buf exporter in the emulator */
-}
-
 /* vfio_pci_core_ioctl_feature() */
 static int pci_feature(struct vdev *d, uint32_t flags, uint64_t uarg, size_t argsz)
 {
@@ -160,11 +139,15 @@ static int pci_feature(struct vdev *d, uint32_t flags, uint64_t uarg, size_t arg
 		if (r != 1)
 			return r;
 		vdev_pm_clear(d);
+		/* vfio_pci_runtime_pm_exit(); a resume with a wake-up eventfd
+		 * (vdev_pm_resume) leaves the dma-bufs revoked, as
+		 * vfio_pci_core_runtime_resume() does */
+		vdev_dmabuf_restore(d);
 		return 0;
 	case KABI_VFIO_DEVICE_FEATURE_PCI_VF_TOKEN:
 		return -ENOTTY; /* no emulated device is an SR-IOV PF: it has no vf_token */
 	case KABI_VFIO_DEVICE_FEATURE_DMA_BUF:
-		return feature_dma_buf(d, flags, uarg, argsz);
+		return vdev_feature_dma_buf(d, flags, uarg, argsz); /* vfio-dmabuf.c */
 	}
 	return -ENOTTY; /* BUS_MASTER is vfio-cdx's */
 }

@@ -257,8 +257,11 @@ int vdev_hot_reset(struct vdev *d, bool cdev, void *arg)
 		}
 	}
 	/* pci_reset_bus(): every function below the bridge */
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
+		vdev_dmabuf_move(v[i], true);
 		vdev_model_reset(v[i]);
+		vdev_dmabuf_restore(v[i]);
+	}
 	r = 0;
 out:
 	free(groups);

@@ -465,6 +465,7 @@ static void vfile_unbind(struct vfile *vf)
 		if (--d->open_count == 0) {
 			vdev_irqs_clear(d);
 			vdev_pm_clear(d);
+			vdev_dmabuf_cleanup(d);
 			vdev_model_close(d);
 			if (d->t1_group_file) {
 				/* a type1 container: the group stays attached to its domain;
@@ -481,6 +482,7 @@ static void vfile_unbind(struct vfile *vf)
 	}
 	vdev_irqs_clear(d);
 	vdev_pm_clear(d);
+	vdev_dmabuf_cleanup(d);
 	vdev_model_close(d);
 	emu_device_unbind(&d->edev);
 	d->cdev_file = NULL;
@@ -747,7 +749,9 @@ static int vfile_ioctl(struct emu_file *f, unsigned long req, void *arg)
 	case KABI_VFIO_DEVICE_RESET:
 		if (!vdev_reset_works(d))
 			return -EINVAL;
+		vdev_dmabuf_move(d, true);
 		vdev_model_reset(d);
+		vdev_dmabuf_restore(d);
 		return 0;
 	case KABI_VFIO_DEVICE_FEATURE:
 		return vdev_feature(d, arg);

@@ -151,6 +151,11 @@ int vdev_group_nr(const struct vdev *d);
 int vdev_feature(struct vdev *d, void *arg);
 void vdev_pm_resume(struct vdev *d);
 void vdev_pm_clear(struct vdev *d);
+/* vfio-dmabuf.c: VFIO_DEVICE_FEATURE_DMA_BUF and the revocation of the dma-bufs */
+int vdev_feature_dma_buf(struct vdev *d, uint32_t flags, uint64_t uarg, size_t argsz);
+void vdev_dmabuf_move(struct vdev *d, bool revoked);
+void vdev_dmabuf_restore(struct vdev *d); /* un-revoke if memory decoding is on */
+void vdev_dmabuf_cleanup(struct vdev *d); /* the last close: revoked for good */
 /*
  * vfio-reset.c: does VFIO_DEVICE_RESET work (the model's reset, or a bus reset
  * of a device alone below its bridge); GET_PCI_HOT_RESET_INFO and

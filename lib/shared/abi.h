@@ -679,6 +679,20 @@ struct kabi_vfio_device_low_power_entry_with_wakeup {
 	uint32_t reserved;
 };
 
+/* VFIO_DEVICE_FEATURE_DMA_BUF (GET): a dma-buf of ranges of one BAR */
+struct kabi_vfio_region_dma_range {
+	uint64_t offset;
+	uint64_t length;
+};
+
+struct kabi_vfio_device_feature_dma_buf {
+	uint32_t region_index;
+	uint32_t open_flags;
+	uint32_t flags;
+	uint32_t nr_ranges;
+	struct kabi_vfio_region_dma_range dma_ranges[];
+};
+
 struct kabi_vfio_device_feature_bus_master {
 	uint32_t op;
 };

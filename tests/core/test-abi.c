@@ -591,6 +591,17 @@ static void check_vfio(void)
 	F(kabi_vfio_device_feature_bus_master, vfio_device_feature_bus_master, op);
 	VAL(KABI_VFIO_DEVICE_FEATURE_CLEAR_MASTER, VFIO_DEVICE_FEATURE_CLEAR_MASTER);
 	VAL(KABI_VFIO_DEVICE_FEATURE_SET_MASTER, VFIO_DEVICE_FEATURE_SET_MASTER);
+	SIZE(kabi_vfio_region_dma_range, vfio_region_dma_range);
+	F(kabi_vfio_region_dma_range, vfio_region_dma_range, offset);
+	F(kabi_vfio_region_dma_range, vfio_region_dma_range, length);
+	SIZE(kabi_vfio_device_feature_dma_buf, vfio_device_feature_dma_buf);
+	F(kabi_vfio_device_feature_dma_buf, vfio_device_feature_dma_buf, region_index);
+	F(kabi_vfio_device_feature_dma_buf, vfio_device_feature_dma_buf, open_flags);
+	F(kabi_vfio_device_feature_dma_buf, vfio_device_feature_dma_buf, flags);
+	F(kabi_vfio_device_feature_dma_buf, vfio_device_feature_dma_buf, nr_ranges);
+	EQ("offsetof(kabi_vfio_device_feature_dma_buf, dma_ranges)",
+	   offsetof(struct kabi_vfio_device_feature_dma_buf, dma_ranges),
+	   offsetof(struct vfio_device_feature_dma_buf, dma_ranges));
 
 	SIZE(kabi_vfio_pci_dependent_device, vfio_pci_dependent_device);
 	F(kabi_vfio_pci_dependent_device, vfio_pci_dependent_device, devid);

@@ -1033,6 +1033,62 @@ static void h_iommufd_device_feature(void)
 	E(iommufd_device_feature(g.dev, 0, 0, b, sizeof(b)), EINVAL); /* parked */
 }
 
+static void h_iommufd_bar_dmabuf_export(void)
+{
+	const struct iommufd_dmabuf_range r = { 0, 4096 };
+	struct iommufd_bar_dmabuf *db = NULL;
+
+	E(iommufd_bar_dmabuf_export(NULL, 0, &r, 1, 0, &db), EINVAL);
+	E(iommufd_bar_dmabuf_export(g.dev, 0, &r, 1, 0, NULL), EINVAL);
+	E(iommufd_bar_dmabuf_export(g.dev, 0, NULL, 1, 0, &db), EINVAL);
+	E(iommufd_bar_dmabuf_export(g.dev, 0, &r, 1, 1, &db), EINVAL);
+	E(iommufd_bar_dmabuf_export(g.dev, 0, &r, UINT32_MAX, 0, &db), EINVAL);
+	E(iommufd_bar_dmabuf_export(g.dev, 0, &r, 1, 0, &db), EINVAL); /* parked */
+	assert_null(db);
+}
+
+static void h_iommufd_bar_dmabuf_free(void)
+{
+	iommufd_bar_dmabuf_free(NULL);
+}
+
+static void h_iommufd_bar_dmabuf_get_fd(void)
+{
+	E(iommufd_bar_dmabuf_get_fd(NULL), EINVAL);
+}
+
+static void h_iommufd_bar_dmabuf_get_size(void)
+{
+	assert_int_equal(iommufd_bar_dmabuf_get_size(NULL), 0);
+}
+
+static void h_iommufd_bar_dmabuf_map(void)
+{
+	uint64_t iova = 0;
+
+	E(iommufd_bar_dmabuf_map(NULL, g.ctx, g.ioas, &iova, IOMMUFD_MAP_READ), EINVAL);
+}
+
+static void h_iommufd_bar_dmabuf_unmap(void)
+{
+	E(iommufd_bar_dmabuf_unmap(NULL, g.ctx, g.ioas, 0), EINVAL);
+}
+
+static void h_iommufd_bar_dmabuf_get_state(void)
+{
+	enum iommufd_dmabuf_state st;
+
+	E(iommufd_bar_dmabuf_get_state(NULL, &st), EINVAL);
+}
+
+static void h_iommufd_bar_dmabuf_remap(void)
+{
+	uint32_t nr = 7;
+
+	E(iommufd_bar_dmabuf_remap(NULL, 0, &nr), EINVAL);
+	assert_int_equal(nr, 0);
+}
+
 static void h_iommufd_device_feature_probe(void)
 {
 	E(iommufd_device_feature_probe(NULL, 0, 0), EINVAL);
@@ -1495,6 +1551,14 @@ CASE(iommufd_device_irq_unmask)
 CASE(iommufd_device_irq_trigger)
 CASE(iommufd_device_get_region_caps)
 CASE(iommufd_device_feature)
+CASE(iommufd_bar_dmabuf_export)
+CASE(iommufd_bar_dmabuf_free)
+CASE(iommufd_bar_dmabuf_get_fd)
+CASE(iommufd_bar_dmabuf_get_size)
+CASE(iommufd_bar_dmabuf_map)
+CASE(iommufd_bar_dmabuf_unmap)
+CASE(iommufd_bar_dmabuf_get_state)
+CASE(iommufd_bar_dmabuf_remap)
 CASE(iommufd_device_feature_probe)
 CASE(iommufd_device_get_hot_reset_info)
 CASE(iommufd_device_get_mig_data_size)
