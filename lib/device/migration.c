@@ -147,8 +147,10 @@ static void explain_arc(char *buf, size_t len, uint64_t flags, uint32_t cur, uin
 		return;
 	}
 	if (cur == S_ERR) {
-		snprintf(buf, len, "the device is in ERROR: only a reset (VFIO_DEVICE_RESET, or "
-			 "closing the device) brings it back to RUNNING");
+		snprintf(buf, len, "the device is in ERROR (the migration driver failed an arc of this "
+			 "change, e.g. resuming from data it does not accept, or it was in ERROR "
+			 "already): only a reset (VFIO_DEVICE_RESET, or closing the device) brings "
+			 "it back to RUNNING");
 		return;
 	}
 	if (cur >= NR_STATES || !state_ok(flags, cur)) {
