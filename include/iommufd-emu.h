@@ -160,6 +160,13 @@ struct iommufd_emu_device_opts {
  */
 #define IOMMUFD_EMU_DEVICE_MIGRATION (1u << 5)
 /*
+ * With IOMMUFD_EMU_DEVICE_MIGRATION: MIGRATION gives STOP_COPY alone (no
+ * RUNNING_P2P, no PRE_COPY states), the minimum a migration driver has; the
+ * FSM then skips the states the device lacks, as the kernel's does.
+ * Preload: "edu+migration+stop-copy-only".
+ */
+#define IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY (1u << 6)
+/*
  * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree
  * (bus/pci/devices/<bdf>/{vendor,device,iommu_group,driver,vfio-dev/vfioN/dev})
  * and as <dev>/vfio/devices/vfioN and <dev>/vfio/<group>. cdev_path (may be

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * A VFIO migration driver for the emulated devices added with
- * IOMMUFD_EMU_DEVICE_MIGRATION (edu only): the features the kernel's core
+ * IOMMUFD_EMU_DEVICE_MIGRATION (edu only; STOP_COPY, P2P and PRE_COPY, or
+ * with IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY only STOP_COPY): the features the kernel's core
  * answers for a driver with mig_ops and log_ops (drivers/vfio/vfio_main.c
  * vfio_ioctl_device_feature_*: the same checks in the same order), the
  * driver's FSM walk as mlx5-vfio-pci does it (drivers/vfio/pci/mlx5/main.c
@@ -684,14 +685,15 @@ int vmig_feature(struct vdev *d, uint32_t flags, uint64_t uarg, size_t argsz)
 int vmig_init(struct vdev *d)
 {
 	if (!(d->opt_flags & IOMMUFD_EMU_DEVICE_MIGRATION))
-		return 0;
+		return d->opt_flags & IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY ? -EINVAL : 0;
 	if (d->kind != IOMMUFD_EMU_DEVICE_EDU)
 		return -EINVAL;
 	d->mig = calloc(1, sizeof(*d->mig));
 	if (!d->mig)
 		return -ENOMEM;
-	d->mig->flags = KABI_VFIO_MIGRATION_STOP_COPY | KABI_VFIO_MIGRATION_P2P |
-			KABI_VFIO_MIGRATION_PRE_COPY;
+	d->mig->flags = KABI_VFIO_MIGRATION_STOP_COPY;
+	if (!(d->opt_flags & IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY))
+		d->mig->flags |= KABI_VFIO_MIGRATION_P2P | KABI_VFIO_MIGRATION_PRE_COPY;
 	d->mig->state = S_RUN;
 	return 0;
 }

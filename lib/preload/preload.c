@@ -183,15 +183,20 @@ static int add_env_devices(struct iommufd_emu *emu)
 			*at = '\0';
 			o.bdf = at + 1;
 		}
-		/* options after the kind: "+migration" (IOMMUFD_EMU_DEVICE_MIGRATION) */
+		/* options after the kind: "+migration" (IOMMUFD_EMU_DEVICE_MIGRATION),
+		 * "+stop-copy-only" (IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY) */
 		while ((plus = strrchr(tok, '+'))) {
 			*plus = '\0';
 			if (strcmp(plus + 1, "migration") == 0) {
 				o.flags |= IOMMUFD_EMU_DEVICE_MIGRATION;
 				continue;
 			}
+			if (strcmp(plus + 1, "stop-copy-only") == 0) {
+				o.flags |= IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY;
+				continue;
+			}
 			fprintf(stderr, "iommufd-preload: IOMMUFD_EMU_DEVICES: unknown device option "
-				"\"%s\" of %s (migration)\n", plus + 1, tok);
+				"\"%s\" of %s (migration, stop-copy-only)\n", plus + 1, tok);
 			r = -EINVAL;
 			break;
 		}

@@ -4,7 +4,8 @@
  * the emulator's devices without a migration driver) every call answers
  * ENOTTY: that case runs on both backends (run-vm --compare). The rest is
  * the emulator's edu with IOMMUFD_EMU_DEVICE_MIGRATION, a migration driver
- * the VM has no device for: every arc of the kernel's FSM from every state
+ * the VM has no device for: every arc of the kernel's FSM from every state,
+ * with all the optional states and with STOP_COPY alone
  * (vfio_mig_get_next_state(): the state reached, the errno and the state
  * kept when refused, which arcs give a data fd), the data fd (STOP_COPY's
  * end of stream, PRE_COPY's initial and dirty data, ENOMSG, ENODEV once the
@@ -328,6 +329,60 @@ static void test_every_arc(void **state)
 			go(e->src, RUN);
 		}
 	}
+}
+
+/* a driver with STOP_COPY alone: the optional states refused, the FSM skips them */
+static void test_every_arc_stop_copy_only(void **state)
+{
+	struct env *e = ENV(state);
+	IOMMUFD_OPTS(struct iommufd_emu_device_opts, o, .kind = IOMMUFD_EMU_DEVICE_EDU,
+		     .bdf = "0000:00:07.0",
+		     .flags = IOMMUFD_EMU_DEVICE_MIGRATION | IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY);
+	static const int states[] = { STOP, RUN, STOPC, RES };
+	struct iommufd_device *dev;
+	uint64_t flags = 0;
+
+	check(iommufd_emu_add_pci_device(test_emu(), &o, NULL, 0));
+	dev = dev_open(test_scope(), "0000:00:07.0");
+	check(iommufd_device_bind(dev, e->ctx, NULL, NULL));
+	check(iommufd_device_get_migration(dev, &flags));
+	assert_int_equal(flags, IOMMUFD_MIGRATION_STOP_COPY);
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		for (int want = 0; want <= 9; want++) {
+			int cur = states[i], fd = -1, r;
+			bool refused = want != cur && (want == ERR || want > STOPC + 1 ||
+						       want == RUNP || want == PRE || want == PREP);
+
+			go(dev, cur);
+			r = iommufd_device_set_mig_state(dev, (enum iommufd_mig_state)want, &fd);
+			if (refused) {
+				if (r != -EINVAL)
+					fail_msg("%d -> %d: %d, expected -EINVAL", cur, want, r);
+				assert_int_equal(get_state(dev), cur);
+				if (want == RUNP || want == PRE || want == PREP)
+					assert_non_null(strstr(iommufd_last_error(), "has no"));
+			} else {
+				if (r)
+					fail_msg("%d -> %d: %s", cur, want, iommufd_last_error());
+				assert_int_equal(get_state(dev), want);
+				if ((fd >= 0) != (want != cur && gives_fd(cur, want)))
+					fail_msg("%d -> %d: data fd %d", cur, want, fd);
+				if (fd >= 0)
+					check(iommufd_device_mig_data_close(dev, fd));
+			}
+			go(dev, RUN);
+		}
+	}
+	/* no PRE_COPY: the core refuses PRECOPY_INFOv2 */
+	assert_errno(iommufd_device_enable_precopy_info_v2(dev), EINVAL);
+	iommufd_device_unref(dev);
+	/* the option needs MIGRATION */
+	o.bdf = "0000:00:08.0";
+	o.flags = IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY;
+	assert_errno(iommufd_emu_add_pci_device(test_emu(), &o, NULL, 0), EINVAL);
+	o.kind = IOMMUFD_EMU_DEVICE_NVME;
+	o.flags = IOMMUFD_EMU_DEVICE_MIGRATION;
+	assert_errno(iommufd_emu_add_pci_device(test_emu(), &o, NULL, 0), EINVAL);
 }
 
 static void test_arc_reasons(void **state)
@@ -658,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_arc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_arc_stop_copy_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arc_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_copy_stream, setup, teardown),
