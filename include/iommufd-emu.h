@@ -151,6 +151,22 @@ struct iommufd_emu_device_opts {
  */
 #define IOMMUFD_EMU_DEVICE_MSIX_SPARSE (1u << 4)
 /*
+ * edu only: a VFIO migration driver, unlike vfio-pci (the VM's devices answer
+ * ENOTTY): MIGRATION with STOP_COPY, P2P and PRE_COPY, MIG_DEVICE_STATE over
+ * the kernel's FSM with data fds carrying its registers and DMA buffer (a
+ * device resumed from them behaves as the source), MIG_DATA_SIZE,
+ * VFIO_MIG_GET_PRECOPY_INFO, and DMA logging of the pages its DMA writes.
+ * Through the preload library: "edu+migration" in IOMMUFD_EMU_DEVICES.
+ */
+#define IOMMUFD_EMU_DEVICE_MIGRATION (1u << 5)
+/*
+ * With IOMMUFD_EMU_DEVICE_MIGRATION: MIGRATION gives STOP_COPY alone (no
+ * RUNNING_P2P, no PRE_COPY states), the minimum a migration driver has; the
+ * FSM then skips the states the device lacks, as the kernel's does.
+ * Preload: "edu+migration+stop-copy-only".
+ */
+#define IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY (1u << 6)
+/*
  * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree
  * (bus/pci/devices/<bdf>/{vendor,device,iommu_group,driver,vfio-dev/vfioN/dev})
  * and as <dev>/vfio/devices/vfioN and <dev>/vfio/<group>. cdev_path (may be

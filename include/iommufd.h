@@ -1067,6 +1067,80 @@ IOMMUFD_EXPORT int iommufd_device_set_mig_state(struct iommufd_device *dev,
 /* MIG_DATA_SIZE (GET): the bytes STOP_COPY is estimated to produce */
 IOMMUFD_EXPORT int iommufd_device_get_mig_data_size(struct iommufd_device *dev,
 						    uint64_t *stop_copy_length);
+/*
+ * The name of a migration state ("RUNNING", "PRE_COPY_P2P"...), NULL for a
+ * value that is none.
+ */
+IOMMUFD_EXPORT const char *iommufd_mig_state_name(enum iommufd_mig_state state);
+/*
+ * The migration data fd (from iommufd_device_set_mig_state()) is a file of
+ * the device's backend: these calls are read(2), write(2), ioctl(2) and
+ * close(2) on it through that backend, so one program runs on the kernel and
+ * on the emulator alike. Saving (STOP_COPY, PRE_COPY*): read gives the
+ * device's state, 0 at the end of the stream (STOP_COPY: all of it read),
+ * -ENOMSG in PRE_COPY when nothing is there for now; resuming (RESUMING):
+ * write gives the stream read on the source, in order. -ENODEV: the session
+ * has ended (the device left the state), -EINVAL: not that direction.
+ */
+IOMMUFD_EXPORT ssize_t iommufd_device_mig_data_read(struct iommufd_device *dev, int data_fd, void *buf,
+						    size_t len);
+IOMMUFD_EXPORT ssize_t iommufd_device_mig_data_write(struct iommufd_device *dev, int data_fd,
+						     const void *buf, size_t len);
+IOMMUFD_EXPORT int iommufd_device_mig_data_close(struct iommufd_device *dev, int data_fd);
+#define IOMMUFD_PRECOPY_INFO_REINIT (1u << 0) /* new initial data is on the stream (PRECOPY_INFOv2 only) */
+struct iommufd_mig_precopy_info {
+	size_t sz;
+	uint32_t flags;         /* out: IOMMUFD_PRECOPY_INFO_* */
+	uint32_t reserved;      /* 0 */
+	uint64_t initial_bytes; /* out: initial data not read yet */
+	uint64_t dirty_bytes;   /* out: state changed since it was read */
+};
+/*
+ * VFIO_MIG_GET_PRECOPY_INFO on data_fd (a PRE_COPY session): what the stream
+ * holds for now. -EINVAL: the device is not in PRE_COPY or PRE_COPY_P2P;
+ * -ENOTTY: data_fd is no migration data fd.
+ */
+IOMMUFD_EXPORT int iommufd_device_mig_precopy_info(struct iommufd_device *dev, int data_fd,
+						   struct iommufd_mig_precopy_info *info);
+/*
+ * MIG_PRECOPY_INFOv2 (SET): from now on until the device is closed, the
+ * precopy info's flags are an output (IOMMUFD_PRECOPY_INFO_REINIT).
+ * -EINVAL: the device has no PRE_COPY.
+ */
+IOMMUFD_EXPORT int iommufd_device_enable_precopy_info_v2(struct iommufd_device *dev);
+
+/*
+ * DMA logging (a migration driver's dirty tracking in the device itself,
+ * vfio-pci alone: -ENOTTY): the device records the pages its DMA writes in
+ * the ranges given at start, and REPORT reads and clears that record. The
+ * kernel takes 1 to 256 ranges (a kernel page of them; -E2BIG beyond), each
+ * aligned to the page size hinted, none overlapping (-EINVAL), none wrapping
+ * (-EOVERFLOW); one start at a time (-EINVAL until stopped).
+ */
+struct iommufd_dma_log_range {
+	uint64_t iova;
+	uint64_t length;
+};
+/*
+ * DMA_LOGGING_START: *page_size in: the tracking granule wanted, out: the one
+ * the driver chose.
+ */
+IOMMUFD_EXPORT int iommufd_device_dma_log_start(struct iommufd_device *dev,
+						const struct iommufd_dma_log_range *ranges,
+						uint32_t nr_ranges, uint64_t *page_size);
+/* DMA_LOGGING_STOP: 0 also when not started. */
+IOMMUFD_EXPORT int iommufd_device_dma_log_stop(struct iommufd_device *dev);
+/*
+ * DMA_LOGGING_REPORT: OR the pages written in [iova, iova+length) into
+ * bitmap and clear them in the device's log: bit i is the page iova +
+ * i*page_size (page_size: a power of two, at least 4096, any one whatever the
+ * start's), the layout of iommufd_hwpt_get_dirty_bitmap(), so
+ * iommufd_bitmap_next_run() walks it. The bitmap must hold length/page_size
+ * bits; the caller zeroes it. -EINVAL: logging not started, the range not
+ * inside one started range, or a bad page size.
+ */
+IOMMUFD_EXPORT int iommufd_device_dma_log_report(struct iommufd_device *dev, uint64_t iova,
+						 uint64_t length, uint64_t page_size, uint64_t *bitmap);
 
 /*
  * PCI hot reset (a secondary bus or slot reset). It resets every device

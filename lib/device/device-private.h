@@ -102,6 +102,14 @@ int ifd_device_alloc(struct iommufd_backend *be, int fd, const char *name, struc
 int ifd_vfio_fd_bound(struct iommufd_backend *be, const struct iommufd_ctx *ctx, const char *func, int fd);
 
 /*
+ * VFIO_DEVICE_FEATURE of feature with kflags (GET/SET/PROBE) and len bytes of
+ * data (copied back when out), on the device's file; a failure is recorded
+ * under func with the kernel's reason (feature.c).
+ */
+int ifd_feature_ioctl(struct iommufd_device *dev, const char *func, uint32_t feature,
+		      uint32_t kflags, void *data, size_t len, bool out);
+
+/*
  * The calls on the device's file. A type1-mode device has none before bind
  * (GET_DEVICE_FD makes it): like a parked cdev file, it answers EINVAL.
  */

@@ -2,7 +2,7 @@
 /*
  * VFIO_DEVICE_FEATURE, typed: the PROBE of any feature, the generic GET/SET,
  * and the features of vfio-pci (low power, the SR-IOV VF token), vfio-cdx
- * (bus master) and the migration drivers (migration state, data size).
+ * (bus master); the migration drivers' features are in migration.c.
  *
  * The kernel's rules (drivers/vfio/vfio_main.c vfio_ioctl_device_feature(),
  * include/linux/vfio.h vfio_check_feature()): argsz below the header, an
@@ -141,6 +141,12 @@ static int feature_ioctl(struct iommufd_device *dev, const char *func, uint32_t 
 	return r;
 }
 
+int ifd_feature_ioctl(struct iommufd_device *dev, const char *func, uint32_t feature,
+		      uint32_t kflags, void *data, size_t len, bool out)
+{
+	return feature_ioctl(dev, func, feature, kflags, data, len, out);
+}
+
 static uint32_t access_flags(uint32_t flags)
 {
 	return (flags & IOMMUFD_FEATURE_GET ? KABI_VFIO_DEVICE_FEATURE_GET : 0) |
@@ -226,72 +232,4 @@ IOMMUFD_EXPORT int iommufd_device_set_vf_token(struct iommufd_device *dev, const
 	r = feature_ioctl(dev, __func__, KABI_VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
 			  KABI_VFIO_DEVICE_FEATURE_SET, uuid, sizeof(uuid), false);
 	return r < 0 ? r : 0;
-}
-
-/* ------------------------------------------------------------ migration */
-
-IOMMUFD_EXPORT int iommufd_device_get_migration(struct iommufd_device *dev, uint64_t *flags)
-{
-	struct kabi_vfio_device_feature_migration m = { 0 };
-	int r;
-
-	if (dev && !flags)
-		return FAIL(feat_ctx(dev), EINVAL, "%s: flags is NULL", dev->name);
-	r = feature_ioctl(dev, __func__, KABI_VFIO_DEVICE_FEATURE_MIGRATION,
-			  KABI_VFIO_DEVICE_FEATURE_GET, &m, sizeof(m), true);
-	if (r < 0)
-		return r;
-	*flags = m.flags;
-	return 0;
-}
-
-IOMMUFD_EXPORT int iommufd_device_get_mig_state(struct iommufd_device *dev,
-						enum iommufd_mig_state *state)
-{
-	struct kabi_vfio_device_feature_mig_state m = { .data_fd = -1 };
-	int r;
-
-	if (dev && !state)
-		return FAIL(feat_ctx(dev), EINVAL, "%s: state is NULL", dev->name);
-	r = feature_ioctl(dev, __func__, KABI_VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-			  KABI_VFIO_DEVICE_FEATURE_GET, &m, sizeof(m), true);
-	if (r < 0)
-		return r;
-	*state = (enum iommufd_mig_state)m.device_state;
-	return 0;
-}
-
-IOMMUFD_EXPORT int iommufd_device_set_mig_state(struct iommufd_device *dev,
-						enum iommufd_mig_state state, int *data_fd)
-{
-	struct kabi_vfio_device_feature_mig_state m = { .device_state = (uint32_t)state, .data_fd = -1 };
-	int r;
-
-	if (data_fd)
-		*data_fd = -1;
-	r = feature_ioctl(dev, __func__, KABI_VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-			  KABI_VFIO_DEVICE_FEATURE_SET, &m, sizeof(m), true);
-	if (r < 0)
-		return r;
-	if (data_fd)
-		*data_fd = m.data_fd;
-	else if (m.data_fd >= 0)
-		be_close(dev->be, m.data_fd);
-	return 0;
-}
-
-IOMMUFD_EXPORT int iommufd_device_get_mig_data_size(struct iommufd_device *dev,
-						    uint64_t *stop_copy_length)
-{
-	struct kabi_vfio_device_feature_mig_data_size m = { 0 };
-	int r;
-
-	if (dev && !stop_copy_length)
-		return FAIL(feat_ctx(dev), EINVAL, "%s: stop_copy_length is NULL", dev->name);
-	r = feature_ioctl(dev, __func__, KABI_VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
-			  KABI_VFIO_DEVICE_FEATURE_GET, &m, sizeof(m), true);
-	if (r < 0)
-		return r;
-	*stop_copy_length = m.stop_copy_length;
-	return 0;
 }

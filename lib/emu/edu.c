@@ -314,13 +314,16 @@ int vdev_dma(struct vdev *d, uint64_t iova, void *buf, size_t len, bool write)
 {
 	int r;
 
-	/* bus master off: the request never leaves the device (no IOMMU fault) */
-	if (!(d->config[0x04] & 0x04))
+	/* bus master off, or stopped for migration: the request never leaves the
+	 * device (no IOMMU fault) */
+	if (!(d->config[0x04] & 0x04) || !vmig_running(d))
 		return -EIO;
 	r = emu_device_dma(&d->edev, EMU_NO_PASID, iova, buf, len, write);
 	if (r) {
 		d->dma_faults++;
 		d->last_fault_iova = iova;
+	} else if (write) {
+		vmig_log_write(d, iova, len); /* DMA logging records writes only */
 	}
 	return r;
 }
@@ -422,8 +425,67 @@ fail:
 	return r;
 }
 
+/*
+ * The state a migration carries (vfio-migration.c): edu's registers and its
+ * DMA buffer, in a fixed layout; config space is the VMM's to restore (as
+ * QEMU does for vfio-pci devices), so bus mastering is not part of it.
+ */
+struct edu_mig_state {
+	uint32_t addr4, fact, status, irq_status;
+	uint64_t src, dst, cnt, cmd;
+	uint8_t buf[EDU_DMA_SIZE];
+};
+
+size_t vdev_model_state_size(struct vdev *d)
+{
+	return d->kind == IOMMUFD_EMU_DEVICE_EDU ? sizeof(struct edu_mig_state) : 0;
+}
+
+void vdev_model_save(struct vdev *d, void *buf)
+{
+	struct edu *e = d->model;
+	struct edu_mig_state s;
+
+	if (d->kind != IOMMUFD_EMU_DEVICE_EDU)
+		return;
+	/* stores into the mapping the program made are part of the state */
+	edu_service(d);
+	memset(&s, 0, sizeof(s));
+	s.addr4 = e->addr4;
+	s.fact = e->fact;
+	s.status = e->status;
+	s.irq_status = e->irq_status;
+	s.src = e->src;
+	s.dst = e->dst;
+	s.cnt = e->cnt;
+	s.cmd = e->cmd;
+	memcpy(s.buf, e->buf, sizeof(s.buf));
+	memcpy(buf, &s, sizeof(s));
+}
+
+void vdev_model_load(struct vdev *d, const void *buf)
+{
+	struct edu *e = d->model;
+	struct edu_mig_state s;
+
+	if (d->kind != IOMMUFD_EMU_DEVICE_EDU)
+		return;
+	memcpy(&s, buf, sizeof(s));
+	e->addr4 = s.addr4;
+	e->fact = s.fact;
+	e->status = s.status;
+	e->irq_status = s.irq_status;
+	e->src = s.src;
+	e->dst = s.dst;
+	e->cnt = s.cnt;
+	e->cmd = s.cmd & ~(uint64_t)EDU_DMA_RUN; /* a DMA is over when it is saved */
+	memcpy(e->buf, s.buf, sizeof(e->buf));
+	edu_init_regs(d);
+}
+
 void vdev_model_free(struct vdev *d)
 {
+	vmig_free(d);
 	if (d->kind == IOMMUFD_EMU_DEVICE_NVME)
 		nvme_model_free(d);
 	else
@@ -475,10 +537,14 @@ void vdev_model_close(struct vdev *d)
 	/* vfio-pci resets the function on release */
 	if (d->kind == IOMMUFD_EMU_DEVICE_NVME)
 		nvme_model_reset(d);
+	/* the migration driver's close_device: RUNNING, no session, no log */
+	vmig_close(d);
 }
 
 void vdev_model_reset(struct vdev *d)
 {
+	/* a reset brings the migration state back to RUNNING (mlx5vf_reset_done) */
+	vmig_reset(d);
 	/* the function's registers; config space is saved and restored around it */
 	switch (d->kind) {
 	case IOMMUFD_EMU_DEVICE_EDU: {

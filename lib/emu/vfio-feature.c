@@ -3,7 +3,8 @@
  * VFIO_DEVICE_FEATURE of the emulated vfio-pci devices, in the kernel's
  * order: the core's checks and the features it answers itself
  * (drivers/vfio/vfio_main.c vfio_ioctl_device_feature(): migration and DMA
- * logging, which need a migration driver: ENOTTY on vfio-pci), then
+ * logging, which need a migration driver: ENOTTY on vfio-pci, and
+ * vfio-migration.c for a device added with one), then
  * vfio-pci's (drivers/vfio/pci/vfio_pci_core.c vfio_pci_core_ioctl_feature():
  * the low power features, the VF token of an SR-IOV PF, DMA_BUF), each
  * through vfio_check_feature() (include/linux/vfio.h).
@@ -174,13 +175,13 @@ int vdev_feature(struct vdev *d, void *arg)
 	case KABI_VFIO_DEVICE_FEATURE_MIGRATION:
 	case KABI_VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
 	case KABI_VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
-		return -ENOTTY; /* vfio-pci has no mig_ops */
 	case KABI_VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
 	case KABI_VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
 	case KABI_VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
-		return -ENOTTY; /* nor log_ops */
 	case KABI_VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2:
-		return -EINVAL; /* no VFIO_MIGRATION_PRE_COPY in its migration_flags: before any check */
+		/* the core's, for a driver with mig_ops/log_ops (vfio-migration.c);
+		 * vfio-pci has none: ENOTTY, and EINVAL for PRECOPY_INFOv2 */
+		return vmig_feature(d, f.flags, uarg, argsz);
 	}
 	return pci_feature(d, f.flags, uarg, argsz);
 }

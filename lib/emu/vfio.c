@@ -1385,7 +1385,8 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t) &&
 	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING |
 			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE | IOMMUFD_EMU_DEVICE_NESTING |
-			     IOMMUFD_EMU_DEVICE_MSIX_SPARSE)))
+			     IOMMUFD_EMU_DEVICE_MSIX_SPARSE | IOMMUFD_EMU_DEVICE_MIGRATION |
+			     IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY)))
 		return EMU_FAIL(EINVAL, "unknown flags %#x", opts->flags);
 	if (opts->nvme_ns_size % 512 || opts->nvme_ns_size > (1ull << 40))
 		return EMU_FAIL(EINVAL, "NVMe namespace of %llu bytes: not a multiple of 512 "
@@ -1474,6 +1475,16 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		/* nor nesting */
 		if (opts->flags & IOMMUFD_EMU_DEVICE_NESTING)
 			d->edev.flags &= ~(unsigned int)EMU_DEV_NO_NEST;
+	}
+	if (!r) {
+		r = vmig_init(d);
+		if (r) {
+			vdev_model_free(d);
+			free(d);
+			emu_unlock(emu);
+			return EMU_FAIL(r, "%s: migration is modelled for edu only (and "
+					"STOP_COPY_ONLY goes with MIGRATION)", bdf);
+		}
 	}
 	if (r) {
 		free(d);

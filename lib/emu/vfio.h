@@ -83,6 +83,8 @@ struct vdev {
 	/* runtime PM (vfio-feature.c): a low power entry in force, its wake-up eventfd (dup'ed, -1 none) */
 	bool pm_engaged;
 	int pm_wake_fd;
+	/* the migration driver (vfio-migration.c), NULL: none, as vfio-pci */
+	struct vmig *mig;
 };
 
 /* edu.c: the models */
@@ -101,6 +103,11 @@ bool vdev_model_pending(struct vdev *d);
 bool vdev_model_service(struct vdev *d);
 /* DMA through the device's attachment (bus master on), counting refused requests */
 int vdev_dma(struct vdev *d, uint64_t iova, void *buf, size_t len, bool write);
+
+/* the state a migration carries (registers, buffers): its size (0: none), save, load */
+size_t vdev_model_state_size(struct vdev *d);
+void vdev_model_save(struct vdev *d, void *buf);
+void vdev_model_load(struct vdev *d, const void *buf);
 
 /* nvme.c: the NVMe controller (edu.c dispatches to it) */
 int nvme_model_init(struct vdev *d);
@@ -156,6 +163,20 @@ int vdev_feature_dma_buf(struct vdev *d, uint32_t flags, uint64_t uarg, size_t a
 void vdev_dmabuf_move(struct vdev *d, bool revoked);
 void vdev_dmabuf_restore(struct vdev *d); /* un-revoke if memory decoding is on */
 void vdev_dmabuf_cleanup(struct vdev *d); /* the last close: revoked for good */
+/*
+ * vfio-migration.c: the migration driver of a device added with
+ * IOMMUFD_EMU_DEVICE_MIGRATION: its features (ENOTTY without it), its life
+ * (init with the device, reset, last close, free), whether the device runs
+ * (not in STOP, STOP_COPY, RESUMING, ERROR), and the DMA log of its writes
+ */
+struct vmig;
+int vmig_feature(struct vdev *d, uint32_t flags, uint64_t uarg, size_t argsz);
+int vmig_init(struct vdev *d);
+void vmig_free(struct vdev *d);
+void vmig_reset(struct vdev *d);
+void vmig_close(struct vdev *d);
+bool vmig_running(const struct vdev *d);
+void vmig_log_write(struct vdev *d, uint64_t iova, size_t len);
 /*
  * vfio-reset.c: does VFIO_DEVICE_RESET work (the model's reset, or a bus reset
  * of a device alone below its bridge); GET_PCI_HOT_RESET_INFO and

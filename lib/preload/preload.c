@@ -157,7 +157,7 @@ static const struct {
 	{ "generic", IOMMUFD_EMU_DEVICE_GENERIC },
 };
 
-/* IOMMUFD_EMU_DEVICES: "kind[@bdf][#group],..."; returns the number added or -errno */
+/* IOMMUFD_EMU_DEVICES: "kind[+option][@bdf][#group],..."; returns the number added or -errno */
 static int add_env_devices(struct iommufd_emu *emu)
 {
 	const char *env = getenv("IOMMUFD_EMU_DEVICES");
@@ -171,7 +171,7 @@ static int add_env_devices(struct iommufd_emu *emu)
 		return -ENOMEM;
 	for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 		struct iommufd_emu_device_opts o = { .sz = sizeof(o) };
-		char *at = strchr(tok, '@'), *hash = strchr(tok, '#');
+		char *at = strchr(tok, '@'), *hash = strchr(tok, '#'), *plus;
 		char path[64];
 		size_t i;
 
@@ -183,6 +183,25 @@ static int add_env_devices(struct iommufd_emu *emu)
 			*at = '\0';
 			o.bdf = at + 1;
 		}
+		/* options after the kind: "+migration" (IOMMUFD_EMU_DEVICE_MIGRATION),
+		 * "+stop-copy-only" (IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY) */
+		while ((plus = strrchr(tok, '+'))) {
+			*plus = '\0';
+			if (strcmp(plus + 1, "migration") == 0) {
+				o.flags |= IOMMUFD_EMU_DEVICE_MIGRATION;
+				continue;
+			}
+			if (strcmp(plus + 1, "stop-copy-only") == 0) {
+				o.flags |= IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY;
+				continue;
+			}
+			fprintf(stderr, "iommufd-preload: IOMMUFD_EMU_DEVICES: unknown device option "
+				"\"%s\" of %s (migration, stop-copy-only)\n", plus + 1, tok);
+			r = -EINVAL;
+			break;
+		}
+		if (r < 0)
+			break;
 		for (i = 0; i < sizeof(dev_kinds) / sizeof(dev_kinds[0]); i++)
 			if (strcmp(tok, dev_kinds[i].name) == 0)
 				o.kind = dev_kinds[i].kind;

@@ -674,6 +674,40 @@ struct kabi_vfio_device_feature_mig_data_size {
 	uint64_t stop_copy_length;
 };
 
+/* VFIO_MIG_GET_PRECOPY_INFO, an ioctl of the migration data fd */
+#define KABI_VFIO_MIG_GET_PRECOPY_INFO KABI_VFIO_IO(21)
+struct kabi_vfio_precopy_info {
+	uint32_t argsz;
+	uint32_t flags;
+	uint64_t initial_bytes;
+	uint64_t dirty_bytes;
+};
+
+enum {
+	KABI_VFIO_PRECOPY_INFO_REINIT = 1 << 0,
+	KABI_VFIO_DEVICE_STATE_NR = 8, /* enum vfio_device_mig_state's VFIO_DEVICE_STATE_NR */
+};
+
+/* DMA_LOGGING_START (its control and ranges) and DMA_LOGGING_REPORT */
+struct kabi_vfio_device_feature_dma_logging_control {
+	uint64_t page_size;
+	uint32_t num_ranges;
+	uint32_t reserved;
+	uint64_t ranges;
+};
+
+struct kabi_vfio_device_feature_dma_logging_range {
+	uint64_t iova;
+	uint64_t length;
+};
+
+struct kabi_vfio_device_feature_dma_logging_report {
+	uint64_t iova;
+	uint64_t length;
+	uint64_t page_size;
+	uint64_t bitmap;
+};
+
 struct kabi_vfio_device_low_power_entry_with_wakeup {
 	int32_t wakeup_eventfd;
 	uint32_t reserved;

@@ -582,6 +582,32 @@ static void check_vfio(void)
 	F(kabi_vfio_device_feature_mig_state, vfio_device_feature_mig_state, data_fd);
 	SIZE(kabi_vfio_device_feature_mig_data_size, vfio_device_feature_mig_data_size);
 	F(kabi_vfio_device_feature_mig_data_size, vfio_device_feature_mig_data_size, stop_copy_length);
+	VAL(KABI_VFIO_MIG_GET_PRECOPY_INFO, VFIO_MIG_GET_PRECOPY_INFO);
+	SIZE(kabi_vfio_precopy_info, vfio_precopy_info);
+	F(kabi_vfio_precopy_info, vfio_precopy_info, argsz);
+	F(kabi_vfio_precopy_info, vfio_precopy_info, flags);
+	F(kabi_vfio_precopy_info, vfio_precopy_info, initial_bytes);
+	F(kabi_vfio_precopy_info, vfio_precopy_info, dirty_bytes);
+	VAL(KABI_VFIO_PRECOPY_INFO_REINIT, VFIO_PRECOPY_INFO_REINIT);
+	VAL(KABI_VFIO_DEVICE_STATE_NR, VFIO_DEVICE_STATE_NR);
+	SIZE(kabi_vfio_device_feature_dma_logging_control, vfio_device_feature_dma_logging_control);
+	F(kabi_vfio_device_feature_dma_logging_control, vfio_device_feature_dma_logging_control,
+	  page_size);
+	F(kabi_vfio_device_feature_dma_logging_control, vfio_device_feature_dma_logging_control,
+	  num_ranges);
+	FIELD(kabi_vfio_device_feature_dma_logging_control, reserved,
+	      vfio_device_feature_dma_logging_control, __reserved);
+	F(kabi_vfio_device_feature_dma_logging_control, vfio_device_feature_dma_logging_control,
+	  ranges);
+	SIZE(kabi_vfio_device_feature_dma_logging_range, vfio_device_feature_dma_logging_range);
+	F(kabi_vfio_device_feature_dma_logging_range, vfio_device_feature_dma_logging_range, iova);
+	F(kabi_vfio_device_feature_dma_logging_range, vfio_device_feature_dma_logging_range, length);
+	SIZE(kabi_vfio_device_feature_dma_logging_report, vfio_device_feature_dma_logging_report);
+	F(kabi_vfio_device_feature_dma_logging_report, vfio_device_feature_dma_logging_report, iova);
+	F(kabi_vfio_device_feature_dma_logging_report, vfio_device_feature_dma_logging_report, length);
+	F(kabi_vfio_device_feature_dma_logging_report, vfio_device_feature_dma_logging_report,
+	  page_size);
+	F(kabi_vfio_device_feature_dma_logging_report, vfio_device_feature_dma_logging_report, bitmap);
 	SIZE(kabi_vfio_device_low_power_entry_with_wakeup, vfio_device_low_power_entry_with_wakeup);
 	F(kabi_vfio_device_low_power_entry_with_wakeup, vfio_device_low_power_entry_with_wakeup,
 	  wakeup_eventfd);

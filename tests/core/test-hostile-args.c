@@ -1164,6 +1164,77 @@ static void h_iommufd_device_set_mig_state(void)
 	E(iommufd_device_set_mig_state(NULL, IOMMUFD_MIG_STATE_RUNNING, &fd), EINVAL);
 }
 
+static void h_iommufd_device_dma_log_start(void)
+{
+	struct iommufd_dma_log_range r = { .iova = 0, .length = 4096 };
+	uint64_t ps = 4096;
+
+	E(iommufd_device_dma_log_start(NULL, &r, 1, &ps), EINVAL);
+	E(iommufd_device_dma_log_start(g.dev, &r, 1, NULL), EINVAL);
+	E(iommufd_device_dma_log_start(g.dev, NULL, 1, &ps), EINVAL);
+	E(iommufd_device_dma_log_start(g.dev, &r, 1, &ps), EINVAL); /* parked */
+}
+
+static void h_iommufd_device_dma_log_stop(void)
+{
+	E(iommufd_device_dma_log_stop(NULL), EINVAL);
+	E(iommufd_device_dma_log_stop(g.dev), EINVAL); /* parked */
+}
+
+static void h_iommufd_device_dma_log_report(void)
+{
+	uint64_t bm = 0;
+
+	E(iommufd_device_dma_log_report(NULL, 0, 4096, 4096, &bm), EINVAL);
+	E(iommufd_device_dma_log_report(g.dev, 0, 4096, 4096, NULL), EINVAL);
+	E(iommufd_device_dma_log_report(g.dev, 0, 4096, 4096, &bm), EINVAL); /* parked */
+}
+
+static void h_iommufd_device_enable_precopy_info_v2(void)
+{
+	E(iommufd_device_enable_precopy_info_v2(NULL), EINVAL);
+	E(iommufd_device_enable_precopy_info_v2(g.dev), EINVAL);
+}
+
+static void h_iommufd_device_mig_data_read(void)
+{
+	char buf[8];
+
+	E(iommufd_device_mig_data_read(NULL, 3, buf, sizeof(buf)), EINVAL);
+	E(iommufd_device_mig_data_read(g.dev, -1, buf, sizeof(buf)), EBADF);
+}
+
+static void h_iommufd_device_mig_data_write(void)
+{
+	char buf[8] = { 0 };
+
+	E(iommufd_device_mig_data_write(NULL, 3, buf, sizeof(buf)), EINVAL);
+	E(iommufd_device_mig_data_write(g.dev, -1, buf, sizeof(buf)), EBADF);
+}
+
+static void h_iommufd_device_mig_data_close(void)
+{
+	E(iommufd_device_mig_data_close(NULL, 3), EINVAL);
+	E(iommufd_device_mig_data_close(g.dev, -1), EBADF);
+}
+
+static void h_iommufd_device_mig_precopy_info(void)
+{
+	IOMMUFD_OPTS(struct iommufd_mig_precopy_info, info);
+
+	E(iommufd_device_mig_precopy_info(NULL, 3, &info), EINVAL);
+	E(iommufd_device_mig_precopy_info(g.dev, -1, &info), EBADF);
+	E(iommufd_device_mig_precopy_info(g.dev, 0, NULL), EINVAL);
+	info.sz = 4;
+	E(iommufd_device_mig_precopy_info(g.dev, 0, &info), EINVAL);
+}
+
+static void h_iommufd_mig_state_name(void)
+{
+	assert_null(iommufd_mig_state_name((enum iommufd_mig_state)99));
+	assert_string_equal(iommufd_mig_state_name(IOMMUFD_MIG_STATE_STOP), "STOP");
+}
+
 static void h_iommufd_device_set_vf_token(void)
 {
 	E(iommufd_device_set_vf_token(NULL, NULL), EINVAL);
@@ -1571,6 +1642,15 @@ CASE(iommufd_device_reset_auto)
 CASE(iommufd_device_set_bus_master)
 CASE(iommufd_device_set_mig_state)
 CASE(iommufd_device_set_vf_token)
+CASE(iommufd_device_dma_log_start)
+CASE(iommufd_device_dma_log_stop)
+CASE(iommufd_device_dma_log_report)
+CASE(iommufd_device_enable_precopy_info_v2)
+CASE(iommufd_device_mig_data_read)
+CASE(iommufd_device_mig_data_write)
+CASE(iommufd_device_mig_data_close)
+CASE(iommufd_device_mig_precopy_info)
+CASE(iommufd_mig_state_name)
 CASE(iommufd_dma_new)
 CASE(iommufd_dma_ref)
 CASE(iommufd_dma_unref)

@@ -74,6 +74,9 @@ struct world {
 	int access_fd;
 	uint64_t mmap_off, mmap_len;
 	void *mmap_addr;   /* the vIOMMU's region, mapped through the context */
+	/* migration: the data fd of the session (valid when mig_open) */
+	int mig_fd;
+	bool mig_open;
 };
 
 struct step {
@@ -148,6 +151,8 @@ static void world_free(struct world *w)
 		check(iommufd_ctx_munmap(w->ctx, w->mmap_addr, w->mmap_len));
 	if (w->access_fd > 0)
 		check(be_close(w->be, w->access_fd));
+	if (w->mig_open)
+		check(iommufd_device_mig_data_close(w->dev, w->mig_fd));
 	w->vq = iommufd_veventq_unref(w->vq);
 	w->fq = iommufd_fault_queue_unref(w->fq);
 	w->dev = iommufd_device_unref(w->dev);
@@ -753,6 +758,143 @@ static const struct sequence dirty_seq = {
 	"dirty", setup_dirty, dirty_steps, ARRAY_SIZE(dirty_steps), verify_dev,
 };
 
+/* ------------------------------------------------------------ 3b: migration */
+
+/* an edu with a migration driver, bound and attached, buf mapped */
+static void setup_mig(struct world *w)
+{
+	add_edu(w, IOMMUFD_EMU_DEVICE_MIGRATION);
+	check(iommufd_emu_ctx_new(w->emu, &w->ctx));
+	check(iommufd_ioas_alloc(w->ctx, &w->ioas));
+	check(iommufd_device_open_pci(w->scope, EDU_BDF, &w->dev));
+	check(iommufd_device_bind(w->dev, w->ctx, NULL, &w->dev_id));
+	check(s_attach_ioas(w));
+	check(s_map(w));
+}
+
+static int mig_state_is(struct world *w, enum iommufd_mig_state want)
+{
+	enum iommufd_mig_state st;
+	int r = iommufd_device_get_mig_state(w->dev, &st);
+
+	return r ? r : st == want ? 0 : WRONG;
+}
+
+static int s_log_start(struct world *w)
+{
+	struct iommufd_dma_log_range r = { .iova = IOVA, .length = BUFSZ };
+	uint64_t ps = PAGE;
+
+	return iommufd_device_dma_log_start(w->dev, &r, 1, &ps);
+}
+
+/* a failed start leaves logging off: a report says so */
+static void log_off(struct world *w)
+{
+	uint64_t bm = 0;
+
+	assert_errno(iommufd_device_dma_log_report(w->dev, IOVA, BUFSZ, PAGE, &bm), EINVAL);
+}
+
+static int s_log_report(struct world *w)
+{
+	uint64_t bm = 0;
+	int r = iommufd_device_dma_log_report(w->dev, IOVA, BUFSZ, PAGE, &bm);
+
+	if (r)
+		return r;
+	/* page 1 only (s_dma_write) */
+	return bm == 2 ? 0 : WRONG;
+}
+
+static int s_pre_copy(struct world *w)
+{
+	int r = iommufd_device_set_mig_state(w->dev, IOMMUFD_MIG_STATE_PRE_COPY, &w->mig_fd);
+
+	if (r)
+		return r;
+	w->mig_open = true;
+	return w->mig_fd >= 0 ? 0 : WRONG;
+}
+
+/* a failed arc from RUNNING: the device stays RUNNING, no fd */
+static void still_running(struct world *w)
+{
+	assert_false(w->mig_open);
+	check(mig_state_is(w, IOMMUFD_MIG_STATE_RUNNING));
+}
+
+/* the initial data, then (the device changed) the dirty data, to ENOMSG */
+static int s_precopy_read(struct world *w)
+{
+	uint8_t data[16384];
+	ssize_t n;
+	uint32_t v = 7;
+
+	if (iommufd_device_region_write(w->dev, IOMMUFD_PCI_BAR0_REGION, 0x04, &v, 4) != 4)
+		return -EIO;
+	do
+		n = iommufd_device_mig_data_read(w->dev, w->mig_fd, data, sizeof(data));
+	while (n > 0);
+	return n == -ENOMSG ? 0 : n < 0 ? (int)n : WRONG;
+}
+
+static int s_stop_copy(struct world *w)
+{
+	uint8_t data[16384];
+	ssize_t n;
+	int r = iommufd_device_set_mig_state(w->dev, IOMMUFD_MIG_STATE_STOP_COPY, NULL);
+
+	if (r)
+		return r;
+	do
+		n = iommufd_device_mig_data_read(w->dev, w->mig_fd, data, sizeof(data));
+	while (n > 0);
+	return n < 0 ? (int)n : mig_state_is(w, IOMMUFD_MIG_STATE_STOP_COPY);
+}
+
+/* the saving session over: STOP, its fd closed (never injected: no allocation) */
+static int s_stop(struct world *w)
+{
+	int r = iommufd_device_set_mig_state(w->dev, IOMMUFD_MIG_STATE_STOP, NULL);
+
+	if (r)
+		return r;
+	w->mig_open = false;
+	return iommufd_device_mig_data_close(w->dev, w->mig_fd);
+}
+
+/* a failed arc from STOP: the device stays in STOP, no fd */
+static void still_stopped(struct world *w)
+{
+	assert_false(w->mig_open);
+	check(mig_state_is(w, IOMMUFD_MIG_STATE_STOP));
+}
+
+static int s_resuming(struct world *w)
+{
+	int r = iommufd_device_set_mig_state(w->dev, IOMMUFD_MIG_STATE_RESUMING, &w->mig_fd);
+	if (r)
+		return r;
+	w->mig_open = true;
+	return 0;
+}
+
+static const struct step mig_steps[] = {
+	{ .name = "dma_log_start", .run = s_log_start, .after_fail = log_off },
+	{ .name = "dma_write", .run = s_dma_write },
+	{ .name = "dma_log_report", .run = s_log_report },
+	{ .name = "pre_copy", .run = s_pre_copy, .after_fail = still_running },
+	{ .name = "precopy_read", .run = s_precopy_read },
+	{ .name = "stop_copy", .run = s_stop_copy },
+	{ .name = "stop", .run = s_stop },
+	{ .name = "resuming", .run = s_resuming, .after_fail = still_stopped },
+};
+
+static const struct sequence mig_seq = {
+	"migration", setup_mig, mig_steps, ARRAY_SIZE(mig_steps), verify_dev,
+};
+
 /* ------------------------------------------------------------ 4: fault queue */
 
 /* a context, an IOAS, a mock device on it and a nest-parent HWPT */
@@ -1131,6 +1273,12 @@ static void test_dirty(void **state)
 	run_seq(&dirty_seq, 3);
 }
 
+static void test_migration(void **state)
+{
+	(void)state;
+	run_seq(&mig_seq, 4);
+}
+
 static void test_fault(void **state)
 {
 	(void)state;
@@ -1191,6 +1339,7 @@ int main(void)
 		cmocka_unit_test(test_device),
 		cmocka_unit_test(test_group),
 		cmocka_unit_test(test_dirty),
+		cmocka_unit_test(test_migration),
 		cmocka_unit_test(test_fault),
 		cmocka_unit_test(test_viommu),
 		cmocka_unit_test(test_reset),
