@@ -326,7 +326,8 @@ static void bench_translate(size_t n, bool huge)
 
 	t.n = n;
 	t.r = layout(n, huge);
-	xl_init(&t.xl);
+	if (xl_init(&t.xl))
+		abort();
 	radix_init(&t.radix);
 	sl_init(&t.sl);
 	for (int i = 0; i < SL_LEVELS; i++)

@@ -137,12 +137,14 @@ static inline void ifd_rcu_read_unlock(void)
 
 /* ------------------------------------------------------------ xlate.c */
 /*
- * The translation table: a three-level radix tree over the 48-bit VA space
- * down to 2 MiB chunks. L1 (in the table) and L2 (a page) hold pointers; an
- * L3 table (8 KiB, one per GiB of VA in use) holds one 16-byte entry per
- * 2 MiB chunk. Where nothing is registered, L1 points to xl_empty_l2, whose
- * entries all point to xl_empty_l3 (all zeros): a lookup walks three levels
- * without testing for absent tables. An entry:
+ * The translation table: a two-level radix tree over the 48-bit VA space
+ * down to 2 MiB chunks. The top level is one 8-byte word per GiB of VA
+ * (2^18 words, 2 MiB of address space reserved without backing: only the
+ * pages written hold memory, one per 512 GiB of VA in use); a word is the
+ * offset of that GiB's L3 table from xl_empty_l3 (all zeros, never
+ * written), so an absent table (word 0) reads as the empty one and a lookup
+ * walks both levels without a test. An L3 table (8 KiB, one per GiB in use)
+ * holds one 16-byte entry per 2 MiB chunk:
  *   w0 == 0             nothing registered in the chunk
  *   w0 even (!= 0)      "direct": one region covers the whole chunk; w0 is
  *                       its end VA (exclusive), w1 its iova - va
@@ -177,13 +179,11 @@ struct xl_l3 {
 	struct xl_entry e[512];
 };
 
-struct xl_l2 {
-	struct xl_l3 *e[512];
-};
-
-/* the shared empty tables (never written) */
-extern struct xl_l2 xl_empty_l2;
+/* the shared empty table (never written) */
 extern struct xl_l3 xl_empty_l3;
+
+#define XL_TOP_WORDS (1u << (XL_VA_BITS - 30))
+#define XL_TOP_PAGES (XL_TOP_WORDS * sizeof(uint64_t) / 4096)
 
 struct xl_seg {
 	uint64_t end, delta;
@@ -209,7 +209,8 @@ static inline const struct xl_seg *xl_node_seg(const struct xl_node *nd)
 #define XL_RETIRE_BATCH 64 /* a grace period when this many nodes wait */
 
 struct xl_table {
-	struct xl_l2 *l1[512];
+	uint64_t *top;              /* XL_TOP_WORDS: offsets of L3 tables from xl_empty_l3 */
+	uint64_t top_touched[XL_TOP_PAGES / 64]; /* its pages written (counted in bytes) */
 	/* nodes to free after the next grace period (a change retires at most two) */
 	struct xl_node *retired[XL_RETIRE_BATCH + 2];
 	size_t nr_retired;
@@ -217,7 +218,8 @@ struct xl_table {
 	size_t bytes;               /* memory of tables and live nodes */
 };
 
-void xl_init(struct xl_table *t);
+/* 0, or -ENOMEM (no address space for the top level) */
+int xl_init(struct xl_table *t);
 /* frees everything: no reader may be left */
 void xl_fini(struct xl_table *t);
 /* add [va, va+len) -> iova (va, len multiples of 4 KiB; no overlap with a present region) */
@@ -284,15 +286,14 @@ static inline __attribute__((always_inline)) uint32_t xl_node_rank(const struct 
 /* inside a read-side section: 0 and *iova, *len (bytes valid from va), or -ENOENT */
 static inline __attribute__((always_inline)) int xl_lookup(const struct xl_table *t, uint64_t va, uint64_t *iova, uint64_t *len)
 {
-	const struct xl_l2 *l2;
 	const struct xl_l3 *l3;
 	const struct xl_entry *e;
 	uint64_t w0;
 
 	if (_unlikely_(va >> XL_VA_BITS))
 		return -ENOENT;
-	l2 = __atomic_load_n(&t->l1[va >> 39], __ATOMIC_ACQUIRE);
-	l3 = __atomic_load_n(&l2->e[(va >> 30) & 511], __ATOMIC_ACQUIRE);
+	l3 = (const struct xl_l3 *)((uintptr_t)&xl_empty_l3 +
+				    __atomic_load_n(&t->top[va >> 30], __ATOMIC_ACQUIRE));
 	e = &l3->e[(va >> XL_CHUNK_SHIFT) & 511];
 	w0 = __atomic_load_n(&e->w0, __ATOMIC_ACQUIRE);
 	if (w0 & 1) {

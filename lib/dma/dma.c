@@ -143,7 +143,10 @@ IOMMUFD_EXPORT int iommufd_dma_new(struct iommufd_ctx *ctx, uint32_t ioas_id,
 	dma = calloc(1, sizeof(*dma));
 	if (!dma)
 		return FAIL(ctx, ENOMEM, "DMA manager of ioas %u", ioas_id);
-	xl_init(&dma->xl);
+	if (xl_init(&dma->xl)) {
+		free(dma);
+		return FAIL(ctx, ENOMEM, "translation table of ioas %u: no address space", ioas_id);
+	}
 	dma->fork_gen = __atomic_load_n(&ifd_dma_fork_gen, __ATOMIC_RELAXED);
 	dma->refcount = 1;
 	dma->ctx = iommufd_ctx_ref(ctx);

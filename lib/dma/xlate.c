@@ -12,6 +12,7 @@
  * nodes wait, or when the table is destroyed).
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "dma-private.h"
 
@@ -54,14 +55,23 @@ static void node_retire(struct xl_table *t, struct xl_node *nd)
 }
 
 struct xl_l3 xl_empty_l3;
-struct xl_l2 xl_empty_l2 = { .e = { [0 ... 511] = &xl_empty_l3 } };
 
-void xl_init(struct xl_table *t)
+int xl_init(struct xl_table *t)
 {
 	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < 512; i++)
-		t->l1[i] = &xl_empty_l2;
+	t->top = mmap(NULL, XL_TOP_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t->top == MAP_FAILED) {
+		t->top = NULL;
+		return -ENOMEM;
+	}
 	t->bytes = sizeof(*t);
+	return 0;
+}
+
+static struct xl_l3 *top_l3(const struct xl_table *t, size_t i)
+{
+	return t->top[i] ? (struct xl_l3 *)(uintptr_t)((uintptr_t)&xl_empty_l3 + t->top[i]) : NULL;
 }
 
 static void free_retired(struct xl_table *t)
@@ -83,15 +93,13 @@ void xl_reclaim(struct xl_table *t)
 void xl_fini(struct xl_table *t)
 {
 	free_retired(t);
-	for (size_t i = 0; i < 512; i++) {
-		struct xl_l2 *l2 = t->l1[i];
-
-		if (l2 == &xl_empty_l2)
+	for (size_t pg = 0; t->top && pg < XL_TOP_PAGES; pg++) {
+		if (!(t->top_touched[pg / 64] & 1ull << (pg % 64)))
 			continue;
-		for (size_t j = 0; j < 512; j++) {
-			struct xl_l3 *l3 = l2->e[j];
+		for (size_t i = pg * 512; i < (pg + 1) * 512; i++) {
+			struct xl_l3 *l3 = top_l3(t, i);
 
-			if (l3 == &xl_empty_l3)
+			if (!l3)
 				continue;
 			for (size_t k = 0; k < 512; k++) {
 				uint64_t w0 = l3->e[k].w0;
@@ -101,31 +109,28 @@ void xl_fini(struct xl_table *t)
 			}
 			free(l3);
 		}
-		free(l2);
 	}
+	if (t->top)
+		munmap(t->top, XL_TOP_WORDS * sizeof(uint64_t));
 	memset(t, 0, sizeof(*t));
 }
 
-/* the entry of the chunk holding va, its tables made when create */
+/* the entry of the chunk holding va, its table made when create */
 static struct xl_entry *entry(struct xl_table *t, uint64_t va, bool create)
 {
-	struct xl_l2 *l2 = t->l1[va >> 39];
-	struct xl_l3 *l3;
+	size_t i = va >> 30;
+	struct xl_l3 *l3 = top_l3(t, i);
 
-	if (l2 == &xl_empty_l2) {
-		if (!create || !(l2 = malloc(sizeof(*l2))))
-			return NULL;
-		for (size_t i = 0; i < 512; i++)
-			l2->e[i] = &xl_empty_l3;
-		t->bytes += sizeof(*l2);
-		__atomic_store_n(&t->l1[va >> 39], l2, __ATOMIC_RELEASE);
-	}
-	l3 = l2->e[(va >> 30) & 511];
-	if (l3 == &xl_empty_l3) {
+	if (!l3) {
 		if (!create || !(l3 = calloc(1, sizeof(*l3))))
 			return NULL;
 		t->bytes += sizeof(*l3);
-		__atomic_store_n(&l2->e[(va >> 30) & 511], l3, __ATOMIC_RELEASE);
+		if (!(t->top_touched[i / 512 / 64] & 1ull << (i / 512 % 64))) {
+			t->top_touched[i / 512 / 64] |= 1ull << (i / 512 % 64);
+			t->bytes += 4096;
+		}
+		__atomic_store_n(&t->top[i], (uint64_t)((uintptr_t)l3 - (uintptr_t)&xl_empty_l3),
+				 __ATOMIC_RELEASE);
 	}
 	return &l3->e[(va >> XL_CHUNK_SHIFT) & 511];
 }
