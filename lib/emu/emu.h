@@ -391,6 +391,15 @@ pid_t emu_current_pid(void);
 void emu_set_current_pid(pid_t pid);
 
 /*
+ * A backend op that may reach user memory (ioctl, read, write) marks its own
+ * frame on entry: user ranges above it, in the calling thread's live stack,
+ * are then copied without a system call (emu.c, "user memory"). Returns the
+ * previous mark, which emu_user_leave() puts back (ops nest).
+ */
+uintptr_t emu_user_enter(uintptr_t frame);
+void emu_user_leave(uintptr_t prev);
+
+/*
  * Copy from/to the calling process's memory like copy_{from,to}_user: -EFAULT
  * when any byte is not accessible (never crashes on a bad pointer).
  */
