@@ -708,19 +708,19 @@ static int e_close(struct iommufd_backend *be, int fd)
 	return 0;
 }
 
-static int e_ioctl(struct iommufd_backend *be, int fd, unsigned long request, void *arg)
+int emu_fd_ioctl(struct iommufd_emu *emu, int fd, unsigned long request, void *arg,
+		 bool *emulated)
 {
-	struct iommufd_emu *emu = emu_from_be(be);
 	struct emu_file *f;
 	uintptr_t prev;
 	int r;
 
 	emu_lock(emu);
 	f = emu_file_lookup(emu, fd);
+	*emulated = f;
 	if (!f) {
 		emu_unlock(emu);
-		r = ioctl(fd, request, arg);
-		return r < 0 ? -errno : r;
+		return 0;
 	}
 	emu_file_get(f);
 	prev = emu_user_enter((uintptr_t)__builtin_frame_address(0));
@@ -729,6 +729,17 @@ static int e_ioctl(struct iommufd_backend *be, int fd, unsigned long request, vo
 	emu_file_put(f);
 	emu_unlock(emu);
 	return r;
+}
+
+static int e_ioctl(struct iommufd_backend *be, int fd, unsigned long request, void *arg)
+{
+	bool emulated;
+	int r = emu_fd_ioctl(emu_from_be(be), fd, request, arg, &emulated);
+
+	if (emulated)
+		return r;
+	r = ioctl(fd, request, arg);
+	return r < 0 ? -errno : r;
 }
 
 static ssize_t e_rw(struct iommufd_backend *be, int fd, void *buf, size_t len, off_t off,

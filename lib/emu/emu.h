@@ -193,6 +193,14 @@ void emu_file_get(struct emu_file *f);
 void emu_file_put(struct emu_file *f); /* release() on last ref */
 /* Poll state: POLLIN on all of f's fds iff readable. */
 void emu_file_set_readable(struct emu_file *f, bool readable);
+/*
+ * The backend's ioctl with a single look-up of fd, for a caller that routes
+ * real fds itself (the preload library): *emulated false when fd is not an
+ * emulated fd (nothing done: the caller makes the real call), else the
+ * emulated file's answer is returned.
+ */
+int emu_fd_ioctl(struct iommufd_emu *emu, int fd, unsigned long request, void *arg,
+		 bool *emulated);
 /* Is fd an open process fd at all (emulated or real)? */
 bool emu_fd_is_open(struct iommufd_emu *emu, int fd);
 

@@ -423,6 +423,7 @@ EXPORT int fclose(FILE *fp)
 EXPORT int ioctl(int fd, unsigned long req, ...)
 {
 	struct iommufd_emu *emu;
+	bool emulated;
 	va_list ap;
 	void *arg;
 	int r;
@@ -439,14 +440,18 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 			return (int)ret_errno((long)ret);
 		}
 	}
-	emu = emu_owning(fd);
-	if (!emu)
+	/* one look-up of fd (a system call when it is emulated, see
+	 * emu_file_lookup), not emu_owning() and then the backend's own */
+	emu = __atomic_load_n(&g_emu, __ATOMIC_ACQUIRE);
+	if (!emu || fd < 0 || in_emu)
 		return REAL(ioctl)(fd, req, arg);
 	in_emu++;
-	r = be_ioctl(be_of(emu), fd, req, arg);
-	if (r >= 0 && req == KABI_IOMMU_IOAS_CHANGE_PROCESS)
+	r = emu_fd_ioctl(emu, fd, req, arg, &emulated);
+	if (emulated && r >= 0 && req == KABI_IOMMU_IOAS_CHANGE_PROCESS)
 		g_acct_pid = getpid(); /* the pins are now charged to this process */
 	in_emu--;
+	if (!emulated)
+		return REAL(ioctl)(fd, req, arg);
 	return (int)ret_errno(r);
 }
 
