@@ -742,23 +742,19 @@ static int e_ioctl(struct iommufd_backend *be, int fd, unsigned long request, vo
 	return r < 0 ? -errno : r;
 }
 
-static ssize_t e_rw(struct iommufd_backend *be, int fd, void *buf, size_t len, off_t off,
-		    bool pos, bool wr)
+ssize_t emu_fd_rw(struct iommufd_emu *emu, int fd, void *buf, size_t len, off_t off, bool pos,
+		  bool wr, bool *emulated)
 {
-	struct iommufd_emu *emu = emu_from_be(be);
 	struct emu_file *f;
 	uintptr_t prev;
 	ssize_t r;
 
 	emu_lock(emu);
 	f = emu_file_lookup(emu, fd);
+	*emulated = f;
 	if (!f) {
 		emu_unlock(emu);
-		if (wr)
-			r = pos ? pwrite(fd, buf, len, off) : write(fd, buf, len);
-		else
-			r = pos ? pread(fd, buf, len, off) : read(fd, buf, len);
-		return r < 0 ? -errno : r;
+		return 0;
 	}
 	emu_file_get(f);
 	prev = emu_user_enter((uintptr_t)__builtin_frame_address(0));
@@ -770,6 +766,21 @@ static ssize_t e_rw(struct iommufd_backend *be, int fd, void *buf, size_t len, o
 	emu_file_put(f);
 	emu_unlock(emu);
 	return r;
+}
+
+static ssize_t e_rw(struct iommufd_backend *be, int fd, void *buf, size_t len, off_t off,
+		    bool pos, bool wr)
+{
+	bool emulated;
+	ssize_t r = emu_fd_rw(emu_from_be(be), fd, buf, len, off, pos, wr, &emulated);
+
+	if (emulated)
+		return r;
+	if (wr)
+		r = pos ? pwrite(fd, buf, len, off) : write(fd, buf, len);
+	else
+		r = pos ? pread(fd, buf, len, off) : read(fd, buf, len);
+	return r < 0 ? -errno : r;
 }
 
 static ssize_t e_read(struct iommufd_backend *be, int fd, void *buf, size_t len)

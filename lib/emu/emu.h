@@ -201,6 +201,9 @@ void emu_file_set_readable(struct emu_file *f, bool readable);
  */
 int emu_fd_ioctl(struct iommufd_emu *emu, int fd, unsigned long request, void *arg,
 		 bool *emulated);
+/* The same for read/write (pos false; off ignored) and pread/pwrite (pos true). */
+ssize_t emu_fd_rw(struct iommufd_emu *emu, int fd, void *buf, size_t len, off_t off, bool pos,
+		  bool wr, bool *emulated);
 /* Is fd an open process fd at all (emulated or real)? */
 bool emu_fd_is_open(struct iommufd_emu *emu, int fd);
 
