@@ -13,8 +13,10 @@
  * program sees it (the bench runs itself again with LD_PRELOAD: open() of
  * /dev/iommu and libc's ioctl()). In the preload run the baseline ioctl goes
  * through the preload's interposer too, as every ioctl of such a program.
- * Each figure is the best of ROUNDS rounds, and so is the baseline's, their
- * rounds interleaved: the ratio holds on a loaded machine.
+ * Each figure is the best of ROUNDS short rounds, and so is the baseline's,
+ * their rounds interleaved, timed by the thread's CPU clock: the ratio holds
+ * on a loaded machine, where wall time counts the time other programs ran
+ * and a long round is preempted more often than a short one.
  *
  *   bench-emu-ioctl [path/to/libiommufd-preload.so]
  */
@@ -35,8 +37,8 @@
 #include "shared/abi-test.h"
 #include "shared/backend.h"
 
-#define ITERS 2000
-#define ROUNDS 15
+#define ITERS 500
+#define ROUNDS 40
 #define PAGE 4096
 
 static struct iommufd_backend *g_be; /* NULL: libc's ioctl (the preload run) */
@@ -55,7 +57,7 @@ static double now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
@@ -133,8 +135,9 @@ static double round_op(struct ctx *c, int (*op)(struct ctx *))
 /*
  * The best round of op and the best round of the baseline, the rounds
  * interleaved: on a loaded machine (the 2 cores are shared) a round can be
- * slowed several times over, and the best of many is what the code costs,
- * for the baseline as for the op. Returns 0, -1 when op failed.
+ * slowed several times over (caches, frequency), and the best of many is
+ * what the code costs, for the baseline as for the op. Returns 0, -1 when
+ * op failed.
  */
 static int time_op(struct ctx *c, int (*op)(struct ctx *), double *op_ns, double *base_ns)
 {
