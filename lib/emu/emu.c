@@ -145,6 +145,71 @@ void emu_set_current_pid(pid_t pid)
 	current_pid = pid;
 }
 
+/*
+ * The safe way to user memory is process_vm_readv/writev: a bad pointer gives
+ * EFAULT, never a fault, whoever unmapped what. It costs ~4 trivial ioctls
+ * each, and one command reads and writes several times. Most command structs
+ * live on the caller's stack, though, and one part of the address space is
+ * mapped read-write for sure without asking the kernel: the calling thread's
+ * live stack, from the frame of the backend op that entered the emulator
+ * (emu_user_enter(): every byte above it is a live frame of its callers) up
+ * to the top of the thread's stack. A user range wholly inside it is copied
+ * with memcpy; anything else (the heap, a pointer below the caller's frame,
+ * a thread running on a stack of its own such as sigaltstack or a coroutine,
+ * a forked child's call run here) takes the system call. So a pointer into
+ * memory unmapped or mapped behind the emulator's back is never trusted: there
+ * is no cache of the address space to go stale.
+ */
+static __thread uintptr_t user_sp;                /* 0: outside a backend op */
+static __thread uintptr_t stack_lo, stack_hi;     /* stack_hi 0: unknown */
+static __thread bool stack_learnt;
+
+uintptr_t emu_user_enter(uintptr_t frame)
+{
+	uintptr_t prev = user_sp;
+
+	user_sp = frame;
+	return prev;
+}
+
+void emu_user_leave(uintptr_t prev)
+{
+	user_sp = prev;
+}
+
+/* this thread's stack, once (glibc reads /proc/self/maps for the main thread) */
+static void stack_learn(void)
+{
+	pthread_attr_t attr;
+	void *addr;
+	size_t size;
+
+	stack_learnt = true;
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return;
+	if (!pthread_attr_getstack(&attr, &addr, &size) && size) {
+		stack_lo = (uintptr_t)addr;
+		stack_hi = (uintptr_t)addr + size;
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* [uptr, uptr + len) is in the caller's live stack (see above) */
+static bool user_on_stack(uint64_t uptr, size_t len)
+{
+	uintptr_t sp = user_sp, here = (uintptr_t)__builtin_frame_address(0);
+
+	if (!sp || current_pid)
+		return false;
+	if (!stack_learnt)
+		stack_learn();
+	/* both the entry frame and this one on the thread's own stack: no
+	 * stack switch since (a signal handler on an alternate stack) */
+	if (sp < stack_lo || sp >= stack_hi || here < stack_lo || here > sp)
+		return false;
+	return uptr >= sp && uptr <= stack_hi && len <= stack_hi - uptr;
+}
+
 int emu_copy_from_user(void *dst, uint64_t uptr, size_t len)
 {
 	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)uptr, len };
@@ -153,6 +218,10 @@ int emu_copy_from_user(void *dst, uint64_t uptr, size_t len)
 		return 0;
 	if (uptr + len < uptr)
 		return -EFAULT;
+	if (user_on_stack(uptr, len)) {
+		memcpy(dst, (const void *)(uintptr_t)uptr, len);
+		return 0;
+	}
 	return process_vm_readv(emu_current_pid(), &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
 }
 
@@ -165,7 +234,10 @@ int emu_copy_to_user(uint64_t uptr, const void *src, size_t len)
 		return 0;
 	if (uptr + len < uptr)
 		return -EFAULT;
-
+	if (user_on_stack(uptr, len)) {
+		memmove((void *)(uintptr_t)uptr, src, len);
+		return 0;
+	}
 	if (process_vm_writev(pid, &l, 1, &r, 1, 0) != (ssize_t)len)
 		return -EFAULT;
 	/* the memory is writable: store again the plain way so that tools like
@@ -636,21 +708,61 @@ static int e_close(struct iommufd_backend *be, int fd)
 	return 0;
 }
 
-static int e_ioctl(struct iommufd_backend *be, int fd, unsigned long request, void *arg)
+int emu_fd_ioctl(struct iommufd_emu *emu, int fd, unsigned long request, void *arg,
+		 bool *emulated)
 {
-	struct iommufd_emu *emu = emu_from_be(be);
 	struct emu_file *f;
+	uintptr_t prev;
 	int r;
 
 	emu_lock(emu);
 	f = emu_file_lookup(emu, fd);
+	*emulated = f;
 	if (!f) {
 		emu_unlock(emu);
-		r = ioctl(fd, request, arg);
-		return r < 0 ? -errno : r;
+		return 0;
 	}
 	emu_file_get(f);
+	prev = emu_user_enter((uintptr_t)__builtin_frame_address(0));
 	r = f->ops->ioctl ? f->ops->ioctl(f, request, arg) : -ENOTTY;
+	emu_user_leave(prev);
+	emu_file_put(f);
+	emu_unlock(emu);
+	return r;
+}
+
+static int e_ioctl(struct iommufd_backend *be, int fd, unsigned long request, void *arg)
+{
+	bool emulated;
+	int r = emu_fd_ioctl(emu_from_be(be), fd, request, arg, &emulated);
+
+	if (emulated)
+		return r;
+	r = ioctl(fd, request, arg);
+	return r < 0 ? -errno : r;
+}
+
+ssize_t emu_fd_rw(struct iommufd_emu *emu, int fd, void *buf, size_t len, off_t off, bool pos,
+		  bool wr, bool *emulated)
+{
+	struct emu_file *f;
+	uintptr_t prev;
+	ssize_t r;
+
+	emu_lock(emu);
+	f = emu_file_lookup(emu, fd);
+	*emulated = f;
+	if (!f) {
+		emu_unlock(emu);
+		return 0;
+	}
+	emu_file_get(f);
+	prev = emu_user_enter((uintptr_t)__builtin_frame_address(0));
+	if (wr)
+		r = f->ops->write ? f->ops->write(f, buf, len, off, pos) : -EINVAL;
+	else
+		r = f->ops->read ? f->ops->read(f, buf, len, off, pos) : -EINVAL;
+	emu_user_leave(prev);
 	emu_file_put(f);
 	emu_unlock(emu);
 	return r;
@@ -659,28 +771,16 @@ static int e_ioctl(struct iommufd_backend *be, int fd, unsigned long request, vo
 static ssize_t e_rw(struct iommufd_backend *be, int fd, void *buf, size_t len, off_t off,
 		    bool pos, bool wr)
 {
-	struct iommufd_emu *emu = emu_from_be(be);
-	struct emu_file *f;
-	ssize_t r;
+	bool emulated;
+	ssize_t r = emu_fd_rw(emu_from_be(be), fd, buf, len, off, pos, wr, &emulated);
 
-	emu_lock(emu);
-	f = emu_file_lookup(emu, fd);
-	if (!f) {
-		emu_unlock(emu);
-		if (wr)
-			r = pos ? pwrite(fd, buf, len, off) : write(fd, buf, len);
-		else
-			r = pos ? pread(fd, buf, len, off) : read(fd, buf, len);
-		return r < 0 ? -errno : r;
-	}
-	emu_file_get(f);
+	if (emulated)
+		return r;
 	if (wr)
-		r = f->ops->write ? f->ops->write(f, buf, len, off, pos) : -EINVAL;
+		r = pos ? pwrite(fd, buf, len, off) : write(fd, buf, len);
 	else
-		r = f->ops->read ? f->ops->read(f, buf, len, off, pos) : -EINVAL;
-	emu_file_put(f);
-	emu_unlock(emu);
-	return r;
+		r = pos ? pread(fd, buf, len, off) : read(fd, buf, len);
+	return r < 0 ? -errno : r;
 }
 
 static ssize_t e_read(struct iommufd_backend *be, int fd, void *buf, size_t len)

@@ -202,6 +202,17 @@ void emu_file_get(struct emu_file *f);
 void emu_file_put(struct emu_file *f); /* release() on last ref */
 /* Poll state: POLLIN on all of f's fds iff readable. */
 void emu_file_set_readable(struct emu_file *f, bool readable);
+/*
+ * The backend's ioctl with a single look-up of fd, for a caller that routes
+ * real fds itself (the preload library): *emulated false when fd is not an
+ * emulated fd (nothing done: the caller makes the real call), else the
+ * emulated file's answer is returned.
+ */
+int emu_fd_ioctl(struct iommufd_emu *emu, int fd, unsigned long request, void *arg,
+		 bool *emulated);
+/* The same for read/write (pos false; off ignored) and pread/pwrite (pos true). */
+ssize_t emu_fd_rw(struct iommufd_emu *emu, int fd, void *buf, size_t len, off_t off, bool pos,
+		  bool wr, bool *emulated);
 /* Is fd an open process fd at all (emulated or real)? */
 bool emu_fd_is_open(struct iommufd_emu *emu, int fd);
 
@@ -398,6 +409,15 @@ int emu_device_vevent(struct emu_dev *dev);
 pid_t emu_current_pid(void);
 /* thread-local; 0: back to getpid() */
 void emu_set_current_pid(pid_t pid);
+
+/*
+ * A backend op that may reach user memory (ioctl, read, write) marks its own
+ * frame on entry: user ranges above it, in the calling thread's live stack,
+ * are then copied without a system call (emu.c, "user memory"). Returns the
+ * previous mark, which emu_user_leave() puts back (ops nest).
+ */
+uintptr_t emu_user_enter(uintptr_t frame);
+void emu_user_leave(uintptr_t prev);
 
 /*
  * Copy from/to the calling process's memory like copy_{from,to}_user: -EFAULT

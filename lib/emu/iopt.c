@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -24,6 +25,7 @@
 
 #include "iopt.h"
 #include "itree.h"
+#include "shared/pid.h"
 
 #define TMPFS_MAGIC_ 0x01021994
 #define HUGETLBFS_MAGIC_ 0x958458f6
@@ -408,18 +410,140 @@ static bool is_io_file(unsigned int maj, unsigned int min, uint64_t ino)
 }
 
 /*
- * [lo, hi) (page aligned VAs of pid) must be covered by VMAs that are readable
- * (and writable when write): the checks of pin_user_pages without FOLL_FORCE.
- * A VMA of device memory (an emulated BAR's mmap: VM_IO | VM_PFNMAP in the
- * kernel) is refused too, but when pfnmap: type1 follows its PFNs instead.
+ * PROCMAP_QUERY of include/uapi/linux/fs.h (Linux 6.11, fs/proc/task_mmu.c):
+ * the VMA covering an address, asked with one ioctl on /proc/<pid>/maps
+ * (-ENOENT: none), what the maps text gives without formatting every VMA of
+ * the process. The libc headers here may predate it, hence this copy.
  */
-static int check_vas(pid_t pid, uint64_t lo, uint64_t hi, bool write, bool pfnmap)
+struct procmap_query_ {
+	uint64_t size;
+	uint64_t query_flags;   /* 0: the VMA covering query_addr */
+	uint64_t query_addr;
+	uint64_t vma_start;     /* out */
+	uint64_t vma_end;       /* out */
+	uint64_t vma_flags;     /* out: PROCMAP_QUERY_VMA_* */
+	uint64_t vma_page_size; /* out */
+	uint64_t vma_offset;    /* out */
+	uint64_t inode;         /* out: 0 for anonymous memory */
+	uint32_t dev_major;     /* out */
+	uint32_t dev_minor;     /* out */
+	uint32_t vma_name_size;
+	uint32_t build_id_size;
+	uint64_t vma_name_addr;
+	uint64_t build_id_addr;
+};
+_Static_assert(sizeof(struct procmap_query_) == 104, "struct procmap_query");
+#define PROCMAP_QUERY_ _IOWR('f', 17, struct procmap_query_)
+#define PROCMAP_QUERY_VMA_READABLE_ 0x01
+#define PROCMAP_QUERY_VMA_WRITABLE_ 0x02
+
+/*
+ * This process's /proc/self/maps, kept open for PROCMAP_QUERY (maps_lock):
+ * opened by maps_pid (a forked child reopens its own), known by its inode
+ * so that a number closed behind the emulator's back (closefrom(),
+ * close_range()) and reused is never queried. maps_query 0: not tried yet,
+ * 1: works, -1: the kernel has no PROCMAP_QUERY (the text is read).
+ * It is opened with the first IOAS and closed when the last one goes
+ * (maps_iopts): an emulator holds it while it has an IOAS, whether it pinned
+ * yet or not, so that a pin (or a failed one) never changes the process's
+ * open files.
+ */
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long maps_iopts;
+static int maps_fd = -1;
+static pid_t maps_pid;
+static dev_t maps_dev;
+static ino_t maps_ino;
+static int maps_query;
+
+static bool maps_fd_is_ours(void)
+{
+	struct stat st;
+
+	return maps_fd >= 0 && !fstat(maps_fd, &st) && st.st_dev == maps_dev &&
+	       st.st_ino == maps_ino;
+}
+
+/* an fd on /proc/self/maps to query, -1 if none (maps_lock held) */
+static int maps_self_fd(void)
+{
+	pid_t me = ifd_getpid();
+	struct stat st;
+
+	if (maps_fd >= 0 && (maps_pid != me || !maps_fd_is_ours())) {
+		/* a forked child's copy of the parent's (close it: it is ours),
+		 * or a number that is no longer ours (leave it) */
+		if (maps_pid != me && maps_fd_is_ours())
+			close(maps_fd);
+		maps_fd = -1;
+	}
+	if (maps_fd < 0) {
+		maps_fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+		if (maps_fd < 0)
+			return -1;
+		if (fstat(maps_fd, &st)) {
+			close(maps_fd);
+			maps_fd = -1;
+			return -1;
+		}
+		maps_pid = me;
+		maps_dev = st.st_dev;
+		maps_ino = st.st_ino;
+	}
+	return maps_fd;
+}
+
+/* an IOAS is made (+1) or freed (-1) */
+static void maps_iopt_count(int delta)
+{
+	pthread_mutex_lock(&maps_lock);
+	maps_iopts += (unsigned long)(long)delta;
+	if (maps_iopts && __atomic_load_n(&maps_query, __ATOMIC_RELAXED) >= 0)
+		maps_self_fd();
+	if (!maps_iopts && maps_fd >= 0) {
+		if (maps_pid == ifd_getpid() && maps_fd_is_ours())
+			close(maps_fd);
+		maps_fd = -1;
+	}
+	pthread_mutex_unlock(&maps_lock);
+}
+
+/*
+ * check_vas() by PROCMAP_QUERY on fd: 0, -EFAULT, or 1 when the kernel does
+ * not know the ioctl (the caller reads the text instead).
+ */
+static int check_vas_query(int fd, uint64_t lo, uint64_t hi, bool write, bool pfnmap)
+{
+	uint64_t cur = lo;
+
+	while (cur < hi) {
+		struct procmap_query_ q = { .size = sizeof(q), .query_addr = cur };
+
+		if (ioctl(fd, PROCMAP_QUERY_, &q)) {
+			if (errno == ENOTTY)
+				return 1;
+			return -EFAULT; /* ENOENT: nothing mapped at cur */
+		}
+		if (q.vma_start > cur || q.vma_end <= cur)
+			return -EFAULT;
+		if (!(q.vma_flags & PROCMAP_QUERY_VMA_READABLE_) ||
+		    (write && !(q.vma_flags & PROCMAP_QUERY_VMA_WRITABLE_)))
+			return -EFAULT;
+		if (!pfnmap && is_io_file(q.dev_major, q.dev_minor, q.inode))
+			return -EFAULT;
+		cur = q.vma_end;
+	}
+	return 0;
+}
+
+/* check_vas() by the text of /proc/<pid>/maps */
+static int check_vas_text(pid_t pid, uint64_t lo, uint64_t hi, bool write, bool pfnmap)
 {
 	char path[64], line[512];
 	uint64_t cur = lo;
 	FILE *f;
 
-	if (pid == getpid())
+	if (pid == ifd_getpid())
 		snprintf(path, sizeof(path), "/proc/self/maps");
 	else
 		snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
@@ -446,6 +570,43 @@ static int check_vas(pid_t pid, uint64_t lo, uint64_t hi, bool write, bool pfnma
 	}
 	fclose(f);
 	return cur >= hi ? 0 : -EFAULT;
+}
+
+/*
+ * [lo, hi) (page aligned VAs of pid) must be covered by VMAs that are readable
+ * (and writable when write): the checks of pin_user_pages without FOLL_FORCE.
+ * A VMA of device memory (an emulated BAR's mmap: VM_IO | VM_PFNMAP in the
+ * kernel) is refused too, but when pfnmap: type1 follows its PFNs instead.
+ * The kernel looks at the VMAs at every pin and so does this: nothing is
+ * cached, so memory mapped or unmapped behind the emulator's back (a raw
+ * mmap/munmap system call, another library) is seen as it is. Our own
+ * process is asked by PROCMAP_QUERY, one ioctl per VMA the range spans
+ * (a read of the whole maps text cost ~50 us in a small process, more in a
+ * VMM's); another process (a forked child's call served here) and kernels
+ * before 6.11 by the text.
+ */
+static int check_vas(pid_t pid, uint64_t lo, uint64_t hi, bool write, bool pfnmap)
+{
+	int rc = 1;
+
+	if (pid == ifd_getpid() && __atomic_load_n(&maps_query, __ATOMIC_RELAXED) >= 0) {
+		int fd;
+
+		pthread_mutex_lock(&maps_lock);
+		fd = maps_self_fd();
+		if (fd >= 0) {
+			rc = check_vas_query(fd, lo, hi, write, pfnmap);
+			__atomic_store_n(&maps_query, rc == 1 ? -1 : 1, __ATOMIC_RELAXED);
+			if (rc == 1) {
+				close(fd);
+				maps_fd = -1;
+			}
+		}
+		pthread_mutex_unlock(&maps_lock);
+	}
+	if (rc == 1)
+		rc = check_vas_text(pid, lo, hi, write, pfnmap);
+	return rc;
 }
 
 static int check_file(struct iopt_pages *p, uint64_t off, uint64_t len)
@@ -481,7 +642,7 @@ static void pages_take_alias(struct iopt_pages *p)
 	char path[96], line[512];
 	FILE *f;
 
-	if (p->alias_fd >= 0 || p->pid == getpid())
+	if (p->alias_fd >= 0 || p->pid == ifd_getpid())
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
 	f = fopen(path, "re");
@@ -690,6 +851,7 @@ int iopt_new(bool ctx_mm_mode, const struct iopt_fail_hook *fail, struct iopt **
 	iopt->huge_pages = true;
 	iopt->ctx_mm = ctx_mm_mode;
 	iopt->iova_alignment = 1;
+	maps_iopt_count(1);
 	*out = iopt;
 	return 0;
 }
@@ -727,6 +889,7 @@ void iopt_free(struct iopt *iopt)
 	free(iopt->srcs);
 	pthread_mutex_destroy(&iopt->lock);
 	free(iopt);
+	maps_iopt_count(-1);
 }
 
 static int check_alignment(struct iopt *iopt, uint64_t align)

@@ -19,9 +19,11 @@
  *
  * Memory model: the emulator runs inside the process, so an area of type VA
  * names memory of the pid that mapped it (normally getpid()). The engine never
- * dereferences a user VA itself: pinning validates the range against
- * /proc/<pid>/maps (present, readable; writable for writeable pages) and data
- * moves with process_vm_readv/writev, so a bad VA gives EFAULT, never a crash.
+ * dereferences a user VA itself: pinning validates the range against the
+ * process's VMAs at every pin (present, readable; writable for writeable
+ * pages; not device memory), by PROCMAP_QUERY on /proc/self/maps or the maps
+ * text, and data moves with process_vm_readv/writev, so a bad VA gives
+ * EFAULT, never a crash.
  * FILE areas hold a dup of the fd and move data with pread/pwrite.
  *
  * Locking: each iopt has its own mutex; pages objects (shared between IOASes by

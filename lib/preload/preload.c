@@ -442,6 +442,7 @@ EXPORT int fclose(FILE *fp)
 EXPORT int ioctl(int fd, unsigned long req, ...)
 {
 	struct iommufd_emu *emu;
+	bool emulated;
 	va_list ap;
 	void *arg;
 	int r;
@@ -458,20 +459,44 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 			return (int)ret_errno((long)ret);
 		}
 	}
-	emu = emu_owning(fd);
-	if (!emu)
+	/* one look-up of fd (a system call when it is emulated, see
+	 * emu_file_lookup), not emu_owning() and then the backend's own */
+	emu = __atomic_load_n(&g_emu, __ATOMIC_ACQUIRE);
+	if (!emu || fd < 0 || in_emu)
 		return REAL(ioctl)(fd, req, arg);
 	in_emu++;
-	r = be_ioctl(be_of(emu), fd, req, arg);
-	if (r >= 0 && req == KABI_IOMMU_IOAS_CHANGE_PROCESS)
+	r = emu_fd_ioctl(emu, fd, req, arg, &emulated);
+	if (emulated && r >= 0 && req == KABI_IOMMU_IOAS_CHANGE_PROCESS)
 		g_acct_pid = getpid(); /* the pins are now charged to this process */
 	in_emu--;
+	if (!emulated)
+		return REAL(ioctl)(fd, req, arg);
 	return (int)ret_errno(r);
+}
+
+/*
+ * read/write/pread/pwrite of an emulated fd, with one look-up of fd (the
+ * backend's, emu_fd_rw): true and *ret (libc's value) when the emulator owns
+ * fd, false when the caller makes the real call.
+ */
+static bool emu_rw(int fd, void *buf, size_t len, off_t off, bool pos, bool wr, ssize_t *ret)
+{
+	struct iommufd_emu *emu = __atomic_load_n(&g_emu, __ATOMIC_ACQUIRE);
+	bool emulated;
+	ssize_t r;
+
+	if (!emu || fd < 0 || in_emu)
+		return false;
+	in_emu++;
+	r = emu_fd_rw(emu, fd, buf, len, off, pos, wr, &emulated);
+	in_emu--;
+	if (emulated)
+		*ret = ret_errno(r);
+	return emulated;
 }
 
 EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
-	struct iommufd_emu *emu = emu_owning(fd);
 	ssize_t r;
 
 	if (is_remote(fd)) {
@@ -480,16 +505,11 @@ EXPORT ssize_t read(int fd, void *buf, size_t len)
 		if (fwd_call(FWD_READ, fd, 0, (uintptr_t)buf, len, 0, &ret))
 			return ret_errno((long)ret);
 	}
-
-	if (!emu) {
-		if (!in_emu && is_nth_fd(fd))
-			return nth_read(buf, len, 0);
-		return REAL(read)(fd, buf, len);
-	}
-	in_emu++;
-	r = be_read(be_of(emu), fd, buf, len);
-	in_emu--;
-	return ret_errno(r);
+	if (emu_rw(fd, buf, len, 0, false, false, &r))
+		return r;
+	if (!in_emu && is_nth_fd(fd))
+		return nth_read(buf, len, 0);
+	return REAL(read)(fd, buf, len);
 }
 
 EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
@@ -501,7 +521,6 @@ EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 
 EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
-	struct iommufd_emu *emu = emu_owning(fd);
 	ssize_t r;
 
 	if (is_remote(fd)) {
@@ -510,21 +529,15 @@ EXPORT ssize_t write(int fd, const void *buf, size_t len)
 		if (fwd_call(FWD_WRITE, fd, 0, (uintptr_t)buf, len, 0, &ret))
 			return ret_errno((long)ret);
 	}
-
-	if (!emu) {
-		if (!in_emu && is_nth_fd(fd))
-			return nth_write(buf, len);
-		return REAL(write)(fd, buf, len);
-	}
-	in_emu++;
-	r = be_write(be_of(emu), fd, buf, len);
-	in_emu--;
-	return ret_errno(r);
+	if (emu_rw(fd, (void *)buf, len, 0, false, true, &r))
+		return r;
+	if (!in_emu && is_nth_fd(fd))
+		return nth_write(buf, len);
+	return REAL(write)(fd, buf, len);
 }
 
 EXPORT ssize_t pread(int fd, void *buf, size_t len, off_t off)
 {
-	struct iommufd_emu *emu = emu_owning(fd);
 	ssize_t r;
 
 	if (is_remote(fd)) {
@@ -533,22 +546,23 @@ EXPORT ssize_t pread(int fd, void *buf, size_t len, off_t off)
 		if (fwd_call(FWD_PREAD, fd, 0, (uintptr_t)buf, len, off, &ret))
 			return ret_errno((long)ret);
 	}
-
-	if (!emu) {
-		if (!in_emu && is_nth_fd(fd))
-			return nth_read(buf, len, off);
-		return REAL(pread)(fd, buf, len, off);
-	}
-	in_emu++;
-	r = be_pread(be_of(emu), fd, buf, len, off);
-	in_emu--;
-	return ret_errno(r);
+	if (emu_rw(fd, buf, len, off, true, false, &r))
+		return r;
+	if (!in_emu && is_nth_fd(fd))
+		return nth_read(buf, len, off);
+	return REAL(pread)(fd, buf, len, off);
 }
 
 EXPORT ssize_t pread64(int fd, void *buf, size_t len, off64_t off)
 {
-	if (!in_emu && (emu_owning(fd) || is_nth_fd(fd)))
+	ssize_t r;
+
+	if (is_remote(fd))
 		return pread(fd, buf, len, (off_t)off);
+	if (emu_rw(fd, buf, len, (off_t)off, true, false, &r))
+		return r;
+	if (!in_emu && is_nth_fd(fd))
+		return nth_read(buf, len, (off_t)off);
 	return REAL(pread64)(fd, buf, len, off);
 }
 
@@ -568,7 +582,6 @@ EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t len, off64_t off, size_t 
 
 EXPORT ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
-	struct iommufd_emu *emu = emu_owning(fd);
 	ssize_t r;
 
 	if (is_remote(fd)) {
@@ -577,22 +590,23 @@ EXPORT ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 		if (fwd_call(FWD_PWRITE, fd, 0, (uintptr_t)buf, len, off, &ret))
 			return ret_errno((long)ret);
 	}
-
-	if (!emu) {
-		if (!in_emu && is_nth_fd(fd))
-			return nth_write(buf, len);
-		return REAL(pwrite)(fd, buf, len, off);
-	}
-	in_emu++;
-	r = be_pwrite(be_of(emu), fd, buf, len, off);
-	in_emu--;
-	return ret_errno(r);
+	if (emu_rw(fd, (void *)buf, len, off, true, true, &r))
+		return r;
+	if (!in_emu && is_nth_fd(fd))
+		return nth_write(buf, len);
+	return REAL(pwrite)(fd, buf, len, off);
 }
 
 EXPORT ssize_t pwrite64(int fd, const void *buf, size_t len, off64_t off)
 {
-	if (!in_emu && (emu_owning(fd) || is_nth_fd(fd)))
+	ssize_t r;
+
+	if (is_remote(fd))
 		return pwrite(fd, buf, len, (off_t)off);
+	if (emu_rw(fd, (void *)buf, len, (off_t)off, true, true, &r))
+		return r;
+	if (!in_emu && is_nth_fd(fd))
+		return nth_write(buf, len);
 	return REAL(pwrite64)(fd, buf, len, off);
 }
 

@@ -10,11 +10,14 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -2050,6 +2053,248 @@ static void fail_nth(void **state)
 	assert_true(runs > 5);
 }
 
+/* ------------------------------------------------------------ user memory */
+
+/*
+ * copy_from_user/copy_to_user and the VMA checks of a pin answer as the
+ * kernel's wherever a pointer points. The emulator copies a command that
+ * lies on the caller's own stack with memcpy and reaches any other memory
+ * through the kernel (lib/emu/emu.c, "user memory"); it looks at the VMAs
+ * at every pin (lib/emu/iopt.c, check_vas). So memory mapped, unmapped or
+ * protected behind its back by raw system calls, commands on other stacks
+ * (a thread's, one the program gave its thread, a signal handler's on
+ * sigaltstack) and a forked child's own address space must all come out as
+ * on the kernel.
+ */
+
+/* anonymous memory from the mmap system call itself, no libc wrapper */
+static void *raw_mmap(void *at, size_t len, int prot)
+{
+	long p = syscall(SYS_mmap, at, len, prot,
+			 MAP_PRIVATE | MAP_ANONYMOUS | (at ? MAP_FIXED : 0), -1, 0);
+
+	assert_true(p != (long)MAP_FAILED);
+	return (void *)p;
+}
+
+static void uaccess_raw_mappings(void **state)
+{
+	uint32_t ioas = ioas_alloc();
+	char *p = raw_mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE);
+	struct kabi_ioas_iova_ranges *c = (void *)p, *tail;
+	struct kabi_iova_range *r = (void *)(p + PAGE);
+
+	(void)state;
+	*c = (struct kabi_ioas_iova_ranges){
+		.size = sizeof(*c), .ioas_id = ioas, .num_iovas = 1,
+		.allowed_iovas = (uintptr_t)r,
+	};
+	assert_ok(ioc(KABI_IOMMU_IOAS_IOVA_RANGES, c));
+	assert_int_equal(r[0].last, U64_MAX);
+	/* the output's page unmapped by a raw system call: EFAULT */
+	assert_int_equal(syscall(SYS_munmap, p + PAGE, PAGE), 0);
+	assert_errno(ioc(KABI_IOMMU_IOAS_IOVA_RANGES, c), EFAULT);
+	/* mapped again read-only behind the emulator's back: EFAULT too */
+	raw_mmap(p + PAGE, PAGE, PROT_READ);
+	assert_errno(ioc(KABI_IOMMU_IOAS_IOVA_RANGES, c), EFAULT);
+	/* made writable: the same pointer works */
+	assert_int_equal(syscall(SYS_mprotect, p + PAGE, PAGE, PROT_READ | PROT_WRITE), 0);
+	r[0].last = 0;
+	assert_ok(ioc(KABI_IOMMU_IOAS_IOVA_RANGES, c));
+	assert_int_equal(r[0].last, U64_MAX);
+
+	/* a command whose size field is mapped and the rest of it not */
+	assert_int_equal(syscall(SYS_munmap, p + 2 * PAGE, PAGE), 0);
+	tail = (void *)(p + 2 * PAGE - 8);
+	memcpy(tail, c, 8);
+	assert_errno(ioc(KABI_IOMMU_IOAS_IOVA_RANGES, tail), EFAULT);
+	/* the command's own page gone: EFAULT, and so is a kernel address */
+	assert_int_equal(syscall(SYS_munmap, p, 2 * PAGE), 0);
+	assert_errno(ioc(KABI_IOMMU_IOAS_IOVA_RANGES, c), EFAULT);
+	assert_errno(ioc(KABI_IOMMU_IOAS_IOVA_RANGES, (void *)~(uintptr_t)0xfff), EFAULT);
+	assert_ok(destroy(ioas));
+}
+
+/* a pin looks at the VMAs as they are now, however they were changed */
+static void pin_raw_mappings(void **state)
+{
+	const uint32_t ro = KABI_IOAS_MAP_READABLE | KABI_IOAS_MAP_FIXED_IOVA;
+	uint32_t ioas = ioas_alloc(), stdev;
+	char *p = raw_mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE);
+	uint64_t iova = MOCK_START;
+
+	(void)state;
+	memset(p, 1, 3 * PAGE);
+	assert_ok(mock_domain(ioas, &stdev, NULL, NULL));
+	assert_ok(map(ioas, p, PAGE, &iova, FIXED));
+	/* a page unmapped by a raw munmap: the pin faults, alone or in a range */
+	assert_int_equal(syscall(SYS_munmap, p + PAGE, PAGE), 0);
+	iova = MOCK_START + PAGE;
+	assert_errno(map(ioas, p + PAGE, PAGE, &iova, FIXED), EFAULT);
+	assert_errno(map(ioas, p, 2 * PAGE, &iova, FIXED), EFAULT);
+	/* mapped again by a raw mmap: pinnable */
+	raw_mmap(p + PAGE, PAGE, PROT_READ | PROT_WRITE);
+	assert_ok(map(ioas, p + PAGE, PAGE, &iova, FIXED));
+	/* made read-only: a writeable pin faults, a read-only one does not */
+	assert_int_equal(syscall(SYS_mprotect, p + 2 * PAGE, PAGE, PROT_READ), 0);
+	iova = MOCK_START + 2 * PAGE;
+	assert_errno(map(ioas, p + 2 * PAGE, PAGE, &iova, FIXED), EFAULT);
+	assert_ok(map(ioas, p + 2 * PAGE, PAGE, &iova, ro));
+	/* PROT_NONE in the middle of a range */
+	assert_int_equal(syscall(SYS_mprotect, p + PAGE, PAGE, PROT_NONE), 0);
+	iova = MOCK_START + 4 * PAGE;
+	assert_errno(map(ioas, p, 3 * PAGE, &iova, ro), EFAULT);
+	assert_ok(unmap(ioas, 0, U64_MAX, NULL));
+	assert_ok(destroy(stdev));
+	assert_ok(destroy(ioas));
+	assert_int_equal(syscall(SYS_munmap, p, 3 * PAGE), 0);
+}
+
+/* IOVA_RANGES, then a map and unmap with a domain, all from this stack */
+struct stack_job {
+	uint32_t ioas;
+	int rc;
+	uint32_t n;
+	uint64_t last;
+};
+
+static struct stack_job *volatile sig_job;
+
+static void stack_job_run(struct stack_job *j)
+{
+	struct kabi_iova_range r[2];
+	struct kabi_ioas_iova_ranges c = {
+		.size = sizeof(c), .ioas_id = j->ioas, .num_iovas = 2,
+		.allowed_iovas = (uintptr_t)r,
+	};
+	uint64_t iova = MOCK_START + 8 * PAGE, len = 0;
+
+	memset(r, 0, sizeof(r));
+	j->rc = ioc(KABI_IOMMU_IOAS_IOVA_RANGES, &c);
+	j->n = c.num_iovas;
+	j->last = r[0].last;
+	if (!j->rc)
+		j->rc = map(j->ioas, buf, PAGE, &iova, FIXED);
+	if (!j->rc)
+		j->rc = unmap(j->ioas, iova, PAGE, &len);
+	if (!j->rc && len != PAGE)
+		j->rc = -EIO;
+}
+
+static void *stack_job_thread(void *arg)
+{
+	stack_job_run(arg);
+	return NULL;
+}
+
+static void stack_job_signal(int sig)
+{
+	(void)sig;
+	stack_job_run(sig_job);
+}
+
+static void stack_job_check(const struct stack_job *j)
+{
+	assert_ok(j->rc);
+	assert_int_equal(j->n, 1);
+	assert_int_equal(j->last, KABI_MOCK_APERTURE_LAST);
+}
+
+static void uaccess_other_stacks(void **state)
+{
+	uint32_t ioas = ioas_alloc();
+	struct stack_job j = { .ioas = ioas, .rc = -1 };
+	struct sigaction sa = { .sa_handler = stack_job_signal, .sa_flags = SA_ONSTACK }, old;
+	stack_t ss = { .ss_size = 16 * PAGE }, oss;
+	pthread_attr_t attr;
+	pthread_t t;
+	void *stk;
+
+	(void)state;
+	assert_ok(mock_domain(ioas, NULL, NULL, NULL));
+	/* this thread, another, and another on a stack the program mapped itself */
+	stack_job_run(&j);
+	stack_job_check(&j);
+	j.rc = -1;
+	assert_int_equal(pthread_create(&t, NULL, stack_job_thread, &j), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	stack_job_check(&j);
+	stk = raw_mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE);
+	assert_int_equal(pthread_attr_init(&attr), 0);
+	assert_int_equal(pthread_attr_setstack(&attr, stk, 64 * PAGE), 0);
+	j.rc = -1;
+	assert_int_equal(pthread_create(&t, &attr, stack_job_thread, &j), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	pthread_attr_destroy(&attr);
+	stack_job_check(&j);
+	/* a signal handler on an alternate stack */
+	ss.ss_sp = raw_mmap(NULL, ss.ss_size, PROT_READ | PROT_WRITE);
+	assert_int_equal(sigaltstack(&ss, &oss), 0);
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+	j.rc = -1;
+	sig_job = &j;
+	raise(SIGUSR1);
+	assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+	assert_int_equal(sigaltstack(&oss, NULL), 0);
+	stack_job_check(&j);
+	assert_int_equal(syscall(SYS_munmap, ss.ss_sp, ss.ss_size), 0);
+	assert_int_equal(syscall(SYS_munmap, stk, 64 * PAGE), 0);
+	assert_ok(unmap(ioas, 0, U64_MAX, NULL));
+}
+
+/*
+ * A forked child works on its own copy of the address space: a region only
+ * the child mapped pins, one only the child unmapped faults, a command on
+ * its stack is read and written in its memory. Its own context (the parent's
+ * handles are the parent's).
+ */
+static struct iommufd_ctx *volatile fork_parent_ctx; /* the child keeps it reachable */
+
+static void fork_child_memory(void **state)
+{
+	uint32_t ioas = ioas_alloc();
+	uint64_t iova = MOCK_START;
+	int status = -1;
+	pid_t pid;
+
+	(void)state;
+	/* the parent pinned first: whatever it learnt of its maps is not the child's */
+	assert_ok(mock_domain(ioas, NULL, NULL, NULL));
+	assert_ok(map(ioas, buf, PAGE, &iova, FIXED));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct stack_job j = { .rc = -1 };
+		char *q = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		int code = 0;
+
+		fork_parent_ctx = ctx; /* the parent's stays the parent's */
+		ctx = test_ctx_new();
+		j.ioas = ioas_alloc();
+		if (q == MAP_FAILED || mock_domain(j.ioas, NULL, NULL, NULL))
+			_exit(10);
+		iova = MOCK_START;
+		if (map(j.ioas, q, PAGE, &iova, FIXED))
+			code = 11;
+		munmap(q, PAGE);
+		iova = MOCK_START + PAGE;
+		if (!code && map(j.ioas, q, PAGE, &iova, FIXED) != -EFAULT)
+			code = 12;
+		stack_job_run(&j);
+		if (!code && (j.rc || j.n != 1 || j.last != KABI_MOCK_APERTURE_LAST))
+			code = 13;
+		_exit(code);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* the parent's view did not move */
+	iova = MOCK_START + PAGE;
+	assert_ok(map(ioas, (char *)buf + PAGE, PAGE, &iova, FIXED));
+	assert_ok(unmap(ioas, 0, U64_MAX, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2094,6 +2339,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(auto_iova_allowed, setup, teardown),
 		cmocka_unit_test_setup_teardown(fault_destroy_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(fail_nth, setup, teardown),
+		cmocka_unit_test_setup_teardown(uaccess_raw_mappings, setup, teardown),
+		cmocka_unit_test_setup_teardown(pin_raw_mappings, setup, teardown),
+		cmocka_unit_test_setup_teardown(uaccess_other_stacks, setup, teardown),
+		cmocka_unit_test_setup_teardown(fork_child_memory, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
