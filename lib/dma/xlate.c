@@ -29,8 +29,9 @@ static struct xl_node *node_new(struct xl_table *t, uint32_t n)
 
 	if (!nd)
 		return NULL;
-	memset(nd, 0, b);
+	/* the callers write pg[0..n) and seg[0..n): every byte a lookup reads is set */
 	nd->n = n;
+	nd->pad = 0;
 	for (uint32_t i = n; i < xl_lanes(n); i++)
 		nd->pg[i] = XL_PG_PAD;
 	t->bytes += b;
@@ -140,6 +141,22 @@ static struct xl_node *entry_node(const struct xl_entry *e)
 	return e->w0 & 1 ? (struct xl_node *)(uintptr_t)(e->w0 & ~1ull) : NULL;
 }
 
+/* the first of old's slots >= pg (old->n when none; 0 without a node) */
+static uint32_t lower_bound(const struct xl_node *old, uint16_t pg)
+{
+	uint32_t lo = 0, hi = old ? old->n : 0;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (old->pg[mid] < pg)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* the page of the chunk at base where a segment starting at start begins (0: before it) */
 static uint16_t seg_pg(uint64_t base, uint64_t start)
 {
@@ -150,25 +167,23 @@ static uint16_t seg_pg(uint64_t base, uint64_t start)
 static struct xl_node *node_with(struct xl_table *t, const struct xl_node *old, uint64_t base,
 				 uint64_t start, uint64_t end, uint64_t delta)
 {
-	uint32_t n = old ? old->n : 0, i = 0, j = 0;
+	uint32_t n = old ? old->n : 0, i = lower_bound(old, seg_pg(base, start));
 	struct xl_node *nd = node_new(t, n + 1);
-	const struct xl_seg *os = old ? xl_node_seg(old) : NULL;
 	struct xl_seg *ns;
-	uint16_t pg = seg_pg(base, start);
 
 	if (!nd)
 		return NULL;
 	ns = node_seg(nd);
-	for (; i < n && old->pg[i] < pg; i++, j++) {
-		nd->pg[j] = old->pg[i];
-		ns[j] = os[i];
+	if (n) {
+		const struct xl_seg *os = xl_node_seg(old);
+
+		memcpy(nd->pg, old->pg, i * sizeof(*nd->pg));
+		memcpy(nd->pg + i + 1, old->pg + i, (n - i) * sizeof(*nd->pg));
+		memcpy(ns, os, i * sizeof(*ns));
+		memcpy(ns + i + 1, os + i, (n - i) * sizeof(*ns));
 	}
-	nd->pg[j] = pg;
-	ns[j++] = (struct xl_seg){ end, delta };
-	for (; i < n; i++, j++) {
-		nd->pg[j] = old->pg[i];
-		ns[j] = os[i];
-	}
+	nd->pg[i] = seg_pg(base, start);
+	ns[i] = (struct xl_seg){ end, delta };
 	return nd;
 }
 
@@ -179,25 +194,24 @@ static struct xl_node *node_with(struct xl_table *t, const struct xl_node *old, 
 static struct xl_node *node_without(struct xl_table *t, const struct xl_node *old, uint64_t base,
 				    uint64_t start, bool *empty)
 {
+	uint32_t n = old->n, i = lower_bound(old, seg_pg(base, start));
 	const struct xl_seg *os = xl_node_seg(old);
-	uint16_t pg = seg_pg(base, start);
 	struct xl_node *nd;
 	struct xl_seg *ns;
-	uint32_t j = 0;
 
-	*empty = old->n <= 1;
+	*empty = n <= 1;
 	if (*empty)
 		return NULL;
-	nd = node_new(t, old->n - 1);
+	if (i == n) /* cannot be: the caller only removes what it inserted (its region tree) */
+		i = n - 1;
+	nd = node_new(t, n - 1);
 	if (!nd)
 		return NULL;
 	ns = node_seg(nd);
-	for (uint32_t i = 0; i < old->n; i++) {
-		if (old->pg[i] == pg || j == nd->n)
-			continue;
-		nd->pg[j] = old->pg[i];
-		ns[j++] = os[i];
-	}
+	memcpy(nd->pg, old->pg, i * sizeof(*nd->pg));
+	memcpy(nd->pg + i, old->pg + i + 1, (n - i - 1) * sizeof(*nd->pg));
+	memcpy(ns, os, i * sizeof(*ns));
+	memcpy(ns + i, os + i + 1, (n - i - 1) * sizeof(*ns));
 	return nd;
 }
 
@@ -205,9 +219,7 @@ static void publish_node(struct xl_table *t, struct xl_entry *e, struct xl_node 
 {
 	struct xl_node *old = entry_node(e);
 
-	uint64_t w0 = nd ? (uint64_t)(uintptr_t)nd | 1 : 0;
-
-	__atomic_store_n(&e->w0, w0, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->w0, nd ? (uint64_t)(uintptr_t)nd | 1 : 0, __ATOMIC_RELEASE);
 	if (old)
 		node_retire(t, old);
 }
