@@ -724,6 +724,10 @@ static int emu_dup_fd(struct iommufd_emu *emu, int fd, int min)
 {
 	int r;
 
+	/* the kernel takes the lowest number as unsigned: a negative one is
+	 * past RLIMIT_NOFILE (fs/fcntl.c f_dupfd) */
+	if (min < 0)
+		return (int)ret_errno(-EINVAL);
 	in_emu++;
 	r = be_dup(be_of(emu), fd);
 	if (r >= 0 && r < min) {
