@@ -39,6 +39,7 @@
 
 #include <iommufd-emu.h>
 
+#include "emu/emu.h" /* emu_sysfs_readlink() */
 #include "shared/abi.h"
 #include "shared/backend.h" /* raw ioctls on the container and group fds */
 
@@ -572,11 +573,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	if ((setup & 0x11) == 0x11) {
+		char rel[96], link[256], group[64];
+		ssize_t n;
 		int32_t cfd;
 
+		/* edu's group: numbered by slot, not always 2 (below a bridge: 0) */
+		snprintf(rel, sizeof(rel), "bus/pci/devices/%s/iommu_group", bdf);
+		n = emu_sysfs_readlink(emu, rel, link, sizeof(link) - 1);
+		if (n <= 0)
+			abort();
+		link[n] = 0;
+		snprintf(group, sizeof(group), "/dev/vfio/%s",
+			 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
 		t.be = iommufd_emu_get_backend(emu);
 		t.cfd = be_open(t.be, "/dev/vfio/vfio", 2);
-		t.gfd = be_open(t.be, "/dev/vfio/2", 2);
+		t.gfd = be_open(t.be, group, 2);
 		cfd = t.cfd;
 		if (t.cfd < 0 || t.gfd < 0 || be_ioctl(t.be, t.gfd, KABI_VFIO_GROUP_SET_CONTAINER, &cfd))
 			abort();
