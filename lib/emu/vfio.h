@@ -88,6 +88,9 @@ struct vdev {
 /* edu.c: the models */
 int vdev_model_init(struct vdev *d);       /* identity, config, BAR0 memfd, edev flags */
 void vdev_model_free(struct vdev *d);
+/* registers, config space and model state as vdev_model_init() made them,
+ * BAR0's memfd kept (every file closed: emu_reset) */
+int vdev_model_power_on(struct vdev *d);
 void vdev_model_open(struct vdev *d);      /* first open (bind): starts the BAR0 service */
 void vdev_model_close(struct vdev *d);     /* last close (unbind): stops it */
 void vdev_model_reset(struct vdev *d);
