@@ -1101,9 +1101,8 @@ void nvme_bar0_write(struct vdev *d, uint64_t off, const void *buf, size_t len)
 	nvme_model_service(d);
 }
 
-static uint64_t env_size(void)
+uint64_t nvme_parse_size(const char *e)
 {
-	const char *e = secure_getenv("IOMMUFD_EMU_NVME_SIZE");
 	char *end;
 	unsigned long long v;
 
@@ -1158,7 +1157,8 @@ int nvme_model_init(struct vdev *d)
 	n->dbs = (struct bar_watch){ DB_BASE, DB_LEN, n->dbs_shadow };
 	snprintf(n->serial, sizeof(n->serial), "%s", d->opt_serial[0] ? d->opt_serial : "deadbeef");
 	if (!(d->opt_flags & IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE)) {
-		n->ns_bytes = d->opt_ns_size ? d->opt_ns_size : env_size();
+		n->ns_bytes = d->opt_ns_size ? d->opt_ns_size :
+						  nvme_parse_size(secure_getenv("IOMMUFD_EMU_NVME_SIZE"));
 		if (!n->ns_bytes)
 			n->ns_bytes = DEFAULT_NS_SIZE;
 		/* pages come as they are written; reads of the rest are zeros */

@@ -107,6 +107,9 @@ int vdev_dma(struct vdev *d, uint64_t iova, void *buf, size_t len, bool write);
 
 /* nvme.c: the NVMe controller (edu.c dispatches to it) */
 int nvme_model_init(struct vdev *d);
+/* IOMMUFD_EMU_NVME_SIZE: bytes, or with a K, M or G suffix, a multiple of 512
+ * up to 1 TiB; 0 (the default size) for anything else */
+uint64_t nvme_parse_size(const char *s);
 void nvme_model_free(struct vdev *d);
 void nvme_model_reset(struct vdev *d);     /* function reset (FLR, open) */
 bool nvme_model_pending(struct vdev *d);
