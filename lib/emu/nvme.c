@@ -1103,27 +1103,36 @@ void nvme_bar0_write(struct vdev *d, uint64_t off, const void *buf, size_t len)
 
 uint64_t nvme_parse_size(const char *e)
 {
-	char *end;
+	unsigned int shift = 0;
 	unsigned long long v;
+	char *end;
 
 	if (!e || !*e)
 		return 0;
+	errno = 0;
 	v = strtoull(e, &end, 0);
+	if (errno)
+		return 0;
 	switch (*end) {
 	case 'k': case 'K':
-		v <<= 10;
+		shift = 10;
 		end++;
 		break;
 	case 'm': case 'M':
-		v <<= 20;
+		shift = 20;
 		end++;
 		break;
 	case 'g': case 'G':
-		v <<= 30;
+		shift = 30;
 		end++;
 		break;
 	}
-	if (*end || v % 512 || v > (1ull << 40))
+	/* past 1 TiB before the shift: a shift that overflows must not wrap
+	 * into a size ("17179869185G" was 1 GiB) */
+	if (*end || v > (1ull << 40) >> shift)
+		return 0;
+	v <<= shift;
+	if (v % 512)
 		return 0;
 	return v;
 }

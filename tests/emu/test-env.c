@@ -127,6 +127,10 @@ static void test_nvme_size(void **state)
 	assert_int_equal(nvme_parse_size("513"), 0);     /* not a multiple of 512 */
 	assert_int_equal(nvme_parse_size("64MB"), 0);
 	assert_int_equal(nvme_parse_size("-512"), 0);
+	/* found by fuzz-preload-env: 2^34 + 1 GiB wrapped to 1 GiB */
+	assert_int_equal(nvme_parse_size("17179869185G"), 0);
+	assert_int_equal(nvme_parse_size("18014398509481985K"), 0);
+	assert_int_equal(nvme_parse_size("99999999999999999999999"), 0); /* ERANGE */
 }
 
 int main(void)
