@@ -24,6 +24,8 @@
  * LD_PRELOAD="$(gcc -print-file-name=libasan.so):libiommufd-preload.so",
  * needs the runtime's path and differs for clang's static runtimes). The
  * exec case runs this same program, which brings the library in again.
+ * Under TSan one report is suppressed, an order TSan cannot see (tsan.supp).
+ * Valgrind does not run it (meson.build's valgrind setup says why).
  *
  * Environment (meson.build): IOMMUFD_EMU_DEVICES=edu@0000:00:02.0, so that
  * /dev/vfio/devices/vfio0 is an emulated edu. Not for the VM: it tests the
