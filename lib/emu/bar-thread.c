@@ -29,7 +29,10 @@
  * SLEEP_MIN_NS doubling up to SLEEP_MAX_NS (1 ms), so an idle emulator costs
  * a thousand short wake-ups a second at most, and no thread at all while no
  * device is open: the thread starts when the first device is opened (bound
- * or taken from its group) and stops when the last one is released. One
+ * or taken from its group) and stops when the last one is released (its
+ * sleep is a wait on a condition the stop signals, so a release never waits
+ * out a sleep: programs and fuzz inputs that open and close devices often
+ * pay for a thread start, not for up to 1 ms of sleep). One
  * thread serves all the devices of an emulator. It blocks every signal (the
  * program's handlers run on its own threads) and, after fork(), exists only
  * in the parent; a child that opens a device of its own copy of the emulator
@@ -80,6 +83,10 @@ struct vsvc {
 	pthread_t tid;
 	pid_t pid;             /* the process the thread runs in; 0: none */
 	int stop;              /* atomic */
+	/* the thread sleeps on wake, which vsvc_stop() signals: a stop (a
+	 * device's last close) never waits out a sleep */
+	pthread_mutex_t wake_lock;
+	pthread_cond_t wake;
 	unsigned int gen;      /* atomic: devs changed */
 	int scanning;          /* atomic: the thread is looking at BAR0 words lock-free */
 	struct vdev **devs;    /* the devices served; changed under emu->lock */
@@ -260,9 +267,18 @@ static void *vsvc_main(void *arg)
 			continue;
 		}
 		{
-			struct timespec ts = { 0, (long)sleep_ns };
+			struct timespec ts;
 
-			nanosleep(&ts, NULL);
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += (long)sleep_ns;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_mutex_lock(&t->wake_lock);
+			if (!stopping(t))
+				pthread_cond_timedwait(&t->wake, &t->wake_lock, &ts);
+			pthread_mutex_unlock(&t->wake_lock);
 		}
 		if (sleep_ns < SLEEP_MAX_NS)
 			sleep_ns = sleep_ns * 2 > SLEEP_MAX_NS ? SLEEP_MAX_NS : sleep_ns * 2;
@@ -338,8 +354,16 @@ static int vsvc_start(struct vsvc *t)
 	sigset_t all, old;
 	int r;
 
+	pthread_condattr_t ca;
+
 	pthread_once(&svc_once, svc_init_once);
 	__atomic_store_n(&t->stop, 0, __ATOMIC_RELEASE);
+	/* made afresh: after fork() a copy may be held by a thread that did not come along */
+	pthread_mutex_init(&t->wake_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = pthread_create(&t->tid, NULL, vsvc_main, t);
@@ -355,6 +379,9 @@ static void vsvc_stop(struct vsvc *t)
 	if (!running_here(t))
 		return;
 	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&t->wake_lock);
+	pthread_cond_signal(&t->wake);
+	pthread_mutex_unlock(&t->wake_lock);
 	if (pthread_equal(pthread_self(), t->tid))
 		pthread_detach(t->tid); /* released from a model call: it ends by itself */
 	else

@@ -503,6 +503,34 @@ void vdev_model_free(struct vdev *d)
 	d->bar0_fd = -1;
 }
 
+int vdev_model_power_on(struct vdev *d)
+{
+	int r = bar_decode(d, true);
+
+	if (r)
+		return r;
+	if (d->kind == IOMMUFD_EMU_DEVICE_NVME)
+		nvme_model_free(d);
+	else
+		free(d->model);
+	d->model = NULL;
+	if (d->kind != IOMMUFD_EMU_DEVICE_EDU)
+		memset(d->bar0, 0, d->bar0_size); /* a new memfd's contents (edu's: all ones) */
+	config_init(d);
+	if (d->kind == IOMMUFD_EMU_DEVICE_EDU) {
+		struct edu *e = calloc(1, sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		e->watch = (struct bar_watch){ 0, EDU_WATCH, e->shadow };
+		d->model = e;
+		edu_init_regs(d);
+	} else if (d->kind == IOMMUFD_EMU_DEVICE_NVME) {
+		return nvme_model_init(d);
+	}
+	return 0;
+}
+
 void vdev_model_open(struct vdev *d)
 {
 	/* vfio-pci resets a device that can be reset when it is first opened */

@@ -452,6 +452,7 @@ int emu_file_new(struct iommufd_emu *emu, const struct emu_file_ops *ops, void *
 		return fd;
 	}
 	f->evfd = fd;
+	emu->nfiles++;
 	if (ret)
 		*ret = f;
 	return fd;
@@ -495,6 +496,7 @@ void emu_file_put(struct emu_file *f)
 		return;
 	if (f->ops->release)
 		f->ops->release(f);
+	f->emu->nfiles--;
 	free(f);
 }
 
@@ -1068,11 +1070,10 @@ IOMMUFD_EMU_EXPORT struct iommufd_emu *iommufd_emu_ref(struct iommufd_emu *emu)
 	return emu;
 }
 
-IOMMUFD_EMU_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu)
+/* every emulated fd still open closed (files release their objects), the
+ * mappings and dma-bufs forgotten; called with the lock held */
+static void close_all(struct iommufd_emu *emu)
 {
-	if (!emu || __atomic_sub_fetch(&emu->refcount, 1, __ATOMIC_SEQ_CST) > 0)
-		return NULL;
-	emu_lock(emu);
 	/* close every emulated fd still open: files release their objects */
 	for (size_t i = 0; i < emu->nfds; i++) {
 		struct emu_file *f = emu->fds[i];
@@ -1087,8 +1088,6 @@ IOMMUFD_EMU_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu
 		f->nfds--;
 		emu_file_put(f);
 	}
-	if (emu->device_priv_free)
-		emu->device_priv_free(emu);
 	while (emu->mmaps) {
 		struct emu_mmap *m = emu->mmaps;
 
@@ -1102,6 +1101,34 @@ IOMMUFD_EMU_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu
 		close(d->fd);
 		free(d);
 	}
+}
+
+int emu_reset(struct iommufd_emu *emu)
+{
+	int r = 0;
+
+	emu_lock(emu);
+	close_all(emu);
+	if (emu->nfiles || emu->nictx)
+		r = -EBUSY;
+	emu->fail_nth = 0;
+	emu->fail_count = 0;
+	emu->temp_memory_limit = 65536;
+	emu->next_pa = 1ull << 32;
+	if (!r && emu->device_priv_reset)
+		r = emu->device_priv_reset(emu);
+	emu_unlock(emu);
+	return r;
+}
+
+IOMMUFD_EMU_EXPORT struct iommufd_emu *iommufd_emu_unref(struct iommufd_emu *emu)
+{
+	if (!emu || __atomic_sub_fetch(&emu->refcount, 1, __ATOMIC_SEQ_CST) > 0)
+		return NULL;
+	emu_lock(emu);
+	close_all(emu);
+	if (emu->device_priv_free)
+		emu->device_priv_free(emu);
 	while (emu->nodes) {
 		struct emu_node *n = emu->nodes;
 

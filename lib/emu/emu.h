@@ -79,6 +79,8 @@ struct iommufd_emu {
 	/* private state of the device layer (vfio.c), freed by device_priv_free */
 	void *device_priv;
 	void (*device_priv_free)(struct iommufd_emu *emu);
+	/* and back to the devices' state when added (emu_reset), 0 or -errno */
+	int (*device_priv_reset)(struct iommufd_emu *emu);
 	/* global mock state: SET_TEMP_MEMORY_LIMIT */
 	uint32_t temp_memory_limit;
 	/* fake "hardware" address space for mock/device physical addresses */
@@ -88,9 +90,23 @@ struct iommufd_emu {
 	/* the kernel's configuration: IOMMUFD_EMU_CONFIG_* (iommufd_emu_set_config) */
 	uint32_t config;
 	bool files_made;            /* a file was ever opened: the config is fixed */
+	/* live files and iommufd contexts: what emu_reset() finds left over */
+	unsigned long nfiles, nictx;
 };
 
 struct vdev;
+/*
+ * The emulator as it was made, its devices included, without making it
+ * again: for the fuzz targets, which keep one emulator across inputs (not
+ * exported). Every fd still open is closed as iommufd_emu_unref() closes
+ * them, mappings and dma-bufs are forgotten, the global mock state and fault
+ * injection are reset, and each device is powered on again (its BAR0 memory
+ * kept, its registers and config space as when added). 0, or -EBUSY when a
+ * file or an iommufd context outlived the fds (a reference leaked) or a
+ * device still holds something of the program's.
+ */
+int emu_reset(struct iommufd_emu *emu);
+
 struct emu_dmabuf {
 	struct emu_dmabuf *next;
 	int fd;             /* the emulator's own reference */

@@ -1101,30 +1101,38 @@ void nvme_bar0_write(struct vdev *d, uint64_t off, const void *buf, size_t len)
 	nvme_model_service(d);
 }
 
-static uint64_t env_size(void)
+uint64_t nvme_parse_size(const char *e)
 {
-	const char *e = secure_getenv("IOMMUFD_EMU_NVME_SIZE");
-	char *end;
+	unsigned int shift = 0;
 	unsigned long long v;
+	char *end;
 
 	if (!e || !*e)
 		return 0;
+	errno = 0;
 	v = strtoull(e, &end, 0);
+	if (errno)
+		return 0;
 	switch (*end) {
 	case 'k': case 'K':
-		v <<= 10;
+		shift = 10;
 		end++;
 		break;
 	case 'm': case 'M':
-		v <<= 20;
+		shift = 20;
 		end++;
 		break;
 	case 'g': case 'G':
-		v <<= 30;
+		shift = 30;
 		end++;
 		break;
 	}
-	if (*end || v % 512 || v > (1ull << 40))
+	/* past 1 TiB before the shift: a shift that overflows must not wrap
+	 * into a size ("17179869185G" was 1 GiB) */
+	if (*end || v > (1ull << 40) >> shift)
+		return 0;
+	v <<= shift;
+	if (v % 512)
 		return 0;
 	return v;
 }
@@ -1158,7 +1166,8 @@ int nvme_model_init(struct vdev *d)
 	n->dbs = (struct bar_watch){ DB_BASE, DB_LEN, n->dbs_shadow };
 	snprintf(n->serial, sizeof(n->serial), "%s", d->opt_serial[0] ? d->opt_serial : "deadbeef");
 	if (!(d->opt_flags & IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE)) {
-		n->ns_bytes = d->opt_ns_size ? d->opt_ns_size : env_size();
+		n->ns_bytes = d->opt_ns_size ? d->opt_ns_size :
+						  nvme_parse_size(secure_getenv("IOMMUFD_EMU_NVME_SIZE"));
 		if (!n->ns_bytes)
 			n->ns_bytes = DEFAULT_NS_SIZE;
 		/* pages come as they are written; reads of the rest are zeros */

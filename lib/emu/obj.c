@@ -160,6 +160,7 @@ static void ictx_release(struct emu_ictx *ictx)
 			emu_obj_remove(obj, false);
 	}
 	free(ictx->xa);
+	ictx->emu->nictx--;
 	free(ictx);
 }
 
@@ -246,6 +247,7 @@ int emu_ictx_open_mode(struct iommufd_emu *emu, int flags, bool mm)
 		free(ictx);
 		return fd;
 	}
+	emu->nictx++;
 	return fd;
 }
 
@@ -271,5 +273,6 @@ struct emu_ictx *emu_ictx_new_internal(struct iommufd_emu *emu, bool mm)
 	ictx->emu = emu;
 	ictx->refs = 1;
 	ictx->rlimit_mm = mm;
+	emu->nictx++;
 	return ictx;
 }

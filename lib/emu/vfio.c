@@ -87,6 +87,37 @@ static void state_free(struct iommufd_emu *emu)
 	free(s);
 	emu->device_priv = NULL;
 	emu->device_priv_free = NULL;
+	emu->device_priv_reset = NULL;
+}
+
+/* every device as added (emu_reset); -EBUSY while one holds anything */
+static int state_reset(struct iommufd_emu *emu)
+{
+	struct vfio_state *s = emu->device_priv;
+
+	for (struct vdev *d = s->devs; d; d = d->next)
+		if (d->cdev_file || d->open_count || d->t1_group_file || d->svc_active ||
+		    d->edev.idev || d->irq_index >= 0 || d->nr_irq_fds || d->err_fd >= 0 ||
+		    d->req_fd >= 0 || d->pm_wake_fd >= 0)
+			return -EBUSY;
+	for (struct vgroup *g = s->groups; g; g = g->next)
+		if (g->ictx || g->opened || g->cdev_bound || g->file)
+			return -EBUSY;
+	for (struct vdev *d = s->devs; d; d = d->next) {
+		int r;
+
+		d->dma_faults = 0;
+		d->last_fault_iova = 0;
+		d->irqs_raised = 0;
+		d->intx_masked = false;
+		d->intx_pending = false;
+		d->pm_engaged = false;
+		memset(d->edev.cache, 0, sizeof(d->edev.cache));
+		r = vdev_model_power_on(d);
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 static struct vfio_state *state_get(struct iommufd_emu *emu)
@@ -105,6 +136,7 @@ static struct vfio_state *state_get(struct iommufd_emu *emu)
 	}
 	emu->device_priv = s;
 	emu->device_priv_free = state_free;
+	emu->device_priv_reset = state_reset;
 	return s;
 }
 

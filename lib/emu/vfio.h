@@ -90,6 +90,9 @@ struct vdev {
 /* edu.c: the models */
 int vdev_model_init(struct vdev *d);       /* identity, config, BAR0 memfd, edev flags */
 void vdev_model_free(struct vdev *d);
+/* registers, config space and model state as vdev_model_init() made them,
+ * BAR0's memfd kept (every file closed: emu_reset) */
+int vdev_model_power_on(struct vdev *d);
 void vdev_model_open(struct vdev *d);      /* first open (bind): starts the BAR0 service */
 void vdev_model_close(struct vdev *d);     /* last close (unbind): stops it */
 void vdev_model_reset(struct vdev *d);
@@ -111,6 +114,9 @@ void vdev_model_load(struct vdev *d, const void *buf);
 
 /* nvme.c: the NVMe controller (edu.c dispatches to it) */
 int nvme_model_init(struct vdev *d);
+/* IOMMUFD_EMU_NVME_SIZE: bytes, or with a K, M or G suffix, a multiple of 512
+ * up to 1 TiB; 0 (the default size) for anything else */
+uint64_t nvme_parse_size(const char *s);
 void nvme_model_free(struct vdev *d);
 void nvme_model_reset(struct vdev *d);     /* function reset (FLR, open) */
 bool nvme_model_pending(struct vdev *d);

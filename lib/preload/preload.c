@@ -148,120 +148,39 @@ long ret_errno(long r)
 
 /* ------------------------------------------------------------ emulator lifetime */
 
-static const struct {
-	const char *name;
-	uint32_t kind;
-} dev_kinds[] = {
-	{ "edu", IOMMUFD_EMU_DEVICE_EDU },
-	{ "nvme", IOMMUFD_EMU_DEVICE_NVME },
-	{ "generic", IOMMUFD_EMU_DEVICE_GENERIC },
-};
-
-/* IOMMUFD_EMU_DEVICES: "kind[+option][@bdf][#group],..."; returns the number added or -errno */
-static int add_env_devices(struct iommufd_emu *emu)
+/* one device of IOMMUFD_EMU_DEVICES added to the emulator (data) */
+static int add_env_device(void *data, const struct preload_dev_spec *d)
 {
-	const char *env = getenv("IOMMUFD_EMU_DEVICES");
-	char *copy, *save = NULL;
-	int n = 0, r = 0;
+	struct iommufd_emu_device_opts o = { .sz = sizeof(o), .kind = d->kind, .bdf = d->bdf,
+					     .group = d->group, .flags = d->flags };
+	char path[64];
+	int r = iommufd_emu_add_pci_device(data, &o, path, sizeof(path));
 
-	if (!env || !*env)
-		return 0;
-	copy = strdup(env);
-	if (!copy)
-		return -ENOMEM;
-	for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		struct iommufd_emu_device_opts o = { .sz = sizeof(o) };
-		char *at = strchr(tok, '@'), *hash = strchr(tok, '#'), *plus;
-		char path[64];
-		size_t i;
-
-		if (hash) {
-			*hash = '\0';
-			o.group = atoi(hash + 1);
-		}
-		if (at) {
-			*at = '\0';
-			o.bdf = at + 1;
-		}
-		/* options after the kind: "+migration" (IOMMUFD_EMU_DEVICE_MIGRATION),
-		 * "+stop-copy-only" (IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY) */
-		while ((plus = strrchr(tok, '+'))) {
-			*plus = '\0';
-			if (strcmp(plus + 1, "migration") == 0) {
-				o.flags |= IOMMUFD_EMU_DEVICE_MIGRATION;
-				continue;
-			}
-			if (strcmp(plus + 1, "stop-copy-only") == 0) {
-				o.flags |= IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY;
-				continue;
-			}
-			fprintf(stderr, "iommufd-preload: IOMMUFD_EMU_DEVICES: unknown device option "
-				"\"%s\" of %s (migration, stop-copy-only)\n", plus + 1, tok);
-			r = -EINVAL;
-			break;
-		}
-		if (r < 0)
-			break;
-		for (i = 0; i < sizeof(dev_kinds) / sizeof(dev_kinds[0]); i++)
-			if (strcmp(tok, dev_kinds[i].name) == 0)
-				o.kind = dev_kinds[i].kind;
-		if (!o.kind) {
-			fprintf(stderr, "iommufd-preload: IOMMUFD_EMU_DEVICES: unknown device kind "
-				"\"%s\" (edu, nvme, generic)\n", tok);
-			r = -EINVAL;
-			break;
-		}
-		r = iommufd_emu_add_pci_device(emu, &o, path, sizeof(path));
-		if (r < 0) {
-			fprintf(stderr, "iommufd-preload: IOMMUFD_EMU_DEVICES: %s: %s\n", tok,
-				iommufd_emu_last_error()[0] ? iommufd_emu_last_error() : strerror(-r));
-			break;
-		}
-		pdbg("device %s%s%s -> %s", tok, o.bdf ? "@" : "", o.bdf ? o.bdf : "", path);
-		n++;
+	if (r < 0) {
+		fprintf(stderr, "iommufd-preload: IOMMUFD_EMU_DEVICES: %s: %s\n", d->tok,
+			iommufd_emu_last_error()[0] ? iommufd_emu_last_error() : strerror(-r));
+		return r;
 	}
-	free(copy);
-	return r < 0 ? r : n;
+	pdbg("device %s -> %s", d->tok, path);
+	return 0;
 }
 
-/*
- * IOMMUFD_EMU_CONFIG: the kernel configuration, a comma-separated list of
- * "no-iommufd" (IOMMUFD_EMU_CONFIG_NO_IOMMUFD) and "container-compat"
- * (IOMMUFD_EMU_CONFIG_CONTAINER_COMPAT). *flags gets the bits; -EINVAL for an
- * unknown word (quiet: the caller that starts the emulator reports it).
- */
+/* IOMMUFD_EMU_DEVICES (env.h): the number of devices added, or -errno after a message */
+static int add_env_devices(struct iommufd_emu *emu)
+{
+	char why[256] = "";
+	int r = preload_parse_devices(getenv("IOMMUFD_EMU_DEVICES"), add_env_device, emu, why,
+				      sizeof(why));
+
+	if (r < 0 && why[0])
+		fprintf(stderr, "iommufd-preload: IOMMUFD_EMU_DEVICES: %s\n", why);
+	return r;
+}
+
+/* IOMMUFD_EMU_CONFIG parsed (env.h) */
 int preload_env_config(uint32_t *flags, const char **bad, size_t *badlen)
 {
-	static const struct {
-		const char *name;
-		uint32_t flag;
-	} words[] = {
-		{ "no-iommufd", IOMMUFD_EMU_CONFIG_NO_IOMMUFD },
-		{ "container-compat", IOMMUFD_EMU_CONFIG_CONTAINER_COMPAT },
-	};
-	const char *env = getenv("IOMMUFD_EMU_CONFIG");
-
-	*flags = 0;
-	for (const char *p = env ? env : ""; *p;) {
-		size_t n = strcspn(p, ", ");
-		size_t i;
-
-		for (i = 0; n && i < sizeof(words) / sizeof(words[0]); i++)
-			if (strlen(words[i].name) == n && strncmp(p, words[i].name, n) == 0)
-				break;
-		if (n && i == sizeof(words) / sizeof(words[0])) {
-			if (bad) {
-				*bad = p;
-				*badlen = n;
-			}
-			return -EINVAL;
-		}
-		if (n)
-			*flags |= words[i].flag;
-		p += n;
-		p += strspn(p, ", ");
-	}
-	return 0;
+	return preload_parse_config(getenv("IOMMUFD_EMU_CONFIG"), flags, bad, badlen);
 }
 
 /* the environment's configuration set on emu; -errno after a message */
@@ -757,6 +676,10 @@ static int emu_dup_fd(struct iommufd_emu *emu, int fd, int min)
 {
 	int r;
 
+	/* the kernel takes the lowest number as unsigned: a negative one is
+	 * past RLIMIT_NOFILE (fs/fcntl.c f_dupfd) */
+	if (min < 0)
+		return (int)ret_errno(-EINVAL);
 	in_emu++;
 	r = be_dup(be_of(emu), fd);
 	if (r >= 0 && r < min) {

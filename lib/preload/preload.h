@@ -2,6 +2,7 @@
 /*
  * Internals of libiommufd-preload.so, shared by its files:
  *   preload.c  state, the emulator's lifetime, the hooks of emulated fds
+ *   env.c      the environment variables parsed (pure functions, fuzzed)
  *   paths.c    path interposers (open*, fopen*, opendir, stat*, access, readlink)
  *   fork.c     after fork: the child's calls forwarded to the emulator's process
  *   proc.c     /proc fakes: fail-nth knobs, VmPin/VmLck of /proc/<pid>/status
@@ -35,6 +36,7 @@
 
 #include "emu/emu.h"
 #include "emu/iopt.h"
+#include "preload/env.h"
 
 #define EXPORT __attribute__((visibility("default")))
 

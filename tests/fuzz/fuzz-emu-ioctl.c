@@ -26,7 +26,14 @@
  * joined, with dirty-page requests and the group's GET_DEVICE_FD and
  * UNSET/SET_CONTAINER among them; edu is then not opened through its cdev.
  *
- * Everything is released at the end of each input, so leaks show.
+ * One emulator per device setup (none, or edu with its flags and address)
+ * serves every input with that setup, made at the first: building an
+ * emulator and its device costs far more than most inputs (a BAR0 memfd,
+ * its pages), so a new one per input ran at a few dozen inputs a second. At
+ * the end of each input the harness releases what it holds and emu_reset()
+ * (lib/emu/emu.h, internal) closes every fd the input left open and powers
+ * the device on again; the input's objects, contexts and files must all be
+ * gone by then (emu_reset() counts them): a leftover aborts, as a leak.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,6 +46,7 @@
 
 #include <iommufd-emu.h>
 
+#include "emu/emu.h" /* emu_reset() */
 #include "shared/abi.h"
 #include "shared/backend.h" /* raw ioctls on the container and group fds */
 
@@ -540,43 +548,79 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* the emulators kept across inputs, one per device setup (pool_get) */
+#define SETUP_DEVICE 0x27u /* the setup bits that shape the device: edu, flags, address */
+static struct {
+	struct iommufd_emu *emu;
+	char cdev[64];  /* edu's cdev */
+	char group[64]; /* edu's group node */
+} pool[SETUP_DEVICE + 1];
+
+/* the emulator for an input's setup: made with its device at first use */
+static struct iommufd_emu *pool_get(uint8_t setup, const char *bdf, const char **cdev,
+				    const char **group)
+{
+	unsigned int key = setup & 1 ? setup & SETUP_DEVICE : 0;
+
+	if (!pool[key].emu) {
+		struct iommufd_emu *emu;
+
+		if (iommufd_emu_new(&emu))
+			abort();
+		if (setup & 1) {
+			struct iommufd_emu_device_opts o = {
+				.sz = sizeof(o),
+				.kind = IOMMUFD_EMU_DEVICE_EDU,
+				.bdf = bdf,
+				.flags = (setup >> 1) & 3,
+			};
+			char link[256], rel[96];
+			ssize_t n;
+
+			if (iommufd_emu_add_pci_device(emu, &o, pool[key].cdev,
+						       sizeof(pool[key].cdev)))
+				abort();
+			/* its group, numbered by slot ("../../../kernel/iommu_groups/N") */
+			snprintf(rel, sizeof(rel), "bus/pci/devices/%s/iommu_group", bdf);
+			n = emu_sysfs_readlink(emu, rel, link, sizeof(link) - 1);
+			if (n <= 0)
+				abort();
+			link[n] = 0;
+			snprintf(pool[key].group, sizeof(pool[key].group), "/dev/vfio/%s",
+				 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+		}
+		pool[key].emu = emu;
+	}
+	*cdev = pool[key].cdev;
+	*group = pool[key].group;
+	return pool[key].emu;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct in in = { data, size };
 	struct iommufd_emu *emu = NULL;
 	struct iommufd_ctx *ctx = NULL;
 	struct iommufd_device *dev = NULL;
-	char cdev[256];
+	const char *cdev, *group;
 	const char *bdf = "0000:00:02.0";
 	uint8_t setup = get8(&in);
 	struct t1 t = { NULL, -1, -1 };
 	int ops = 0;
 
 	memset(scratch, 0x5a, SCRATCH_SIZE);
-	if (iommufd_emu_new(&emu))
-		abort();
+	if (setup & 0x20)
+		bdf = "0000:01:00.0"; /* below a bridge: the hot reset paths go past ENODEV */
+	emu = pool_get(setup, bdf, &cdev, &group);
 	if (iommufd_emu_ctx_new(emu, &ctx))
 		abort();
 	iommufd_ctx_set_log_fn(ctx, quiet_log, NULL);
-	if (setup & 0x20)
-		bdf = "0000:01:00.0"; /* below a bridge: the hot reset paths go past ENODEV */
-	if (setup & 1) {
-		struct iommufd_emu_device_opts o = {
-			.sz = sizeof(o),
-			.kind = IOMMUFD_EMU_DEVICE_EDU,
-			.bdf = bdf,
-			.flags = (setup >> 1) & 3,
-		};
-
-		if (iommufd_emu_add_pci_device(emu, &o, cdev, sizeof(cdev)))
-			abort();
-	}
 	if ((setup & 0x11) == 0x11) {
 		int32_t cfd;
 
 		t.be = iommufd_emu_get_backend(emu);
 		t.cfd = be_open(t.be, "/dev/vfio/vfio", 2);
-		t.gfd = be_open(t.be, "/dev/vfio/2", 2);
+		t.gfd = be_open(t.be, group, 2);
 		cfd = t.cfd;
 		if (t.cfd < 0 || t.gfd < 0 || be_ioctl(t.be, t.gfd, KABI_VFIO_GROUP_SET_CONTAINER, &cfd))
 			abort();
@@ -607,7 +651,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	iommufd_device_unref(dev);
 	iommufd_ctx_unref(ctx);
-	/* the container and the group: released with the emulator, whatever their state */
-	iommufd_emu_unref(emu);
+	/* the container and the group, whatever their state, and every fd the
+	 * input made: closed by the reset, which must then find nothing left */
+	if (emu_reset(emu)) {
+		fprintf(stderr, "fuzz-emu-ioctl: the input left a file, a context or a device "
+			"in use behind (emu_reset: %lu files, %lu contexts)\n", emu->nfiles,
+			emu->nictx);
+		abort();
+	}
 	return 0;
 }

@@ -115,6 +115,9 @@ static void test_dup3_bad_flags(void **state)
 	assert_int_equal(ioas_alloc(fd), 1);
 	close(p[0]);
 	close(p[1]);
+	/* F_DUPFD's lowest number is unsigned to the kernel: a negative one is EINVAL */
+	assert_int_equal(fcntl(fd, F_DUPFD, -1), -1);
+	assert_int_equal(errno, EINVAL);
 	/* an emulated fd stays close-on-exec: its state cannot cross exec */
 	assert_int_equal(fcntl(fd, F_SETFD, 0), 0);
 	assert_int_equal(fcntl(fd, F_GETFD), FD_CLOEXEC);
