@@ -121,19 +121,34 @@ int emu_cmd_ioas_allow_iovas(struct emu_ucmd *u)
 	struct kabi_ioas_allow_iovas *cmd = u->cmd;
 	struct iopt_range *ranges = NULL;
 	struct emu_ioas *ioas;
-	int r;
+	uint32_t cap = 0;
+	int r = 0;
 
 	if (cmd->reserved)
 		return -EOPNOTSUPP;
 	ioas = emu_ioas_find(u->ictx, cmd->ioas_id);
 	if (!ioas)
 		return -ENOENT;
-	if (cmd->num_iovas) {
-		ranges = emu_calloc(u->ictx->emu, cmd->num_iovas, sizeof(*ranges));
-		if (!ranges)
-			return -ENOMEM;
-	}
+	/*
+	 * The kernel allocates one node per range it has read
+	 * (drivers/iommu/iommufd/ioas.c iommufd_ioas_load_iovas): a num_iovas
+	 * past the user's array fails with EFAULT at the first range it cannot
+	 * read, never on an allocation of num_iovas ranges up front (a 4G
+	 * count made that 64 GiB here). The array grows as ranges are read.
+	 */
 	for (uint32_t i = 0; i < cmd->num_iovas; i++) {
+		if (i == cap) {
+			struct iopt_range *p;
+
+			cap = cap ? (cap > cmd->num_iovas / 2 ? cmd->num_iovas : 2 * cap) :
+				    (cmd->num_iovas < 16 ? cmd->num_iovas : 16);
+			p = emu_realloc(u->ictx->emu, ranges, cap, sizeof(*ranges));
+			if (!p) {
+				r = -ENOMEM;
+				goto out;
+			}
+			ranges = p;
+		}
 		r = emu_copy_from_user(&ranges[i], cmd->allowed_iovas + i * sizeof(*ranges),
 				       sizeof(*ranges));
 		if (r)

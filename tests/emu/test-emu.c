@@ -389,6 +389,26 @@ static void allow_iovas(void **state)
 	assert_errno(ioc(KABI_IOMMU_IOAS_ALLOW_IOVAS, &c), EADDRINUSE);
 	c.ioas_id = 77;
 	assert_errno(ioc(KABI_IOMMU_IOAS_ALLOW_IOVAS, &c), ENOENT);
+	/* a count past the array: EFAULT at the first range not readable, as
+	 * the kernel reads one range at a time (found by fuzz-emu-ioctl: the
+	 * emulator allocated 4G ranges up front) */
+	{
+		long pg = sysconf(_SC_PAGESIZE);
+		uint8_t *two = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct kabi_iova_range *last;
+
+		assert_true(two != MAP_FAILED);
+		assert_int_equal(munmap(two + pg, (size_t)pg), 0);
+		last = (struct kabi_iova_range *)(void *)(two + pg) - 1;
+		last->start = PAGE;
+		last->last = 4 * PAGE - 1;
+		c.ioas_id = ioas;
+		c.allowed_iovas = (uintptr_t)last;
+		c.num_iovas = UINT32_MAX;
+		assert_errno(ioc(KABI_IOMMU_IOAS_ALLOW_IOVAS, &c), EFAULT);
+		munmap(two, (size_t)pg);
+	}
 }
 
 static void map_errors(void **state)
