@@ -708,7 +708,7 @@ static void test_sysfs_realpath(void **state)
 	free(p);
 	p = canonicalize_file_name("/sys/kernel/iommu_groups/2/devices/0000:00:02.0/vfio-dev/./vfio0/../vfio0/dev");
 	assert_non_null(p);
-	assert_string_equal(p, "/sys/bus/pci/devices/0000:00:02.0/vfio-dev/vfio0/dev");
+	assert_string_equal(p, "/sys/devices/pci0000:00/0000:00:02.0/vfio-dev/vfio0/dev");
 	free(p);
 	assert_null(realpath("/sys/bus/pci/devices/0000:00:02.0/iommu_group/nope", buf));
 	assert_int_equal(errno, ENOENT);
@@ -751,7 +751,7 @@ static void test_sysfs(void **state)
 	n = readlink(path, buf, sizeof(buf) - 1);
 	assert_true(n > 0);
 	buf[n] = 0;
-	assert_string_equal(buf, "../../../../kernel/iommu_groups/2");
+	assert_string_equal(buf, "../../../kernel/iommu_groups/2");
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
 	assert_int_equal(stat(path, &st), 0);
