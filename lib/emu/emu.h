@@ -477,6 +477,10 @@ enum emu_sysfs_type { EMU_SYSFS_DIR = 1, EMU_SYSFS_FILE, EMU_SYSFS_LINK };
 /* 0 and *type when rel exists; -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG */
 int emu_sysfs_lookup(struct iommufd_emu *emu, const char *rel, bool follow,
 		     enum emu_sysfs_type *type);
+/* the same, and rel's path without links, "." or ".." (relative to the
+ * root, "" the root) into canon, len bytes: the same node, the same path */
+int emu_sysfs_resolve(struct iommufd_emu *emu, const char *rel, bool follow,
+		      enum emu_sysfs_type *type, char *canon, size_t len);
 /* the first len bytes of a file (no NUL added): bytes read; -EISDIR for a directory */
 ssize_t emu_sysfs_read(struct iommufd_emu *emu, const char *rel, char *buf, size_t len);
 /* like readlink(2): the target, truncated to len, no NUL; -EINVAL if not a link */

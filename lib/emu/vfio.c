@@ -467,8 +467,12 @@ static size_t snode_render(struct iommufd_emu *emu, const struct snode *n, char 
 	return r < 0 ? 0 : (size_t)r >= len ? len - 1 : (size_t)r;
 }
 
-/* rel to its node; links followed in the middle, and at the end if follow */
-static int sysfs_walk(struct iommufd_emu *emu, const char *rel, bool follow, struct snode *out)
+/*
+ * rel to its node; links followed in the middle, and at the end if follow;
+ * its path without links, "." or ".." into canon (clen bytes) if not NULL
+ */
+static int sysfs_walk(struct iommufd_emu *emu, const char *rel, bool follow, struct snode *out,
+		      char *canon, size_t clen)
 {
 	struct snode stack[SYSFS_MAX_DEPTH + 1];
 	char names[SYSFS_MAX_DEPTH + 1][NAME_MAX + 1];
@@ -540,17 +544,37 @@ restart:
 	if (want_dir && snode_type(&stack[depth]) != EMU_SYSFS_DIR)
 		return -ENOTDIR;
 	*out = stack[depth];
+	if (canon) {
+		size_t o = 0;
+
+		canon[0] = 0;
+		for (int i = 1; i <= depth; i++) {
+			int w = snprintf(canon + o, clen - o, "%s%s", i > 1 ? "/" : "", names[i]);
+
+			if (w < 0 || (size_t)w >= clen - o)
+				return -ENAMETOOLONG;
+			o += (size_t)w;
+		}
+	}
 	return 0;
 }
 
 int emu_sysfs_lookup(struct iommufd_emu *emu, const char *rel, bool follow,
 		     enum emu_sysfs_type *type)
 {
+	return emu_sysfs_resolve(emu, rel, follow, type, NULL, 0);
+}
+
+int emu_sysfs_resolve(struct iommufd_emu *emu, const char *rel, bool follow,
+		      enum emu_sysfs_type *type, char *canon, size_t len)
+{
 	struct snode n;
 	int r;
 
+	if (canon && !len)
+		return -EINVAL;
 	emu_lock(emu);
-	r = sysfs_walk(emu, rel, follow, &n);
+	r = sysfs_walk(emu, rel, follow, &n, canon, len);
 	emu_unlock(emu);
 	if (r == 0 && type)
 		*type = snode_type(&n);
@@ -565,7 +589,7 @@ ssize_t emu_sysfs_read(struct iommufd_emu *emu, const char *rel, char *buf, size
 	int r;
 
 	emu_lock(emu);
-	r = sysfs_walk(emu, rel, true, &n);
+	r = sysfs_walk(emu, rel, true, &n, NULL, 0);
 	if (r == 0 && snode_type(&n) == EMU_SYSFS_DIR)
 		r = -EISDIR;
 	if (r) {
@@ -588,7 +612,7 @@ ssize_t emu_sysfs_readlink(struct iommufd_emu *emu, const char *rel, char *buf, 
 	int r;
 
 	emu_lock(emu);
-	r = sysfs_walk(emu, rel, false, &n);
+	r = sysfs_walk(emu, rel, false, &n, NULL, 0);
 	if (r == 0 && snode_type(&n) != EMU_SYSFS_LINK)
 		r = -EINVAL;
 	if (r) {
@@ -623,7 +647,7 @@ int emu_sysfs_list(struct iommufd_emu *emu, const char *rel,
 	int r;
 
 	emu_lock(emu);
-	r = sysfs_walk(emu, rel, true, &n);
+	r = sysfs_walk(emu, rel, true, &n, NULL, 0);
 	if (r == 0 && snode_type(&n) != EMU_SYSFS_DIR)
 		r = -ENOTDIR;
 	if (r == 0)

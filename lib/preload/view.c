@@ -400,10 +400,18 @@ int fake_open(const struct fake_node *n, int flags)
 void fake_stat(const struct fake_node *n, struct stat *st)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a of the path: a stable inode number */
-	char buf[4096];
+	char buf[4096], canon[PATH_MAX];
+	const char *path = n->abs;
 	ssize_t len = 0;
 
-	for (const char *p = n->abs; *p; p++)
+	/* a node of sysfs has one inode by whatever links it is reached: its
+	 * path without them */
+	in_emu++;
+	if (!n->debugfs && emu_sysfs_resolve(g_emu, n->rel, n->type != EMU_SYSFS_LINK, NULL,
+					     canon, sizeof(canon)) == 0)
+		path = canon;
+	in_emu--;
+	for (const char *p = path; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
 	memset(st, 0, sizeof(*st));
 	st->st_dev = n->debugfs ? 0x14 : 0x15;

@@ -47,7 +47,7 @@ static const char *link_of(const char *path)
 static void assert_link(const char *path, const char *target, const char *resolved)
 {
 	char real[PATH_MAX];
-	struct stat st;
+	struct stat st, rst;
 
 	assert_string_equal(link_of(path), target);
 	assert_int_equal(lstat(path, &st), 0);
@@ -56,6 +56,10 @@ static void assert_link(const char *path, const char *target, const char *resolv
 	assert_string_equal(real, resolved);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
+	/* the node it resolves to, whatever the path */
+	assert_int_equal(stat(resolved, &rst), 0);
+	assert_int_equal(st.st_ino, rst.st_ino);
+	assert_int_equal(st.st_dev, rst.st_dev);
 }
 
 /* the group number of the device's iommu_group link, "../"*up + kernel/iommu_groups/<N> */
@@ -128,6 +132,7 @@ static void check_device(const char *bdf, const char *dir, int up)
 {
 	char path[PATH_MAX], want[PATH_MAX], res[PATH_MAX], a[64], b[64], ups[32] = "";
 	const char *rel = dir + strlen("/sys/");
+	struct stat st, rst;
 	int grp, n;
 
 	for (int i = 0; i < up; i++)
@@ -138,9 +143,13 @@ static void check_device(const char *bdf, const char *dir, int up)
 	assert_link(path, want, dir);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", bdf);
 	read_line(path, a, sizeof(a));
+	assert_int_equal(stat(path, &st), 0);
 	snprintf(path, sizeof(path), "%s/vendor", dir);
 	read_line(path, b, sizeof(b));
 	assert_string_equal(a, b);
+	assert_int_equal(stat(path, &rst), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_ino, rst.st_ino);
 	/* the device's own links */
 	grp = group_of(dir, up);
 	snprintf(path, sizeof(path), "%s/driver", dir);
