@@ -886,6 +886,15 @@ static void test_sysfs_merged(void **state)
 		assert_int_equal(fstatat(fd, "0000:00:02.0/config", &st, 0), -1);
 		assert_int_equal(errno, ENOENT);
 		close(fd);
+		/* and the host's links resolve into the host's tree */
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", names[j]);
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			char real[PATH_MAX], want[PATH_MAX];
+
+			assert_non_null(realpath(path, real));
+			snprintf(want, sizeof(want), "/sys/devices/pci0000:00/%s", names[j]);
+			assert_string_equal(real, want);
+		}
 		break;
 	}
 	/* relative to a directory fd of the view: a host bus */
