@@ -167,8 +167,10 @@ struct iommufd_emu_device_opts {
  */
 #define IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY (1u << 6)
 /*
- * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree
- * (bus/pci/devices/<bdf>/{vendor,device,iommu_group,driver,vfio-dev/vfioN/dev})
+ * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree as
+ * the kernel lays it out (devices/pci<seg>:00/[<root port>/]<bdf>/{vendor,
+ * device,iommu_group,driver,subsystem,vfio-dev/vfioN/dev}, linked from
+ * bus/pci/devices/<bdf>, the group and class/vfio-dev/vfioN)
  * and as <dev>/vfio/devices/vfioN and <dev>/vfio/<group>. cdev_path (may be
  * NULL) gets the cdev path ("" with IOMMUFD_EMU_CONFIG_NO_IOMMUFD: no cdev).
  * -EEXIST: bdf taken.

@@ -458,12 +458,16 @@ int emu_clear_user(uint64_t uptr, size_t len);
 /*
  * The emulator's sysfs, in memory: computed from the device list at each
  * call, by a path relative to the sysfs root (no leading '/'):
- *   bus/pci/devices/<bdf>/{vendor,device,class}
- *   bus/pci/devices/<bdf>/vfio-dev/vfioN/dev        "511:N"
- *   bus/pci/devices/<bdf>/iommu_group -> ../../../../kernel/iommu_groups/<N>
- *   bus/pci/devices/<bdf>/driver -> ../../../../bus/pci/drivers/vfio-pci
- *   bus/pci/drivers/vfio-pci/
- *   kernel/iommu_groups/<N>/devices/<bdf> -> ../../../../bus/pci/devices/<bdf>
+ *   devices/pci<seg>:00/[<root port>/]<bdf>/{vendor,device,class}  (the device's
+ *       directory, <dev> below; behind a root port when its bus is not 0)
+ *   <dev>/vfio-dev/vfioN/dev        "511:N"
+ *   <dev>/iommu_group -> ../../../kernel/iommu_groups/<N>   (one more ../ behind
+ *   <dev>/driver -> ../../../bus/pci/drivers/vfio-pci       a root port)
+ *   <dev>/subsystem -> ../../../bus/pci
+ *   bus/pci/devices/<bdf> -> ../../../<dev>
+ *   bus/pci/drivers/vfio-pci/<bdf> -> ../../../../<dev>
+ *   kernel/iommu_groups/<N>/devices/<bdf> -> ../../../../<dev>
+ *   class/vfio-dev/vfioN -> ../../<dev>/vfio-dev/vfioN
  * Links in intermediate components are followed (relative to the link's
  * directory; -ELOOP past 40), and the last one too when follow is set.
  * "" is the root. Each takes emu->lock itself.
@@ -473,6 +477,10 @@ enum emu_sysfs_type { EMU_SYSFS_DIR = 1, EMU_SYSFS_FILE, EMU_SYSFS_LINK };
 /* 0 and *type when rel exists; -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG */
 int emu_sysfs_lookup(struct iommufd_emu *emu, const char *rel, bool follow,
 		     enum emu_sysfs_type *type);
+/* the same, and rel's path without links, "." or ".." (relative to the
+ * root, "" the root) into canon, len bytes: the same node, the same path */
+int emu_sysfs_resolve(struct iommufd_emu *emu, const char *rel, bool follow,
+		      enum emu_sysfs_type *type, char *canon, size_t len);
 /* the first len bytes of a file (no NUL added): bytes read; -EISDIR for a directory */
 ssize_t emu_sysfs_read(struct iommufd_emu *emu, const char *rel, char *buf, size_t len);
 /* like readlink(2): the target, truncated to len, no NUL; -EINVAL if not a link */

@@ -145,19 +145,38 @@ static struct vfio_state *state_get(struct iommufd_emu *emu)
 /*
  * sysfs as the kernel shows it for PCI devices on vfio-pci, computed from the
  * device list at each lookup (nothing to keep in sync, nothing on disk).
+ *
+ * The devices are directories of the device tree, below their PCI root
+ * (devices/pci<seg>:00/, drivers/pci/probe.c pci_register_host_bridge()), and a
+ * device on a bus other than 0 below the root port that bridges to that bus
+ * (the topology of vfio-reset.c: one bridge level). The root port of bus B
+ * is taken at 00:(5+B).0 of the segment, the next slot up when an emulated
+ * device holds that address: where QEMU puts the VM's pcie-root-port
+ * (00:06.0 for bus 1). Of the root port the view has only the directory
+ * with the devices below it. Everything else links into that tree, with the
+ * kernel's relative targets (fs/kernfs/symlink.c kernfs_get_target_path():
+ * up from the link's directory to the root, then down): bus/pci/devices/
+ * <bdf>, bus/pci/drivers/vfio-pci/<bdf>, kernel/iommu_groups/<N>/devices/
+ * <bdf>, class/vfio-dev/vfioN (drivers/vfio/vfio_main.c), and the device's
+ * iommu_group, driver and subsystem.
  */
 enum snode_kind {
 	SN_ROOT,
 	SN_BUS,
 	SN_PCI,
-	SN_DEVICES,
+	SN_DEVICES,       /* bus/pci/devices */
 	SN_DRIVERS,
 	SN_VFIO_PCI,
 	SN_KERNEL,
 	SN_GROUPS,
 	SN_GROUP,         /* kernel/iommu_groups/<grp> */
 	SN_GROUP_DEVICES, /* kernel/iommu_groups/<grp>/devices */
-	SN_DEV,           /* bus/pci/devices/<bdf> */
+	SN_SYS_DEVICES,   /* devices */
+	SN_PCI_ROOT,      /* devices/pci<seg>:00 (grp: the segment) */
+	SN_BRIDGE,        /* devices/pci<seg>:00/<root port> (d: a device below it) */
+	SN_CLASS_DIR,     /* class */
+	SN_CLASS_VFIO,    /* class/vfio-dev */
+	SN_DEV,           /* devices/pci<seg>:00/[<root port>/]<bdf> */
 	SN_VFIO_DEV,      /* <dev>/vfio-dev */
 	SN_VFIO_N,        /* <dev>/vfio-dev/vfioN */
 	/* files */
@@ -168,7 +187,11 @@ enum snode_kind {
 	/* links */
 	SN_GROUP_LINK,    /* <dev>/iommu_group */
 	SN_DRIVER_LINK,   /* <dev>/driver */
+	SN_SUBSYS_LINK,   /* <dev>/subsystem */
+	SN_BUS_DEV_LINK,  /* bus/pci/devices/<bdf> */
+	SN_DRV_DEV_LINK,  /* bus/pci/drivers/vfio-pci/<bdf> */
 	SN_GROUP_DEV_LINK, /* kernel/iommu_groups/<grp>/devices/<bdf> */
+	SN_CLASS_LINK,    /* class/vfio-dev/vfioN */
 };
 
 struct snode {
@@ -189,6 +212,80 @@ static enum emu_sysfs_type snode_type(const struct snode *n)
 	return EMU_SYSFS_DIR;
 }
 
+struct pci_loc {
+	unsigned int seg, bus, slot, fn;
+};
+
+static struct pci_loc loc_of(const struct vdev *d)
+{
+	struct pci_loc l = { 0, 0, 0, 0 };
+
+	if (sscanf(d->bdf, "%x:%x:%x.%x", &l.seg, &l.bus, &l.slot, &l.fn) != 4)
+		l = (struct pci_loc){ 0, 0, 0, 0 };
+	return l;
+}
+
+/* the name of the root port above d (on a bus other than 0) */
+static void bridge_name(const struct vdev *devs, const struct vdev *d, char *buf, size_t len)
+{
+	struct pci_loc l = loc_of(d);
+	unsigned int slot = 5 + l.bus;
+
+	for (bool taken = true; taken && slot < 32; ) {
+		taken = false;
+		for (const struct vdev *e = devs; e && !taken; e = e->next) {
+			struct pci_loc m = loc_of(e);
+
+			taken = m.seg == l.seg && m.bus == 0 && m.slot == slot;
+		}
+		if (taken)
+			slot++;
+	}
+	snprintf(buf, len, "%04x:00:%02x.0", l.seg, slot & 0x1f);
+}
+
+/* d's directory below the sysfs root; the number of its components */
+static int dev_path(const struct vdev *devs, const struct vdev *d, char *buf, size_t len)
+{
+	struct pci_loc l = loc_of(d);
+	char br[32];
+
+	if (!l.bus) {
+		snprintf(buf, len, "devices/pci%04x:00/%s", l.seg, d->bdf);
+		return 3;
+	}
+	bridge_name(devs, d, br, sizeof(br));
+	snprintf(buf, len, "devices/pci%04x:00/%s/%s", l.seg, br, d->bdf);
+	return 4;
+}
+
+/* is a device before d in devs the same as d by same()? (d is not the first of its kind) */
+static bool seen_before(const struct vdev *devs, const struct vdev *d,
+			bool (*same)(const struct vdev *a, const struct vdev *b))
+{
+	for (const struct vdev *e = devs; e != d; e = e->next)
+		if (same(e, d))
+			return true;
+	return false;
+}
+
+static bool same_group(const struct vdev *a, const struct vdev *b)
+{
+	return a->grp->nr == b->grp->nr;
+}
+
+static bool same_seg(const struct vdev *a, const struct vdev *b)
+{
+	return loc_of(a).seg == loc_of(b).seg;
+}
+
+static bool same_bus(const struct vdev *a, const struct vdev *b)
+{
+	struct pci_loc x = loc_of(a), y = loc_of(b);
+
+	return x.seg == y.seg && x.bus == y.bus;
+}
+
 /* fn(data, name, child) for each entry of directory n; stops at non-zero */
 static int snode_children(struct iommufd_emu *emu, const struct snode *n,
 			  int (*fn)(void *data, const char *name, const struct snode *c), void *data)
@@ -199,18 +296,22 @@ static int snode_children(struct iommufd_emu *emu, const struct snode *n,
 	} fixed[] = {
 		{ SN_ROOT, SN_BUS, "bus" },
 		{ SN_ROOT, SN_KERNEL, "kernel" },
+		{ SN_ROOT, SN_SYS_DEVICES, "devices" },
+		{ SN_ROOT, SN_CLASS_DIR, "class" },
 		{ SN_BUS, SN_PCI, "pci" },
 		{ SN_PCI, SN_DEVICES, "devices" },
 		{ SN_PCI, SN_DRIVERS, "drivers" },
 		{ SN_DRIVERS, SN_VFIO_PCI, "vfio-pci" },
 		{ SN_KERNEL, SN_GROUPS, "iommu_groups" },
 		{ SN_GROUP, SN_GROUP_DEVICES, "devices" },
+		{ SN_CLASS_DIR, SN_CLASS_VFIO, "vfio-dev" },
 		{ SN_DEV, SN_VENDOR, "vendor" },
 		{ SN_DEV, SN_DEVICE, "device" },
 		{ SN_DEV, SN_CLASS, "class" },
 		{ SN_DEV, SN_VFIO_DEV, "vfio-dev" },
 		{ SN_DEV, SN_GROUP_LINK, "iommu_group" },
 		{ SN_DEV, SN_DRIVER_LINK, "driver" },
+		{ SN_DEV, SN_SUBSYS_LINK, "subsystem" },
 		{ SN_VFIO_N, SN_CDEV_DEV, "dev" },
 	};
 	struct vfio_state *s = emu->device_priv;
@@ -223,50 +324,78 @@ static int snode_children(struct iommufd_emu *emu, const struct snode *n,
 
 		if (fixed[i].parent != n->kind)
 			continue;
-		/* the cdev (vfio-dev/vfioN) exists only with CONFIG_IOMMUFD */
-		if (fixed[i].kind == SN_VFIO_DEV && (emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD))
+		/* the cdev (vfio-dev/vfioN, its class) exists only with CONFIG_IOMMUFD */
+		if ((fixed[i].kind == SN_VFIO_DEV || fixed[i].kind == SN_CLASS_VFIO) &&
+		    (emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD))
 			continue;
 		r = fn(data, fixed[i].name, &c);
 		if (r)
 			return r;
 	}
-	switch (n->kind) {
-	case SN_DEVICES:
-	case SN_GROUP_DEVICES:
-		for (struct vdev *d = devs; d; d = d->next) {
-			struct snode c = { n->kind == SN_DEVICES ? SN_DEV : SN_GROUP_DEV_LINK, d, n->grp };
+	for (struct vdev *d = devs; d; d = d->next) {
+		struct pci_loc l = loc_of(d);
+		struct snode c = { SN_DEV, d, n->grp };
+		const char *nm = d->bdf;
 
-			if (n->kind == SN_GROUP_DEVICES && d->grp->nr != n->grp)
+		switch (n->kind) {
+		case SN_DEVICES:
+			c.kind = SN_BUS_DEV_LINK;
+			break;
+		case SN_VFIO_PCI:
+			c.kind = SN_DRV_DEV_LINK;
+			break;
+		case SN_GROUP_DEVICES:
+			if (d->grp->nr != n->grp)
 				continue;
-			r = fn(data, d->bdf, &c);
-			if (r)
-				return r;
-		}
-		break;
-	case SN_GROUPS:
-		/* the groups that have a device, each once */
-		for (struct vdev *d = devs; d; d = d->next) {
-			struct snode c = { SN_GROUP, NULL, d->grp->nr };
-			bool seen = false;
-
-			for (struct vdev *e = devs; e != d; e = e->next)
-				seen |= e->grp->nr == d->grp->nr;
-			if (seen)
+			c.kind = SN_GROUP_DEV_LINK;
+			break;
+		case SN_GROUPS: /* the groups that have a device, each once */
+			if (seen_before(devs, d, same_group))
 				continue;
+			c = (struct snode){ SN_GROUP, NULL, d->grp->nr };
 			snprintf(name, sizeof(name), "%d", d->grp->nr);
-			r = fn(data, name, &c);
-			if (r)
-				return r;
+			nm = name;
+			break;
+		case SN_SYS_DEVICES: /* the segments that have a device, each once */
+			if (seen_before(devs, d, same_seg))
+				continue;
+			c = (struct snode){ SN_PCI_ROOT, NULL, (int)l.seg };
+			snprintf(name, sizeof(name), "pci%04x:00", l.seg);
+			nm = name;
+			break;
+		case SN_PCI_ROOT: /* bus 0's devices, and a root port per other bus */
+			if (l.seg != (unsigned int)n->grp)
+				continue;
+			if (l.bus) {
+				if (seen_before(devs, d, same_bus))
+					continue;
+				c.kind = SN_BRIDGE;
+				bridge_name(devs, d, name, sizeof(name));
+				nm = name;
+			}
+			break;
+		case SN_BRIDGE:
+			if (!same_bus(d, n->d))
+				continue;
+			break;
+		case SN_CLASS_VFIO:
+			c.kind = SN_CLASS_LINK;
+			snprintf(name, sizeof(name), "vfio%d", d->index);
+			nm = name;
+			break;
+		case SN_VFIO_DEV:
+			if (d != n->d)
+				continue;
+			c.kind = SN_VFIO_N;
+			snprintf(name, sizeof(name), "vfio%d", d->index);
+			nm = name;
+			break;
+		default:
+			return 0;
 		}
-		break;
-	case SN_VFIO_DEV: {
-		struct snode c = { SN_VFIO_N, n->d, n->grp };
-
-		snprintf(name, sizeof(name), "vfio%d", n->d->index);
-		return fn(data, name, &c);
-	}
-	default:
-		break;
+		r = fn(data, nm, &c);
+		if (r)
+			return r;
 	}
 	return 0;
 }
@@ -286,11 +415,20 @@ static int child_match(void *data, const char *name, const struct snode *c)
 	return 1;
 }
 
-/* a file's content; its length */
-static size_t snode_render(const struct snode *n, char *buf, size_t len)
+/* a file's content or a link's target; its length */
+static size_t snode_render(struct iommufd_emu *emu, const struct snode *n, char *buf, size_t len)
 {
-	int r = 0;
+	struct vfio_state *s = emu->device_priv;
+	const struct vdev *devs = s ? s->devs : NULL;
+	char path[128], up[16] = "";
+	int r = 0, depth;
 
+	if (snode_type(n) == EMU_SYSFS_LINK) {
+		/* from a device's directory, one "../" per component of its path */
+		depth = dev_path(devs, n->d, path, sizeof(path));
+		for (int i = 0; i < depth && i < 5; i++)
+			strcat(up, "../");
+	}
 	switch (n->kind) {
 	case SN_VENDOR:
 		r = snprintf(buf, len, "0x%04x\n", n->d->vendor);
@@ -305,13 +443,23 @@ static size_t snode_render(const struct snode *n, char *buf, size_t len)
 		r = snprintf(buf, len, "%d:%d\n", VFIO_CDEV_MAJOR, n->d->index);
 		break;
 	case SN_GROUP_LINK:
-		r = snprintf(buf, len, "../../../../kernel/iommu_groups/%d", n->d->grp->nr);
+		r = snprintf(buf, len, "%skernel/iommu_groups/%d", up, n->d->grp->nr);
 		break;
 	case SN_DRIVER_LINK:
-		r = snprintf(buf, len, "../../../../bus/pci/drivers/vfio-pci");
+		r = snprintf(buf, len, "%sbus/pci/drivers/vfio-pci", up);
 		break;
-	case SN_GROUP_DEV_LINK:
-		r = snprintf(buf, len, "../../../../bus/pci/devices/%s", n->d->bdf);
+	case SN_SUBSYS_LINK:
+		r = snprintf(buf, len, "%sbus/pci", up);
+		break;
+	case SN_BUS_DEV_LINK: /* from bus/pci/devices */
+		r = snprintf(buf, len, "../../../%s", path);
+		break;
+	case SN_DRV_DEV_LINK: /* from bus/pci/drivers/vfio-pci */
+	case SN_GROUP_DEV_LINK: /* from kernel/iommu_groups/<N>/devices */
+		r = snprintf(buf, len, "../../../../%s", path);
+		break;
+	case SN_CLASS_LINK: /* from class/vfio-dev */
+		r = snprintf(buf, len, "../../%s/vfio-dev/vfio%d", path, n->d->index);
 		break;
 	default:
 		break;
@@ -319,8 +467,12 @@ static size_t snode_render(const struct snode *n, char *buf, size_t len)
 	return r < 0 ? 0 : (size_t)r >= len ? len - 1 : (size_t)r;
 }
 
-/* rel to its node; links followed in the middle, and at the end if follow */
-static int sysfs_walk(struct iommufd_emu *emu, const char *rel, bool follow, struct snode *out)
+/*
+ * rel to its node; links followed in the middle, and at the end if follow;
+ * its path without links, "." or ".." into canon (clen bytes) if not NULL
+ */
+static int sysfs_walk(struct iommufd_emu *emu, const char *rel, bool follow, struct snode *out,
+		      char *canon, size_t clen)
 {
 	struct snode stack[SYSFS_MAX_DEPTH + 1];
 	char names[SYSFS_MAX_DEPTH + 1][NAME_MAX + 1];
@@ -373,7 +525,7 @@ restart:
 
 			if (++links > SYSFS_MAX_LINKS)
 				return -ELOOP;
-			snode_render(&c, target, sizeof(target));
+			snode_render(emu, &c, target, sizeof(target));
 			next[0] = 0;
 			for (int i = 1; i <= depth; i++)
 				o += (size_t)snprintf(next + o, sizeof(next) - o, "%s/", names[i]);
@@ -392,17 +544,37 @@ restart:
 	if (want_dir && snode_type(&stack[depth]) != EMU_SYSFS_DIR)
 		return -ENOTDIR;
 	*out = stack[depth];
+	if (canon) {
+		size_t o = 0;
+
+		canon[0] = 0;
+		for (int i = 1; i <= depth; i++) {
+			int w = snprintf(canon + o, clen - o, "%s%s", i > 1 ? "/" : "", names[i]);
+
+			if (w < 0 || (size_t)w >= clen - o)
+				return -ENAMETOOLONG;
+			o += (size_t)w;
+		}
+	}
 	return 0;
 }
 
 int emu_sysfs_lookup(struct iommufd_emu *emu, const char *rel, bool follow,
 		     enum emu_sysfs_type *type)
 {
+	return emu_sysfs_resolve(emu, rel, follow, type, NULL, 0);
+}
+
+int emu_sysfs_resolve(struct iommufd_emu *emu, const char *rel, bool follow,
+		      enum emu_sysfs_type *type, char *canon, size_t len)
+{
 	struct snode n;
 	int r;
 
+	if (canon && !len)
+		return -EINVAL;
 	emu_lock(emu);
-	r = sysfs_walk(emu, rel, follow, &n);
+	r = sysfs_walk(emu, rel, follow, &n, canon, len);
 	emu_unlock(emu);
 	if (r == 0 && type)
 		*type = snode_type(&n);
@@ -417,14 +589,14 @@ ssize_t emu_sysfs_read(struct iommufd_emu *emu, const char *rel, char *buf, size
 	int r;
 
 	emu_lock(emu);
-	r = sysfs_walk(emu, rel, true, &n);
+	r = sysfs_walk(emu, rel, true, &n, NULL, 0);
 	if (r == 0 && snode_type(&n) == EMU_SYSFS_DIR)
 		r = -EISDIR;
 	if (r) {
 		emu_unlock(emu);
 		return r;
 	}
-	l = snode_render(&n, tmp, sizeof(tmp));
+	l = snode_render(emu, &n, tmp, sizeof(tmp));
 	emu_unlock(emu);
 	if (l > len)
 		l = len;
@@ -440,14 +612,14 @@ ssize_t emu_sysfs_readlink(struct iommufd_emu *emu, const char *rel, char *buf, 
 	int r;
 
 	emu_lock(emu);
-	r = sysfs_walk(emu, rel, false, &n);
+	r = sysfs_walk(emu, rel, false, &n, NULL, 0);
 	if (r == 0 && snode_type(&n) != EMU_SYSFS_LINK)
 		r = -EINVAL;
 	if (r) {
 		emu_unlock(emu);
 		return r;
 	}
-	l = snode_render(&n, tmp, sizeof(tmp));
+	l = snode_render(emu, &n, tmp, sizeof(tmp));
 	emu_unlock(emu);
 	if (l > len)
 		l = len;
@@ -475,7 +647,7 @@ int emu_sysfs_list(struct iommufd_emu *emu, const char *rel,
 	int r;
 
 	emu_lock(emu);
-	r = sysfs_walk(emu, rel, true, &n);
+	r = sysfs_walk(emu, rel, true, &n, NULL, 0);
 	if (r == 0 && snode_type(&n) != EMU_SYSFS_DIR)
 		r = -ENOTDIR;
 	if (r == 0)

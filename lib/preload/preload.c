@@ -23,8 +23,9 @@
  * What is emulated:
  *  - /dev/iommu, /dev/vfio/... (open, openat, fopen);
  *  - with IOMMUFD_EMU_DEVICES="edu@0000:00:02.0,nvme,generic@0000:00:05.0":
- *    emulated PCI devices on vfio-pci; their sysfs entries (/sys/bus/pci/...,
- *    /sys/kernel/iommu_groups/...) come from the emulator's view, in memory,
+ *    emulated PCI devices on vfio-pci; their sysfs entries
+ *    (/sys/devices/pci0000:00/..., /sys/bus/pci/..., /sys/kernel/iommu_groups/
+ *    ..., /sys/class/vfio-dev/...) come from the emulator's view, in memory,
  *    for open*, fopen, opendir/readdir, stat*, access and readlink (view.c);
  *  - /proc/<pid>/status: VmPin/VmLck include the pages the emulator pins
  *    (the kernel's mm->pinned_vm/locked_vm), for the process that owns them;

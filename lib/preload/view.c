@@ -12,12 +12,14 @@
  *  - opendir() gives a DIR of this file (a registry tells them from libc's);
  *  - stat/lstat/access/readlink answer from the view.
  * Absolute paths the view does not have are the host's, except below an
- * emulated device's directory (bus/pci/devices/<bdf>/), which is the view's
- * only (the host may have another device at that address). The directories
- * sysfs shares between owners (/sys, /sys/bus, /sys/bus/pci/devices,
- * /sys/kernel/iommu_groups, ...: merged_dir()) are merged: their listing is
- * the view's entries and the host's other ones, and a name the view lacks
- * below one, also relative to its directory fd, is the host's. An entry of
+ * emulated device's directory (devices/pci<seg>:00/[<root port>/]<bdf>/, and
+ * bus/pci/devices/<bdf>/ that links there), which is the view's only (the
+ * host may have another device at that address). The directories sysfs
+ * shares between owners (/sys, /sys/bus, /sys/bus/pci/devices,
+ * /sys/kernel/iommu_groups, /sys/devices/pci0000:00, ...: merged_dir()) are
+ * merged: their listing is the view's entries and the host's other ones,
+ * and a name the view lacks below one, also relative to its directory fd,
+ * is the host's. An entry of
  * the view shadows the host's of the same name with all below it (an
  * emulated device's directory is the view's alone).
  */
@@ -156,6 +158,19 @@ static bool debugfs_norm(const char *rel, char *out, size_t len)
 	return true;
 }
 
+/* "pci<seg>:<bus>" of length len: a PCI root's directory below /sys/devices */
+static bool pci_root_name(const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (len != 10 || strncmp(s, "pci", 3) != 0 || s[7] != ':')
+		return false;
+	for (size_t i = 3; i < len; i++)
+		if (i != 7 && !memchr(hex, s[i], 16))
+			return false;
+	return true;
+}
+
 /*
  * The directories sysfs shares between owners, where the view's entries
  * join the host's rather than replace them.
@@ -164,8 +179,10 @@ static bool merged_dir(const char *abs)
 {
 	static const char *const dirs[] = {
 		"/sys", "/sys/bus", "/sys/bus/pci", "/sys/bus/pci/devices", "/sys/bus/pci/drivers",
-		"/sys/class", "/sys/devices", "/sys/kernel", "/sys/kernel/iommu_groups",
+		"/sys/class", "/sys/class/vfio-dev", "/sys/devices", "/sys/kernel",
+		"/sys/kernel/iommu_groups",
 	};
+	static const char devs[] = "/sys/devices/";
 
 	size_t len = strlen(abs);
 
@@ -174,32 +191,50 @@ static bool merged_dir(const char *abs)
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		if (strlen(dirs[i]) == len && !strncmp(abs, dirs[i], len))
 			return true;
-	return false;
+	/* a PCI root: the host's devices and the emulated ones side by side */
+	return len > sizeof(devs) - 1 && !strncmp(abs, devs, sizeof(devs) - 1) &&
+	       pci_root_name(abs + sizeof(devs) - 1, len - (sizeof(devs) - 1));
 }
 
-/*
- * Is rel at or below the directory of an emulated device
- * (bus/pci/devices/<bdf>/...)? There the view is the whole truth: what it
- * lacks does not exist, whatever the host has at the same address.
- */
-static bool in_device_dir(const char *rel)
+/* is the first len bytes of rel a path of the view (not following its end)? */
+static bool in_view(const char *rel, size_t len)
 {
-	static const char dev[] = "bus/pci/devices/";
-	char top[sizeof(dev) + 32];
-	size_t n;
+	char top[PATH_MAX];
 	int r;
 
-	if (strncmp(rel, dev, sizeof(dev) - 1) != 0)
+	if (len >= sizeof(top))
 		return false;
-	n = strcspn(rel + sizeof(dev) - 1, "/");
-	if (!n || n > 31)
-		return false;
-	memcpy(top, rel, sizeof(dev) - 1 + n);
-	top[sizeof(dev) - 1 + n] = 0;
+	memcpy(top, rel, len);
+	top[len] = 0;
 	in_emu++;
 	r = emu_sysfs_lookup(g_emu, top, false, NULL);
 	in_emu--;
 	return r == 0;
+}
+
+/*
+ * Is rel at or below the directory of an emulated device or root port
+ * (devices/pci<seg>:00/<bdf>/..., or through its link bus/pci/devices/
+ * <bdf>/...)? There the view is the whole truth: what it lacks does not
+ * exist, whatever the host has at the same address.
+ */
+static bool in_device_dir(const char *rel)
+{
+	static const char bus[] = "bus/pci/devices/", devs[] = "devices/";
+	size_t n;
+
+	if (strncmp(rel, bus, sizeof(bus) - 1) == 0) {
+		n = strcspn(rel + sizeof(bus) - 1, "/");
+		return n && in_view(rel, sizeof(bus) - 1 + n);
+	}
+	if (strncmp(rel, devs, sizeof(devs) - 1) != 0)
+		return false;
+	n = strcspn(rel + sizeof(devs) - 1, "/");
+	if (!pci_root_name(rel + sizeof(devs) - 1, n) || rel[sizeof(devs) - 1 + n] != '/')
+		return false;
+	n += sizeof(devs); /* past "devices/pci<seg>:00/" */
+	n += strcspn(rel + n, "/");
+	return rel[n - 1] != '/' && in_view(rel, n);
 }
 
 /* 1: n->abs is in the view (n->type), 0: not a path of the view, -errno */
@@ -365,10 +400,18 @@ int fake_open(const struct fake_node *n, int flags)
 void fake_stat(const struct fake_node *n, struct stat *st)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a of the path: a stable inode number */
-	char buf[4096];
+	char buf[4096], canon[PATH_MAX];
+	const char *path = n->abs;
 	ssize_t len = 0;
 
-	for (const char *p = n->abs; *p; p++)
+	/* a node of sysfs has one inode by whatever links it is reached: its
+	 * path without them */
+	in_emu++;
+	if (!n->debugfs && emu_sysfs_resolve(g_emu, n->rel, n->type != EMU_SYSFS_LINK, NULL,
+					     canon, sizeof(canon)) == 0)
+		path = canon;
+	in_emu--;
+	for (const char *p = path; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
 	memset(st, 0, sizeof(*st));
 	st->st_dev = n->debugfs ? 0x14 : 0x15;

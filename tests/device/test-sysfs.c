@@ -152,10 +152,10 @@ static void test_view(void **state)
 	assert_non_null(strstr(s.all, EDU_BDF));
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(be_sysfs_list(be, "bus/pci/devices/" EDU_BDF, collect, &s), 0);
-	assert_string_equal(s.all, "vendor device class vfio-dev iommu_group driver");
+	assert_string_equal(s.all, "vendor device class vfio-dev iommu_group driver subsystem");
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(be_sysfs_list(be, "", collect, &s), 0);
-	assert_string_equal(s.all, "bus kernel");
+	assert_string_equal(s.all, "bus kernel devices class");
 	memset(&s, 0, sizeof(s));
 	/* one entry per group with devices */
 	assert_int_equal(be_sysfs_list(be, "kernel/iommu_groups", collect, &s), 0);
@@ -174,9 +174,14 @@ static void test_view(void **state)
 	/* bounded by len, no NUL added */
 	assert_int_equal(be_sysfs_read(be, "bus/pci/devices/" EDU_BDF "/vendor", buf, 4), 4);
 	assert_memory_equal(buf, "0x12", 4);
-	assert_link(be, "bus/pci/devices/" EDU_BDF "/iommu_group", "../../../../kernel/iommu_groups/2");
-	assert_link(be, "bus/pci/devices/" EDU_BDF "/driver", "../../../../bus/pci/drivers/vfio-pci");
-	assert_link(be, "kernel/iommu_groups/9/devices/" GEN_BDF, "../../../../bus/pci/devices/" GEN_BDF);
+	assert_link(be, "bus/pci/devices/" EDU_BDF "/iommu_group", "../../../kernel/iommu_groups/2");
+	assert_link(be, "bus/pci/devices/" EDU_BDF "/driver", "../../../bus/pci/drivers/vfio-pci");
+	assert_link(be, "bus/pci/devices/" EDU_BDF "/subsystem", "../../../bus/pci");
+	assert_link(be, "bus/pci/devices/" EDU_BDF, "../../../devices/pci0000:00/" EDU_BDF);
+	assert_link(be, "bus/pci/drivers/vfio-pci/" EDU_BDF, "../../../../devices/pci0000:00/" EDU_BDF);
+	assert_link(be, "kernel/iommu_groups/9/devices/" GEN_BDF, "../../../../devices/pci0000:00/" GEN_BDF);
+	assert_link(be, "class/vfio-dev/vfio0", "../../devices/pci0000:00/" EDU_BDF "/vfio-dev/vfio0");
+	assert_read(be, "class/vfio-dev/vfio0/dev", "511:0\n");
 	/* links in the middle are followed, relative to their directory */
 	assert_read(be, "kernel/iommu_groups/2/devices/" EDU_BDF "/vendor", "0x1234\n");
 	assert_read(be, "bus/pci/devices/" EDU_BDF "/iommu_group/devices/" EDU_BDF "/class",

@@ -708,7 +708,7 @@ static void test_sysfs_realpath(void **state)
 	free(p);
 	p = canonicalize_file_name("/sys/kernel/iommu_groups/2/devices/0000:00:02.0/vfio-dev/./vfio0/../vfio0/dev");
 	assert_non_null(p);
-	assert_string_equal(p, "/sys/bus/pci/devices/0000:00:02.0/vfio-dev/vfio0/dev");
+	assert_string_equal(p, "/sys/devices/pci0000:00/0000:00:02.0/vfio-dev/vfio0/dev");
 	free(p);
 	assert_null(realpath("/sys/bus/pci/devices/0000:00:02.0/iommu_group/nope", buf));
 	assert_int_equal(errno, ENOENT);
@@ -751,7 +751,7 @@ static void test_sysfs(void **state)
 	n = readlink(path, buf, sizeof(buf) - 1);
 	assert_true(n > 0);
 	buf[n] = 0;
-	assert_string_equal(buf, "../../../../kernel/iommu_groups/2");
+	assert_string_equal(buf, "../../../kernel/iommu_groups/2");
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
 	assert_int_equal(stat(path, &st), 0);
@@ -818,23 +818,38 @@ static bool listed(const char *dir, const char *name)
 	return found;
 }
 
+static int count_listed(const char *dir, const char *name)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += !strcmp(de->d_name, name);
+	closedir(d);
+	return n;
+}
+
 /*
- * The view joins the host's sysfs: /sys, /sys/bus and /sys/bus/pci/devices
- * list the host's entries beside the emulated ones, and names below them the
- * view lacks are the host's, also relative to a directory fd of the view;
- * the emulated device's own directory is the view's alone.
+ * The view joins the host's sysfs: /sys, /sys/bus, /sys/bus/pci/devices,
+ * /sys/devices/pci0000:00 ... list the host's entries beside the emulated
+ * ones, and names below them the view lacks are the host's, also relative
+ * to a directory fd of the view; the emulated device's own directory is the
+ * view's alone.
  */
 static void test_sysfs_merged(void **state)
 {
-	static const char *const dirs[] = { "/sys", "/sys/bus", "/sys/bus/pci/devices" };
+	static const char *const dirs[] = { "/sys", "/sys/bus", "/sys/bus/pci/devices", "/sys/devices",
+					    "/sys/devices/pci0000:00", "/sys/class" };
 	static char names[512][256];
 	struct stat st;
 	int fd, f;
+	size_t n;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		size_t n = host_names(dirs[i], names, 512);
-
+		n = host_names(dirs[i], names, 512);
 		for (size_t j = 0; j < n; j++)
 			if (!listed(dirs[i], names[j]))
 				fail_msg("%s/%s of the host is not listed", dirs[i], names[j]);
@@ -845,6 +860,43 @@ static void test_sysfs_merged(void **state)
 	/* the emulated device's directory has the view's entries only */
 	assert_true(listed("/sys/bus/pci/devices/0000:00:02.0", "vendor"));
 	assert_false(listed("/sys/bus/pci/devices/0000:00:02.0", "config"));
+	/* its directory in the device tree: once among the host's, the view's alone */
+	assert_int_equal(count_listed("/sys/devices/pci0000:00", "0000:00:02.0"), 1);
+	assert_true(listed("/sys/devices/pci0000:00/0000:00:02.0", "subsystem"));
+	assert_false(listed("/sys/devices/pci0000:00/0000:00:02.0", "config"));
+	assert_int_equal(stat("/sys/devices/pci0000:00/0000:00:02.0/config", &st), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_true(listed("/sys/class", "vfio-dev"));
+	/* the host's devices of the same root stay the host's, also relative to
+	 * the root's directory fd */
+	n = host_names("/sys/devices/pci0000:00", names, 512);
+	for (size_t j = 0; j < n; j++) {
+		char path[PATH_MAX];
+
+		if (strncmp(names[j], "0000:", 5) || !strcmp(names[j], "0000:00:02.0"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/devices/pci0000:00/%s/config", names[j]);
+		assert_int_equal(stat(path, &st), 0);
+		assert_true(S_ISREG(st.st_mode));
+		fd = open("/sys/devices/pci0000:00", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		snprintf(path, sizeof(path), "%s/config", names[j]);
+		assert_int_equal(fstatat(fd, path, &st, 0), 0);
+		assert_true(S_ISREG(st.st_mode));
+		assert_int_equal(fstatat(fd, "0000:00:02.0/config", &st, 0), -1);
+		assert_int_equal(errno, ENOENT);
+		close(fd);
+		/* and the host's links resolve into the host's tree */
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", names[j]);
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			char real[PATH_MAX], want[PATH_MAX];
+
+			assert_non_null(realpath(path, real));
+			snprintf(want, sizeof(want), "/sys/devices/pci0000:00/%s", names[j]);
+			assert_string_equal(real, want);
+		}
+		break;
+	}
 	/* relative to a directory fd of the view: a host bus */
 	if (host_names("/sys/bus/cpu", names, 512)) {
 		fd = open("/sys/bus", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
