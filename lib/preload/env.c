@@ -57,9 +57,15 @@ static const struct {
 	const char *name;
 	uint32_t flag;
 } dev_options[] = {
+	{ "pasid", IOMMUFD_EMU_DEVICE_PASID },
+	{ "dirty-tracking", IOMMUFD_EMU_DEVICE_DIRTY_TRACKING },
+	{ "no-namespace", IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE },
+	{ "nesting", IOMMUFD_EMU_DEVICE_NESTING },
+	{ "msix-sparse", IOMMUFD_EMU_DEVICE_MSIX_SPARSE },
 	{ "migration", IOMMUFD_EMU_DEVICE_MIGRATION },
 	{ "stop-copy-only", IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY },
 };
+#define DEV_OPTION_NAMES "pasid, dirty-tracking, no-namespace, nesting, msix-sparse, migration, stop-copy-only"
 
 /* a group number: decimal digits only, 0..INT_MAX */
 static int parse_group(const char *s, int *out)
@@ -117,7 +123,7 @@ static int parse_entry(char *tok, const char *whole, struct preload_dev_spec *d,
 			if (strcmp(plus + 1, dev_options[i].name) == 0)
 				break;
 		if (i == sizeof(dev_options) / sizeof(dev_options[0])) {
-			snprintf(why, whylen, "\"%s\": unknown device option \"%s\" (migration, stop-copy-only)",
+			snprintf(why, whylen, "\"%s\": unknown device option \"%s\" (" DEV_OPTION_NAMES ")",
 				 whole, plus + 1);
 			return -EINVAL;
 		}

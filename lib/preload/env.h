@@ -31,10 +31,10 @@ struct preload_dev_spec {
 /*
  * IOMMUFD_EMU_DEVICES: entries separated by commas or spaces, each
  * "kind[+option...][@bdf][#group]" ("#group" may come before "@bdf"), kind
- * one of edu, nvme, generic, an option "migration"
- * (IOMMUFD_EMU_DEVICE_MIGRATION) or "stop-copy-only"
- * (IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY), group a decimal number
- * 0..INT_MAX. fn is called for each
+ * one of edu, nvme, generic, an option one of pasid, dirty-tracking,
+ * no-namespace, nesting, msix-sparse, migration, stop-copy-only (the
+ * IOMMUFD_EMU_DEVICE_* flag of that name; the emulator checks which kinds
+ * take it), group a decimal number 0..INT_MAX. fn is called for each
  * entry in order (its strings live during the call); returns the number
  * of entries, fn's negative return as is, or -EINVAL with the reason in why
  * (whylen bytes), -ENOMEM.

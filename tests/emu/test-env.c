@@ -119,6 +119,11 @@ static void test_devices(void **state)
 			 IOMMUFD_EMU_DEVICE_MIGRATION | IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY);
 	assert_int_equal(devices("nvme", &s, why, sizeof(why)), 1);
 	assert_int_equal(s.d[0].flags, 0);
+	assert_int_equal(devices("edu+pasid+dirty-tracking+nesting,nvme+no-namespace+msix-sparse", &s, why,
+				 sizeof(why)), 2);
+	assert_int_equal(s.d[0].flags, IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING |
+					       IOMMUFD_EMU_DEVICE_NESTING);
+	assert_int_equal(s.d[1].flags, IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE | IOMMUFD_EMU_DEVICE_MSIX_SPARSE);
 	assert_int_equal(devices("edu+bogus", &s, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "\"bogus\""));
 	assert_int_equal(devices("edu+", &s, why, sizeof(why)), -EINVAL);

@@ -96,7 +96,10 @@ static int on_dev(void *data, const struct preload_dev_spec *d)
 	v->calls++;
 	CHECK(d->kind >= IOMMUFD_EMU_DEVICE_EDU && d->kind <= IOMMUFD_EMU_DEVICE_GENERIC);
 	CHECK(d->group >= 0);
-	CHECK(!(d->flags & ~(IOMMUFD_EMU_DEVICE_MIGRATION | IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY)));
+	CHECK(!(d->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING |
+			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE | IOMMUFD_EMU_DEVICE_NESTING |
+			     IOMMUFD_EMU_DEVICE_MSIX_SPARSE | IOMMUFD_EMU_DEVICE_MIGRATION |
+			     IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY)));
 	CHECK(!d->flags || strchr(d->tok, '+'));
 	CHECK(d->tok && *d->tok && strcspn(d->tok, SEP) == strlen(d->tok));
 	/* the entry is one of the string's words */
@@ -141,7 +144,13 @@ static bool dev_entry_ok(const char *w, size_t n)
 		goto out;
 	/* "+option"s after the kind */
 	for (char *plus; (plus = strrchr(e, '+'));) {
-		if (strcmp(plus + 1, "migration") && strcmp(plus + 1, "stop-copy-only"))
+		static const char *const names[] = { "pasid", "dirty-tracking", "no-namespace", "nesting",
+						     "msix-sparse", "migration", "stop-copy-only" };
+		size_t i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]) && strcmp(plus + 1, names[i]); i++)
+			;
+		if (i == sizeof(names) / sizeof(names[0]))
 			goto out;
 		*plus = 0;
 	}
