@@ -7,7 +7,8 @@
  * its config space and BAR0, and attaches to an IOAS.
  *
  * In the VM this runs on the boot of `run-vm --sriov` (QEMU 10, an NVMe PF
- * with two VFs at 0000:02:00.0, bound to vfio-pci by the VM's init). The
+ * with two VFs at 0000:02:00.0, bound to vfio-pci by the VM's init), also in
+ * the type1 mode (the token then goes to VFIO_GROUP_GET_DEVICE_FD). The
  * emulator has no SR-IOV PF: there the argument checks and the answers for
  * a device that is no PF run, and the cases that need a PF skip, saying so.
  */
@@ -243,7 +244,8 @@ static void test_vf_token(void **state)
 	assert_errno(iommufd_device_open_vf(ctx, PF_BDF, 0, wrong, NULL, &vf), EACCES);
 	reason_has("VF token missing or wrong");
 	raw = h.raw = dev_open(scope, vf_bdf);
-	assert_errno(iommufd_device_bind(raw, ctx2, NULL, NULL), EACCES);
+	assert_errno(iommufd_device_bind(raw, ctx, NULL, NULL), EACCES);
+	reason_has("VF token missing or wrong");
 	assert_errno(iommufd_device_bind(raw, ctx2, wrong, NULL), EACCES);
 	assert_int_equal(iommufd_device_get_state(raw), IOMMUFD_DEVICE_PARKED);
 	iommufd_device_unref(raw);
