@@ -1038,6 +1038,49 @@ IOMMUFD_EXPORT int iommufd_device_low_power_exit(struct iommufd_device *dev);
  */
 IOMMUFD_EXPORT int iommufd_device_set_vf_token(struct iommufd_device *dev, const uint8_t token[16]);
 
+/*
+ * SR-IOV: the VFs of a physical function bound to vfio-pci (sysfs
+ * bus/pci/devices/<pf>/sriov_numvfs, sriov_totalvfs, virtfnN, in the scope of
+ * ctx: the running kernel, or the emulator, which has no SR-IOV PF). vfio-pci
+ * binds the VFs it enables to itself; opening one needs the PF's VF token
+ * (iommufd_device_set_vf_token() on the bound PF), else the kernel's EACCES.
+ */
+/* "0000:00:02.0" and its NUL: the size of a BDF the library writes */
+#define IOMMUFD_BDF_LEN 13
+/*
+ * The PF's enabled VFs (*numvfs) and its capacity (*totalvfs); either may be
+ * NULL. -ENODEV: no such PCI device; -EOPNOTSUPP: not an SR-IOV PF.
+ */
+IOMMUFD_EXPORT int iommufd_pci_sriov_get_numvfs(struct iommufd_ctx *ctx, const char *pf_bdf,
+						unsigned int *numvfs, unsigned int *totalvfs);
+/*
+ * Enable numvfs VFs (0: disable them) by writing sriov_numvfs; root only. The
+ * same count as now: 0, nothing done. Checked first, with the kernel's
+ * errno: -ERANGE above sriov_totalvfs, -EBUSY a new non-zero count while VFs
+ * are enabled (disable first), -ENOENT the PF bound to no driver; -EPERM
+ * bound to another driver than vfio-pci. The kernel's -ENOENT: vfio-pci's
+ * enable_sriov parameter is off (/sys/module/vfio_pci/parameters/enable_sriov).
+ * Disabling the VFs of a PF while one is open blocks in the kernel until it is
+ * closed (drivers/vfio/vfio_main.c waits for the VF's users).
+ */
+IOMMUFD_EXPORT int iommufd_pci_sriov_set_numvfs(struct iommufd_ctx *ctx, const char *pf_bdf,
+						unsigned int numvfs);
+/*
+ * The BDF of VF index (0 .. numvfs - 1, the kernel's virtfnN link) into
+ * vf_bdf. -ENOENT: index not below the number of enabled VFs.
+ */
+IOMMUFD_EXPORT int iommufd_pci_sriov_get_vf(struct iommufd_ctx *ctx, const char *pf_bdf,
+					    unsigned int index, char vf_bdf[IOMMUFD_BDF_LEN]);
+/*
+ * Open VF index of pf_bdf (iommufd_device_open_pci()) and bind it to ctx with
+ * token (iommufd_device_bind(); NULL: none): *ret BOUND, *dev_id its ID (dev_id
+ * may be NULL). On failure nothing is left open; -EACCES: token missing or
+ * not the PF's.
+ */
+IOMMUFD_EXPORT int iommufd_device_open_vf(struct iommufd_ctx *ctx, const char *pf_bdf,
+					  unsigned int index, const uint8_t token[16],
+					  uint32_t *dev_id, struct iommufd_device **ret);
+
 /* Migration (a device with a VFIO migration driver; vfio-pci alone: -ENOTTY) */
 #define IOMMUFD_MIGRATION_STOP_COPY (1u << 0)
 #define IOMMUFD_MIGRATION_P2P (1u << 1)

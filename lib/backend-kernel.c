@@ -102,6 +102,27 @@ static int sysfs_path(const char *rel, char *path, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+static ssize_t k_sysfs_write(struct iommufd_backend *be, const char *rel, const char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, r;
+
+	(void)be;
+	r = sysfs_path(rel, path, sizeof(path));
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	return r < 0 ? r : n;
+}
+
 static ssize_t k_sysfs_read(struct iommufd_backend *be, const char *rel, char *buf, size_t len)
 {
 	char path[PATH_MAX];
@@ -213,6 +234,7 @@ static const struct backend_ops kernel_ops = {
 	.sysfs_read = k_sysfs_read,
 	.sysfs_readlink = k_sysfs_readlink,
 	.sysfs_list = k_sysfs_list,
+	.sysfs_write = k_sysfs_write,
 	.ref = k_ref,
 	.unref = k_unref,
 };

@@ -946,6 +946,22 @@ static ssize_t e_sysfs_read(struct iommufd_backend *be, const char *rel, char *b
 	return emu_sysfs_read(emu_from_be(be), rel, buf, len);
 }
 
+/*
+ * The emulated sysfs has no writable attribute (no SR-IOV PF among the
+ * emulated devices): a missing file is -ENOENT, an existing one -EACCES, as
+ * a write to a 0444 sysfs attribute.
+ */
+static ssize_t e_sysfs_write(struct iommufd_backend *be, const char *rel, const char *buf, size_t len)
+{
+	char tmp[8];
+	ssize_t r;
+
+	(void)buf;
+	(void)len;
+	r = emu_sysfs_read(emu_from_be(be), rel, tmp, sizeof(tmp));
+	return r < 0 ? r : -EACCES;
+}
+
 static ssize_t e_sysfs_readlink(struct iommufd_backend *be, const char *rel, char *buf, size_t len)
 {
 	return emu_sysfs_readlink(emu_from_be(be), rel, buf, len);
@@ -998,6 +1014,7 @@ static const struct backend_ops emu_ops = {
 	.sysfs_read = e_sysfs_read,
 	.sysfs_readlink = e_sysfs_readlink,
 	.sysfs_list = e_sysfs_list,
+	.sysfs_write = e_sysfs_write,
 	.ref = e_ref,
 	.unref = e_unref,
 };

@@ -53,6 +53,12 @@ struct backend_ops {
 	int (*sysfs_list)(struct iommufd_backend *be, const char *rel,
 			  int (*fn)(void *data, const char *name), void *data);
 	/*
+	 * sysfs_write: write len bytes to an attribute in one write(2) (the
+	 * kernel's store functions take a whole value): bytes written, or the
+	 * store's -errno (sriov_numvfs: ERANGE, EBUSY, ENOENT...).
+	 */
+	ssize_t (*sysfs_write)(struct iommufd_backend *be, const char *rel, const char *buf, size_t len);
+	/*
 	 * Lifetime: every handle that keeps be (context, device, group) takes a
 	 * reference when it is made and drops it after its last be_* call, so
 	 * a backend with a lifetime of its own (the emulator) lives until its
@@ -90,6 +96,7 @@ struct iommufd_backend {
 #define be_sysfs_read(be, r, b, l) ((be)->ops->sysfs_read((be), (r), (b), (l)))
 #define be_sysfs_readlink(be, r, b, l) ((be)->ops->sysfs_readlink((be), (r), (b), (l)))
 #define be_sysfs_list(be, r, fn, d) ((be)->ops->sysfs_list((be), (r), (fn), (d)))
+#define be_sysfs_write(be, r, b, l) ((be)->ops->sysfs_write((be), (r), (b), (l)))
 
 static inline struct iommufd_backend *be_ref(struct iommufd_backend *be)
 {

@@ -9,6 +9,7 @@
  * does a case whose function is no longer exported.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
@@ -785,6 +786,50 @@ static void h_iommufd_pci_get_iommu_group(void)
 	E(iommufd_pci_get_iommu_group(g.scope, EDU_BDF, NULL), EINVAL);
 	E(iommufd_pci_get_iommu_group(g.scope, "x", &grp), EINVAL);
 	E(iommufd_pci_get_iommu_group(g.scope, "0000:00:1f.7", &grp), ENODEV);
+}
+
+static void h_iommufd_pci_sriov_get_numvfs(void)
+{
+	unsigned int n, t;
+
+	E(iommufd_pci_sriov_get_numvfs(NULL, EDU_BDF, &n, &t), EINVAL);
+	E(iommufd_pci_sriov_get_numvfs(g.scope, NULL, &n, &t), EINVAL);
+	E(iommufd_pci_sriov_get_numvfs(g.scope, EDU_BDF, NULL, NULL), EINVAL);
+	E(iommufd_pci_sriov_get_numvfs(g.scope, "x", &n, &t), EINVAL);
+	E(iommufd_pci_sriov_get_numvfs(g.scope, "0000:00:1f.7", &n, &t), ENODEV);
+	E(iommufd_pci_sriov_get_numvfs(g.scope, EDU_BDF, &n, &t), EOPNOTSUPP);
+}
+
+static void h_iommufd_pci_sriov_set_numvfs(void)
+{
+	E(iommufd_pci_sriov_set_numvfs(NULL, EDU_BDF, 1), EINVAL);
+	E(iommufd_pci_sriov_set_numvfs(g.scope, NULL, 1), EINVAL);
+	E(iommufd_pci_sriov_set_numvfs(g.scope, "x", 1), EINVAL);
+	E(iommufd_pci_sriov_set_numvfs(g.scope, "0000:00:1f.7", 1), ENODEV);
+	E(iommufd_pci_sriov_set_numvfs(g.scope, EDU_BDF, UINT_MAX), EOPNOTSUPP);
+}
+
+static void h_iommufd_pci_sriov_get_vf(void)
+{
+	char vf[IOMMUFD_BDF_LEN];
+
+	E(iommufd_pci_sriov_get_vf(NULL, EDU_BDF, 0, vf), EINVAL);
+	E(iommufd_pci_sriov_get_vf(g.scope, NULL, 0, vf), EINVAL);
+	E(iommufd_pci_sriov_get_vf(g.scope, EDU_BDF, 0, NULL), EINVAL);
+	E(iommufd_pci_sriov_get_vf(g.scope, "x", 0, vf), EINVAL);
+	E(iommufd_pci_sriov_get_vf(g.scope, EDU_BDF, UINT_MAX, vf), EOPNOTSUPP);
+}
+
+static void h_iommufd_device_open_vf(void)
+{
+	struct iommufd_device *dev = NULL;
+
+	E(iommufd_device_open_vf(NULL, EDU_BDF, 0, NULL, NULL, &dev), EINVAL);
+	E(iommufd_device_open_vf(g.scope, EDU_BDF, 0, NULL, NULL, NULL), EINVAL);
+	E(iommufd_device_open_vf(g.scope, NULL, 0, NULL, NULL, &dev), EINVAL);
+	E(iommufd_device_open_vf(g.scope, "x", 0, NULL, NULL, &dev), EINVAL);
+	E(iommufd_device_open_vf(g.scope, EDU_BDF, 0, NULL, NULL, &dev), EOPNOTSUPP);
+	assert_null(dev);
 }
 
 /* -------------------------------------------------------------- groups */
@@ -1591,6 +1636,10 @@ CASE(iommufd_device_get_pasids)
 CASE(iommufd_device_get_ctx)
 CASE(iommufd_device_is_group_path)
 CASE(iommufd_pci_get_iommu_group)
+CASE(iommufd_pci_sriov_get_numvfs)
+CASE(iommufd_pci_sriov_set_numvfs)
+CASE(iommufd_pci_sriov_get_vf)
+CASE(iommufd_device_open_vf)
 CASE(iommufd_group_open)
 CASE(iommufd_group_open_path)
 CASE(iommufd_group_ref)

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * SR-IOV through vfio-pci: enabling and disabling the VFs of a PF
+ * (iommufd_pci_sriov_set_numvfs() and the kernel's own answers to a raw write
+ * of sriov_numvfs), the VF list, and the VF token: a VF opened without it or
+ * with a wrong one is refused (EACCES), with the PF's token it binds, reads
+ * its config space and BAR0, and attaches to an IOAS.
+ *
+ * In the VM this runs on the boot of `run-vm --sriov` (QEMU 10, an NVMe PF
+ * with two VFs at 0000:02:00.0, bound to vfio-pci by the VM's init), also in
+ * the type1 mode (the token then goes to VFIO_GROUP_GET_DEVICE_FD). The
+ * emulator has no SR-IOV PF: there the argument checks and the answers for
+ * a device that is no PF run, and the cases that need a PF skip, saying so.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "device-common.h"
+
+#define PF_BDF "0000:02:00.0"
+#define SYS_PF "/sys/bus/pci/devices/" PF_BDF
+#define ENABLE_SRIOV "/sys/module/vfio_pci/parameters/enable_sriov"
+
+static const uint8_t token[16] = { 0x5a, 0x10, 0xf0, 0x0d, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+static const uint8_t wrong[16] = { 0xde, 0xad, 0xbe, 0xef };
+
+/* the cases below need the real kernel's PF; the emulator has none */
+static bool need_pf(void)
+{
+	if (!test_real_kernel())
+		return false;
+	if (access(SYS_PF "/sriov_totalvfs", F_OK)) {
+		/* in the VM, this program runs only on the --sriov boot: a missing PF is a failure */
+		fail_msg("%s: no SR-IOV PF (is the VM booted with run-vm --sriov?)", SYS_PF);
+	}
+	return true;
+}
+
+#define SKIP_WITHOUT_PF()                                                                        \
+	do {                                                                                     \
+		if (!need_pf()) {                                                                \
+			print_message("# the emulator has no SR-IOV PF: case skipped\n");        \
+			skip();                                                                  \
+		}                                                                                \
+	} while (0)
+
+/* write s to a sysfs file: 0 or -errno (the kernel's store answer) */
+static int sys_write(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static void sys_read(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	assert_non_null(f);
+	assert_non_null(fgets(buf, (int)len, f));
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+static void reason_has(const char *what)
+{
+	if (!strstr(iommufd_last_error(), what))
+		fail_msg("reason \"%s\" lacks \"%s\"", iommufd_last_error(), what);
+}
+
+/* ------------------------------------------------------------ both backends */
+
+static void test_args(void **state)
+{
+	struct iommufd_ctx *scope = dev_scope();
+	struct iommufd_device *dev = NULL;
+	unsigned int n = 99, t = 99;
+	char vf[IOMMUFD_BDF_LEN];
+
+	(void)state;
+	assert_errno(iommufd_pci_sriov_get_numvfs(NULL, PF_BDF, &n, &t), EINVAL);
+	assert_errno(iommufd_pci_sriov_get_numvfs(scope, NULL, &n, &t), EINVAL);
+	assert_errno(iommufd_pci_sriov_get_numvfs(scope, PF_BDF, NULL, NULL), EINVAL);
+	assert_errno(iommufd_pci_sriov_get_numvfs(scope, "02:00.0", &n, &t), EINVAL);
+	reason_has("not a PCI address");
+	assert_errno(iommufd_pci_sriov_set_numvfs(scope, NULL, 1), EINVAL);
+	assert_errno(iommufd_pci_sriov_set_numvfs(scope, "0000:02:00.9", 1), EINVAL);
+	assert_errno(iommufd_pci_sriov_get_vf(scope, PF_BDF, 0, NULL), EINVAL);
+	assert_errno(iommufd_pci_sriov_get_vf(scope, NULL, 0, vf), EINVAL);
+	assert_errno(iommufd_device_open_vf(scope, PF_BDF, 0, token, NULL, NULL), EINVAL);
+	assert_errno(iommufd_device_open_vf(NULL, PF_BDF, 0, token, NULL, &dev), EINVAL);
+	assert_null(dev);
+	assert_int_equal(n, 99);
+	assert_int_equal(t, 99);
+}
+
+/* absent devices and devices that are no PF: the same answers on both backends */
+static void test_not_a_pf(void **state)
+{
+	struct iommufd_ctx *scope = dev_scope();
+	struct iommufd_device *dev = NULL;
+	char vf[IOMMUFD_BDF_LEN];
+	unsigned int n;
+
+	(void)state;
+	assert_errno(iommufd_pci_sriov_get_numvfs(scope, "0000:00:1e.0", &n, NULL), ENODEV);
+	reason_has("no PCI device 0000:00:1e.0");
+	assert_errno(iommufd_pci_sriov_set_numvfs(scope, "0000:00:1e.0", 1), ENODEV);
+	assert_errno(iommufd_pci_sriov_get_numvfs(scope, NVME_BDF, &n, NULL), EOPNOTSUPP);
+	reason_has("not an SR-IOV physical function");
+	assert_errno(iommufd_pci_sriov_set_numvfs(scope, EDU_BDF, 0), EOPNOTSUPP);
+	assert_errno(iommufd_pci_sriov_get_vf(scope, NVME_BDF, 0, vf), EOPNOTSUPP);
+	assert_errno(iommufd_device_open_vf(scope, NVME_BDF, 0, token, NULL, &dev), EOPNOTSUPP);
+	assert_null(dev);
+}
+
+/* a token to a device that is neither a VF nor a PF: the kernel's EINVAL */
+static void test_token_not_pf_or_vf(void **state)
+{
+	struct iommufd_ctx *scope = dev_scope(), *ctx = test_ctx_new();
+	struct iommufd_device *dev = dev_open(scope, EDU_BDF);
+
+	(void)state;
+	assert_errno(iommufd_device_bind(dev, ctx, token, NULL), EINVAL);
+	assert_int_equal(iommufd_device_get_state(dev), IOMMUFD_DEVICE_PARKED);
+	check(iommufd_device_bind(dev, ctx, NULL, NULL));
+	iommufd_device_unref(dev);
+	iommufd_ctx_unref(ctx);
+}
+
+/* ------------------------------------------------------------ the VM's PF */
+
+/* sriov_numvfs: the kernel's rules, raw and through the library */
+static void test_numvfs_rules(void **state)
+{
+	struct iommufd_ctx *scope = dev_scope();
+	unsigned int n = 99, t = 0;
+	char vf[IOMMUFD_BDF_LEN], buf[256];
+
+	(void)state;
+	SKIP_WITHOUT_PF();
+	assert_ok(iommufd_pci_sriov_get_numvfs(scope, PF_BDF, &n, &t));
+	assert_int_equal(n, 0);
+	assert_int_equal(t, 2);
+	sys_read(SYS_PF "/driver_override", buf, sizeof(buf));
+	assert_string_equal(buf, "vfio-pci");
+
+	/* enable_sriov off: vfio-pci answers ENOENT */
+	assert_ok(sys_write(ENABLE_SRIOV, "N"));
+	assert_int_equal(sys_write(SYS_PF "/sriov_numvfs", "1"), -ENOENT);
+	assert_errno(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 1), ENOENT);
+	reason_has("enable_sriov");
+	/* above sriov_totalvfs: ERANGE, from the PCI core before the driver */
+	assert_int_equal(sys_write(SYS_PF "/sriov_numvfs", "3"), -ERANGE);
+	assert_errno(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 3), ERANGE);
+	reason_has("at most 2");
+	/* disabling what is disabled: a no-op for both */
+	assert_int_equal(sys_write(SYS_PF "/sriov_numvfs", "0"), 0);
+	assert_ok(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 0));
+
+	assert_ok(sys_write(ENABLE_SRIOV, "Y"));
+	assert_ok(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 1));
+	assert_ok(iommufd_pci_sriov_get_numvfs(scope, PF_BDF, &n, NULL));
+	assert_int_equal(n, 1);
+	/* the same count: a no-op; another non-zero one: EBUSY */
+	assert_int_equal(sys_write(SYS_PF "/sriov_numvfs", "1"), 0);
+	assert_ok(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 1));
+	assert_int_equal(sys_write(SYS_PF "/sriov_numvfs", "2"), -EBUSY);
+	assert_errno(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 2), EBUSY);
+	reason_has("disable them (0)");
+
+	/* the VF: virtfn0, with vfio-pci's captured driver_override, probed to vfio-pci */
+	assert_ok(iommufd_pci_sriov_get_vf(scope, PF_BDF, 0, vf));
+	assert_string_equal(vf, "0000:02:00.1");
+	assert_errno(iommufd_pci_sriov_get_vf(scope, PF_BDF, 1, vf), ENOENT);
+	reason_has("no VF 1");
+	sys_read("/sys/bus/pci/devices/0000:02:00.1/driver_override", buf, sizeof(buf));
+	assert_string_equal(buf, "vfio-pci");
+	assert_true(readlink("/sys/bus/pci/devices/0000:02:00.1/driver", buf, sizeof(buf) - 1) > 0);
+	assert_non_null(strstr(buf, "/vfio-pci"));
+	assert_ok(access("/sys/bus/pci/devices/0000:02:00.1/physfn", F_OK));
+
+	/* both VFs after a disable; then none, and the VF devices gone */
+	assert_ok(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 0));
+	assert_ok(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 2));
+	assert_ok(iommufd_pci_sriov_get_vf(scope, PF_BDF, 1, vf));
+	assert_string_equal(vf, "0000:02:00.2");
+	assert_ok(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 0));
+	assert_int_equal(access("/sys/bus/pci/devices/0000:02:00.1", F_OK), -1);
+	assert_errno(iommufd_pci_sriov_get_vf(scope, PF_BDF, 0, vf), ENOENT);
+	assert_ok(sys_write(ENABLE_SRIOV, "N"));
+}
+
+/*
+ * The handles of test_vf_token, released by the teardown when a case fails:
+ * disabling the VFs while one is open would wait for it forever.
+ */
+static struct {
+	struct iommufd_ctx *ctx, *ctx2;
+	struct iommufd_device *pf, *vf, *raw;
+} h;
+
+static void release_handles(void)
+{
+	iommufd_device_unref(h.raw);
+	iommufd_device_unref(h.vf);
+	iommufd_device_unref(h.pf);
+	iommufd_ctx_unref(h.ctx2);
+	iommufd_ctx_unref(h.ctx);
+	memset(&h, 0, sizeof(h));
+}
+
+/* the VF token: set on the bound PF, required of its VFs at bind */
+static void test_vf_token(void **state)
+{
+	struct iommufd_ctx *scope = dev_scope(), *ctx, *ctx2;
+	struct iommufd_device *pf, *vf = NULL, *raw;
+	uint32_t dev_id = 0, ioas, hwpt = 0, v = 0, cap_lo = 0;
+	char vf_bdf[IOMMUFD_BDF_LEN];
+
+	(void)state;
+	SKIP_WITHOUT_PF();
+	ctx = h.ctx = test_ctx_new();
+	ctx2 = h.ctx2 = test_ctx_new();
+	pf = h.pf = dev_open(scope, PF_BDF);
+	check(iommufd_device_bind(pf, ctx, NULL, NULL));
+	check(iommufd_device_set_vf_token(pf, token));
+	assert_ok(sys_write(ENABLE_SRIOV, "Y"));
+	check(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 1));
+	check(iommufd_pci_sriov_get_vf(scope, PF_BDF, 0, vf_bdf));
+
+	/* no token, a wrong one: EACCES (vfio_pci_core_match_token_uuid()) */
+	assert_errno(iommufd_device_open_vf(ctx, PF_BDF, 0, NULL, NULL, &vf), EACCES);
+	reason_has("VF token missing or wrong");
+	assert_null(vf);
+	assert_errno(iommufd_device_open_vf(ctx, PF_BDF, 0, wrong, NULL, &vf), EACCES);
+	reason_has("VF token missing or wrong");
+	raw = h.raw = dev_open(scope, vf_bdf);
+	assert_errno(iommufd_device_bind(raw, ctx, NULL, NULL), EACCES);
+	reason_has("VF token missing or wrong");
+	assert_errno(iommufd_device_bind(raw, ctx2, wrong, NULL), EACCES);
+	assert_int_equal(iommufd_device_get_state(raw), IOMMUFD_DEVICE_PARKED);
+	iommufd_device_unref(raw);
+	h.raw = NULL;
+
+	/* the PF's token: bound, usable */
+	check(iommufd_device_open_vf(ctx, PF_BDF, 0, token, &dev_id, &vf));
+	h.vf = vf;
+	assert_int_not_equal(dev_id, 0);
+	assert_int_equal(iommufd_device_get_state(vf), IOMMUFD_DEVICE_BOUND);
+	check(iommufd_device_config_read(vf, 0, 4, &v));
+	assert_int_equal(v & 0xffff, 0x1b36); /* QEMU's NVMe, as its PF */
+	assert_int_not_equal(v, 0xffffffff);
+	assert_true(iommufd_device_region_read(vf, 0, 0, &cap_lo, 4) == 4); /* NVMe CAP */
+	assert_int_not_equal(cap_lo, 0xffffffff);
+	check(iommufd_ioas_alloc(ctx, &ioas));
+	check(iommufd_device_attach(vf, ioas, &hwpt));
+	assert_int_not_equal(hwpt, 0);
+	assert_int_equal(iommufd_device_get_state(vf), IOMMUFD_DEVICE_ATTACHED);
+
+	/* while a VF is in use, a new token of the PF's is still accepted */
+	check(iommufd_device_set_vf_token(pf, wrong));
+
+	/* disabling VFs waits for their users: close the VF first */
+	iommufd_device_unref(vf);
+	h.vf = NULL;
+	check(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 0));
+	assert_ok(sys_write(ENABLE_SRIOV, "N"));
+	release_handles();
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	release_handles();
+	if (test_real_kernel() && !access(SYS_PF "/sriov_numvfs", F_OK)) {
+		sys_write(SYS_PF "/sriov_numvfs", "0");
+		sys_write(ENABLE_SRIOV, "N");
+	}
+	test_backend_put();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_args, teardown),
+		cmocka_unit_test_teardown(test_not_a_pf, teardown),
+		cmocka_unit_test_teardown(test_token_not_pf_or_vf, teardown),
+		cmocka_unit_test_teardown(test_numvfs_rules, teardown),
+		cmocka_unit_test_teardown(test_vf_token, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
