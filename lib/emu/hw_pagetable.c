@@ -333,25 +333,21 @@ int emu_cmd_hwpt_get_dirty_bitmap(struct emu_ucmd *u)
 			b = (first - cmd->iova) / cmd->page_size / 64 * 64;
 		n = nbits - b < chunk ? nbits - b : chunk;
 		memset(bm, 0, (n + 63) / 64 * 8);
-		/* read, write the user's bitmap, and only then clear: a bad bitmap
-		 * is EFAULT and the bits stay dirty (iopt_read_and_clear_dirty_data
-		 * in drivers/iommu/iommufd/io_pagetable.c) */
+		/* read, OR into the user's bitmap, then clear. The kernel pins the
+		 * user's bitmap only when it has a bit to set and drops the bits it
+		 * cannot write; the call still succeeds and still clears
+		 * (drivers/iommu/iommufd/iova_bitmap.c iova_bitmap_set(), whose
+		 * failure io_pagetable.c iopt_read_and_clear_dirty_data() never
+		 * sees): a word that cannot be written loses its bits here too */
 		iopt_dirty_read(hwpt->dirty, cmd->iova + b * cmd->page_size, n * cmd->page_size,
 				cmd->page_size, bm, true);
 		for (uint64_t w = 0; w < (n + 63) / 64; w++) {
 			uint64_t uw, addr = cmd->data + (b / 64 + w) * 8;
 
-			if (!bm[w])
+			if (!bm[w] || emu_copy_from_user(&uw, addr, 8))
 				continue;
-			if (emu_copy_from_user(&uw, addr, 8)) {
-				free(bm);
-				return -EFAULT;
-			}
 			uw |= bm[w];
-			if (emu_copy_to_user(addr, &uw, 8)) {
-				free(bm);
-				return -EFAULT;
-			}
+			(void)emu_copy_to_user(addr, &uw, 8);
 		}
 		if (!(cmd->flags & KABI_HWPT_GET_DIRTY_BITMAP_NO_CLEAR))
 			iopt_dirty_read(hwpt->dirty, cmd->iova + b * cmd->page_size,

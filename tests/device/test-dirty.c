@@ -223,11 +223,13 @@ static void test_write_marks_page(void **state)
 	check(iommufd_hwpt_get_dirty_bitmap(e->ctx, e->hwpt, IOVA, NPAGES * PAGE, PAGE, &bm, 0));
 	assert_int_equal(bm, (1ull << 0) | (1ull << 6));
 
-	/* a bad bitmap pointer is EFAULT and the bits stay dirty */
+	/* a bitmap the kernel cannot write: the call succeeds and the bits are
+	 * gone, as Linux 7.2 does (tests/emu/test-emu.c dirty_tracking shows it
+	 * on the real kernel's mock domain) */
 	dma_write(e, IOVA + 5 * PAGE, 16);
-	assert_int_equal(iommufd_hwpt_get_dirty_bitmap(e->ctx, e->hwpt, IOVA, NPAGES * PAGE, PAGE,
-						       (uint64_t *)(uintptr_t)8, 0), -EFAULT);
-	assert_int_equal(dirty(e, 0), 1ull << 5);
+	check(iommufd_hwpt_get_dirty_bitmap(e->ctx, e->hwpt, IOVA, NPAGES * PAGE, PAGE,
+					    (uint64_t *)(uintptr_t)8, 0));
+	assert_int_equal(dirty(e, 0), 0);
 	check(iommufd_hwpt_set_dirty_tracking(e->ctx, e->hwpt, false));
 }
 
