@@ -1371,11 +1371,10 @@ static int gfile_get_device_fd(struct gfile *gf, void *arg)
 		return fd;
 	}
 	if (g->noiommu) {
-		uint32_t ioas;
-
 		/* vfio_df_group_open(): no compat IOAS may exist (translation
 		 * expected); vfio_df_iommufd_bind() binds a no-IOMMU device to nothing */
-		if (d->open_count == 0 && emu_ictx_compat_ioas(g->ictx, false, &ioas) != -ENODEV)
+		if (d->open_count == 0 && g->ictx->compat_ioas &&
+		    emu_ioas_find(g->ictx, g->ictx->compat_ioas))
 			return -EPERM;
 		fd = vfile_new(d, true, &vf);
 		if (fd < 0)
