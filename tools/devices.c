@@ -109,7 +109,9 @@ static void pci_dev_read(struct pci_dev *d, const char *bdf)
 				 "echo vfio-pci > /sys/bus/pci/devices/%s/driver_override; echo %s > /sys/bus/pci/drivers_probe",
 				 bdf, bdf);
 	} else if (d->noiommu) {
-		/* no cdev (drivers/vfio/vfio.h vfio_device_add()): the group path only */
+		/* no cdev (drivers/vfio/vfio.h vfio_device_add()), although sysfs
+		 * lists vfio-dev/vfioN: the group path only */
+		d->cdev[0] = 0;
 		snprintf(d->reason, sizeof(d->reason),
 			 "no-IOMMU group %s: DMA is NOT translated (unsafe), no cdev; only /dev/vfio/noiommu-%s",
 			 d->group, d->group);
