@@ -227,7 +227,7 @@ struct iommufd_mode_info {
 	size_t sz;
 	uint32_t mode;       /* enum iommufd_mode */
 	uint32_t flags;      /* IOMMUFD_MODE_INFO_* */
-	uint32_t iommu_type; /* type1: VFIO_TYPE1v2_IOMMU (3) or VFIO_TYPE1_IOMMU (1), 0 before the first group */
+	uint32_t iommu_type; /* type1: VFIO_TYPE1v2_IOMMU (3) or VFIO_TYPE1_IOMMU (1), VFIO_NOIOMMU_IOMMU (8) for no-IOMMU groups, 0 before the first group */
 	uint32_t reserved;   /* 0 */
 	char why[256];       /* how the mode was chosen, e.g. "/dev/iommu: ENOENT; /dev/vfio/vfio: type1v2" */
 };
@@ -819,7 +819,7 @@ IOMMUFD_EXPORT int iommufd_group_unset_ctx(struct iommufd_group *grp);
 #define IOMMUFD_GROUP_CTX_SET (1u << 1)
 /* VFIO_GROUP_GET_STATUS: *flags gets IOMMUFD_GROUP_* */
 IOMMUFD_EXPORT int iommufd_group_get_status(struct iommufd_group *grp, uint32_t *flags);
-/* VFIO_GROUP_GET_DEVICE_FD(name, e.g. "0000:00:02.0"): a device in state ATTACHED. */
+/* VFIO_GROUP_GET_DEVICE_FD(name, e.g. "0000:00:02.0"): a device in state ATTACHED (BOUND, of a no-IOMMU group). */
 IOMMUFD_EXPORT int iommufd_group_get_device(struct iommufd_group *grp, const char *name,
 					    struct iommufd_device **ret);
 
