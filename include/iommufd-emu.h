@@ -167,6 +167,24 @@ struct iommufd_emu_device_opts {
  */
 #define IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY (1u << 6)
 /*
+ * A device without an IOMMU, as vfio-pci gives one with
+ * vfio.enable_unsafe_noiommu_mode=1 (drivers/vfio/group.c
+ * vfio_noiommu_group_alloc()): its group is named "vfio-noiommu"
+ * (<sysfs>/kernel/iommu_groups/<N>/name) and its node is
+ * <dev>/vfio/noiommu-<N>; it has no cdev (sysfs still lists vfio-dev/vfioN).
+ * Its group joins a type1 container that then offers VFIO_NOIOMMU_IOMMU only
+ * (no IOMMU and no-IOMMU groups do not mix: EPERM), or an iommufd without a
+ * compat IOAS, which turns no-IOMMU (TYPE1 extensions 0, SET_IOMMU of
+ * VFIO_NOIOMMU_IOMMU 0); the device file is bound to nothing (BIND EINVAL,
+ * ATTACH ENOTTY) but its config space, regions and interrupts work. Its DMA
+ * would reach physical addresses: the emulator has none, so every DMA of it
+ * is refused and counted as a fault (iommufd_emu_device_dma() says why). A
+ * group given by number must be all no-IOMMU or none (-EINVAL). Adding one
+ * enables the no-IOMMU mode (a type1 container's CHECK_EXTENSION of
+ * VFIO_NOIOMMU_IOMMU answers 1). Preload: "edu+noiommu".
+ */
+#define IOMMUFD_EMU_DEVICE_NOIOMMU (1u << 7)
+/*
  * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree as
  * the kernel lays it out (devices/pci<seg>:00/[<root port>/]<bdf>/{vendor,
  * device,iommu_group,driver,subsystem,vfio-dev/vfioN/dev}, linked from

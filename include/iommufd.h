@@ -227,7 +227,7 @@ struct iommufd_mode_info {
 	size_t sz;
 	uint32_t mode;       /* enum iommufd_mode */
 	uint32_t flags;      /* IOMMUFD_MODE_INFO_* */
-	uint32_t iommu_type; /* type1: VFIO_TYPE1v2_IOMMU (3) or VFIO_TYPE1_IOMMU (1), 0 before the first group */
+	uint32_t iommu_type; /* type1: VFIO_TYPE1v2_IOMMU (3) or VFIO_TYPE1_IOMMU (1), VFIO_NOIOMMU_IOMMU (8) for no-IOMMU groups, 0 before the first group */
 	uint32_t reserved;   /* 0 */
 	char why[256];       /* how the mode was chosen, e.g. "/dev/iommu: ENOENT; /dev/vfio/vfio: type1v2" */
 };
@@ -794,7 +794,15 @@ IOMMUFD_EXPORT bool iommufd_device_is_group_path(const struct iommufd_device *de
 /* The IOMMU group number of PCI device bdf (<sysfs>/bus/pci/devices/<bdf>/iommu_group). */
 IOMMUFD_EXPORT int iommufd_pci_get_iommu_group(struct iommufd_ctx *ctx, const char *bdf, int *group);
 
-/* The group path: /dev/vfio/<group> on an iommufd "container". */
+/*
+ * The group path: /dev/vfio/<group> on an iommufd "container".
+ * iommufd_group_open() opens /dev/vfio/noiommu-<group> instead when
+ * <sysfs>/kernel/iommu_groups/<group>/name is "vfio-noiommu" (as does
+ * iommufd_group_open_path() of a node so named): its devices
+ * (iommufd_group_get_device()) are BOUND with no DEVICE ID, their DMA not
+ * translated (IOMMUFD_DEVICE_INFO_NOIOMMU), and the context it joins turns
+ * no-IOMMU (a type1 container gets VFIO_NOIOMMU_IOMMU).
+ */
 IOMMUFD_EXPORT int iommufd_group_open(struct iommufd_ctx *ctx, int group, struct iommufd_group **ret);
 IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_ctx *ctx, const char *path,
 					   struct iommufd_group **ret);
@@ -811,7 +819,7 @@ IOMMUFD_EXPORT int iommufd_group_unset_ctx(struct iommufd_group *grp);
 #define IOMMUFD_GROUP_CTX_SET (1u << 1)
 /* VFIO_GROUP_GET_STATUS: *flags gets IOMMUFD_GROUP_* */
 IOMMUFD_EXPORT int iommufd_group_get_status(struct iommufd_group *grp, uint32_t *flags);
-/* VFIO_GROUP_GET_DEVICE_FD(name, e.g. "0000:00:02.0"): a device in state ATTACHED. */
+/* VFIO_GROUP_GET_DEVICE_FD(name, e.g. "0000:00:02.0"): a device in state ATTACHED (BOUND, of a no-IOMMU group). */
 IOMMUFD_EXPORT int iommufd_group_get_device(struct iommufd_group *grp, const char *name,
 					    struct iommufd_device **ret);
 
@@ -834,6 +842,13 @@ IOMMUFD_EXPORT int iommufd_device_viommu_alloc(struct iommufd_device *dev, uint3
 /* What a userspace driver needs around DMA (all need a bound device). */
 #define IOMMUFD_DEVICE_INFO_RESET (1u << 0)
 #define IOMMUFD_DEVICE_INFO_PCI (1u << 1)
+/*
+ * Set by the library, not the kernel: the device is of a no-IOMMU VFIO group
+ * (vfio.enable_unsafe_noiommu_mode=1, /dev/vfio/noiommu-<N>). Its DMA is not
+ * translated: it reaches physical addresses, nothing isolates it. It was
+ * bound to nothing (DEVICE ID 0) and cannot be attached (-ENOTTY).
+ */
+#define IOMMUFD_DEVICE_INFO_NOIOMMU (1u << 31)
 struct iommufd_device_info {
 	size_t sz;
 	uint32_t flags; /* IOMMUFD_DEVICE_INFO_* (and the kernel's other bits) */

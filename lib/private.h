@@ -294,4 +294,14 @@ int ifd_get_hw_info(struct iommufd_ctx *ctx, const char *func, uint32_t dev_id, 
 int ifd_viommu_alloc(struct iommufd_ctx *ctx, const char *func, uint32_t dev_id, uint32_t hwpt_id,
 		     uint32_t type, const struct iommufd_viommu_alloc_opts *opts, uint32_t *viommu_id);
 
+/*
+ * A no-IOMMU VFIO group (vfio.enable_unsafe_noiommu_mode=1, a device without
+ * an IOMMU group): <sysfs>/kernel/iommu_groups/<group>/name is "vfio-noiommu"
+ * (drivers/vfio/group.c vfio_noiommu_group_alloc()) and its node is
+ * <dev>/vfio/noiommu-<group>. ifd_group_node() writes the node's path into
+ * path (len bytes) and says whether the group is a no-IOMMU one.
+ */
+bool ifd_group_is_noiommu(struct iommufd_backend *be, int group);
+bool ifd_group_node(struct iommufd_backend *be, int group, char *path, size_t len);
+
 #endif

@@ -21,6 +21,7 @@ struct pci_dev {
 	char cdev[64];     /* "vfio0" or "" */
 	bool cdev_node;    /* /dev/vfio/devices/<cdev> exists */
 	bool cdev_access;  /* ... and is read/write for us */
+	bool noiommu;      /* a no-IOMMU VFIO group: DMA not translated */
 	bool viable;       /* every device of the group is free for userspace */
 	bool bindable;
 	char reason[320], fix[640];
@@ -59,6 +60,14 @@ static void pci_dev_read(struct pci_dev *d, const char *bdf)
 	hex_attr(bdf, "class", d->class, sizeof(d->class));
 	read_link_base(lpath(p, "/sys/bus/pci/devices/%s/driver", bdf), d->driver, sizeof(d->driver));
 	read_link_base(lpath(p, "/sys/bus/pci/devices/%s/iommu_group", bdf), d->group, sizeof(d->group));
+	if (d->group[0]) {
+		char name[32];
+
+		/* drivers/vfio/group.c vfio_noiommu_group_alloc() names the group */
+		d->noiommu = read_line(lpath(p, "/sys/kernel/iommu_groups/%s/name", d->group), name,
+				       sizeof(name)) >= 0 &&
+			     !strcmp(name, "vfio-noiommu");
+	}
 
 	n = list_dir(lpath(p, "/sys/bus/pci/devices/%s/vfio-dev", bdf), &ents);
 	if (n > 0) {
@@ -99,6 +108,16 @@ static void pci_dev_read(struct pci_dev *d, const char *bdf)
 			snprintf(d->fix, sizeof(d->fix),
 				 "echo vfio-pci > /sys/bus/pci/devices/%s/driver_override; echo %s > /sys/bus/pci/drivers_probe",
 				 bdf, bdf);
+	} else if (d->noiommu) {
+		/* no cdev (drivers/vfio/vfio.h vfio_device_add()), although sysfs
+		 * lists vfio-dev/vfioN: the group path only */
+		d->cdev[0] = 0;
+		snprintf(d->reason, sizeof(d->reason),
+			 "no-IOMMU group %s: DMA is NOT translated (unsafe), no cdev; only /dev/vfio/noiommu-%s",
+			 d->group, d->group);
+		snprintf(d->fix, sizeof(d->fix),
+			 "open it through its group (iommufd_group_open(%s)) as root (CAP_SYS_RAWIO), or boot with the IOMMU on",
+			 d->group);
 	} else if (!d->cdev[0]) {
 		snprintf(d->reason, sizeof(d->reason), "on %s but has no VFIO cdev", d->driver);
 		snprintf(d->fix, sizeof(d->fix),
@@ -165,6 +184,8 @@ static int devices_run(const struct tool_args *args)
 			json_str(&j, "iommu_group", d.group[0] ? d.group : NULL);
 			json_str(&j, "cdev", d.cdev[0] ? cdev : NULL);
 			json_bool(&j, "cdev_accessible", d.cdev_access);
+			json_bool(&j, "noiommu", d.noiommu);
+			json_bool(&j, "dma_translated", !d.noiommu && d.group[0]);
 			json_bool(&j, "group_viable", d.viable);
 			json_bool(&j, "bindable", d.bindable);
 			json_str(&j, "reason", d.bindable ? NULL : d.reason);

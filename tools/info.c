@@ -497,6 +497,32 @@ static void check_nodes(void)
 		}
 	}
 	free_list(names);
+
+	/*
+	 * vfio's no-IOMMU mode (drivers/vfio/vfio_main.c
+	 * enable_unsafe_noiommu_mode): devices without an IOMMU group get a
+	 * vfio-noiommu group, /dev/vfio/noiommu-N, and DMA that is not translated
+	 */
+	{
+		char v[8] = "";
+		int nn;
+
+		nn = list_dir(lpath(p, "/dev/vfio"), &names);
+		nok = 0;
+		for (int i = 0; i < nn; i++)
+			nok += !strncmp(names[i], "noiommu-", 8);
+		free_list(names);
+		if (nok) {
+			f = add("vfio-noiommu", L_WARN,
+				"%d no-IOMMU VFIO group(s) (/dev/vfio/noiommu-N): their devices' DMA is NOT translated, nothing isolates them; no cdev, the group path only",
+				nok);
+			fix(f, "boot with the IOMMU on and without vfio.enable_unsafe_noiommu_mode=1 to translate DMA");
+		} else if (read_line(lpath(p, "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"), v,
+				     sizeof(v)) >= 0 && v[0] == 'Y') {
+			add("vfio-noiommu", L_INFO,
+			    "vfio's no-IOMMU mode is on: a device bound to vfio-pci without an IOMMU group would get untranslated DMA");
+		}
+	}
 }
 
 static char cmdline[4096];

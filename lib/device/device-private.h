@@ -31,6 +31,7 @@ struct iommufd_device {
 	dev_t fd_dev, fd_rdev;
 	ino_t fd_ino;
 	bool group_path;
+	bool noiommu;             /* of a no-IOMMU group: its DMA is not translated */
 	bool t1;                  /* opened in a type1 context: joins the container through group_nr */
 	int group_nr;
 	char name[64]; /* for messages: "vfio0", "fd 7", "0000:00:02.0" */
@@ -67,6 +68,7 @@ struct iommufd_group {
 	pid_t pid;
 	struct iommufd_backend *be;
 	int fd;
+	bool noiommu;  /* /dev/vfio/noiommu-<N> */
 	char path[128];
 	pthread_mutex_t lock;
 	struct iommufd_ctx *ctx; /* ref while set */

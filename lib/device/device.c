@@ -31,6 +31,8 @@ static const char *dev_why(const struct iommufd_device *dev, enum dev_op op, int
 {
 	if (err < 0)
 		err = -err;
+	if (dev->noiommu && (op == OP_ATTACH || op == OP_DETACH || op == OP_PASID) && err == ENOTTY)
+		return "a no-IOMMU device: its DMA is not translated, there is no IOAS or HWPT to attach it to";
 	if (dev->group_path) {
 		if (op == OP_BIND && err == EINVAL)
 			return "the device was obtained through its VFIO group, so it is already bound";
@@ -462,6 +464,26 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *
 			    strerror(-r));
 	if (ctx->t1)
 		return open_pci_t1(ctx, be, bdf, ret);
+	/*
+	 * a no-IOMMU device has no cdev (drivers/vfio/vfio.h vfio_device_add()),
+	 * although sysfs lists its vfio-dev/vfioN: only its group reaches it
+	 */
+	{
+		char target[PATH_MAX];
+		ssize_t n;
+		int group = -1;
+
+		snprintf(path, sizeof(path), "%s/iommu_group", devdir);
+		n = be_sysfs_readlink(be, path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = 0;
+			group = atoi(base_name(target));
+		}
+		if (n > 0 && ifd_group_is_noiommu(be, group))
+			return FAIL(NULL, ENODEV,
+				    "PCI device %s is in no-IOMMU group %d (%s/kernel/iommu_groups/%d/name is vfio-noiommu): it has no VFIO cdev; open it through %s/vfio/noiommu-%d (iommufd_group_open(), iommufd_group_set_ctx(), iommufd_group_get_device()); its DMA is not translated",
+				    bdf, group, SYSFS_SHOWN, group, BE_DEV_ROOT, group);
+	}
 	snprintf(path, sizeof(path), "%s/vfio-dev", devdir);
 	/* the one vfioN entry of vfio-dev/ (none, or no vfio-dev/: no cdev) */
 	be_sysfs_list(be, path, vfio_entry, vfio_name);
@@ -574,6 +596,7 @@ static int bind_t1(struct iommufd_device *dev, struct iommufd_ctx *ctx, const ui
 {
 	static const char *const func = "iommufd_device_bind";
 	uint32_t id;
+	bool noiommu;
 	int fd, r;
 
 	if (dev->group_path)
@@ -595,11 +618,12 @@ static int bind_t1(struct iommufd_device *dev, struct iommufd_ctx *ctx, const ui
 		pthread_mutex_unlock(&dev->lock);
 		return r;
 	}
-	r = ifd_t1_dev_bind(ctx, func, dev->name, dev->group_nr, token, &fd, &id);
+	r = ifd_t1_dev_bind(ctx, func, dev->name, dev->group_nr, token, &fd, &id, &noiommu);
 	if (r < 0) {
 		pthread_mutex_unlock(&dev->lock);
 		return r;
 	}
+	dev->noiommu = noiommu;
 	dev->fd = fd;
 	dev->fd_id_valid = fd_id_get(dev->be, fd, &dev->fd_dev, &dev->fd_rdev, &dev->fd_ino);
 	dev->ctx = iommufd_ctx_ref(ctx);
@@ -709,6 +733,10 @@ static int attach_t1(struct iommufd_device *dev, bool use_pasid, uint32_t pt_id,
 	pthread_mutex_lock(&dev->lock);
 	if (dev->state == IOMMUFD_DEVICE_PARKED) {
 		r = dev_fail_locked(dev, dev->ctx, func, use_pasid ? OP_PASID : OP_ATTACH, EINVAL,
+				    "attach to %u", pt_id);
+	} else if (dev->noiommu) {
+		/* its file answers ATTACH_IOMMUFD_PT as every group-path file does */
+		r = dev_fail_locked(dev, dev->ctx, func, use_pasid ? OP_PASID : OP_ATTACH, ENOTTY,
 				    "attach to %u", pt_id);
 	} else if (use_pasid) {
 		r = dev_fail_locked(dev, dev->ctx, func, OP_PASID, EOPNOTSUPP, "attach of a pasid to %u",
@@ -1042,7 +1070,7 @@ IOMMUFD_EXPORT int iommufd_device_get_info(struct iommufd_device *dev, struct io
 	r = dev_ioctl(dev, KABI_VFIO_DEVICE_GET_INFO, &ki);
 	if (r < 0)
 		return DEV_FAIL(dev, OP_OTHER, r, "VFIO_DEVICE_GET_INFO");
-	out.flags = ki.flags;
+	out.flags = ki.flags | (dev->noiommu ? IOMMUFD_DEVICE_INFO_NOIOMMU : 0);
 	out.num_regions = ki.num_regions;
 	out.num_irqs = ki.num_irqs;
 	ifd_ext_copy_out(info, &out, sizeof(out));

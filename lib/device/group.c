@@ -16,6 +16,37 @@
 #include "device-private.h"
 #include "type1/type1.h"
 
+bool ifd_group_is_noiommu(struct iommufd_backend *be, int group)
+{
+	char rel[64], buf[32];
+	ssize_t n;
+
+	snprintf(rel, sizeof(rel), "kernel/iommu_groups/%d/name", group);
+	n = be_sysfs_read(be, rel, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return false; /* a group with no name: one of an IOMMU */
+	buf[n] = 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	return strcmp(buf, "vfio-noiommu") == 0;
+}
+
+bool ifd_group_node(struct iommufd_backend *be, int group, char *path, size_t len)
+{
+	bool noiommu = ifd_group_is_noiommu(be, group);
+
+	snprintf(path, len, "%s/vfio/%s%d", BE_DEV_ROOT, noiommu ? "noiommu-" : "", group);
+	return noiommu;
+}
+
+/* a node named noiommu-<N> (drivers/vfio/group.c vfio_group_alloc()) */
+static bool path_is_noiommu(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return strncmp(b ? b + 1 : path, "noiommu-", 8) == 0;
+}
+
 static int grp_check(const struct iommufd_group *grp, const char *func)
 {
 	return ifd_owner_check(grp->pid, grp->ctx, func, "group", grp->path);
@@ -46,6 +77,7 @@ IOMMUFD_EXPORT int iommufd_group_open_path(struct iommufd_ctx *ctx, const char *
 	grp->pid = ifd_getpid();
 	grp->be = be_ref(be);
 	grp->fd = fd;
+	grp->noiommu = path_is_noiommu(path);
 	snprintf(grp->path, sizeof(grp->path), "%s", path);
 	pthread_mutex_init(&grp->lock, NULL);
 	*ret = grp;
@@ -63,7 +95,7 @@ IOMMUFD_EXPORT int iommufd_group_open(struct iommufd_ctx *ctx, int group, struct
 		return r;
 	if (group < 0 || !ret)
 		return FAIL(NULL, EINVAL, "group %d, or ret is NULL", group);
-	snprintf(path, sizeof(path), "%s/vfio/%d", BE_DEV_ROOT, group);
+	ifd_group_node(be, group, path, sizeof(path));
 	return iommufd_group_open_path(ctx, path, ret);
 }
 
@@ -124,14 +156,16 @@ IOMMUFD_EXPORT int iommufd_group_set_ctx(struct iommufd_group *grp, struct iommu
 	r = be_ioctl(grp->be, grp->fd, KABI_VFIO_GROUP_SET_CONTAINER, &fd);
 	if (r < 0) {
 		r = FAIL(ctx, r, "group %s: VFIO_GROUP_SET_CONTAINER(iommufd fd %d)%s", grp->path, fd,
+			 r == -EINVAL && grp->noiommu ? ": the group already has a container or context, or the context has a compat IOAS (a no-IOMMU group joins only a context that expects no translation)" :
 			 r == -EINVAL ? ": the group already has a container or context, or the context is no-iommu" :
+			 r == -EPERM && grp->noiommu ? ": a no-IOMMU group needs CAP_SYS_RAWIO, and a container of no-IOMMU groups only" :
 			 r == -EPERM ? ": the group is not viable, or its IOMMU cannot join this container" : "");
 		pthread_mutex_unlock(&grp->lock);
 		return r;
 	}
 	if (ctx->t1) {
 		/* the container needs its IOMMU driver once a group is in it */
-		r = ifd_t1_group_joined(ctx, __func__, grp->path);
+		r = ifd_t1_group_joined(ctx, __func__, grp->path, grp->noiommu);
 		if (r < 0) {
 			be_ioctl(grp->be, grp->fd, KABI_VFIO_GROUP_UNSET_CONTAINER, NULL);
 			pthread_mutex_unlock(&grp->lock);
@@ -201,6 +235,7 @@ IOMMUFD_EXPORT int iommufd_group_get_device(struct iommufd_group *grp, const cha
 	if (fd < 0) {
 		r = FAIL(grp->ctx, fd, "group %s: VFIO_GROUP_GET_DEVICE_FD(%s)%s", grp->path, name,
 			 fd == -EINVAL ? ": no context set on the group (iommufd_group_set_ctx)" :
+			 fd == -EPERM && grp->noiommu ? ": a no-IOMMU device needs CAP_SYS_RAWIO and a context without a compat IOAS" :
 			 fd == -ENODEV ? ": no such device in the group, or the context's compat IOAS is gone" : "");
 		pthread_mutex_unlock(&grp->lock);
 		return r;
@@ -212,12 +247,20 @@ IOMMUFD_EXPORT int iommufd_group_get_device(struct iommufd_group *grp, const cha
 		pthread_mutex_unlock(&grp->lock);
 		return r;
 	}
-	/* bound by the kernel to the group's context and attached to its compat IOAS */
 	dev->group_path = true;
-	dev->state = IOMMUFD_DEVICE_ATTACHED;
 	dev->ctx = iommufd_ctx_ref(grp->ctx);
-	if (grp->ctx && grp->ctx->t1)
-		dev->pt_id = IFD_T1_HWPT_ID; /* the container's domain */
+	if (grp->noiommu) {
+		/* no IOMMU: the kernel binds it to nothing (drivers/vfio/iommufd.c
+		 * vfio_df_iommufd_bind() gives no iommufd device), its DMA is
+		 * not translated: bound, with no DEVICE ID and nothing attached */
+		dev->noiommu = true;
+		dev->state = IOMMUFD_DEVICE_BOUND;
+	} else {
+		/* bound by the kernel to the group's context and attached to its compat IOAS */
+		dev->state = IOMMUFD_DEVICE_ATTACHED;
+		if (grp->ctx && grp->ctx->t1)
+			dev->pt_id = IFD_T1_HWPT_ID; /* the container's domain */
+	}
 	pthread_mutex_unlock(&grp->lock);
 	*ret = dev;
 	return 0;

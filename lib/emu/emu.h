@@ -68,6 +68,8 @@ struct iommufd_emu {
 	/* fstat of an anonymous inode: what a file without an fstat op shows */
 	struct stat anon_st;
 	bool anon_st_valid;
+	/* vfio.enable_unsafe_noiommu_mode: a no-IOMMU device was added */
+	bool noiommu_mode;
 	/* open() registry for device nodes under BE_DEV_ROOT (see emu_node_register) */
 	struct emu_node *nodes;
 	/* mmaps of emulated files (addr -> owner), see emu_mmap_track */
@@ -282,6 +284,8 @@ struct iommufd_emu *emu_ictx_emu(struct emu_ictx *ictx);
  * -EINVAL when the context is in no-iommu mode.
  */
 int emu_ictx_compat_ioas(struct emu_ictx *ictx, bool create, uint32_t *ioas_id);
+/* a no-IOMMU group joins (iommufd_vfio_compat_set_no_iommu()): -EINVAL with a compat IOAS */
+int emu_ictx_set_no_iommu(struct emu_ictx *ictx);
 
 /*
  * An iommufd context of the emulator's own, with no file (the translation
@@ -307,6 +311,7 @@ struct emu_type1_group {
 	struct emu_type1 *container;    /* SET_CONTAINER done (holds a container ref) */
 	struct emu_type1_group *next;   /* in the container's list */
 	bool in_driver;                 /* attached to the IOMMU driver: devices bound */
+	bool noiommu;                   /* a no-IOMMU group (VFIO_NO_IOMMU) */
 };
 /* open of /dev/vfio/vfio: a new container, its fd or -errno */
 int emu_type1_open(struct iommufd_emu *emu, int flags);

@@ -91,6 +91,8 @@ struct emu_type1 {
 	/* the IOMMU driver (container->iommu_driver and its vfio_iommu) */
 	bool driver_set;
 	bool v2;
+	bool noiommu;                /* container->noiommu: its groups are no-IOMMU ones */
+	bool noiommu_driver;         /* the driver set is vfio-noiommu (drivers/vfio/container.c) */
 	struct itree dmas;           /* iommu->dma_list: struct t1_dma, disjoint */
 	unsigned int dma_avail;
 	unsigned int vaddr_invalid_count;
@@ -415,6 +417,7 @@ static void driver_release(struct emu_type1 *c)
 	c->ictx = NULL;
 	c->ioas = NULL;
 	c->driver_set = false;
+	c->noiommu_driver = false;
 	c->v2 = false;
 	c->dirty_tracking = false;
 	c->num_non_pinned_groups = 0;
@@ -470,14 +473,18 @@ int emu_type1_attach_group(struct emu_type1 *c, struct emu_type1_group *g)
 
 	if (g->container)
 		return -EINVAL;
-	if (g->ndevs && g->devs[0]->group && g->devs[0]->group->owner)
+	/* vfio_container_attach_group(): real groups and fake groups cannot mix */
+	if (c->groups && c->noiommu != g->noiommu)
+		return -EPERM;
+	if (!g->noiommu && g->ndevs && g->devs[0]->group && g->devs[0]->group->owner)
 		return -EBUSY; /* iommu_group_claim_dma_owner() */
-	if (c->driver_set) {
+	if (c->driver_set && !c->noiommu_driver) {
 		r = driver_attach_group(c, g);
 		if (r)
 			return r;
 	}
 	g->container = c;
+	c->noiommu = g->noiommu;
 	g->next = c->groups;
 	c->groups = g;
 	c->refs++;
@@ -531,13 +538,39 @@ static int t1_check_extension(struct emu_type1 *c, unsigned long arg)
 	}
 }
 
-/* vfio_ioctl_set_iommu() with the type1 driver the only one that can answer */
+/*
+ * vfio_container_ioctl_check_extension(): the driver set answers; without
+ * one every registered driver allowed for the container (any, while it has
+ * no group: drivers/vfio/container.c vfio_iommu_driver_allowed()) is asked,
+ * the first positive answer wins: type1, then vfio-noiommu, whose answer is
+ * vfio_noiommu && arg == VFIO_NOIOMMU_IOMMU.
+ */
+static int container_check_extension(struct emu_type1 *c, unsigned long arg)
+{
+	int noiommu = c->emu->noiommu_mode && arg == KABI_VFIO_NOIOMMU_IOMMU;
+
+	if (c->driver_set)
+		return c->noiommu_driver ? noiommu : t1_check_extension(c, arg);
+	if (c->groups)
+		return c->noiommu ? noiommu : t1_check_extension(NULL, arg);
+	return t1_check_extension(NULL, arg) > 0 ? 1 : noiommu;
+}
+
+/* vfio_ioctl_set_iommu() */
 static int t1_set_iommu(struct emu_type1 *c, unsigned long arg)
 {
 	int r = -ENODEV;
 
 	if (!c->groups || c->driver_set)
 		return -EINVAL;
+	if (c->noiommu) {
+		/* only vfio-noiommu is allowed: vfio_noiommu_open() (CAP_SYS_RAWIO assumed) */
+		if (!c->emu->noiommu_mode || arg != KABI_VFIO_NOIOMMU_IOMMU)
+			return -ENODEV;
+		c->driver_set = true;
+		c->noiommu_driver = true;
+		return 0;
+	}
 	if (t1_check_extension(NULL, arg) <= 0)
 		return -ENODEV;
 	/* vfio_iommu_type1_open(): only the two types */
@@ -965,12 +998,14 @@ static int t1_ioctl(struct emu_file *f, unsigned long req, void *arg)
 	case KABI_VFIO_GET_API_VERSION:
 		return KABI_VFIO_API_VERSION;
 	case KABI_VFIO_CHECK_EXTENSION:
-		return t1_check_extension(c->driver_set ? c : NULL, a);
+		return container_check_extension(c, a);
 	case KABI_VFIO_SET_IOMMU:
 		return t1_set_iommu(c, a);
 	}
 	if (!c->driver_set)
 		return -EINVAL;
+	if (c->noiommu_driver)
+		return -ENOTTY; /* vfio_noiommu_ioctl(): CHECK_EXTENSION only */
 	switch (req) {
 	case KABI_VFIO_IOMMU_GET_INFO:
 		return t1_get_info(c, arg);

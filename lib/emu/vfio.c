@@ -34,6 +34,7 @@
 struct vgroup {
 	struct vgroup *next;
 	int nr;
+	bool noiommu;           /* VFIO_NO_IOMMU: /dev/vfio/noiommu-<nr>, named vfio-noiommu */
 	struct emu_group *eg;
 	bool opened;            /* /dev/vfio/<nr> is open */
 	int cdev_bound;         /* devices of the group bound through a cdev */
@@ -184,6 +185,7 @@ enum snode_kind {
 	SN_DEVICE,
 	SN_CLASS,
 	SN_CDEV_DEV,      /* <dev>/vfio-dev/vfioN/dev */
+	SN_GROUP_NAME,    /* kernel/iommu_groups/<grp>/name: no-IOMMU groups only */
 	/* links */
 	SN_GROUP_LINK,    /* <dev>/iommu_group */
 	SN_DRIVER_LINK,   /* <dev>/driver */
@@ -332,6 +334,18 @@ static int snode_children(struct iommufd_emu *emu, const struct snode *n,
 		if (r)
 			return r;
 	}
+	/* iommu_group_set_name() makes the attribute: only vfio-noiommu groups have it */
+	if (n->kind == SN_GROUP) {
+		for (struct vgroup *g = s ? s->groups : NULL; g; g = g->next) {
+			struct snode c = { SN_GROUP_NAME, NULL, n->grp };
+
+			if (g->nr != n->grp || !g->noiommu)
+				continue;
+			r = fn(data, "name", &c);
+			if (r)
+				return r;
+		}
+	}
 	for (struct vdev *d = devs; d; d = d->next) {
 		struct pci_loc l = loc_of(d);
 		struct snode c = { SN_DEV, d, n->grp };
@@ -441,6 +455,9 @@ static size_t snode_render(struct iommufd_emu *emu, const struct snode *n, char 
 		break;
 	case SN_CDEV_DEV:
 		r = snprintf(buf, len, "%d:%d\n", VFIO_CDEV_MAJOR, n->d->index);
+		break;
+	case SN_GROUP_NAME:
+		r = snprintf(buf, len, "vfio-noiommu\n");
 		break;
 	case SN_GROUP_LINK:
 		r = snprintf(buf, len, "%skernel/iommu_groups/%d", up, n->d->grp->nr);
@@ -678,7 +695,7 @@ static void vfile_unbind(struct vfile *vf)
 
 				d->t1_group_file = NULL;
 				emu_file_put(gf);
-			} else {
+			} else if (!d->grp->noiommu) {
 				emu_device_unbind(&d->edev);
 			}
 		}
@@ -1225,12 +1242,18 @@ static int gfile_set_container(struct gfile *gf, void *arg)
 	container = emu_type1_from_fd(emu, fd);
 	if (container) {
 		r = group_t1_devs(gf);
+		g->t1.noiommu = g->noiommu;
 		return r ? r : emu_type1_attach_group(container, &g->t1);
 	}
 	r = emu_ictx_from_fd(emu, fd, &ictx);
 	if (r)
 		return r;
-	r = emu_ictx_compat_ioas(ictx, true, &ioas);
+	/* vfio_group_ioctl_set_container(): a no-IOMMU group turns the context
+	 * no-IOMMU (CAP_SYS_RAWIO assumed), any other makes the compat IOAS */
+	if (g->noiommu)
+		r = emu_ictx_set_no_iommu(ictx);
+	else
+		r = emu_ictx_compat_ioas(ictx, true, &ioas);
 	if (r) {
 		emu_ictx_put(ictx);
 		return r;
@@ -1347,6 +1370,20 @@ static int gfile_get_device_fd(struct gfile *gf, void *arg)
 		}
 		return fd;
 	}
+	if (g->noiommu) {
+		/* vfio_df_group_open(): no compat IOAS may exist (translation
+		 * expected); vfio_df_iommufd_bind() binds a no-IOMMU device to nothing */
+		if (d->open_count == 0 && g->ictx->compat_ioas &&
+		    emu_ioas_find(g->ictx, g->ictx->compat_ioas))
+			return -EPERM;
+		fd = vfile_new(d, true, &vf);
+		if (fd < 0)
+			return fd;
+		vf->bound = true;
+		if (d->open_count++ == 0)
+			vdev_model_open(d);
+		return fd;
+	}
 	if (d->open_count == 0) {
 		uint32_t ioas, id;
 
@@ -1427,6 +1464,7 @@ static int vfio_node_open(struct iommufd_emu *emu, const char *rel, int flags, v
 {
 	struct vfio_state *s = data;
 	const char *p = rel + strlen("vfio/");
+	bool noiommu;
 	char *end;
 	long n;
 
@@ -1440,11 +1478,17 @@ static int vfio_node_open(struct iommufd_emu *emu, const char *rel, int flags, v
 		n = strtol(p + 12, &end, 10);
 		if (*end || end == p + 12)
 			return -ENOENT;
+		/* a no-IOMMU device has no cdev (drivers/vfio/vfio.h vfio_device_add()) */
 		for (struct vdev *d = s->devs; d; d = d->next)
-			if (d->index == n)
+			if (d->index == n && !d->grp->noiommu)
 				return vfile_new(d, false, &vf);
 		return -ENOENT;
 	}
+	noiommu = strncmp(p, "noiommu-", 8) == 0;
+	if (noiommu)
+		p += 8;
+	if (*p < '0' || *p > '9')
+		return -ENOENT;
 	n = strtol(p, &end, 10);
 	if (*end || end == p)
 		return -ENOENT;
@@ -1452,7 +1496,7 @@ static int vfio_node_open(struct iommufd_emu *emu, const char *rel, int flags, v
 		struct gfile *gf;
 		int fd;
 
-		if (g->nr != n)
+		if (g->nr != n || g->noiommu != noiommu)
 			continue;
 		if (g->opened || g->cdev_bound)
 			return -EBUSY;
@@ -1492,6 +1536,7 @@ static int vfio_node_stat(struct iommufd_emu *emu, const char *rel, struct stat 
 {
 	struct vfio_state *s = data;
 	const char *p = rel + strlen("vfio/");
+	bool noiommu;
 	long n;
 
 	if (strncmp(p, "devices", 7) == 0 && (!p[7] || p[7] == '/')) {
@@ -1508,18 +1553,19 @@ static int vfio_node_stat(struct iommufd_emu *emu, const char *rel, struct stat 
 		if (n < 0)
 			return (int)n;
 		for (struct vdev *d = s->devs; d; d = d->next) {
-			if (d->index == n) {
+			if (d->index == n && !d->grp->noiommu) {
 				emu_stat_chr(st, VFIO_CDEV_MAJOR, (unsigned int)n, 0600);
 				return 0;
 			}
 		}
 		return -ENOENT;
 	}
-	n = node_number(p);
+	noiommu = strncmp(p, "noiommu-", 8) == 0;
+	n = node_number(noiommu ? p + 8 : p);
 	if (n < 0)
 		return (int)n;
 	for (struct vgroup *g = s->groups; g; g = g->next) {
-		if (g->nr == n) {
+		if (g->nr == n && g->noiommu == noiommu) {
 			emu_stat_chr(st, VFIO_GROUP_MAJOR, (unsigned int)n, 0600);
 			return 0;
 		}
@@ -1571,6 +1617,7 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	const char *why;
 	struct vdev *d;
 	unsigned int slot = 2;
+	bool noiommu;
 	int group, r;
 
 	if (!emu || !user_opts)
@@ -1590,7 +1637,7 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING |
 			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE | IOMMUFD_EMU_DEVICE_NESTING |
 			     IOMMUFD_EMU_DEVICE_MSIX_SPARSE | IOMMUFD_EMU_DEVICE_MIGRATION |
-			     IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY)))
+			     IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY | IOMMUFD_EMU_DEVICE_NOIOMMU)))
 		return EMU_FAIL(EINVAL, "unknown flags %#x", opts->flags);
 	if (opts->nvme_ns_size % 512 || opts->nvme_ns_size > (1ull << 40))
 		return EMU_FAIL(EINVAL, "NVMe namespace of %llu bytes: not a multiple of 512 "
@@ -1605,6 +1652,8 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 			return EMU_FAIL(EINVAL, "NVMe serial \"%s\": 1 to 20 printable ASCII "
 				    "characters", opts->nvme_serial);
 	}
+	noiommu = opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t) &&
+		  (opts->flags & IOMMUFD_EMU_DEVICE_NOIOMMU);
 	if (opts->bdf && ifd_bdf_parse(opts->bdf, &addr, &why))
 		return EMU_FAIL(EINVAL, "\"%.64s\" is not a PCI address like 0000:00:02.0: %s",
 				opts->bdf, why);
@@ -1642,6 +1691,13 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		while (group_used(s, group))
 			group++;
 	}
+	for (struct vgroup *g = s->groups; g; g = g->next) {
+		if (g->nr == group && g->noiommu != noiommu) {
+			emu_unlock(emu);
+			return EMU_FAIL(EINVAL, "group %d %s a no-IOMMU group: a group's devices are all "
+					"no-IOMMU or none", group, noiommu ? "is not" : "is");
+		}
+	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		emu_unlock(emu);
@@ -1662,6 +1718,7 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		emu_unlock(emu);
 		return EMU_FAIL(ENOMEM, "group %d", group);
 	}
+	d->grp->noiommu = noiommu;
 	d->edev.group = d->grp->eg;
 	d->svc = s->svc;
 	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t))
@@ -1710,9 +1767,11 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	d->next = s->devs;
 	s->devs = d;
 	s->next_index++;
+	if (noiommu)
+		emu->noiommu_mode = true;
 	if (cdev_path && len) {
-		if (emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD)
-			cdev_path[0] = 0; /* no cdev without CONFIG_IOMMUFD */
+		if ((emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD) || noiommu)
+			cdev_path[0] = 0; /* no cdev without CONFIG_IOMMUFD, nor of a no-IOMMU device */
 		else
 			snprintf(cdev_path, len, "%s/vfio/devices/vfio%d", BE_DEV_ROOT, d->index);
 	}
@@ -1782,6 +1841,15 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_device_dma(struct iommufd_emu *emu, const cha
 		return EMU_FAIL(ENODEV, "no emulated PCI device %s", bdf);
 	}
 	r = emu_device_dma(&d->edev, pasid, iova, buf, len, write);
+	if (r && d->grp->noiommu) {
+		d->dma_faults++;
+		d->last_fault_iova = iova;
+		emu_unlock(emu);
+		return EMU_FAIL(EFAULT,
+			    "DMA %s of %s at %#" PRIx64 " + %zu refused: a no-IOMMU device's DMA is not "
+			    "translated, it reaches physical addresses, and the emulator has no physical "
+			    "memory", write ? "write" : "read", bdf, iova, len);
+	}
 	if (r) {
 		d->dma_faults++;
 		d->last_fault_iova = iova;

@@ -41,6 +41,15 @@ int emu_ictx_compat_ioas(struct emu_ictx *ictx, bool create, uint32_t *ioas_id)
 	return 0;
 }
 
+/* iommufd_vfio_compat_set_no_iommu() of drivers/iommu/iommufd/vfio_compat.c */
+int emu_ictx_set_no_iommu(struct emu_ictx *ictx)
+{
+	if (ictx->compat_ioas && emu_ioas_find(ictx, ictx->compat_ioas))
+		return -EINVAL;
+	ictx->noiommu = true;
+	return 0;
+}
+
 int emu_cmd_vfio_ioas(struct emu_ucmd *u)
 {
 	struct kabi_vfio_ioas *cmd = u->cmd;
@@ -253,7 +262,7 @@ int emu_vfio_compat_ioctl(struct emu_ictx *ictx, unsigned long req, void *arg)
 		case KABI_VFIO_UNMAP_ALL:
 			return !ictx->noiommu;
 		case VFIO_NOIOMMU_IOMMU:
-			return 0;
+			return 1; /* IS_ENABLED(CONFIG_VFIO_NOIOMMU), as the VM's kernel */
 		case VFIO_DMA_CC_IOMMU:
 			/* 1 when every HWPT of the compat IOAS enforces coherency:
 			 * the mock domains do not */
@@ -272,6 +281,9 @@ int emu_vfio_compat_ioctl(struct emu_ictx *ictx, unsigned long req, void *arg)
 			return 0;
 		}
 	case KABI_VFIO_SET_IOMMU:
+		/* no-IOMMU: accepted, and nothing else works (CAP_SYS_RAWIO assumed) */
+		if (a == VFIO_NOIOMMU_IOMMU && ictx->noiommu)
+			return 0;
 		if ((a != KABI_VFIO_TYPE1_IOMMU && a != KABI_VFIO_TYPE1v2_IOMMU) || ictx->noiommu)
 			return -EINVAL;
 		ioas = compat_ioas(ictx);

@@ -64,8 +64,9 @@ static const struct {
 	{ "msix-sparse", IOMMUFD_EMU_DEVICE_MSIX_SPARSE },
 	{ "migration", IOMMUFD_EMU_DEVICE_MIGRATION },
 	{ "stop-copy-only", IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY },
+	{ "noiommu", IOMMUFD_EMU_DEVICE_NOIOMMU },
 };
-#define DEV_OPTION_NAMES "pasid, dirty-tracking, no-namespace, nesting, msix-sparse, migration, stop-copy-only"
+#define DEV_OPTION_NAMES "pasid, dirty-tracking, no-namespace, nesting, msix-sparse, migration, stop-copy-only, noiommu"
 
 /* a group number: decimal digits only, 0..INT_MAX */
 static int parse_group(const char *s, int *out)

@@ -29,6 +29,7 @@ struct t1_map {
 struct t1_group {
 	int nr;
 	int fd;
+	bool noiommu;      /* /dev/vfio/noiommu-<nr> */
 	unsigned int devs; /* devices of the device API using it */
 };
 
@@ -39,6 +40,7 @@ struct ifd_t1 {
 	bool has_v1;
 	bool unmap_all;   /* VFIO_UNMAP_ALL */
 	bool iommu_set;
+	bool noiommu;     /* the IOMMU is VFIO_NOIOMMU_IOMMU: no translation */
 	bool dirty;       /* VFIO_IOMMU_DIRTY_PAGES started */
 	bool has_dirty;   /* GET_INFO has the migration capability (dirty page tracking) */
 	uint32_t iommu_type;
@@ -264,13 +266,34 @@ static int usable_ranges(struct iommufd_ctx *ctx, struct kabi_iova_range **range
  * Set the IOMMU driver of the container (a group just joined it) and replay
  * the map table. On failure the kernel keeps no mapping of ours.
  */
-static int set_iommu(struct iommufd_ctx *ctx, const char *func)
+static int set_iommu(struct iommufd_ctx *ctx, const char *func, bool noiommu)
 {
 	struct ifd_t1 *t = ctx->t1;
 	uint32_t type = t->has_v2 ? KABI_VFIO_TYPE1v2_IOMMU : KABI_VFIO_TYPE1_IOMMU;
 	size_t i;
 	int r;
 
+	if (noiommu) {
+		/*
+		 * a container of no-IOMMU groups takes the vfio-noiommu driver
+		 * only (drivers/vfio/container.c vfio_iommu_driver_allowed():
+		 * TYPE1v2 gives ENODEV); it maps nothing
+		 */
+		if (t->nr_maps)
+			return ifd_fail(ctx, func, EINVAL,
+					"type1: a no-IOMMU group joins a container with %zu mapping(s) made before: a no-IOMMU container translates nothing",
+					t->nr_maps);
+		r = cioctl(ctx, KABI_VFIO_SET_IOMMU, (void *)(uintptr_t)KABI_VFIO_NOIOMMU_IOMMU);
+		if (r < 0)
+			return ifd_fail(ctx, func, r,
+					"type1: VFIO_SET_IOMMU(VFIO_NOIOMMU_IOMMU) on container fd %d%s", ctx->fd,
+					r == -EPERM ? ": it needs CAP_SYS_RAWIO" : "");
+		t->iommu_set = true;
+		t->noiommu = true;
+		t->iommu_type = KABI_VFIO_NOIOMMU_IOMMU;
+		t->has_dirty = false;
+		return 0;
+	}
 	if (!t->has_v2 && !t->has_v1)
 		return ifd_fail(ctx, func, ENODEV,
 				"type1: the container offers neither VFIO_TYPE1v2_IOMMU nor VFIO_TYPE1_IOMMU (CHECK_EXTENSION)");
@@ -329,6 +352,7 @@ static void group_left_locked(struct iommufd_ctx *ctx)
 
 	if (t->groups_in && --t->groups_in == 0 && !t->compat) {
 		t->iommu_set = false;
+		t->noiommu = false;
 		t->iommu_type = 0;
 		t->dirty = false;
 	}
@@ -972,13 +996,14 @@ static int group_join(struct iommufd_ctx *ctx, const char *func, int nr, struct 
 	struct t1_group *n;
 	char path[64];
 	int32_t cfd = ctx->fd;
+	bool noiommu;
 	int fd, r;
 
 	n = reallocarray(t->groups, t->nr_groups + 1, sizeof(*n));
 	if (!n)
 		return ifd_fail(ctx, func, ENOMEM, "type1: group %d", nr);
 	t->groups = n;
-	snprintf(path, sizeof(path), "%s/vfio/%d", BE_DEV_ROOT, nr);
+	noiommu = ifd_group_node(ctx->be, nr, path, sizeof(path));
 	fd = be_open(ctx->be, path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return ifd_fail(ctx, func, fd, "type1: open %s%s", path,
@@ -1004,12 +1029,13 @@ static int group_join(struct iommufd_ctx *ctx, const char *func, int nr, struct 
 		be_close(ctx->be, fd);
 		return ifd_fail(ctx, func, r, "type1: VFIO_GROUP_SET_CONTAINER of group %d into container fd %d%s",
 				nr, cfd,
+				r == -EPERM && (noiommu || t->noiommu) ? ": no-IOMMU and IOMMU groups do not mix in a container, and a no-IOMMU group needs CAP_SYS_RAWIO" :
 				r == -EPERM ? ": the group's DMA is owned elsewhere, or its IOMMU is incompatible with the container's" :
 				r == -EINVAL ? ": the group already has a container" : "");
 	}
 	t->groups_in++;
 	if (!t->iommu_set) {
-		r = set_iommu(ctx, func);
+		r = set_iommu(ctx, func, noiommu);
 		if (r < 0) {
 			be_ioctl(ctx->be, fd, KABI_VFIO_GROUP_UNSET_CONTAINER, NULL);
 			be_close(ctx->be, fd);
@@ -1017,7 +1043,7 @@ static int group_join(struct iommufd_ctx *ctx, const char *func, int nr, struct 
 			return r;
 		}
 	}
-	t->groups[t->nr_groups] = (struct t1_group){ .nr = nr, .fd = fd };
+	t->groups[t->nr_groups] = (struct t1_group){ .nr = nr, .fd = fd, .noiommu = noiommu };
 	*ret = &t->groups[t->nr_groups++];
 	return 0;
 }
@@ -1036,7 +1062,7 @@ static void group_put_locked(struct iommufd_ctx *ctx, int nr)
 }
 
 int ifd_t1_dev_bind(struct iommufd_ctx *ctx, const char *func, const char *bdf, int group,
-		    const uint8_t *token, int *fd, uint32_t *dev_id)
+		    const uint8_t *token, int *fd, uint32_t *dev_id, bool *noiommu)
 {
 	struct ifd_t1 *t = ctx->t1;
 	struct t1_group *g;
@@ -1071,7 +1097,9 @@ int ifd_t1_dev_bind(struct iommufd_ctx *ctx, const char *func, const char *bdf, 
 		return r;
 	}
 	*fd = r;
-	*dev_id = t->next_dev_id++;
+	*noiommu = g->noiommu;
+	/* a no-IOMMU device is bound to nothing: no DEVICE ID */
+	*dev_id = g->noiommu ? 0 : t->next_dev_id++;
 	pthread_mutex_unlock(&t->lock);
 	return 0;
 }
@@ -1106,7 +1134,7 @@ int ifd_t1_dev_attach(struct iommufd_ctx *ctx, const char *func, const char *nam
 	return 0;
 }
 
-int ifd_t1_group_joined(struct iommufd_ctx *ctx, const char *func, const char *path)
+int ifd_t1_group_joined(struct iommufd_ctx *ctx, const char *func, const char *path, bool noiommu)
 {
 	struct ifd_t1 *t = ctx->t1;
 	int r = 0;
@@ -1114,7 +1142,7 @@ int ifd_t1_group_joined(struct iommufd_ctx *ctx, const char *func, const char *p
 	pthread_mutex_lock(&t->lock);
 	t->groups_in++;
 	if (!t->iommu_set) {
-		r = set_iommu(ctx, func);
+		r = set_iommu(ctx, func, noiommu);
 		if (r < 0)
 			group_left_locked(ctx);
 	}

@@ -34,11 +34,13 @@ void ifd_t1_mode_info(struct iommufd_ctx *ctx, uint32_t *flags, uint32_t *iommu_
  * container (group opened or shared, viability checked, SET_CONTAINER,
  * SET_IOMMU with the pending maps replayed, GET_DEVICE_FD with the VF token);
  * *fd gets the device fd and *dev_id a DEVICE ID of the context. Failures
- * are recorded under func with their reason. release: the device fd was
+ * are recorded under func with their reason. A no-IOMMU group
+ * (/dev/vfio/noiommu-<N>) sets the container's IOMMU to VFIO_NOIOMMU_IOMMU
+ * and *noiommu: the device has no DEVICE ID (*dev_id 0). release: the device fd was
  * closed; the group leaves the container with its last device.
  */
 int ifd_t1_dev_bind(struct iommufd_ctx *ctx, const char *func, const char *bdf, int group,
-		    const uint8_t *token, int *fd, uint32_t *dev_id);
+		    const uint8_t *token, int *fd, uint32_t *dev_id, bool *noiommu);
 void ifd_t1_dev_release(struct iommufd_ctx *ctx, int group, bool attached);
 /* attach to pt_id (the IOAS or the HWPT): 0 with *hwpt_id, or -errno recorded under func */
 int ifd_t1_dev_attach(struct iommufd_ctx *ctx, const char *func, const char *name, uint32_t pt_id,
@@ -47,7 +49,7 @@ int ifd_t1_dev_attach(struct iommufd_ctx *ctx, const char *func, const char *nam
  * The group API (lib/device/group.c): a group the caller opened joined the
  * container (SET_CONTAINER done): set the IOMMU if needed. left: it went.
  */
-int ifd_t1_group_joined(struct iommufd_ctx *ctx, const char *func, const char *path);
+int ifd_t1_group_joined(struct iommufd_ctx *ctx, const char *func, const char *path, bool noiommu);
 void ifd_t1_group_left(struct iommufd_ctx *ctx);
 
 #endif

@@ -316,7 +316,7 @@ static void test_without_flag(void **state)
 	struct env *e = ENV(state);
 	IOMMUFD_OPTS(struct iommufd_hwpt_alloc_opts, o, .flags = IOMMUFD_HWPT_DIRTY_TRACKING);
 	IOMMUFD_OPTS(struct iommufd_emu_device_opts, bad, .kind = IOMMUFD_EMU_DEVICE_EDU,
-		     .bdf = "0000:00:05.0", .flags = 1u << 7);
+		     .bdf = "0000:00:05.0", .flags = 1u << 30);
 	uint32_t hwpt = 0, plain_hwpt = 0;
 
 	assert_errno(iommufd_hwpt_alloc(e->ctx, e->plain_id, e->ioas, &o, &hwpt), EOPNOTSUPP);
