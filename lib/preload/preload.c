@@ -712,7 +712,7 @@ EXPORT int dup(int fd)
 	struct iommufd_emu *emu = emu_owning(fd);
 
 	if (!emu)
-		return REAL(dup)(fd);
+		return fake_fd_dup(fd, REAL(dup)(fd));
 	return emu_dup_fd(emu, fd, 0);
 }
 
@@ -755,7 +755,7 @@ EXPORT int dup2(int old, int new)
 
 		if (e2 && old != new && fcntl(old, F_GETFD) >= 0)
 			close(new);
-		return REAL(dup2)(old, new);
+		return fake_fd_dup(old, REAL(dup2)(old, new));
 	}
 	if (old == new)
 		return new;
@@ -775,7 +775,7 @@ EXPORT int dup3(int old, int new, int flags)
 
 		if (e2 && old != new && fcntl(old, F_GETFD) >= 0)
 			close(new);
-		return REAL(dup3)(old, new, flags);
+		return fake_fd_dup(old, REAL(dup3)(old, new, flags));
 	}
 	if (old == new)
 		return (int)ret_errno(-EINVAL);
@@ -792,6 +792,8 @@ static int do_fcntl(int (*realfn)(int, int, ...), int fd, int cmd, va_list ap)
 	/* the emulator's state cannot cross exec: an emulated fd stays close-on-exec */
 	if (cmd == F_SETFD && emu_owning(fd))
 		arg = (void *)((intptr_t)arg | FD_CLOEXEC);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return fake_fd_dup(fd, realfn(fd, cmd, arg));
 	return realfn(fd, cmd, arg);
 }
 

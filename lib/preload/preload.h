@@ -204,6 +204,7 @@ int debugfs_list(const char *rel, int (*fn)(void *data, const char *name, enum e
 struct fake_node {
 	enum emu_sysfs_type type;
 	bool debugfs;
+	bool dev; /* /dev/vfio or /dev/vfio/devices, the emulator's (type: a directory) */
 	char abs[PATH_MAX]; /* the absolute path asked */
 	char rel[PATH_MAX]; /* relative to the root of its part of the view */
 };
@@ -215,6 +216,13 @@ struct fake_node {
  * the host's entry of a merged directory: n->abs is its absolute path
  */
 #define FAKE_HOST 2
+/* FAKE_PATH: path is relative to an emulated directory of /dev: n->abs, its
+ * absolute path (without "." and ".."), is answered as if it had been asked */
+#define FAKE_PATH 3
+/* /dev/vfio or /dev/vfio/devices (trailing slashes allowed) */
+bool fake_dev_dir(const char *path);
+/* abs (absolute) without empty, "." and ".." components, in place */
+void fake_abs_norm(char *abs);
 int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n);
 int fake_open(const struct fake_node *n, int flags); /* fd or -errno */
 void fake_stat(const struct fake_node *n, struct stat *st);
@@ -225,6 +233,9 @@ bool fake_fstat(int fd, struct stat *st);
 bool fake_is_dir_fd(int fd);
 /* close() of any fd: forget it if it was a directory fd of the view */
 void fake_fd_closed(int fd);
+/* r: the result of a dup of old (dup, dup2, dup3, F_DUPFD*): r, also a
+ * directory fd of the view if old is one (-1 and errno if that fails) */
+int fake_fd_dup(int old, int r);
 /* fake_fd_closed() of every such fd in [lo, hi] */
 void fake_fds_closed_range(unsigned int lo, unsigned int hi);
 DIR *fake_opendir(const struct fake_node *n, int fd);

@@ -22,6 +22,18 @@
  * is the host's. An entry of
  * the view shadows the host's of the same name with all below it (an
  * emulated device's directory is the view's alone).
+ *
+ * The emulated directories of /dev, /dev/vfio and /dev/vfio/devices, open
+ * and list the same way, from the emulator (emu_node_list): the container
+ * node "vfio", each group's number and "devices" (with CONFIG_IOMMUFD, i.e.
+ * not IOMMUFD_EMU_CONFIG=no-iommufd, and some device), and below devices/
+ * each device's vfioN, d_type DT_CHR or DT_DIR. They are the emulator's
+ * alone, not merged with the host's /dev/vfio: every path below it is the
+ * emulator's for stat and open too (a host's group would list but not
+ * open). A path relative to their directory fds is answered as its absolute
+ * path is (FAKE_PATH). /dev itself stays the host's: its listing shows
+ * "iommu" and "vfio" only if the host has them (stat and open of both are
+ * the emulator's all the same).
  */
 #include "preload.h"
 
@@ -89,6 +101,26 @@ void fake_fd_closed(int fd)
 		}
 	}
 	pthread_mutex_unlock(&g_lock);
+}
+
+int fake_fd_dup(int old, int r)
+{
+	char p[PATH_MAX];
+	int e;
+
+	if (r < 0 || in_emu || r == old)
+		return r;
+	fake_fd_closed(r); /* dup2/dup3 closed what r was */
+	if (!dir_fd_path(old, p, sizeof(p)))
+		return r;
+	e = dir_fd_add(r, p);
+	if (e < 0) {
+		in_emu++;
+		REAL(close)(r);
+		in_emu--;
+		return (int)ret_errno(e);
+	}
+	return r;
 }
 
 void fake_fds_closed_range(unsigned int lo, unsigned int hi)
@@ -237,11 +269,75 @@ static bool in_device_dir(const char *rel)
 	return rel[n - 1] != '/' && in_view(rel, n);
 }
 
+bool fake_dev_dir(const char *path)
+{
+	size_t len;
+
+	if (!path || strncmp(path, "/dev/vfio", 9) != 0)
+		return false;
+	len = strlen(path);
+	while (len > 9 && path[len - 1] == '/')
+		len--;
+	return len == 9 || (len == 17 && strncmp(path + 9, "/devices", 8) == 0);
+}
+
+/* /dev/vfio or below */
+static bool dev_path(const char *p)
+{
+	return strncmp(p, "/dev/vfio", 9) == 0 && (!p[9] || p[9] == '/');
+}
+
+void fake_abs_norm(char *abs)
+{
+	char *in = abs, *out = abs;
+
+	while (*in) {
+		size_t n;
+
+		while (*in == '/')
+			in++;
+		n = strcspn(in, "/");
+		if (n == 2 && in[0] == '.' && in[1] == '.') {
+			while (out > abs && *--out != '/')
+				;
+		} else if (n && !(n == 1 && in[0] == '.')) {
+			*out++ = '/';
+			memmove(out, in, n);
+			out += n;
+		}
+		in += n;
+	}
+	if (out == abs)
+		*out++ = '/';
+	*out = 0;
+}
+
 /* 1: n->abs is in the view (n->type), 0: not a path of the view, -errno */
 static int node_lookup(struct fake_node *n, bool follow)
 {
 	const char *p = n->abs;
+	struct stat st;
 	int r;
+
+	n->dev = false;
+	if (dev_path(p)) {
+		if (!fake_dev_dir(p))
+			return 0; /* a node: the emulator's open and stat */
+		in_emu++;
+		r = emu_get() ? emu_node_stat(g_emu, p, &st) : -EXDEV;
+		in_emu--;
+		if (r == -EXDEV)
+			return 0;
+		if (r == -ENOENT) /* no-iommufd: no devices/, whatever the host has */
+			return -ENOTRECOVERABLE;
+		if (r < 0)
+			return r;
+		n->dev = true;
+		n->debugfs = false;
+		n->type = EMU_SYSFS_DIR;
+		snprintf(n->rel, sizeof(n->rel), "%s", p + 5);
+		return 1;
+	}
 
 	if (strncmp(p, "/sys/kernel/debug", 17) == 0 && (!p[17] || p[17] == '/') &&
 	    debugfs_enabled()) {
@@ -297,7 +393,7 @@ int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n)
 
 	if (in_emu || !path)
 		return 0;
-	if (path[0] == '/' && strncmp(path, "/sys", 4) != 0)
+	if (path[0] == '/' && strncmp(path, "/sys", 4) != 0 && !fake_dev_dir(path))
 		return 0; /* the common case, before any copy */
 	if (path[0] == '/') {
 		if ((size_t)snprintf(n->abs, sizeof(n->abs), "%s", path) >= sizeof(n->abs))
@@ -313,6 +409,13 @@ int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n)
 		else if ((size_t)snprintf(n->abs, sizeof(n->abs), "%s/%s", dir, path) >=
 			 sizeof(n->abs))
 			return -ENAMETOOLONG;
+		if (dev_path(dir)) {
+			fake_abs_norm(n->abs);
+			r = node_lookup(n, follow);
+			if (r == -ENOTRECOVERABLE)
+				return -ENOENT;
+			return r ? r : FAKE_PATH;
+		}
 	}
 	r = node_lookup(n, follow);
 	if (r == -ENOTRECOVERABLE)
@@ -324,7 +427,8 @@ int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n)
 	if (!strict && r == -ENOENT)
 		return 0; /* the host's */
 	if (r > 0)
-		pdbg("%s: %s of the view", n->abs, n->debugfs ? "debugfs" : "sysfs");
+		pdbg("%s: %s of the view", n->abs,
+		     n->debugfs ? "debugfs" : n->dev ? "emulated /dev" : "sysfs");
 	return r;
 }
 
@@ -403,6 +507,14 @@ void fake_stat(const struct fake_node *n, struct stat *st)
 	char buf[4096], canon[PATH_MAX];
 	const char *path = n->abs;
 	ssize_t len = 0;
+
+	if (n->dev) { /* as stat() of the path says */
+		in_emu++;
+		if (emu_node_stat(g_emu, n->abs, st) < 0)
+			memset(st, 0, sizeof(*st));
+		in_emu--;
+		return;
+	}
 
 	/* a node of sysfs has one inode by whatever links it is reached: its
 	 * path without them */
@@ -507,6 +619,16 @@ static int ent_add(void *data, const char *name, enum emu_sysfs_type type)
 	return 0;
 }
 
+static int dev_ent_add(void *data, const char *name, mode_t mode)
+{
+	struct fake_dir *d = data;
+	int r = ent_add(d, name, EMU_SYSFS_FILE);
+
+	if (!r)
+		d->ents[d->n - 1].type = S_ISDIR(mode) ? DT_DIR : DT_CHR;
+	return r;
+}
+
 /* the host's entries of merged directory abs that the view has not */
 static int host_ents_add(struct fake_dir *d, const char *abs)
 {
@@ -551,7 +673,11 @@ DIR *fake_opendir(const struct fake_node *n, int fd)
 	}
 	r = ent_add(d, ".", EMU_SYSFS_DIR);
 	r = r ?: ent_add(d, "..", EMU_SYSFS_DIR);
-	if (!r && n->debugfs) {
+	if (!r && n->dev) {
+		in_emu++;
+		r = emu_node_list(g_emu, n->abs, dev_ent_add, d);
+		in_emu--;
+	} else if (!r && n->debugfs) {
 		r = debugfs_list(n->rel, ent_add, d);
 	} else if (!r) {
 		in_emu++;
