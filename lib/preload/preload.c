@@ -21,7 +21,12 @@
  * so a real file that gets the number is never answered by the emulator.
  *
  * What is emulated:
- *  - /dev/iommu, /dev/vfio/... (open, openat, fopen);
+ *  - /dev/iommu, /dev/vfio/... (open, openat, fopen, stat*, access); the
+ *    directories /dev/vfio and /dev/vfio/devices open, list (opendir,
+ *    readdir, fdopendir: the container, each group, devices/ and each vfioN,
+ *    as the emulator's configuration has them) and resolve *at() paths
+ *    (view.c); /dev itself is the host's listing, so it shows "iommu" and
+ *    "vfio" only where the host has them;
  *  - with IOMMUFD_EMU_DEVICES="edu@0000:00:02.0,nvme,generic@0000:00:05.0":
  *    emulated PCI devices on vfio-pci; their sysfs entries
  *    (/sys/devices/pci0000:00/..., /sys/bus/pci/..., /sys/kernel/iommu_groups/
