@@ -48,7 +48,15 @@ static const char *dev_norm(const char *path, char *buf)
 static bool view_open(int dfd, const char *path, int flags, int *ret)
 {
 	struct fake_node n;
-	int r = fake_lookup(dfd, path, !(flags & O_NOFOLLOW), &n);
+	int r;
+
+	if (!in_emu && path && (strcmp(path, "/dev") == 0 || strcmp(path, "/dev/") == 0)) {
+		/* the host's /dev, remembered for what is opened relative to it */
+		*ret = REAL(openat)(AT_FDCWD, path, flags, 0);
+		fake_dev_fd_opened(*ret);
+		return true;
+	}
+	r = fake_lookup(dfd, path, !(flags & O_NOFOLLOW), &n);
 
 	if (r == 0)
 		return false;
@@ -267,6 +275,7 @@ EXPORT DIR *opendir(const char *path)
 	char buf[PATH_MAX];
 	struct fake_node n;
 	struct stat st;
+	DIR *dir;
 	int r;
 
 	path = dev_norm(path, buf);
@@ -281,12 +290,22 @@ EXPORT DIR *opendir(const char *path)
 		errno = -r;
 		return NULL;
 	}
-	return r ? fake_opendir(&n, -1) : REAL(opendir)(path);
+	if (r)
+		return fake_opendir(&n, -1);
+	dir = REAL(opendir)(path);
+	fake_top_opened(dir);
+	return dir;
 }
 
 EXPORT DIR *fdopendir(int fd)
 {
-	return fake_is_dir_fd(fd) ? fake_fdopendir(fd) : REAL(fdopendir)(fd);
+	DIR *dir;
+
+	if (fake_is_dir_fd(fd))
+		return fake_fdopendir(fd);
+	dir = REAL(fdopendir)(fd);
+	fake_top_opened(dir);
+	return dir;
 }
 
 EXPORT int closedir(DIR *d)
@@ -617,6 +636,75 @@ EXPORT ssize_t readlinkat(int dfd, const char *path, char *out, size_t len)
 	ssize_t r;
 
 	return view_readlink(dfd, path, out, len, &r) ? r : REAL(readlinkat)(dfd, path, out, len);
+}
+
+/* ------------------------------------------------------------ xattrs */
+
+/*
+ * The extended attributes of a node of the view or of the emulated /dev:
+ * none (sysfs and devtmpfs without a security module), rather than the
+ * host's ENOENT for a path it lacks. true and *ret (0: none, else -errno)
+ * if the view or the emulator answers.
+ */
+static bool view_xattr(const char *path, bool follow, int *ret)
+{
+	char buf[PATH_MAX];
+	struct fake_node n;
+	struct stat st;
+	int r;
+
+	if (in_emu || !path || path[0] != '/')
+		return false;
+	path = dev_norm(path, buf);
+	if (absent_node(path)) {
+		*ret = -ENOENT;
+		return true;
+	}
+	if (node_stat(path, &st, &r)) {
+		*ret = r;
+		return true;
+	}
+	r = fake_lookup(AT_FDCWD, path, follow, &n);
+	if (r == 0 || r == FAKE_HOST || r == FAKE_PATH)
+		return false;
+	*ret = r < 0 ? r : 0;
+	return true;
+}
+
+EXPORT ssize_t getxattr(const char *path, const char *name, void *value, size_t size)
+{
+	int r;
+
+	if (view_xattr(path, true, &r))
+		return ret_errno(r ? r : -ENODATA);
+	return REAL(getxattr)(path, name, value, size);
+}
+
+EXPORT ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size)
+{
+	int r;
+
+	if (view_xattr(path, false, &r))
+		return ret_errno(r ? r : -ENODATA);
+	return REAL(lgetxattr)(path, name, value, size);
+}
+
+EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
+{
+	int r;
+
+	if (view_xattr(path, true, &r))
+		return ret_errno(r);
+	return REAL(listxattr)(path, list, size);
+}
+
+EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
+{
+	int r;
+
+	if (view_xattr(path, false, &r))
+		return ret_errno(r);
+	return REAL(llistxattr)(path, list, size);
 }
 
 /* ------------------------------------------------------------ realpath */

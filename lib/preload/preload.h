@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "emu/emu.h"
@@ -134,6 +135,10 @@ int memfd_create(const char *name, unsigned int flags);
 	X(close_range) \
 	X(closefrom) \
 	X(fclose) \
+	X(getxattr) \
+	X(lgetxattr) \
+	X(listxattr) \
+	X(llistxattr) \
 
 #define REAL_EXTERN(name) extern __typeof__(name) *real_##name;
 PRELOAD_REAL_FUNCS(REAL_EXTERN)
@@ -233,6 +238,9 @@ bool fake_fstat(int fd, struct stat *st);
 bool fake_is_dir_fd(int fd);
 /* close() of any fd: forget it if it was a directory fd of the view */
 void fake_fd_closed(int fd);
+/* fd: the host's /dev opened; openat() ... of "iommu", "vfio/..." relative
+ * to it are answered as their absolute paths (FAKE_PATH) */
+void fake_dev_fd_opened(int fd);
 /* r: the result of a dup of old (dup, dup2, dup3, F_DUPFD*): r, also a
  * directory fd of the view if old is one (-1 and errno if that fails) */
 int fake_fd_dup(int old, int r);
@@ -240,6 +248,9 @@ int fake_fd_dup(int old, int r);
 void fake_fds_closed_range(unsigned int lo, unsigned int hi);
 DIR *fake_opendir(const struct fake_node *n, int fd);
 DIR *fake_fdopendir(int fd);
+/* dir (libc's) was opened: if it is the host's /dev, its listing gets the
+ * emulated names the host lacks (and loses what the emulator has not) */
+void fake_top_opened(DIR *dir);
 /* the DIR ops of the view's DIRs: 0/false/-2 when dir is libc's */
 int fake_readdir(DIR *dir, struct dirent **de, struct dirent64 **de64);
 int fake_dirfd(DIR *dir);

@@ -43,11 +43,12 @@
 
 static struct {
 	int fd;
+	bool real; /* the host's /dev, opened for real (fake_dev_fd_opened) */
 	char *path; /* absolute */
 } g_dir_fds[MAX_DIR_FDS];
 static int g_ndir_fds; /* atomic reads: the fast path of every *at() call */
 
-static int dir_fd_add(int fd, const char *path)
+static int dir_fd_add(int fd, const char *path, bool real)
 {
 	char *p = strdup(path);
 	int r = -EMFILE;
@@ -58,6 +59,7 @@ static int dir_fd_add(int fd, const char *path)
 	for (int i = 0; i < MAX_DIR_FDS; i++) {
 		if (!g_dir_fds[i].path) {
 			g_dir_fds[i].fd = fd;
+			g_dir_fds[i].real = real;
 			g_dir_fds[i].path = p;
 			__atomic_add_fetch(&g_ndir_fds, 1, __ATOMIC_RELAXED);
 			r = 0;
@@ -70,8 +72,8 @@ static int dir_fd_add(int fd, const char *path)
 	return r;
 }
 
-/* the path of directory fd fd into buf; false if fd is not one */
-static bool dir_fd_path(int fd, char *buf, size_t len)
+/* the path of directory fd fd into buf and whether it is real; false if fd is not one */
+static bool dir_fd_get(int fd, char *buf, size_t len, bool *real)
 {
 	bool found = false;
 
@@ -81,11 +83,26 @@ static bool dir_fd_path(int fd, char *buf, size_t len)
 	for (int i = 0; i < MAX_DIR_FDS && !found; i++) {
 		if (g_dir_fds[i].path && g_dir_fds[i].fd == fd) {
 			snprintf(buf, len, "%s", g_dir_fds[i].path);
+			*real = g_dir_fds[i].real;
 			found = true;
 		}
 	}
 	pthread_mutex_unlock(&g_lock);
 	return found;
+}
+
+/* the path of directory fd fd of the view into buf; false if fd is not one */
+static bool dir_fd_path(int fd, char *buf, size_t len)
+{
+	bool real;
+
+	return dir_fd_get(fd, buf, len, &real) && !real;
+}
+
+void fake_dev_fd_opened(int fd)
+{
+	if (fd >= 0 && !in_emu)
+		dir_fd_add(fd, "/dev", true); /* untracked if full: the host's answers */
 }
 
 void fake_fd_closed(int fd)
@@ -106,14 +123,17 @@ void fake_fd_closed(int fd)
 int fake_fd_dup(int old, int r)
 {
 	char p[PATH_MAX];
+	bool real;
 	int e;
 
 	if (r < 0 || in_emu || r == old)
 		return r;
 	fake_fd_closed(r); /* dup2/dup3 closed what r was */
-	if (!dir_fd_path(old, p, sizeof(p)))
+	if (!dir_fd_get(old, p, sizeof(p), &real))
 		return r;
-	e = dir_fd_add(r, p);
+	e = dir_fd_add(r, p, real);
+	if (e < 0 && real)
+		return r; /* untracked: the host's answers */
 	if (e < 0) {
 		in_emu++;
 		REAL(close)(r);
@@ -400,9 +420,24 @@ int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n)
 			return 0;
 	} else {
 		char dir[PATH_MAX];
+		bool real;
+		size_t top;
 
-		if (!dir_fd_path(dfd, dir, sizeof(dir)))
+		if (!dir_fd_get(dfd, dir, sizeof(dir), &real))
 			return 0; /* relative to the cwd or to a real directory */
+		if (real) {
+			/* the host's /dev: its emulated names are answered as
+			 * their absolute paths, the rest is the host's */
+			top = strcspn(path, "/");
+			if (!((top == 5 && strncmp(path, "iommu", 5) == 0) ||
+			      (top == 4 && strncmp(path, "vfio", 4) == 0)))
+				return 0;
+			if ((size_t)snprintf(n->abs, sizeof(n->abs), "/dev/%s", path) >=
+			    sizeof(n->abs))
+				return -ENAMETOOLONG;
+			fake_abs_norm(n->abs);
+			return FAKE_PATH;
+		}
 		strict = true;
 		if (!*path) /* AT_EMPTY_PATH: the directory itself */
 			snprintf(n->abs, sizeof(n->abs), "%s", dir);
@@ -470,7 +505,7 @@ int fake_open(const struct fake_node *n, int flags)
 		fd = anon_fd("iommufd-preload-dir", flags & O_CLOEXEC);
 		if (fd < 0)
 			return fd;
-		r = dir_fd_add(fd, n->abs);
+		r = dir_fd_add(fd, n->abs, false);
 		if (r < 0) {
 			REAL(close)(fd);
 			return r;
@@ -689,7 +724,7 @@ DIR *fake_opendir(const struct fake_node *n, int fd)
 	if (!r && fd < 0) {
 		fd = r = anon_fd("iommufd-preload-dir", true);
 		if (fd >= 0) {
-			r = dir_fd_add(fd, n->abs);
+			r = dir_fd_add(fd, n->abs, false);
 			if (r < 0)
 				REAL(close)(fd);
 		}
@@ -745,6 +780,76 @@ bool fake_is_dir_fd(int fd)
 	return !in_emu && dir_fd_path(fd, p, sizeof(p));
 }
 
+/* ------------------------------------------------------------ /dev's listing */
+
+/*
+ * A libc DIR of the host's /dev, whose listing gets what the emulated /dev
+ * has and the host lacks ("iommu", "vfio": stat and open of both are the
+ * emulator's) after the host's entries, and loses the host's "iommu" when
+ * the emulated kernel has no iommufd. Nothing else of the DIR changes.
+ */
+struct top_dir {
+	struct top_dir *next;
+	DIR *dir;
+	bool hide_iommu;
+	size_t n, pos; /* extras, and how many were returned */
+	struct fake_ent extra[2];
+	struct dirent de;
+	struct dirent64 de64;
+};
+
+static struct top_dir *g_tops; /* guarded by g_lock */
+static int g_ntops;            /* atomic reads: the fast path of readdir() */
+
+void fake_top_opened(DIR *dir)
+{
+	struct stat dev, st, tmp;
+	struct top_dir t = { .dir = dir }, *p;
+	uint32_t flags = 0;
+
+	if (in_emu || !dir)
+		return;
+	in_emu++;
+	if (REAL(fstat)(REAL(dirfd)(dir), &st) < 0 || REAL(stat)("/dev", &dev) < 0 ||
+	    st.st_dev != dev.st_dev || st.st_ino != dev.st_ino) {
+		in_emu--;
+		return;
+	}
+	if (preload_env_config(&flags, NULL, NULL) < 0)
+		flags = 0;
+	if (flags & IOMMUFD_EMU_CONFIG_NO_IOMMUFD)
+		t.hide_iommu = REAL(lstat)("/dev/iommu", &tmp) == 0;
+	else if (REAL(lstat)("/dev/iommu", &tmp) < 0)
+		t.extra[t.n++] = (struct fake_ent){ .name = "iommu", .type = DT_CHR };
+	if (REAL(lstat)("/dev/vfio", &tmp) < 0)
+		t.extra[t.n++] = (struct fake_ent){ .name = "vfio", .type = DT_DIR };
+	in_emu--;
+	if (!t.n && !t.hide_iommu)
+		return; /* the host's listing is the emulated /dev's */
+	p = malloc(sizeof(*p));
+	if (!p)
+		return; /* the host's listing, as without the emulator */
+	*p = t;
+	pthread_mutex_lock(&g_lock);
+	p->next = g_tops;
+	g_tops = p;
+	__atomic_add_fetch(&g_ntops, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&g_lock);
+}
+
+static struct top_dir *top_of(DIR *dir)
+{
+	struct top_dir *t;
+
+	if (!dir || !__atomic_load_n(&g_ntops, __ATOMIC_RELAXED))
+		return NULL;
+	pthread_mutex_lock(&g_lock);
+	for (t = g_tops; t && t->dir != dir; t = t->next)
+		;
+	pthread_mutex_unlock(&g_lock);
+	return t;
+}
+
 /* fill de (a struct dirent or dirent64: the same fields) from e at index i */
 #define FILL_DIRENT(de, e, i)                                            \
 	do {                                                             \
@@ -755,10 +860,54 @@ bool fake_is_dir_fd(int fd)
 		snprintf((de)->d_name, sizeof((de)->d_name), "%s", (e)->name); \
 	} while (0)
 
+/* readdir of a DIR of the host's /dev (fake_top_opened) */
+static int top_readdir(struct top_dir *t, struct dirent **de, struct dirent64 **de64)
+{
+	int saved = errno;
+
+	errno = 0; /* libc's end leaves errno alone, its error sets it */
+	for (;;) {
+		const char *name;
+
+		if (de) {
+			*de = REAL(readdir)(t->dir);
+			name = *de ? (*de)->d_name : NULL;
+		} else {
+			*de64 = REAL(readdir64)(t->dir);
+			name = *de64 ? (*de64)->d_name : NULL;
+		}
+		if (!name)
+			break; /* the end (errno as libc left it) or an error */
+		if (!(t->hide_iommu && strcmp(name, "iommu") == 0)) {
+			errno = saved;
+			return 1;
+		}
+	}
+	if (errno)
+		return 1; /* libc's error */
+	errno = saved;
+	if (t->pos == t->n)
+		return 1;
+	if (de) {
+		FILL_DIRENT(&t->de, &t->extra[t->pos], t->pos);
+		t->de.d_off = 0;
+		*de = &t->de;
+	} else {
+		FILL_DIRENT(&t->de64, &t->extra[t->pos], t->pos);
+		t->de64.d_off = 0;
+		*de64 = &t->de64;
+	}
+	t->pos++;
+	return 1;
+}
+
 int fake_readdir(DIR *dir, struct dirent **de, struct dirent64 **de64)
 {
 	struct fake_dir *d = fake_dir_of(dir);
+	struct top_dir *t;
 
+	if (!d && (t = top_of(dir)))
+		return top_readdir(t, de, de64);
 	if (!d)
 		return 0;
 	if (d->pos == d->n) {
@@ -790,7 +939,17 @@ int fake_dirfd(DIR *dir)
 bool fake_seekdir(DIR *dir, long pos)
 {
 	struct fake_dir *d = fake_dir_of(dir);
+	struct top_dir *t;
 
+	if (!d && (t = top_of(dir))) {
+		/* the host's position; the extras follow its end again */
+		t->pos = 0;
+		if (pos == 0)
+			REAL(rewinddir)(dir);
+		else
+			REAL(seekdir)(dir, pos);
+		return true;
+	}
 	if (!d)
 		return false;
 	d->pos = pos < 0 ? 0 : (size_t)pos > d->n ? d->n : (size_t)pos;
@@ -808,6 +967,23 @@ bool fake_closedir(DIR *dir)
 {
 	struct fake_dir *d = NULL;
 
+	if (dir && __atomic_load_n(&g_ntops, __ATOMIC_RELAXED)) {
+		struct top_dir *t = NULL;
+
+		pthread_mutex_lock(&g_lock);
+		for (struct top_dir **pp = &g_tops; *pp; pp = &(*pp)->next) {
+			if ((*pp)->dir == dir) {
+				t = *pp;
+				*pp = t->next;
+				__atomic_sub_fetch(&g_ntops, 1, __ATOMIC_RELAXED);
+				break;
+			}
+		}
+		pthread_mutex_unlock(&g_lock);
+		free(t);
+		if (t)
+			return false; /* libc's closedir() closes the DIR itself */
+	}
 	if (!dir || !__atomic_load_n(&g_ndirs, __ATOMIC_RELAXED))
 		return false;
 	pthread_mutex_lock(&g_lock);

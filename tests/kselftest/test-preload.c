@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -727,6 +728,54 @@ static void entries_agree(const char *dir, const struct dent *want, size_t n)
 	}
 }
 
+/* how many times /dev's listing (of opendir, or of fdopendir(fd) if fd >= 0)
+ * has name, and with which d_type */
+static int dev_lists(int fd, const char *name, unsigned char *type)
+{
+	DIR *d = fd >= 0 ? fdopendir(fd) : opendir("/dev");
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, name) == 0) {
+			*type = de->d_type;
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* /dev: the host's, with the emulated names whatever the host has, and what
+ * is opened relative to it as what its absolute path opens */
+static void test_dev_top(void **state)
+{
+	unsigned char type = DT_UNKNOWN;
+	struct stat st, abs;
+	int fd, cfd;
+
+	(void)state;
+	assert_int_equal(dev_lists(-1, "vfio", &type), 1);
+	assert_int_equal(type, DT_DIR);
+	assert_int_equal(dev_lists(-1, "iommu", &type), 1);
+	assert_int_equal(type, DT_CHR);
+	assert_int_equal(dev_lists(-1, "null", &type), 1);
+	fd = open("/dev", O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstatat(fd, "iommu", &st, 0), 0);
+	assert_int_equal(stat("/dev/iommu", &abs), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, abs.st_rdev);
+	assert_int_equal(fstatat(fd, "vfio/devices/../devices", &st, 0), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	cfd = openat(fd, "vfio/devices/vfio0", O_RDWR);
+	assert_true(cfd >= 0);
+	close(cfd);
+	assert_int_equal(faccessat(fd, "null", R_OK, 0), 0); /* the host's */
+	assert_int_equal(dev_lists(fd, "vfio", &type), 1); /* closes fd */
+}
+
 /* the directories of the emulated /dev open, list and walk as devtmpfs's */
 static void test_dev_dirs(void **state)
 {
@@ -810,6 +859,16 @@ static void test_dev_dirs(void **state)
 	assert_int_equal(errno, EISDIR);
 	assert_int_equal(open("/dev/vfio/devices", O_WRONLY | O_DIRECTORY), -1);
 	assert_int_equal(errno, EISDIR);
+	/* no extended attributes (devtmpfs without a security module), for
+	 * ls -l; what is absent stays absent */
+	assert_int_equal(lgetxattr("/dev/vfio/devices/vfio0", "security.selinux", NULL, 0), -1);
+	assert_int_equal(errno, ENODATA);
+	assert_int_equal(getxattr("/dev/vfio", "security.selinux", NULL, 0), -1);
+	assert_int_equal(errno, ENODATA);
+	assert_int_equal(llistxattr("/dev/vfio/devices", NULL, 0), 0);
+	assert_int_equal(listxattr("/dev/vfio/devices/vfio7", NULL, 0), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(listxattr("/sys/bus/pci/devices/0000:00:02.0/vendor", NULL, 0), 0);
 }
 
 /* below the emulated device's directory nothing is the host's (whose device
@@ -1085,6 +1144,7 @@ static void test_config_no_iommufd(void **state)
 	static const struct dent vfio[] = {
 		{ ".", DT_DIR }, { "..", DT_DIR }, { "vfio", DT_CHR }, { "2", DT_CHR },
 	};
+	unsigned char type;
 	struct stat st;
 	int32_t cfd;
 	int gfd, dfd, vfd;
@@ -1118,6 +1178,14 @@ static void test_config_no_iommufd(void **state)
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(fstatat(vfd, "devices/vfio0", &st, 0), -1);
 	assert_int_equal(errno, ENOENT);
+	close(vfd);
+	/* and /dev lists no iommu, relative to it as absolute */
+	assert_int_equal(dev_lists(-1, "iommu", &type), 0);
+	vfd = open("/dev", O_RDONLY | O_DIRECTORY);
+	assert_true(vfd >= 0);
+	assert_int_equal(fstatat(vfd, "iommu", &st, 0), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(fstatat(vfd, "vfio/2", &st, 0), 0);
 	close(vfd);
 	assert_int_equal(access("/sys/bus/pci/devices/0000:00:02.0/vfio-dev", F_OK), -1);
 	assert_int_equal(access("/sys/bus/pci/devices/0000:00:02.0/iommu_group", F_OK), 0);
@@ -1227,6 +1295,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sysfs_merged),
 		cmocka_unit_test(test_dev_nodes),
 		cmocka_unit_test(test_dev_dirs),
+		cmocka_unit_test(test_dev_top),
 		cmocka_unit_test(test_sysfs_no_host),
 		cmocka_unit_test(test_sysfs_realpath),
 		cmocka_unit_test(test_library_kernel_backend),
