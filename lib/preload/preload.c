@@ -25,8 +25,10 @@
  *    directories /dev/vfio and /dev/vfio/devices open, list (opendir,
  *    readdir, fdopendir: the container, each group, devices/ and each vfioN,
  *    as the emulator's configuration has them) and resolve *at() paths
- *    (view.c); /dev itself is the host's listing, so it shows "iommu" and
- *    "vfio" only where the host has them;
+ *    (view.c); /dev is the host's, its listing with "iommu" and "vfio"
+ *    added where the host lacks them ("iommu" hidden without iommufd),
+ *    and both resolved relative to a /dev fd as their absolute paths;
+ *    get/listxattr of these nodes and of the sysfs view: none;
  *  - with IOMMUFD_EMU_DEVICES="edu@0000:00:02.0,nvme,generic@0000:00:05.0":
  *    emulated PCI devices on vfio-pci; their sysfs entries
  *    (/sys/devices/pci0000:00/..., /sys/bus/pci/..., /sys/kernel/iommu_groups/

@@ -31,9 +31,12 @@
  * alone, not merged with the host's /dev/vfio: every path below it is the
  * emulator's for stat and open too (a host's group would list but not
  * open). A path relative to their directory fds is answered as its absolute
- * path is (FAKE_PATH). /dev itself stays the host's: its listing shows
- * "iommu" and "vfio" only if the host has them (stat and open of both are
- * the emulator's all the same).
+ * path is (FAKE_PATH). /dev itself stays the host's (its fds are real,
+ * fstat is the host's): a libc DIR of it gets "iommu" and "vfio" after the
+ * host's entries when the host lacks them, loses the host's "iommu"
+ * without iommufd (fake_top_opened), and a /dev fd opened through this
+ * library is remembered ("real") so that iommu and vfio/... relative to it
+ * are answered as their absolute paths.
  */
 #include "preload.h"
 
