@@ -585,7 +585,7 @@ void emu_stat_dir(struct stat *st)
 /*
  * A node of devtmpfs has an inode of its own (programs that walk /dev tell
  * directories apart by st_dev and st_ino): a stable number from its path
- * (trailing slashes aside), on devtmpfs's device (0:5 on the VM's kernel)
+ * (trailing slashes aside), on devtmpfs's device (0:7 on the VM's kernel)
  */
 static void stat_ino(struct stat *st, const char *rel)
 {
@@ -597,7 +597,27 @@ static void stat_ino(struct stat *st, const char *rel)
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)rel[i]) * 1099511628211ull;
 	st->st_ino = (ino_t)(h | 1);
-	st->st_dev = makedev(0, 5);
+	st->st_dev = makedev(0, 7);
+}
+
+static int count_ent(void *fdata, const char *name, mode_t mode)
+{
+	(void)name;
+	(void)mode;
+	++*(off_t *)fdata;
+	return 0;
+}
+
+/* a directory's size on devtmpfs (shmem): BOGO_DIRENT_SIZE (20) for each
+ * entry, "." and ".." included (mm/shmem.c) */
+static void stat_dir_size(struct iommufd_emu *emu, struct stat *st, const char *rel)
+{
+	off_t n = 2;
+
+	for (struct emu_node *e = emu->nodes; e; e = e->next)
+		if (e->list)
+			e->list(emu, rel, count_ent, &n, e->data);
+	st->st_size = 20 * n;
 }
 
 int emu_node_stat(struct iommufd_emu *emu, const char *path, struct stat *st)
@@ -630,6 +650,7 @@ int emu_node_stat(struct iommufd_emu *emu, const char *path, struct stat *st)
 
 		emu_stat_dir(st);
 		stat_ino(st, "vfio");
+		stat_dir_size(emu, st, "vfio");
 		/* a directory's links: its own two and each subdirectory's ".." */
 		if (emu_node_stat(emu, BE_DEV_ROOT "/vfio/devices", &sub) == 0)
 			st->st_nlink++;
@@ -641,6 +662,8 @@ int emu_node_stat(struct iommufd_emu *emu, const char *path, struct stat *st)
 		    (!best || strlen(n->prefix) > strlen(best->prefix)))
 			best = n;
 	r = best && best->stat ? best->stat(emu, rel, st, best->data) : -ENOENT;
+	if (!r && S_ISDIR(st->st_mode))
+		stat_dir_size(emu, st, "vfio/devices"); /* the only other directory */
 	emu_unlock(emu);
 	if (!r)
 		stat_ino(st, rel);

@@ -648,14 +648,12 @@ EXPORT ssize_t readlinkat(int dfd, const char *path, char *out, size_t len)
  */
 static bool view_xattr(const char *path, bool follow, int *ret)
 {
-	char buf[PATH_MAX];
 	struct fake_node n;
 	struct stat st;
 	int r;
 
 	if (in_emu || !path || path[0] != '/')
 		return false;
-	path = dev_norm(path, buf);
 	if (absent_node(path)) {
 		*ret = -ENOENT;
 		return true;
@@ -673,8 +671,10 @@ static bool view_xattr(const char *path, bool follow, int *ret)
 
 EXPORT ssize_t getxattr(const char *path, const char *name, void *value, size_t size)
 {
+	char buf[PATH_MAX];
 	int r;
 
+	path = dev_norm(path, buf); /* "." and ".." below /dev/vfio: the host may lack it */
 	if (view_xattr(path, true, &r))
 		return ret_errno(r ? r : -ENODATA);
 	return REAL(getxattr)(path, name, value, size);
@@ -682,8 +682,10 @@ EXPORT ssize_t getxattr(const char *path, const char *name, void *value, size_t 
 
 EXPORT ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size)
 {
+	char buf[PATH_MAX];
 	int r;
 
+	path = dev_norm(path, buf); /* "." and ".." below /dev/vfio: the host may lack it */
 	if (view_xattr(path, false, &r))
 		return ret_errno(r ? r : -ENODATA);
 	return REAL(lgetxattr)(path, name, value, size);
@@ -691,8 +693,10 @@ EXPORT ssize_t lgetxattr(const char *path, const char *name, void *value, size_t
 
 EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
 {
+	char buf[PATH_MAX];
 	int r;
 
+	path = dev_norm(path, buf); /* "." and ".." below /dev/vfio: the host may lack it */
 	if (view_xattr(path, true, &r))
 		return ret_errno(r);
 	return REAL(listxattr)(path, list, size);
@@ -700,8 +704,10 @@ EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
 
 EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
 {
+	char buf[PATH_MAX];
 	int r;
 
+	path = dev_norm(path, buf); /* "." and ".." below /dev/vfio: the host may lack it */
 	if (view_xattr(path, false, &r))
 		return ret_errno(r);
 	return REAL(llistxattr)(path, list, size);

@@ -803,6 +803,10 @@ static void test_dev_dirs(void **state)
 	assert_int_not_equal(top.st_ino, dst.st_ino);
 	assert_int_equal(top.st_nlink, 3);
 	assert_int_equal(dst.st_nlink, 2);
+	/* shmem's size of a directory: 20 bytes an entry, "." and ".." too */
+	assert_int_equal(top.st_size, 20 * 5);
+	assert_int_equal(dst.st_size, 20 * 3);
+	assert_int_equal(top.st_dev, dst.st_dev);
 	assert_int_equal(stat("/dev/vfio/devices/..", &st), 0);
 	assert_int_equal(st.st_ino, top.st_ino);
 
@@ -866,6 +870,10 @@ static void test_dev_dirs(void **state)
 	assert_int_equal(getxattr("/dev/vfio", "security.selinux", NULL, 0), -1);
 	assert_int_equal(errno, ENODATA);
 	assert_int_equal(llistxattr("/dev/vfio/devices", NULL, 0), 0);
+	/* the host's /dev (not the host's lookup of a /dev/vfio it may lack) */
+	errno = 0;
+	llistxattr("/dev/vfio/devices/../..", NULL, 0);
+	assert_int_not_equal(errno, ENOENT);
 	assert_int_equal(listxattr("/dev/vfio/devices/vfio7", NULL, 0), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(listxattr("/sys/bus/pci/devices/0000:00:02.0/vendor", NULL, 0), 0);
