@@ -540,6 +540,11 @@ EXPORT int statx(int dfd, const char *path, int flags, unsigned int mask, struct
 	struct stat st;
 	int r;
 
+	/* a directory fd of the view itself (a memfd to the kernel) */
+	if ((flags & AT_EMPTY_PATH) && !path[0] && fake_fstat(dfd, &st)) {
+		stat_to_statx(&st, stx);
+		return 0;
+	}
 	if (!(flags & AT_EMPTY_PATH && !path[0]) &&
 	    view_stat(dfd, path, !(flags & AT_SYMLINK_NOFOLLOW), &st, &r)) {
 		if (r == 0)

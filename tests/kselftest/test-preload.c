@@ -787,6 +787,7 @@ static void test_dev_dirs(void **state)
 		{ ".", DT_DIR }, { "..", DT_DIR }, { "vfio0", DT_CHR },
 	};
 	struct stat st, top, dst;
+	struct statx stx;
 	int fd, dup_fd, top_fd, cfd;
 
 	(void)state;
@@ -816,6 +817,11 @@ static void test_dev_dirs(void **state)
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(st.st_ino, dst.st_ino);
+	assert_int_equal(fstatat(fd, "", &st, AT_EMPTY_PATH), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx), 0);
+	assert_true(S_ISDIR(stx.stx_mode));
+	assert_int_equal(stx.stx_ino, dst.st_ino);
 	cfd = openat(fd, "vfio0", O_RDWR);
 	assert_true(cfd >= 0);
 	assert_int_equal(fstat(cfd, &st), 0);
