@@ -28,6 +28,7 @@ struct emu_node {
 	char *prefix;
 	emu_open_fn fn;
 	emu_stat_fn stat;
+	emu_list_fn list;
 	void *data;
 };
 
@@ -550,6 +551,17 @@ int emu_node_set_stat(struct iommufd_emu *emu, const char *prefix, emu_stat_fn f
 	return -ENOENT;
 }
 
+int emu_node_set_list(struct iommufd_emu *emu, const char *prefix, emu_list_fn fn)
+{
+	for (struct emu_node *n = emu->nodes; n; n = n->next) {
+		if (strcmp(n->prefix, prefix) == 0) {
+			n->list = fn;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 void emu_stat_chr(struct stat *st, unsigned int major, unsigned int minor, mode_t perm)
 {
 	memset(st, 0, sizeof(*st));
@@ -570,6 +582,44 @@ void emu_stat_dir(struct stat *st)
 	st->st_blksize = 4096;
 }
 
+/*
+ * A node of devtmpfs has an inode of its own (programs that walk /dev tell
+ * directories apart by st_dev and st_ino): a stable number from its path
+ * (trailing slashes aside), on devtmpfs's device (0:7 on the VM's kernel)
+ */
+static void stat_ino(struct stat *st, const char *rel)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	size_t len = strlen(rel);
+
+	while (len && rel[len - 1] == '/')
+		len--;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)rel[i]) * 1099511628211ull;
+	st->st_ino = (ino_t)(h | 1);
+	st->st_dev = makedev(0, 7);
+}
+
+static int count_ent(void *fdata, const char *name, mode_t mode)
+{
+	(void)name;
+	(void)mode;
+	++*(off_t *)fdata;
+	return 0;
+}
+
+/* a directory's size on devtmpfs (shmem): BOGO_DIRENT_SIZE (20) for each
+ * entry, "." and ".." included (mm/shmem.c) */
+static void stat_dir_size(struct iommufd_emu *emu, struct stat *st, const char *rel)
+{
+	off_t n = 2;
+
+	for (struct emu_node *e = emu->nodes; e; e = e->next)
+		if (e->list)
+			e->list(emu, rel, count_ent, &n, e->data);
+	st->st_size = 20 * n;
+}
+
 int emu_node_stat(struct iommufd_emu *emu, const char *path, struct stat *st)
 {
 	const char *root = BE_DEV_ROOT;
@@ -587,14 +637,23 @@ int emu_node_stat(struct iommufd_emu *emu, const char *path, struct stat *st)
 	if (strcmp(rel, "iommu") == 0) {
 		/* CONFIG_IOMMUFD off: no /dev/iommu; crw-rw---- as udev leaves it */
 		r = emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD ? -ENOENT : 0;
-		if (!r)
+		if (!r) {
 			emu_stat_chr(st, EMU_MISC_MAJOR, EMU_IOMMUFD_MINOR, 0660);
+			stat_ino(st, rel);
+		}
 		emu_unlock(emu);
 		return r;
 	}
 	if (strcmp(rel, "vfio") == 0 || strcmp(rel, "vfio/") == 0) {
 		/* the container node is always there, so is its directory */
+		struct stat sub;
+
 		emu_stat_dir(st);
+		stat_ino(st, "vfio");
+		stat_dir_size(emu, st, "vfio");
+		/* a directory's links: its own two and each subdirectory's ".." */
+		if (emu_node_stat(emu, BE_DEV_ROOT "/vfio/devices", &sub) == 0)
+			st->st_nlink++;
 		emu_unlock(emu);
 		return 0;
 	}
@@ -603,6 +662,41 @@ int emu_node_stat(struct iommufd_emu *emu, const char *path, struct stat *st)
 		    (!best || strlen(n->prefix) > strlen(best->prefix)))
 			best = n;
 	r = best && best->stat ? best->stat(emu, rel, st, best->data) : -ENOENT;
+	if (!r && S_ISDIR(st->st_mode))
+		stat_dir_size(emu, st, "vfio/devices"); /* the only other directory */
+	emu_unlock(emu);
+	if (!r)
+		stat_ino(st, rel);
+	return r;
+}
+
+int emu_node_list(struct iommufd_emu *emu, const char *path, emu_dirent_fn fn, void *fdata)
+{
+	const char *root = BE_DEV_ROOT;
+	size_t rl = strlen(root), len;
+	char rel[32];
+	struct stat st;
+	int r;
+
+	if (!path || strncmp(path, root, rl) != 0 || path[rl] != '/')
+		return -EXDEV;
+	/* "vfio" or "vfio/devices", with or without a trailing slash */
+	len = strlen(path + rl + 1);
+	while (len && path[rl + len] == '/')
+		len--;
+	if (len >= sizeof(rel))
+		return -EXDEV;
+	memcpy(rel, path + rl + 1, len);
+	rel[len] = 0;
+	if (strcmp(rel, "vfio") != 0 && strcmp(rel, "vfio/devices") != 0)
+		return -EXDEV;
+	emu_lock(emu);
+	r = emu_node_stat(emu, path, &st);
+	if (!r && !S_ISDIR(st.st_mode))
+		r = -ENOTDIR;
+	for (struct emu_node *n = emu->nodes; n && !r; n = n->next)
+		if (n->list)
+			r = n->list(emu, rel, fn, fdata, n->data);
 	emu_unlock(emu);
 	return r;
 }
@@ -1047,6 +1141,15 @@ static int stat_vfio_container(struct iommufd_emu *emu, const char *rel, struct 
 	return 0;
 }
 
+/* /dev/vfio lists the container node (whichever kind the configuration makes) */
+static int list_vfio_container(struct iommufd_emu *emu, const char *rel, emu_dirent_fn fn,
+			       void *fdata, void *data)
+{
+	(void)emu;
+	(void)data;
+	return strcmp(rel, "vfio") == 0 ? fn(fdata, "vfio", S_IFCHR) : 0;
+}
+
 /* ------------------------------------------------------------ public */
 
 IOMMUFD_EMU_EXPORT int iommufd_emu_new(struct iommufd_emu **ret)
@@ -1071,7 +1174,8 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_new(struct iommufd_emu **ret)
 	pthread_mutex_init(&emu->lock, &a);
 	pthread_mutexattr_destroy(&a);
 	if (emu_node_register(emu, "vfio/vfio", open_vfio_container, NULL) ||
-	    emu_node_set_stat(emu, "vfio/vfio", stat_vfio_container)) {
+	    emu_node_set_stat(emu, "vfio/vfio", stat_vfio_container) ||
+	    emu_node_set_list(emu, "vfio/vfio", list_vfio_container)) {
 		pthread_mutex_destroy(&emu->lock);
 		free(emu);
 		return EMU_FAIL(ENOMEM, "emulator allocation");

@@ -256,6 +256,20 @@ void emu_node_unregister(struct iommufd_emu *emu, const char *prefix);
 typedef int (*emu_stat_fn)(struct iommufd_emu *emu, const char *rel, struct stat *st, void *data);
 int emu_node_set_stat(struct iommufd_emu *emu, const char *prefix, emu_stat_fn fn);
 int emu_node_stat(struct iommufd_emu *emu, const char *path, struct stat *st);
+/*
+ * The entries of an emulated directory of BE_DEV_ROOT ("<root>/vfio",
+ * "<root>/vfio/devices") as devtmpfs lists them: fn(fdata, name, mode) for
+ * each (mode: S_IFCHR or S_IFDIR), without "." and ".."; a non-zero return
+ * of fn stops the walk and is returned. The handler of a prefix lists what
+ * it owns in the directory rel (relative to BE_DEV_ROOT). emu_node_list():
+ * 0, -ENOENT / -ENOTDIR as emu_node_stat() says of path, -EXDEV: not an
+ * emulated directory.
+ */
+typedef int (*emu_dirent_fn)(void *fdata, const char *name, mode_t mode);
+typedef int (*emu_list_fn)(struct iommufd_emu *emu, const char *rel, emu_dirent_fn fn,
+			   void *fdata, void *data);
+int emu_node_set_list(struct iommufd_emu *emu, const char *prefix, emu_list_fn fn);
+int emu_node_list(struct iommufd_emu *emu, const char *path, emu_dirent_fn fn, void *fdata);
 /* a device node's or a directory's stat as devtmpfs gives it */
 void emu_stat_chr(struct stat *st, unsigned int major, unsigned int minor, mode_t perm);
 void emu_stat_dir(struct stat *st);

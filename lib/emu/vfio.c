@@ -1573,6 +1573,31 @@ static int vfio_node_stat(struct iommufd_emu *emu, const char *rel, struct stat 
 	return -ENOENT;
 }
 
+/* the entries of /dev/vfio (each group, devices/) and /dev/vfio/devices (vfioN) */
+static int vfio_node_list(struct iommufd_emu *emu, const char *rel, emu_dirent_fn fn, void *fdata,
+			  void *data)
+{
+	struct vfio_state *s = data;
+	bool cdevs = !(emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD) && s->devs;
+	char name[32];
+	int r = 0;
+
+	if (strcmp(rel, "vfio") == 0) {
+		for (struct vgroup *g = s->groups; g && !r; g = g->next) {
+			snprintf(name, sizeof(name), "%d", g->nr);
+			r = fn(fdata, name, S_IFCHR);
+		}
+		return r ?: cdevs ? fn(fdata, "devices", S_IFDIR) : 0;
+	}
+	if (strcmp(rel, "vfio/devices") != 0 || !cdevs)
+		return 0;
+	for (struct vdev *d = s->devs; d && !r; d = d->next) {
+		snprintf(name, sizeof(name), "vfio%d", d->index);
+		r = fn(fdata, name, S_IFCHR);
+	}
+	return r;
+}
+
 /* ------------------------------------------------------------ public */
 
 static struct vgroup *group_get(struct iommufd_emu *emu, struct vfio_state *s, int nr)
@@ -1756,6 +1781,8 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 		r = emu_node_register(emu, "vfio/", vfio_node_open, s);
 		if (!r)
 			r = emu_node_set_stat(emu, "vfio/", vfio_node_stat);
+		if (!r)
+			r = emu_node_set_list(emu, "vfio/", vfio_node_list);
 		if (r) {
 			emu_node_unregister(emu, "vfio/");
 			vdev_model_free(d);

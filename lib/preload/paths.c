@@ -30,16 +30,42 @@ static bool absent_node(const char *path)
 	       (flags & IOMMUFD_EMU_CONFIG_NO_IOMMUFD);
 }
 
+/*
+ * path below /dev/vfio with "." or ".." or empty components: into buf
+ * without them (the kernel's walk, lexical there: no links), else path
+ */
+static const char *dev_norm(const char *path, char *buf)
+{
+	if (!path || strncmp(path, "/dev/vfio", 9) != 0 || (path[9] && path[9] != '/') ||
+	    (!strstr(path, "/.") && !strstr(path, "//")) || strlen(path) >= PATH_MAX)
+		return path;
+	memcpy(buf, path, strlen(path) + 1);
+	fake_abs_norm(buf);
+	return buf;
+}
+
 /* the view's open of path (relative to dfd): true and *ret (libc's value) if the view answers */
 static bool view_open(int dfd, const char *path, int flags, int *ret)
 {
 	struct fake_node n;
-	int r = fake_lookup(dfd, path, !(flags & O_NOFOLLOW), &n);
+	int r;
+
+	if (!in_emu && path && (strcmp(path, "/dev") == 0 || strcmp(path, "/dev/") == 0)) {
+		/* the host's /dev, remembered for what is opened relative to it */
+		*ret = REAL(openat)(AT_FDCWD, path, flags, 0);
+		fake_dev_fd_opened(*ret);
+		return true;
+	}
+	r = fake_lookup(dfd, path, !(flags & O_NOFOLLOW), &n);
 
 	if (r == 0)
 		return false;
 	if (r == FAKE_HOST) {
 		*ret = REAL(openat)(AT_FDCWD, n.abs, flags, 0);
+		return true;
+	}
+	if (r == FAKE_PATH) { /* relative to an emulated /dev directory */
+		*ret = openat(AT_FDCWD, n.abs, flags, 0);
 		return true;
 	}
 	if (r > 0)
@@ -70,9 +96,17 @@ static int emu_open(const char *path, int flags)
 /* common part of the open family: -2 means "not ours" */
 static int try_open(const char *path, int flags)
 {
+	char buf[PATH_MAX];
+
 	if (in_emu || !path)
 		return -2;
-	if (is_emulated_node(path))
+	if (dev_norm(path, buf) != path) {
+		int fd = try_open(buf, flags);
+
+		/* not an emulated node: the directory's or the host's */
+		return fd != -2 ? fd : openat(AT_FDCWD, buf, flags, 0);
+	}
+	if (is_emulated_node(path) && !fake_dev_dir(path)) /* directories: the view's */
 		return emu_open(path, flags);
 	if (is_fail_nth(path))
 		return nth_open(flags);
@@ -185,7 +219,7 @@ static FILE *do_fopen(FILE *(*realfn)(const char *, const char *), const char *p
 
 	if (in_emu || !path || !mode)
 		return realfn(path, mode);
-	if (is_emulated_node(path) || is_fail_nth(path)) {
+	if ((is_emulated_node(path) && !fake_dev_dir(path)) || is_fail_nth(path)) {
 		int fl = strchr(mode, '+') ? O_RDWR : mode[0] == 'r' ? O_RDONLY : O_WRONLY;
 		int fd = try_open(path, fl | (strchr(mode, 'e') ? O_CLOEXEC : 0));
 		FILE *f;
@@ -234,21 +268,44 @@ EXPORT FILE *fopen64(const char *path, const char *mode)
 
 /* ------------------------------------------------------------ directories */
 
+static bool node_stat(const char *path, struct stat *st, int *r);
+
 EXPORT DIR *opendir(const char *path)
 {
+	char buf[PATH_MAX];
 	struct fake_node n;
-	int r = absent_node(path) ? -ENOENT : fake_lookup(AT_FDCWD, path, true, &n);
+	struct stat st;
+	DIR *dir;
+	int r;
 
+	path = dev_norm(path, buf);
+	r = absent_node(path) ? -ENOENT : fake_lookup(AT_FDCWD, path, true, &n);
+
+	/* an emulated node of /dev/vfio that is not a directory of the view */
+	if (r == 0 && !fake_dev_dir(path) && node_stat(path, &st, &r)) {
+		errno = r < 0 ? -r : ENOTDIR;
+		return NULL;
+	}
 	if (r < 0) {
 		errno = -r;
 		return NULL;
 	}
-	return r ? fake_opendir(&n, -1) : REAL(opendir)(path);
+	if (r)
+		return fake_opendir(&n, -1);
+	dir = REAL(opendir)(path);
+	fake_top_opened(dir);
+	return dir;
 }
 
 EXPORT DIR *fdopendir(int fd)
 {
-	return fake_is_dir_fd(fd) ? fake_fdopendir(fd) : REAL(fdopendir)(fd);
+	DIR *dir;
+
+	if (fake_is_dir_fd(fd))
+		return fake_fdopendir(fd);
+	dir = REAL(fdopendir)(fd);
+	fake_top_opened(dir);
+	return dir;
 }
 
 EXPORT int closedir(DIR *d)
@@ -320,9 +377,15 @@ static bool node_stat(const char *path, struct stat *st, int *r)
 /* the view's stat of path: true and *ret (libc's value) if the view answers */
 static bool view_stat(int dfd, const char *path, bool follow, struct stat *st, int *ret)
 {
+	char buf[PATH_MAX];
 	struct fake_node n;
 	int r;
 
+	if (dev_norm(path, buf) != path) {
+		if (!view_stat(AT_FDCWD, buf, follow, st, ret))
+			*ret = follow ? REAL(stat)(buf, st) : REAL(lstat)(buf, st);
+		return true;
+	}
 	if (absent_node(path)) {
 		*ret = (int)ret_errno(-ENOENT);
 		return true;
@@ -337,6 +400,11 @@ static bool view_stat(int dfd, const char *path, bool follow, struct stat *st, i
 		return false;
 	if (r == FAKE_HOST) {
 		*ret = follow ? REAL(stat)(n.abs, st) : REAL(lstat)(n.abs, st);
+		return true;
+	}
+	if (r == FAKE_PATH) {
+		if (!view_stat(AT_FDCWD, n.abs, follow, st, ret))
+			*ret = follow ? REAL(stat)(n.abs, st) : REAL(lstat)(n.abs, st);
 		return true;
 	}
 	if (r > 0)
@@ -472,6 +540,11 @@ EXPORT int statx(int dfd, const char *path, int flags, unsigned int mask, struct
 	struct stat st;
 	int r;
 
+	/* a directory fd of the view itself (a memfd to the kernel) */
+	if ((flags & AT_EMPTY_PATH) && !path[0] && fake_fstat(dfd, &st)) {
+		stat_to_statx(&st, stx);
+		return 0;
+	}
 	if (!(flags & AT_EMPTY_PATH && !path[0]) &&
 	    view_stat(dfd, path, !(flags & AT_SYMLINK_NOFOLLOW), &st, &r)) {
 		if (r == 0)
@@ -493,16 +566,22 @@ static bool view_access(int dfd, const char *path, int mode, int flags, int *ret
 		*ret = REAL(faccessat)(AT_FDCWD, n.abs, mode, flags);
 		return true;
 	}
+	if (r == FAKE_PATH) {
+		*ret = access(n.abs, mode);
+		return true;
+	}
 	*ret = (int)ret_errno(r < 0 ? r : fake_access(&n, mode));
 	return true;
 }
 
 EXPORT int access(const char *path, int mode)
 {
+	char buf[PATH_MAX];
+	struct stat st;
 	int r;
 
-	struct stat st;
-
+	if (dev_norm(path, buf) != path)
+		return access(buf, mode);
 	if (absent_node(path))
 		return (int)ret_errno(-ENOENT);
 	/* the emulated nodes: as their stat says (the caller's, read-write) */
@@ -526,12 +605,24 @@ EXPORT int faccessat(int dfd, const char *path, int mode, int flags)
 static bool view_readlink(int dfd, const char *path, char *out, size_t len, ssize_t *ret)
 {
 	struct fake_node n;
-	int r = fake_lookup(dfd, path, false, &n);
+	struct stat st;
+	int r;
+
+	/* the emulated nodes of /dev: none is a link */
+	if (path && path[0] == '/' && (absent_node(path) || node_stat(path, &st, &r))) {
+		*ret = ret_errno(absent_node(path) ? -ENOENT : r < 0 ? r : -EINVAL);
+		return true;
+	}
+	r = fake_lookup(dfd, path, false, &n);
 
 	if (r == 0)
 		return false;
 	if (r == FAKE_HOST) {
 		*ret = REAL(readlink)(n.abs, out, len);
+		return true;
+	}
+	if (r == FAKE_PATH) {
+		*ret = readlink(n.abs, out, len);
 		return true;
 	}
 	*ret = ret_errno(r < 0 ? r : fake_readlink(&n, out, len));
@@ -550,6 +641,81 @@ EXPORT ssize_t readlinkat(int dfd, const char *path, char *out, size_t len)
 	ssize_t r;
 
 	return view_readlink(dfd, path, out, len, &r) ? r : REAL(readlinkat)(dfd, path, out, len);
+}
+
+/* ------------------------------------------------------------ xattrs */
+
+/*
+ * The extended attributes of a node of the view or of the emulated /dev:
+ * none (sysfs and devtmpfs without a security module), rather than the
+ * host's ENOENT for a path it lacks. true and *ret (0: none, else -errno)
+ * if the view or the emulator answers.
+ */
+static bool view_xattr(const char *path, bool follow, int *ret)
+{
+	struct fake_node n;
+	struct stat st;
+	int r;
+
+	if (in_emu || !path || path[0] != '/')
+		return false;
+	if (absent_node(path)) {
+		*ret = -ENOENT;
+		return true;
+	}
+	if (node_stat(path, &st, &r)) {
+		*ret = r;
+		return true;
+	}
+	r = fake_lookup(AT_FDCWD, path, follow, &n);
+	if (r == 0 || r == FAKE_HOST || r == FAKE_PATH)
+		return false;
+	*ret = r < 0 ? r : 0;
+	return true;
+}
+
+EXPORT ssize_t getxattr(const char *path, const char *name, void *value, size_t size)
+{
+	char buf[PATH_MAX];
+	int r;
+
+	path = dev_norm(path, buf); /* "." and ".." below /dev/vfio: the host may lack it */
+	if (view_xattr(path, true, &r))
+		return ret_errno(r ? r : -ENODATA);
+	return REAL(getxattr)(path, name, value, size);
+}
+
+EXPORT ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size)
+{
+	char buf[PATH_MAX];
+	int r;
+
+	path = dev_norm(path, buf); /* "." and ".." below /dev/vfio: the host may lack it */
+	if (view_xattr(path, false, &r))
+		return ret_errno(r ? r : -ENODATA);
+	return REAL(lgetxattr)(path, name, value, size);
+}
+
+EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
+{
+	char buf[PATH_MAX];
+	int r;
+
+	path = dev_norm(path, buf); /* "." and ".." below /dev/vfio: the host may lack it */
+	if (view_xattr(path, true, &r))
+		return ret_errno(r);
+	return REAL(listxattr)(path, list, size);
+}
+
+EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
+{
+	char buf[PATH_MAX];
+	int r;
+
+	path = dev_norm(path, buf); /* "." and ".." below /dev/vfio: the host may lack it */
+	if (view_xattr(path, false, &r))
+		return ret_errno(r);
+	return REAL(llistxattr)(path, list, size);
 }
 
 /* ------------------------------------------------------------ realpath */

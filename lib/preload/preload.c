@@ -21,7 +21,14 @@
  * so a real file that gets the number is never answered by the emulator.
  *
  * What is emulated:
- *  - /dev/iommu, /dev/vfio/... (open, openat, fopen);
+ *  - /dev/iommu, /dev/vfio/... (open, openat, fopen, stat*, access); the
+ *    directories /dev/vfio and /dev/vfio/devices open, list (opendir,
+ *    readdir, fdopendir: the container, each group, devices/ and each vfioN,
+ *    as the emulator's configuration has them) and resolve *at() paths
+ *    (view.c); /dev is the host's, its listing with "iommu" and "vfio"
+ *    added where the host lacks them ("iommu" hidden without iommufd),
+ *    and both resolved relative to a /dev fd as their absolute paths;
+ *    get/listxattr of these nodes and of the sysfs view: none;
  *  - with IOMMUFD_EMU_DEVICES="edu@0000:00:02.0,nvme,generic@0000:00:05.0":
  *    emulated PCI devices on vfio-pci; their sysfs entries
  *    (/sys/devices/pci0000:00/..., /sys/bus/pci/..., /sys/kernel/iommu_groups/
@@ -712,7 +719,7 @@ EXPORT int dup(int fd)
 	struct iommufd_emu *emu = emu_owning(fd);
 
 	if (!emu)
-		return REAL(dup)(fd);
+		return fake_fd_dup(fd, REAL(dup)(fd));
 	return emu_dup_fd(emu, fd, 0);
 }
 
@@ -755,7 +762,7 @@ EXPORT int dup2(int old, int new)
 
 		if (e2 && old != new && fcntl(old, F_GETFD) >= 0)
 			close(new);
-		return REAL(dup2)(old, new);
+		return fake_fd_dup(old, REAL(dup2)(old, new));
 	}
 	if (old == new)
 		return new;
@@ -775,7 +782,7 @@ EXPORT int dup3(int old, int new, int flags)
 
 		if (e2 && old != new && fcntl(old, F_GETFD) >= 0)
 			close(new);
-		return REAL(dup3)(old, new, flags);
+		return fake_fd_dup(old, REAL(dup3)(old, new, flags));
 	}
 	if (old == new)
 		return (int)ret_errno(-EINVAL);
@@ -792,6 +799,8 @@ static int do_fcntl(int (*realfn)(int, int, ...), int fd, int cmd, va_list ap)
 	/* the emulator's state cannot cross exec: an emulated fd stays close-on-exec */
 	if (cmd == F_SETFD && emu_owning(fd))
 		arg = (void *)((intptr_t)arg | FD_CLOEXEC);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return fake_fd_dup(fd, realfn(fd, cmd, arg));
 	return realfn(fd, cmd, arg);
 }
 

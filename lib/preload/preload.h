@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "emu/emu.h"
@@ -134,6 +135,10 @@ int memfd_create(const char *name, unsigned int flags);
 	X(close_range) \
 	X(closefrom) \
 	X(fclose) \
+	X(getxattr) \
+	X(lgetxattr) \
+	X(listxattr) \
+	X(llistxattr) \
 
 #define REAL_EXTERN(name) extern __typeof__(name) *real_##name;
 PRELOAD_REAL_FUNCS(REAL_EXTERN)
@@ -204,6 +209,7 @@ int debugfs_list(const char *rel, int (*fn)(void *data, const char *name, enum e
 struct fake_node {
 	enum emu_sysfs_type type;
 	bool debugfs;
+	bool dev; /* /dev/vfio or /dev/vfio/devices, the emulator's (type: a directory) */
 	char abs[PATH_MAX]; /* the absolute path asked */
 	char rel[PATH_MAX]; /* relative to the root of its part of the view */
 };
@@ -215,6 +221,13 @@ struct fake_node {
  * the host's entry of a merged directory: n->abs is its absolute path
  */
 #define FAKE_HOST 2
+/* FAKE_PATH: path is relative to an emulated directory of /dev: n->abs, its
+ * absolute path (without "." and ".."), is answered as if it had been asked */
+#define FAKE_PATH 3
+/* /dev/vfio or /dev/vfio/devices (trailing slashes allowed) */
+bool fake_dev_dir(const char *path);
+/* abs (absolute) without empty, "." and ".." components, in place */
+void fake_abs_norm(char *abs);
 int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n);
 int fake_open(const struct fake_node *n, int flags); /* fd or -errno */
 void fake_stat(const struct fake_node *n, struct stat *st);
@@ -225,10 +238,19 @@ bool fake_fstat(int fd, struct stat *st);
 bool fake_is_dir_fd(int fd);
 /* close() of any fd: forget it if it was a directory fd of the view */
 void fake_fd_closed(int fd);
+/* fd: the host's /dev opened; openat() ... of "iommu", "vfio/..." relative
+ * to it are answered as their absolute paths (FAKE_PATH) */
+void fake_dev_fd_opened(int fd);
+/* r: the result of a dup of old (dup, dup2, dup3, F_DUPFD*): r, also a
+ * directory fd of the view if old is one (-1 and errno if that fails) */
+int fake_fd_dup(int old, int r);
 /* fake_fd_closed() of every such fd in [lo, hi] */
 void fake_fds_closed_range(unsigned int lo, unsigned int hi);
 DIR *fake_opendir(const struct fake_node *n, int fd);
 DIR *fake_fdopendir(int fd);
+/* dir (libc's) was opened: if it is the host's /dev, its listing gets the
+ * emulated names the host lacks (and loses what the emulator has not) */
+void fake_top_opened(DIR *dir);
 /* the DIR ops of the view's DIRs: 0/false/-2 when dir is libc's */
 int fake_readdir(DIR *dir, struct dirent **de, struct dirent64 **de64);
 int fake_dirfd(DIR *dir);

@@ -22,6 +22,21 @@
  * is the host's. An entry of
  * the view shadows the host's of the same name with all below it (an
  * emulated device's directory is the view's alone).
+ *
+ * The emulated directories of /dev, /dev/vfio and /dev/vfio/devices, open
+ * and list the same way, from the emulator (emu_node_list): the container
+ * node "vfio", each group's number and "devices" (with CONFIG_IOMMUFD, i.e.
+ * not IOMMUFD_EMU_CONFIG=no-iommufd, and some device), and below devices/
+ * each device's vfioN, d_type DT_CHR or DT_DIR. They are the emulator's
+ * alone, not merged with the host's /dev/vfio: every path below it is the
+ * emulator's for stat and open too (a host's group would list but not
+ * open). A path relative to their directory fds is answered as its absolute
+ * path is (FAKE_PATH). /dev itself stays the host's (its fds are real,
+ * fstat is the host's): a libc DIR of it gets "iommu" and "vfio" after the
+ * host's entries when the host lacks them, loses the host's "iommu"
+ * without iommufd (fake_top_opened), and a /dev fd opened through this
+ * library is remembered ("real") so that iommu and vfio/... relative to it
+ * are answered as their absolute paths.
  */
 #include "preload.h"
 
@@ -31,11 +46,12 @@
 
 static struct {
 	int fd;
+	bool real; /* the host's /dev, opened for real (fake_dev_fd_opened) */
 	char *path; /* absolute */
 } g_dir_fds[MAX_DIR_FDS];
 static int g_ndir_fds; /* atomic reads: the fast path of every *at() call */
 
-static int dir_fd_add(int fd, const char *path)
+static int dir_fd_add(int fd, const char *path, bool real)
 {
 	char *p = strdup(path);
 	int r = -EMFILE;
@@ -46,6 +62,7 @@ static int dir_fd_add(int fd, const char *path)
 	for (int i = 0; i < MAX_DIR_FDS; i++) {
 		if (!g_dir_fds[i].path) {
 			g_dir_fds[i].fd = fd;
+			g_dir_fds[i].real = real;
 			g_dir_fds[i].path = p;
 			__atomic_add_fetch(&g_ndir_fds, 1, __ATOMIC_RELAXED);
 			r = 0;
@@ -58,8 +75,8 @@ static int dir_fd_add(int fd, const char *path)
 	return r;
 }
 
-/* the path of directory fd fd into buf; false if fd is not one */
-static bool dir_fd_path(int fd, char *buf, size_t len)
+/* the path of directory fd fd into buf and whether it is real; false if fd is not one */
+static bool dir_fd_get(int fd, char *buf, size_t len, bool *real)
 {
 	bool found = false;
 
@@ -69,11 +86,26 @@ static bool dir_fd_path(int fd, char *buf, size_t len)
 	for (int i = 0; i < MAX_DIR_FDS && !found; i++) {
 		if (g_dir_fds[i].path && g_dir_fds[i].fd == fd) {
 			snprintf(buf, len, "%s", g_dir_fds[i].path);
+			*real = g_dir_fds[i].real;
 			found = true;
 		}
 	}
 	pthread_mutex_unlock(&g_lock);
 	return found;
+}
+
+/* the path of directory fd fd of the view into buf; false if fd is not one */
+static bool dir_fd_path(int fd, char *buf, size_t len)
+{
+	bool real;
+
+	return dir_fd_get(fd, buf, len, &real) && !real;
+}
+
+void fake_dev_fd_opened(int fd)
+{
+	if (fd >= 0 && !in_emu)
+		dir_fd_add(fd, "/dev", true); /* untracked if full: the host's answers */
 }
 
 void fake_fd_closed(int fd)
@@ -89,6 +121,29 @@ void fake_fd_closed(int fd)
 		}
 	}
 	pthread_mutex_unlock(&g_lock);
+}
+
+int fake_fd_dup(int old, int r)
+{
+	char p[PATH_MAX];
+	bool real;
+	int e;
+
+	if (r < 0 || in_emu || r == old)
+		return r;
+	fake_fd_closed(r); /* dup2/dup3 closed what r was */
+	if (!dir_fd_get(old, p, sizeof(p), &real))
+		return r;
+	e = dir_fd_add(r, p, real);
+	if (e < 0 && real)
+		return r; /* untracked: the host's answers */
+	if (e < 0) {
+		in_emu++;
+		REAL(close)(r);
+		in_emu--;
+		return (int)ret_errno(e);
+	}
+	return r;
 }
 
 void fake_fds_closed_range(unsigned int lo, unsigned int hi)
@@ -237,11 +292,75 @@ static bool in_device_dir(const char *rel)
 	return rel[n - 1] != '/' && in_view(rel, n);
 }
 
+bool fake_dev_dir(const char *path)
+{
+	size_t len;
+
+	if (!path || strncmp(path, "/dev/vfio", 9) != 0)
+		return false;
+	len = strlen(path);
+	while (len > 9 && path[len - 1] == '/')
+		len--;
+	return len == 9 || (len == 17 && strncmp(path + 9, "/devices", 8) == 0);
+}
+
+/* /dev/vfio or below */
+static bool dev_path(const char *p)
+{
+	return strncmp(p, "/dev/vfio", 9) == 0 && (!p[9] || p[9] == '/');
+}
+
+void fake_abs_norm(char *abs)
+{
+	char *in = abs, *out = abs;
+
+	while (*in) {
+		size_t n;
+
+		while (*in == '/')
+			in++;
+		n = strcspn(in, "/");
+		if (n == 2 && in[0] == '.' && in[1] == '.') {
+			while (out > abs && *--out != '/')
+				;
+		} else if (n && !(n == 1 && in[0] == '.')) {
+			*out++ = '/';
+			memmove(out, in, n);
+			out += n;
+		}
+		in += n;
+	}
+	if (out == abs)
+		*out++ = '/';
+	*out = 0;
+}
+
 /* 1: n->abs is in the view (n->type), 0: not a path of the view, -errno */
 static int node_lookup(struct fake_node *n, bool follow)
 {
 	const char *p = n->abs;
+	struct stat st;
 	int r;
+
+	n->dev = false;
+	if (dev_path(p)) {
+		if (!fake_dev_dir(p))
+			return 0; /* a node: the emulator's open and stat */
+		in_emu++;
+		r = emu_get() ? emu_node_stat(g_emu, p, &st) : -EXDEV;
+		in_emu--;
+		if (r == -EXDEV)
+			return 0;
+		if (r == -ENOENT) /* no-iommufd: no devices/, whatever the host has */
+			return -ENOTRECOVERABLE;
+		if (r < 0)
+			return r;
+		n->dev = true;
+		n->debugfs = false;
+		n->type = EMU_SYSFS_DIR;
+		snprintf(n->rel, sizeof(n->rel), "%s", p + 5);
+		return 1;
+	}
 
 	if (strncmp(p, "/sys/kernel/debug", 17) == 0 && (!p[17] || p[17] == '/') &&
 	    debugfs_enabled()) {
@@ -297,22 +416,44 @@ int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n)
 
 	if (in_emu || !path)
 		return 0;
-	if (path[0] == '/' && strncmp(path, "/sys", 4) != 0)
+	if (path[0] == '/' && strncmp(path, "/sys", 4) != 0 && !fake_dev_dir(path))
 		return 0; /* the common case, before any copy */
 	if (path[0] == '/') {
 		if ((size_t)snprintf(n->abs, sizeof(n->abs), "%s", path) >= sizeof(n->abs))
 			return 0;
 	} else {
 		char dir[PATH_MAX];
+		bool real;
+		size_t top;
 
-		if (!dir_fd_path(dfd, dir, sizeof(dir)))
+		if (!dir_fd_get(dfd, dir, sizeof(dir), &real))
 			return 0; /* relative to the cwd or to a real directory */
+		if (real) {
+			/* the host's /dev: its emulated names are answered as
+			 * their absolute paths, the rest is the host's */
+			top = strcspn(path, "/");
+			if (!((top == 5 && strncmp(path, "iommu", 5) == 0) ||
+			      (top == 4 && strncmp(path, "vfio", 4) == 0)))
+				return 0;
+			if ((size_t)snprintf(n->abs, sizeof(n->abs), "/dev/%s", path) >=
+			    sizeof(n->abs))
+				return -ENAMETOOLONG;
+			fake_abs_norm(n->abs);
+			return FAKE_PATH;
+		}
 		strict = true;
 		if (!*path) /* AT_EMPTY_PATH: the directory itself */
 			snprintf(n->abs, sizeof(n->abs), "%s", dir);
 		else if ((size_t)snprintf(n->abs, sizeof(n->abs), "%s/%s", dir, path) >=
 			 sizeof(n->abs))
 			return -ENAMETOOLONG;
+		if (dev_path(dir)) {
+			fake_abs_norm(n->abs);
+			r = node_lookup(n, follow);
+			if (r == -ENOTRECOVERABLE)
+				return -ENOENT;
+			return r ? r : FAKE_PATH;
+		}
 	}
 	r = node_lookup(n, follow);
 	if (r == -ENOTRECOVERABLE)
@@ -324,7 +465,8 @@ int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n)
 	if (!strict && r == -ENOENT)
 		return 0; /* the host's */
 	if (r > 0)
-		pdbg("%s: %s of the view", n->abs, n->debugfs ? "debugfs" : "sysfs");
+		pdbg("%s: %s of the view", n->abs,
+		     n->debugfs ? "debugfs" : n->dev ? "emulated /dev" : "sysfs");
 	return r;
 }
 
@@ -366,7 +508,7 @@ int fake_open(const struct fake_node *n, int flags)
 		fd = anon_fd("iommufd-preload-dir", flags & O_CLOEXEC);
 		if (fd < 0)
 			return fd;
-		r = dir_fd_add(fd, n->abs);
+		r = dir_fd_add(fd, n->abs, false);
 		if (r < 0) {
 			REAL(close)(fd);
 			return r;
@@ -403,6 +545,14 @@ void fake_stat(const struct fake_node *n, struct stat *st)
 	char buf[4096], canon[PATH_MAX];
 	const char *path = n->abs;
 	ssize_t len = 0;
+
+	if (n->dev) { /* as stat() of the path says */
+		in_emu++;
+		if (emu_node_stat(g_emu, n->abs, st) < 0)
+			memset(st, 0, sizeof(*st));
+		in_emu--;
+		return;
+	}
 
 	/* a node of sysfs has one inode by whatever links it is reached: its
 	 * path without them */
@@ -507,6 +657,16 @@ static int ent_add(void *data, const char *name, enum emu_sysfs_type type)
 	return 0;
 }
 
+static int dev_ent_add(void *data, const char *name, mode_t mode)
+{
+	struct fake_dir *d = data;
+	int r = ent_add(d, name, EMU_SYSFS_FILE);
+
+	if (!r)
+		d->ents[d->n - 1].type = S_ISDIR(mode) ? DT_DIR : DT_CHR;
+	return r;
+}
+
 /* the host's entries of merged directory abs that the view has not */
 static int host_ents_add(struct fake_dir *d, const char *abs)
 {
@@ -551,7 +711,11 @@ DIR *fake_opendir(const struct fake_node *n, int fd)
 	}
 	r = ent_add(d, ".", EMU_SYSFS_DIR);
 	r = r ?: ent_add(d, "..", EMU_SYSFS_DIR);
-	if (!r && n->debugfs) {
+	if (!r && n->dev) {
+		in_emu++;
+		r = emu_node_list(g_emu, n->abs, dev_ent_add, d);
+		in_emu--;
+	} else if (!r && n->debugfs) {
 		r = debugfs_list(n->rel, ent_add, d);
 	} else if (!r) {
 		in_emu++;
@@ -563,7 +727,7 @@ DIR *fake_opendir(const struct fake_node *n, int fd)
 	if (!r && fd < 0) {
 		fd = r = anon_fd("iommufd-preload-dir", true);
 		if (fd >= 0) {
-			r = dir_fd_add(fd, n->abs);
+			r = dir_fd_add(fd, n->abs, false);
 			if (r < 0)
 				REAL(close)(fd);
 		}
@@ -619,6 +783,76 @@ bool fake_is_dir_fd(int fd)
 	return !in_emu && dir_fd_path(fd, p, sizeof(p));
 }
 
+/* ------------------------------------------------------------ /dev's listing */
+
+/*
+ * A libc DIR of the host's /dev, whose listing gets what the emulated /dev
+ * has and the host lacks ("iommu", "vfio": stat and open of both are the
+ * emulator's) after the host's entries, and loses the host's "iommu" when
+ * the emulated kernel has no iommufd. Nothing else of the DIR changes.
+ */
+struct top_dir {
+	struct top_dir *next;
+	DIR *dir;
+	bool hide_iommu;
+	size_t n, pos; /* extras, and how many were returned */
+	struct fake_ent extra[2];
+	struct dirent de;
+	struct dirent64 de64;
+};
+
+static struct top_dir *g_tops; /* guarded by g_lock */
+static int g_ntops;            /* atomic reads: the fast path of readdir() */
+
+void fake_top_opened(DIR *dir)
+{
+	struct stat dev, st, tmp;
+	struct top_dir t = { .dir = dir }, *p;
+	uint32_t flags = 0;
+
+	if (in_emu || !dir)
+		return;
+	in_emu++;
+	if (REAL(fstat)(REAL(dirfd)(dir), &st) < 0 || REAL(stat)("/dev", &dev) < 0 ||
+	    st.st_dev != dev.st_dev || st.st_ino != dev.st_ino) {
+		in_emu--;
+		return;
+	}
+	if (preload_env_config(&flags, NULL, NULL) < 0)
+		flags = 0;
+	if (flags & IOMMUFD_EMU_CONFIG_NO_IOMMUFD)
+		t.hide_iommu = REAL(lstat)("/dev/iommu", &tmp) == 0;
+	else if (REAL(lstat)("/dev/iommu", &tmp) < 0)
+		t.extra[t.n++] = (struct fake_ent){ .name = "iommu", .type = DT_CHR };
+	if (REAL(lstat)("/dev/vfio", &tmp) < 0)
+		t.extra[t.n++] = (struct fake_ent){ .name = "vfio", .type = DT_DIR };
+	in_emu--;
+	if (!t.n && !t.hide_iommu)
+		return; /* the host's listing is the emulated /dev's */
+	p = malloc(sizeof(*p));
+	if (!p)
+		return; /* the host's listing, as without the emulator */
+	*p = t;
+	pthread_mutex_lock(&g_lock);
+	p->next = g_tops;
+	g_tops = p;
+	__atomic_add_fetch(&g_ntops, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&g_lock);
+}
+
+static struct top_dir *top_of(DIR *dir)
+{
+	struct top_dir *t;
+
+	if (!dir || !__atomic_load_n(&g_ntops, __ATOMIC_RELAXED))
+		return NULL;
+	pthread_mutex_lock(&g_lock);
+	for (t = g_tops; t && t->dir != dir; t = t->next)
+		;
+	pthread_mutex_unlock(&g_lock);
+	return t;
+}
+
 /* fill de (a struct dirent or dirent64: the same fields) from e at index i */
 #define FILL_DIRENT(de, e, i)                                            \
 	do {                                                             \
@@ -629,10 +863,54 @@ bool fake_is_dir_fd(int fd)
 		snprintf((de)->d_name, sizeof((de)->d_name), "%s", (e)->name); \
 	} while (0)
 
+/* readdir of a DIR of the host's /dev (fake_top_opened) */
+static int top_readdir(struct top_dir *t, struct dirent **de, struct dirent64 **de64)
+{
+	int saved = errno;
+
+	errno = 0; /* libc's end leaves errno alone, its error sets it */
+	for (;;) {
+		const char *name;
+
+		if (de) {
+			*de = REAL(readdir)(t->dir);
+			name = *de ? (*de)->d_name : NULL;
+		} else {
+			*de64 = REAL(readdir64)(t->dir);
+			name = *de64 ? (*de64)->d_name : NULL;
+		}
+		if (!name)
+			break; /* the end (errno as libc left it) or an error */
+		if (!(t->hide_iommu && strcmp(name, "iommu") == 0)) {
+			errno = saved;
+			return 1;
+		}
+	}
+	if (errno)
+		return 1; /* libc's error */
+	errno = saved;
+	if (t->pos == t->n)
+		return 1;
+	if (de) {
+		FILL_DIRENT(&t->de, &t->extra[t->pos], t->pos);
+		t->de.d_off = 0;
+		*de = &t->de;
+	} else {
+		FILL_DIRENT(&t->de64, &t->extra[t->pos], t->pos);
+		t->de64.d_off = 0;
+		*de64 = &t->de64;
+	}
+	t->pos++;
+	return 1;
+}
+
 int fake_readdir(DIR *dir, struct dirent **de, struct dirent64 **de64)
 {
 	struct fake_dir *d = fake_dir_of(dir);
+	struct top_dir *t;
 
+	if (!d && (t = top_of(dir)))
+		return top_readdir(t, de, de64);
 	if (!d)
 		return 0;
 	if (d->pos == d->n) {
@@ -664,7 +942,17 @@ int fake_dirfd(DIR *dir)
 bool fake_seekdir(DIR *dir, long pos)
 {
 	struct fake_dir *d = fake_dir_of(dir);
+	struct top_dir *t;
 
+	if (!d && (t = top_of(dir))) {
+		/* the host's position; the extras follow its end again */
+		t->pos = 0;
+		if (pos == 0)
+			REAL(rewinddir)(dir);
+		else
+			REAL(seekdir)(dir, pos);
+		return true;
+	}
 	if (!d)
 		return false;
 	d->pos = pos < 0 ? 0 : (size_t)pos > d->n ? d->n : (size_t)pos;
@@ -682,6 +970,23 @@ bool fake_closedir(DIR *dir)
 {
 	struct fake_dir *d = NULL;
 
+	if (dir && __atomic_load_n(&g_ntops, __ATOMIC_RELAXED)) {
+		struct top_dir *t = NULL;
+
+		pthread_mutex_lock(&g_lock);
+		for (struct top_dir **pp = &g_tops; *pp; pp = &(*pp)->next) {
+			if ((*pp)->dir == dir) {
+				t = *pp;
+				*pp = t->next;
+				__atomic_sub_fetch(&g_ntops, 1, __ATOMIC_RELAXED);
+				break;
+			}
+		}
+		pthread_mutex_unlock(&g_lock);
+		free(t);
+		if (t)
+			return false; /* libc's closedir() closes the DIR itself */
+	}
 	if (!dir || !__atomic_load_n(&g_ndirs, __ATOMIC_RELAXED))
 		return false;
 	pthread_mutex_lock(&g_lock);

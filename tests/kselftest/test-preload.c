@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -663,6 +664,227 @@ static void test_dev_nodes(void **state)
 	assert_int_equal(errno, ENOTDIR);
 }
 
+struct dent {
+	const char *name;
+	unsigned char type;
+};
+
+/* d lists exactly want[0..n) (in any order), with their d_type; closes d */
+static void dir_lists(DIR *d, const struct dent *want, size_t n)
+{
+	bool seen[16] = { false };
+	struct dirent *de;
+	size_t count = 0;
+
+	assert_non_null(d);
+	assert_true(n <= sizeof(seen) / sizeof(seen[0]));
+	errno = 0;
+	while ((de = readdir(d))) {
+		size_t i;
+
+		for (i = 0; i < n && strcmp(want[i].name, de->d_name) != 0; i++)
+			;
+		if (i == n)
+			fail_msg("unexpected entry %s", de->d_name);
+		assert_false(seen[i]);
+		seen[i] = true;
+		assert_int_equal(de->d_type, want[i].type);
+		count++;
+	}
+	assert_int_equal(errno, 0);
+	assert_int_equal(count, n);
+	assert_int_equal(closedir(d), 0);
+}
+
+/* each entry but "." and ".." of dir: stat, access and open agree with its d_type */
+static void entries_agree(const char *dir, const struct dent *want, size_t n)
+{
+	char path[PATH_MAX];
+	struct stat st, fst;
+	int fd;
+
+	for (size_t i = 0; i < n; i++) {
+		if (want[i].name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, want[i].name);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(lstat(path, &fst), 0);
+		assert_int_equal(st.st_mode, fst.st_mode);
+		assert_int_equal(access(path, F_OK), 0);
+		if (want[i].type == DT_DIR) {
+			assert_true(S_ISDIR(st.st_mode));
+			fd = open(path, O_RDONLY | O_DIRECTORY);
+		} else {
+			assert_int_equal(want[i].type, DT_CHR);
+			assert_true(S_ISCHR(st.st_mode));
+			fd = open(path, O_RDWR);
+		}
+		assert_true(fd >= 0);
+		assert_int_equal(fstat(fd, &fst), 0);
+		assert_int_equal(fst.st_mode & S_IFMT, st.st_mode & S_IFMT);
+		if (S_ISDIR(st.st_mode))
+			assert_int_equal(fst.st_ino, st.st_ino);
+		close(fd);
+	}
+}
+
+/* how many times /dev's listing (of opendir, or of fdopendir(fd) if fd >= 0)
+ * has name, and with which d_type */
+static int dev_lists(int fd, const char *name, unsigned char *type)
+{
+	DIR *d = fd >= 0 ? fdopendir(fd) : opendir("/dev");
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, name) == 0) {
+			*type = de->d_type;
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* /dev: the host's, with the emulated names whatever the host has, and what
+ * is opened relative to it as what its absolute path opens */
+static void test_dev_top(void **state)
+{
+	unsigned char type = DT_UNKNOWN;
+	struct stat st, abs;
+	int fd, cfd;
+
+	(void)state;
+	assert_int_equal(dev_lists(-1, "vfio", &type), 1);
+	assert_int_equal(type, DT_DIR);
+	assert_int_equal(dev_lists(-1, "iommu", &type), 1);
+	assert_int_equal(type, DT_CHR);
+	assert_int_equal(dev_lists(-1, "null", &type), 1);
+	fd = open("/dev", O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstatat(fd, "iommu", &st, 0), 0);
+	assert_int_equal(stat("/dev/iommu", &abs), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, abs.st_rdev);
+	assert_int_equal(fstatat(fd, "vfio/devices/../devices", &st, 0), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	cfd = openat(fd, "vfio/devices/vfio0", O_RDWR);
+	assert_true(cfd >= 0);
+	close(cfd);
+	assert_int_equal(faccessat(fd, "null", R_OK, 0), 0); /* the host's */
+	assert_int_equal(dev_lists(fd, "vfio", &type), 1); /* closes fd */
+}
+
+/* the directories of the emulated /dev open, list and walk as devtmpfs's */
+static void test_dev_dirs(void **state)
+{
+	static const struct dent vfio[] = {
+		{ ".", DT_DIR }, { "..", DT_DIR }, { "vfio", DT_CHR }, { "2", DT_CHR },
+		{ "devices", DT_DIR },
+	};
+	static const struct dent devices[] = {
+		{ ".", DT_DIR }, { "..", DT_DIR }, { "vfio0", DT_CHR },
+	};
+	struct stat st, top, dst;
+	struct statx stx;
+	int fd, dup_fd, top_fd, cfd;
+
+	(void)state;
+	dir_lists(opendir("/dev/vfio"), vfio, sizeof(vfio) / sizeof(vfio[0]));
+	dir_lists(opendir("/dev/vfio/"), vfio, sizeof(vfio) / sizeof(vfio[0]));
+	dir_lists(opendir("/dev/vfio/devices"), devices, sizeof(devices) / sizeof(devices[0]));
+	dir_lists(opendir("/dev/vfio/devices/../devices/."), devices,
+		  sizeof(devices) / sizeof(devices[0]));
+	entries_agree("/dev/vfio", vfio, sizeof(vfio) / sizeof(vfio[0]));
+	entries_agree("/dev/vfio/devices", devices, sizeof(devices) / sizeof(devices[0]));
+	/* two directories: their own inodes, and devices/ counted in the top's links */
+	assert_int_equal(stat("/dev/vfio", &top), 0);
+	assert_int_equal(stat("/dev/vfio/devices", &dst), 0);
+	assert_int_not_equal(top.st_ino, dst.st_ino);
+	assert_int_equal(top.st_nlink, 3);
+	assert_int_equal(dst.st_nlink, 2);
+	/* shmem's size of a directory: 20 bytes an entry, "." and ".." too */
+	assert_int_equal(top.st_size, 20 * 5);
+	assert_int_equal(dst.st_size, 20 * 3);
+	assert_int_equal(top.st_dev, dst.st_dev);
+	assert_int_equal(stat("/dev/vfio/devices/..", &st), 0);
+	assert_int_equal(st.st_ino, top.st_ino);
+
+	/* open(O_DIRECTORY): a directory to fstat and to open relative to */
+	fd = open("/dev/vfio/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_ino, dst.st_ino);
+	assert_int_equal(fstatat(fd, "", &st, AT_EMPTY_PATH), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx), 0);
+	assert_true(S_ISDIR(stx.stx_mode));
+	assert_int_equal(stx.stx_ino, dst.st_ino);
+	cfd = openat(fd, "vfio0", O_RDWR);
+	assert_true(cfd >= 0);
+	assert_int_equal(fstat(cfd, &st), 0);
+	assert_int_equal(stat("/dev/vfio/devices/vfio0", &dst), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, dst.st_rdev);
+	close(cfd);
+	assert_int_equal(fstatat(fd, "vfio0", &st, 0), 0);
+	assert_int_equal(st.st_rdev, dst.st_rdev);
+	assert_int_equal(faccessat(fd, "vfio0", R_OK | W_OK, 0), 0);
+	assert_int_equal(openat(fd, "vfio9", O_RDWR), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(fstatat(fd, "vfio9", &st, 0), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(readlinkat(fd, "vfio0", (char[8]){ 0 }, 8), -1);
+	assert_int_equal(errno, EINVAL);
+	/* ".." is /dev/vfio, and the group there is reachable from here */
+	top_fd = openat(fd, "..", O_RDONLY | O_DIRECTORY);
+	assert_true(top_fd >= 0);
+	assert_int_equal(fstat(top_fd, &st), 0);
+	assert_int_equal(st.st_ino, top.st_ino);
+	assert_int_equal(fstatat(fd, "../2", &st, 0), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	cfd = openat(top_fd, "devices/vfio0", O_RDWR);
+	assert_true(cfd >= 0);
+	close(cfd);
+	close(top_fd);
+	/* a dup of the directory fd is one too (fts walks with dups) */
+	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	assert_true(dup_fd >= 0);
+	close(fd);
+	cfd = openat(dup_fd, "vfio0", O_RDWR);
+	assert_true(cfd >= 0);
+	close(cfd);
+	dir_lists(fdopendir(dup_fd), devices, sizeof(devices) / sizeof(devices[0]));
+
+	/* not directories, and a directory is not opened for writing */
+	assert_null(opendir("/dev/vfio/2"));
+	assert_int_equal(errno, ENOTDIR);
+	assert_null(opendir("/dev/vfio/devices/vfio0"));
+	assert_int_equal(errno, ENOTDIR);
+	assert_null(opendir("/dev/vfio/devices/vfio7"));
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(open("/dev/vfio", O_RDWR), -1);
+	assert_int_equal(errno, EISDIR);
+	assert_int_equal(open("/dev/vfio/devices", O_WRONLY | O_DIRECTORY), -1);
+	assert_int_equal(errno, EISDIR);
+	/* no extended attributes (devtmpfs without a security module), for
+	 * ls -l; what is absent stays absent */
+	assert_int_equal(lgetxattr("/dev/vfio/devices/vfio0", "security.selinux", NULL, 0), -1);
+	assert_int_equal(errno, ENODATA);
+	assert_int_equal(getxattr("/dev/vfio", "security.selinux", NULL, 0), -1);
+	assert_int_equal(errno, ENODATA);
+	assert_int_equal(llistxattr("/dev/vfio/devices", NULL, 0), 0);
+	/* the host's /dev (not the host's lookup of a /dev/vfio it may lack) */
+	errno = 0;
+	llistxattr("/dev/vfio/devices/../..", NULL, 0);
+	assert_int_not_equal(errno, ENOENT);
+	assert_int_equal(listxattr("/dev/vfio/devices/vfio7", NULL, 0), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(listxattr("/sys/bus/pci/devices/0000:00:02.0/vendor", NULL, 0), 0);
+}
+
 /* below the emulated device's directory nothing is the host's (whose device
  * at that address, if any, is another): what the view lacks is absent */
 static void test_sysfs_no_host(void **state)
@@ -933,9 +1155,13 @@ static void test_library_kernel_backend(void **state)
 /* IOMMUFD_EMU_CONFIG=no-iommufd: the nodes of iommufd are absent to every call */
 static void test_config_no_iommufd(void **state)
 {
+	static const struct dent vfio[] = {
+		{ ".", DT_DIR }, { "..", DT_DIR }, { "vfio", DT_CHR }, { "2", DT_CHR },
+	};
+	unsigned char type;
 	struct stat st;
 	int32_t cfd;
-	int gfd, dfd;
+	int gfd, dfd, vfd;
 
 	(void)state;
 	errno = 0;
@@ -953,6 +1179,28 @@ static void test_config_no_iommufd(void **state)
 	assert_int_equal(errno, ENOENT);
 	assert_null(opendir("/dev/vfio/devices"));
 	assert_int_equal(errno, ENOENT);
+	assert_int_equal(open("/dev/vfio/devices", O_RDONLY | O_DIRECTORY), -1);
+	assert_int_equal(errno, ENOENT);
+	/* /dev/vfio lists the group and the container, no devices/ */
+	dir_lists(opendir("/dev/vfio"), vfio, sizeof(vfio) / sizeof(vfio[0]));
+	entries_agree("/dev/vfio", vfio, sizeof(vfio) / sizeof(vfio[0]));
+	assert_int_equal(stat("/dev/vfio", &st), 0);
+	assert_int_equal(st.st_nlink, 2);
+	vfd = open("/dev/vfio", O_RDONLY | O_DIRECTORY);
+	assert_true(vfd >= 0);
+	assert_int_equal(openat(vfd, "devices", O_RDONLY | O_DIRECTORY), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(fstatat(vfd, "devices/vfio0", &st, 0), -1);
+	assert_int_equal(errno, ENOENT);
+	close(vfd);
+	/* and /dev lists no iommu, relative to it as absolute */
+	assert_int_equal(dev_lists(-1, "iommu", &type), 0);
+	vfd = open("/dev", O_RDONLY | O_DIRECTORY);
+	assert_true(vfd >= 0);
+	assert_int_equal(fstatat(vfd, "iommu", &st, 0), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(fstatat(vfd, "vfio/2", &st, 0), 0);
+	close(vfd);
 	assert_int_equal(access("/sys/bus/pci/devices/0000:00:02.0/vfio-dev", F_OK), -1);
 	assert_int_equal(access("/sys/bus/pci/devices/0000:00:02.0/iommu_group", F_OK), 0);
 	/* the group and the type1 container */
@@ -1060,6 +1308,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sysfs),
 		cmocka_unit_test(test_sysfs_merged),
 		cmocka_unit_test(test_dev_nodes),
+		cmocka_unit_test(test_dev_dirs),
+		cmocka_unit_test(test_dev_top),
 		cmocka_unit_test(test_sysfs_no_host),
 		cmocka_unit_test(test_sysfs_realpath),
 		cmocka_unit_test(test_library_kernel_backend),
