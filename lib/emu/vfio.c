@@ -1531,6 +1531,21 @@ static long node_number(const char *p)
 	return *end ? -ENOENT : n;
 }
 
+/*
+ * Is there a /dev/vfio/devices? Its cdevs exist only with CONFIG_IOMMUFD, and
+ * a no-IOMMU device has none (drivers/vfio/vfio.h vfio_device_add()): the
+ * directory is there once one device has a cdev.
+ */
+static bool has_cdevs(const struct iommufd_emu *emu, const struct vfio_state *s)
+{
+	if (emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD)
+		return false;
+	for (const struct vdev *d = s->devs; d; d = d->next)
+		if (!d->grp->noiommu)
+			return true;
+	return false;
+}
+
 /* stat of /dev/vfio/<group>, /dev/vfio/devices and its vfioN, as devtmpfs has them */
 static int vfio_node_stat(struct iommufd_emu *emu, const char *rel, struct stat *st, void *data)
 {
@@ -1541,7 +1556,7 @@ static int vfio_node_stat(struct iommufd_emu *emu, const char *rel, struct stat 
 
 	if (strncmp(p, "devices", 7) == 0 && (!p[7] || p[7] == '/')) {
 		/* the cdevs (and so their directory) exist only with CONFIG_IOMMUFD */
-		if ((emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD) || !s->devs)
+		if (!has_cdevs(emu, s))
 			return -ENOENT;
 		if (!p[7] || !p[8]) {
 			emu_stat_dir(st);
@@ -1578,13 +1593,13 @@ static int vfio_node_list(struct iommufd_emu *emu, const char *rel, emu_dirent_f
 			  void *data)
 {
 	struct vfio_state *s = data;
-	bool cdevs = !(emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD) && s->devs;
+	bool cdevs = has_cdevs(emu, s);
 	char name[32];
 	int r = 0;
 
 	if (strcmp(rel, "vfio") == 0) {
 		for (struct vgroup *g = s->groups; g && !r; g = g->next) {
-			snprintf(name, sizeof(name), "%d", g->nr);
+			snprintf(name, sizeof(name), "%s%d", g->noiommu ? "noiommu-" : "", g->nr);
 			r = fn(fdata, name, S_IFCHR);
 		}
 		return r ?: cdevs ? fn(fdata, "devices", S_IFDIR) : 0;
@@ -1592,6 +1607,8 @@ static int vfio_node_list(struct iommufd_emu *emu, const char *rel, emu_dirent_f
 	if (strcmp(rel, "vfio/devices") != 0 || !cdevs)
 		return 0;
 	for (struct vdev *d = s->devs; d && !r; d = d->next) {
+		if (d->grp->noiommu)
+			continue;
 		snprintf(name, sizeof(name), "vfio%d", d->index);
 		r = fn(fdata, name, S_IFCHR);
 	}

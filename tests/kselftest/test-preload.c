@@ -776,6 +776,34 @@ static void test_dev_top(void **state)
 	assert_int_equal(dev_lists(fd, "vfio", &type), 1); /* closes fd */
 }
 
+/*
+ * IOMMUFD_EMU_DEVICES=edu+noiommu@0000:00:02.0,nvme@0000:00:03.0 (meson.build,
+ * --config noiommu): the no-IOMMU group's node is noiommu-2 and its device has
+ * no cdev (drivers/vfio/group.c, vfio.h vfio_device_add()), the NVMe keeps
+ * both, as the VM booted for no-IOMMU devices shows (tests/vm/README.md)
+ */
+static void test_config_noiommu(void **state)
+{
+	static const struct dent vfio[] = {
+		{ ".", DT_DIR }, { "..", DT_DIR }, { "vfio", DT_CHR }, { "noiommu-2", DT_CHR },
+		{ "3", DT_CHR }, { "devices", DT_DIR },
+	};
+	static const struct dent devices[] = {
+		{ ".", DT_DIR }, { "..", DT_DIR }, { "vfio1", DT_CHR },
+	};
+	struct stat st;
+
+	(void)state;
+	dir_lists(opendir("/dev/vfio"), vfio, sizeof(vfio) / sizeof(vfio[0]));
+	dir_lists(opendir("/dev/vfio/devices"), devices, sizeof(devices) / sizeof(devices[0]));
+	entries_agree("/dev/vfio", vfio, sizeof(vfio) / sizeof(vfio[0]));
+	entries_agree("/dev/vfio/devices", devices, sizeof(devices) / sizeof(devices[0]));
+	assert_int_equal(stat("/dev/vfio/2", &st), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(stat("/dev/vfio/devices/vfio0", &st), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 /* the directories of the emulated /dev open, list and walk as devtmpfs's */
 static void test_dev_dirs(void **state)
 {
@@ -1274,6 +1302,7 @@ int main(int argc, char **argv)
 		const struct CMUnitTest compat[] = { cmocka_unit_test(test_config_container_compat) };
 		const struct CMUnitTest dflt[] = { cmocka_unit_test(test_config_default) };
 		const struct CMUnitTest bad[] = { cmocka_unit_test(test_config_bad) };
+		const struct CMUnitTest noiommu[] = { cmocka_unit_test(test_config_noiommu) };
 
 		if (strcmp(argv[2], "no-iommufd") == 0)
 			return cmocka_run_group_tests(no_iommufd, NULL, NULL);
@@ -1283,6 +1312,8 @@ int main(int argc, char **argv)
 			return cmocka_run_group_tests(dflt, NULL, NULL);
 		if (strcmp(argv[2], "bad") == 0)
 			return cmocka_run_group_tests(bad, NULL, NULL);
+		if (strcmp(argv[2], "noiommu") == 0)
+			return cmocka_run_group_tests(noiommu, NULL, NULL);
 		fprintf(stderr, "unknown mode %s\n", argv[2]);
 		return 2;
 	}
