@@ -41,6 +41,7 @@ if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=1048576 out "$OUT"; then
 	say "FATAL: cannot mount the 9p share 'out'"
 	poweroff_now
 fi
+: > "$OUT/vm-started" # run-vm's boot watchdog
 # shellcheck disable=SC1091
 if ! [ -r "$OUT/vm.conf" ] || ! . "$OUT/vm.conf"; then
 	say "FATAL: cannot read $OUT/vm.conf"
