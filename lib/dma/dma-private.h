@@ -137,186 +137,174 @@ static inline void ifd_rcu_read_unlock(void)
 
 /* ------------------------------------------------------------ xlate.c */
 /*
- * The translation table: a two-level radix tree over the 48-bit VA space
- * down to 2 MiB chunks. The top level is one 8-byte word per GiB of VA
- * (2^18 words, 2 MiB of address space reserved without backing: only the
- * pages written hold memory, one per 512 GiB of VA in use); a word is the
- * offset of that GiB's L3 table from xl_empty_l3 (all zeros, never
- * written), so an absent table (word 0) reads as the empty one and a lookup
- * walks both levels without a test. An L3 table (8 KiB, one per GiB in use)
- * holds one 16-byte entry per 2 MiB chunk:
- *   w0 == 0             nothing registered in the chunk
- *   w0 even (!= 0)      "direct": one region covers the whole chunk; w0 is
- *                       its end VA (exclusive), w1 its iova - va
- *   w0 odd              (w0 & ~1) points to an immutable node describing
- *                       the regions in the chunk
- * A node holds n segments, sorted: pg[i], the 4 KiB page of the chunk where
- * segment i starts (0 for a region that began in an earlier chunk), then
- * seg[i], the segment's end VA and iova - va. pg[] has xl_lanes(n) slots,
- * those past n hold XL_PG_PAD: with n <= 16 (nearly every chunk) a lookup
- * counts the pg[] <= its page over all 16 slots, two vector compares with no
- * branch that depends on the data, and reads one seg[]; larger nodes are
- * searched by bisection.
- * Readers never lock: they load w0 (acquire), then w1 or the node, inside a
- * read-side section. Writers (serialised by the caller) replace nodes copy-
- * on-write and retire the old ones, freed after a grace period; L2/L3 tables
- * live until the table is destroyed. A slot's w1 is only rewritten after a
- * grace period has passed since the slot last held a different direct value,
- * so no reader can pair an old w0 with a new w1.
+ * The translation table: one 8-byte entry per 2 MiB chunk of the 48-bit VA
+ * space, in a flat array of 2^27 entries (1 GiB of address space reserved
+ * without backing: only the pages written hold memory, one per GiB of VA
+ * in use), so a lookup loads its entry directly, with no level above it:
+ *   0                  nothing registered in the chunk
+ *   bit 0 clear        "direct": one region covers the whole chunk; bits
+ *                      1..27 are the pages from the chunk's start to the
+ *                      region's end (>= 512), bits 28..63 the page of the
+ *                      IOVA the chunk's start maps to
+ *   bit 0 set          e - 1 points to an immutable node describing the
+ *                      regions in the chunk (also a whole chunk whose region
+ *                      does not fit a direct entry: IOVA >= 2^48 or an end
+ *                      512 GiB away; the chunks of such a region share one
+ *                      node)
+ * A node of n segments, sorted by VA, is laid out around its header, where
+ * the entry points:
+ *   [far] seg[n-1] ... seg[1] seg[0] | hdr | pg[0] ... pg[lanes-1]
+ * pg[i] is the 4 KiB page of the chunk where segment i starts (0 for a
+ * region that began in an earlier chunk); the lanes - n slots past them hold
+ * XL_PG_PAD. seg[i] is iova - va (page aligned, modulo 2^64) ORed with the
+ * page of the chunk where the segment ends, 1..512, XL_END_FAR (512) when it
+ * reaches the chunk's end: then only seg[n-1], and the word before it, far,
+ * is the region's end VA. hdr has bits 0..15 clear (so that the rank 0,
+ * "before the first segment", reads hdr as a segment ending at page 0:
+ * nothing), n in bits 48..63, and the lanes: XL_HDR_LANES8 (n <= 8, 8 slots),
+ * XL_HDR_LANES16 (n <= 16, 16 slots) or neither (more: a multiple of 4 slots,
+ * searched by bisection). Bits 16..47 of hdr, ORed into the compare mask of
+ * a small node, stop the count at its lanes; bit 32 is also the offset (16)
+ * of its second vector of slots (the first again with 8 lanes). So a lookup
+ * in a small node is two vector compares and one segment load, with no
+ * branch that depends on the data.
+ * Nodes of up to XL_ARENA_MAX bytes come from the table's arena, in slots of
+ * 64-byte lines, placed to end at the slot's end (the header, the slots and
+ * the first segments share a line; up to 5 segments, one line), larger ones
+ * from malloc.
+ * Readers never lock: they load the entry (acquire) and then the node,
+ * inside a read-side section. Writers (serialised by the caller) replace
+ * nodes copy-on-write and retire the old ones, reused after a grace period.
  */
 #define XL_CHUNK_SHIFT 21
 #define XL_CHUNK (1ull << XL_CHUNK_SHIFT)
 #define XL_VA_BITS 48
+#define XL_ENTRIES (1ull << (XL_VA_BITS - XL_CHUNK_SHIFT))
+#define XL_ENTRY_PAGES (XL_ENTRIES * sizeof(uint64_t) / 4096)
 #define XL_PG_PAD 0x7fff
-#define XL_SCAN 16 /* slots counted without bisection */
+#define XL_END_FAR 512
+#define XL_SEG_END 1023ull
+#define XL_HDR_LANES8 (1ull << 24)
+#define XL_HDR_LANES16 (1ull << 32)
+#define XL_ARENA_MAX 512    /* larger nodes: malloc */
+#define XL_ARENA_CLASSES (XL_ARENA_MAX / 64)
+#define XL_RETIRE_BATCH 64  /* a grace period when this many nodes wait */
 
-struct xl_entry {
-	uint64_t w0;
-	uint64_t w1;
-};
-
-struct xl_l3 {
-	struct xl_entry e[512];
-};
-
-/* the shared empty table (never written) */
-extern struct xl_l3 xl_empty_l3;
-
-#define XL_TOP_WORDS (1u << (XL_VA_BITS - 30))
-#define XL_TOP_PAGES (XL_TOP_WORDS * sizeof(uint64_t) / 4096)
-
-struct xl_seg {
-	uint64_t end, delta;
-};
-
-struct xl_node {
-	uint32_t n;
-	uint32_t pad;
-	uint16_t pg[]; /* then struct xl_seg seg[n], see xl_node_seg() */
-};
-
-/* the pg[] slots of a node of n segments (a multiple of 4: seg[] stays 8-aligned) */
+/* the pg[] slots of a node of n segments (a multiple of 4) */
 static inline uint32_t xl_lanes(uint32_t n)
 {
-	return n <= XL_SCAN ? XL_SCAN : (n + 3) & ~3u;
+	return n <= 8 ? 8 : n <= 16 ? 16 : (n + 3) & ~3u;
 }
-
-static inline const struct xl_seg *xl_node_seg(const struct xl_node *nd)
-{
-	return (const struct xl_seg *)(const void *)(nd->pg + xl_lanes(nd->n));
-}
-
-#define XL_RETIRE_BATCH 64 /* a grace period when this many nodes wait */
 
 struct xl_table {
-	uint64_t *top;              /* XL_TOP_WORDS: offsets of L3 tables from xl_empty_l3 */
-	uint64_t top_touched[XL_TOP_PAGES / 64]; /* its pages written (counted in bytes) */
-	/* nodes to free after the next grace period (a change retires at most two) */
-	struct xl_node *retired[XL_RETIRE_BATCH + 2];
+	uint64_t *ent;              /* XL_ENTRIES entries, then the bitmap of their pages written */
+	uint64_t *touched;          /* that bitmap (XL_ENTRY_PAGES bits) */
+	uint32_t touched_pages;     /* the bitmap's own pages written (one bit each) */
+	/* the node arena: the block being carved, free slots by size (64-byte units) */
+	char *bump, *bump_end;
+	void *free_slot[XL_ARENA_CLASSES + 1];
+	void *blocks;               /* mmap'd blocks, linked through their first word */
+	size_t next_block;          /* bytes of the next block */
+	/* nodes to reuse after the next grace period (a change retires at most three) */
+	uint64_t *retired[XL_RETIRE_BATCH + 3];
 	size_t nr_retired;
-	bool direct_cleared;        /* a direct entry was cleared since the last grace period */
-	size_t bytes;               /* memory of tables and live nodes */
+	size_t bytes;               /* memory of entries, arena blocks and malloc'd nodes */
+	size_t live;                /* bytes of the slots of nodes not freed (retired included) */
 };
 
-/* 0, or -ENOMEM (no address space for the top level) */
+/* 0, or -ENOMEM (no address space for the entries) */
 int xl_init(struct xl_table *t);
 /* frees everything: no reader may be left */
 void xl_fini(struct xl_table *t);
-/* add [va, va+len) -> iova (va, len multiples of 4 KiB; no overlap with a present region) */
+/* add [va, va+len) -> iova (va, len, iova multiples of 4 KiB; no overlap with a present region) */
 int xl_insert(struct xl_table *t, uint64_t va, uint64_t len, uint64_t iova);
-
 /* remove the region [va, va+len) inserted before: 0, or -ENOMEM with nothing changed */
 int xl_remove(struct xl_table *t, uint64_t va, uint64_t len);
-/* wait for a grace period and free what was retired before it */
+/* wait for a grace period and reuse what was retired before it */
 void xl_reclaim(struct xl_table *t);
 
 typedef int16_t xl_v8 __attribute__((vector_size(16)));
 typedef uint64_t xl_v2 __attribute__((vector_size(16)));
 
-/* how many of the node's pg[] are <= p: the index of the segment holding page p, plus one */
-static inline __attribute__((always_inline)) uint32_t xl_node_rank(const struct xl_node *nd, uint32_t p)
+/* how many of a small node's pg[] are <= p (the slots past p are a suffix) */
+static inline __attribute__((always_inline)) uint64_t xl_rank_small(const uint64_t *hdr_p, uint64_t hdr,
+								    uint64_t p)
 {
-	uint32_t n = nd->n;
-
-	if (_likely_(n <= XL_SCAN)) {
+	const char *pg = (const char *)(hdr_p + 1);
 #if defined(__SSE2__)
-		/* the slots past p are a suffix (sorted, padded high): the number of
-		 * slots <= p is the index of the first set bit of their mask */
-		__m128i vp = _mm_set1_epi16((int16_t)p);
-		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)nd->pg);
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(nd->pg + 8));
-		uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpgt_epi16(a, vp),
-									_mm_cmpgt_epi16(b, vp)));
+	__m128i vp = _mm_set1_epi16((int16_t)p);
+	__m128i a = _mm_loadu_si128((const __m128i *)(const void *)pg);
+	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(pg + (hdr >> 28 & 16)));
+	uint64_t m = (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpgt_epi16(a, vp), _mm_cmpgt_epi16(b, vp)));
 
-		return (uint32_t)__builtin_ctz(m | 1u << XL_SCAN);
+	return (uint64_t)__builtin_ctzll(m | (uint32_t)(hdr >> 16));
 #else
-		xl_v8 vp = { 0 }, acc = { 0 };
-		xl_v2 q;
-		uint64_t x;
+	uint32_t lanes = hdr & XL_HDR_LANES16 ? 16 : 8;
+	xl_v8 vp = { 0 }, acc = { 0 };
+	xl_v2 q;
+	uint64_t x;
 
-		vp += (int16_t)p;
-#pragma GCC unroll 2
-		for (int b = 0; b < XL_SCAN / 8; b++) {
-			xl_v8 v;
+	vp += (int16_t)p;
+	for (uint32_t b = 0; b < lanes / 8; b++) {
+		xl_v8 v;
 
-			__builtin_memcpy(&v, nd->pg + 8 * b, sizeof(v));
-			acc -= v > vp; /* a true compare is -1: one more slot past p */
-		}
-		/* the sum of the 8 slots (each at most XL_SCAN / 8: no carry between them) */
-		q = (xl_v2)acc;
-		x = q[0] + q[1];
-		x += x >> 32;
-		x += x >> 16;
-		return XL_SCAN - (uint32_t)(x & 0xffff);
-#endif
-	} else {
-		const uint16_t *base = nd->pg;
-
-		/* the last pg <= p, without branches to mispredict */
-		while (n > 1) {
-			uint32_t half = n / 2;
-
-			base = base[half] <= p ? base + half : base;
-			n -= half;
-		}
-		return (uint32_t)(base - nd->pg) + (*base <= p);
+		__builtin_memcpy(&v, pg + 16 * b, sizeof(v));
+		acc -= v > vp; /* a true compare is -1: one more slot past p */
 	}
+	/* the sum of the 8 counters (each at most 2: no carry between them) */
+	q = (xl_v2)acc;
+	x = q[0] + q[1];
+	x += x >> 32;
+	x += x >> 16;
+	return lanes - (uint32_t)(x & 0xffff);
+#endif
+}
+
+/* the same for a large node: bisection without branches to mispredict */
+static inline uint64_t xl_rank_big(const uint64_t *hdr_p, uint32_t n, uint64_t p)
+{
+	const uint16_t *pg = (const uint16_t *)(const void *)(hdr_p + 1), *base = pg;
+
+	while (n > 1) {
+		uint32_t half = n / 2;
+
+		base = base[half] <= p ? base + half : base;
+		n -= half;
+	}
+	return (uint64_t)(base - pg) + (*base <= p);
 }
 
 /* inside a read-side section: 0 and *iova, *len (bytes valid from va), or -ENOENT */
-static inline __attribute__((always_inline)) int xl_lookup(const struct xl_table *t, uint64_t va, uint64_t *iova, uint64_t *len)
+static inline __attribute__((always_inline)) int xl_lookup(const struct xl_table *t, uint64_t va, uint64_t *iova,
+							   uint64_t *len)
 {
-	const struct xl_l3 *l3;
-	const struct xl_entry *e;
-	uint64_t w0;
+	uint64_t e, c = va >> XL_CHUNK_SHIFT;
 
-	if (_unlikely_(va >> XL_VA_BITS))
+	if (_unlikely_(c >> (XL_VA_BITS - XL_CHUNK_SHIFT)))
 		return -ENOENT;
-	l3 = (const struct xl_l3 *)((uintptr_t)&xl_empty_l3 +
-				    __atomic_load_n(&t->top[va >> 30], __ATOMIC_ACQUIRE));
-	e = &l3->e[(va >> XL_CHUNK_SHIFT) & 511];
-	w0 = __atomic_load_n(&e->w0, __ATOMIC_ACQUIRE);
-	if (w0 & 1) {
-		const struct xl_node *nd = (const struct xl_node *)(uintptr_t)(w0 & ~1ull);
-		uint32_t k;
+	e = __atomic_load_n(&t->ent[c], __ATOMIC_ACQUIRE);
+	if (e & 1) {
+		const uint64_t *h = (const uint64_t *)(uintptr_t)(e - 1), *sp;
+		uint64_t hdr = *h, s;
+		uint64_t p = va >> 12 & 511, k;
 
-		/* a node of up to 16 segments spans one to four lines: ask for the next two
-		 * while the first is on its way (a prefetch past the heap is dropped) */
-		__builtin_prefetch((const char *)nd + 64);
-		__builtin_prefetch((const char *)nd + 128);
-		k = xl_node_rank(nd, (uint32_t)(va >> 12) & 511);
-		const struct xl_seg *s = &xl_node_seg(nd)[k ? k - 1 : 0];
-
-		if (_likely_(k && va < s->end)) {
-			*iova = va + s->delta;
-			*len = s->end - va;
+		if (_likely_(hdr & (XL_HDR_LANES8 | XL_HDR_LANES16)))
+			k = xl_rank_small(h, hdr, p);
+		else
+			k = xl_rank_big(h, (uint32_t)(hdr >> 48), p);
+		sp = h - k; /* seg[k - 1]; hdr itself for k == 0 */
+		s = *sp;
+		if (_likely_(p < (s & XL_SEG_END))) {
+			*iova = va + (s & ~4095ull);
+			*len = ((s & XL_SEG_END) == XL_END_FAR ? sp[-1] : (c << XL_CHUNK_SHIFT) +
+				((s & XL_SEG_END) << 12)) - va;
 			return 0;
 		}
 		return -ENOENT;
 	}
-	if (_likely_(w0)) {
-		*iova = va + __atomic_load_n(&e->w1, __ATOMIC_RELAXED);
-		*len = w0 - va;
+	if (_likely_(e)) {
+		*iova = (e >> 28 << 12) + (va & (XL_CHUNK - 1));
+		*len = (c << XL_CHUNK_SHIFT) + ((e >> 1 & ((1u << 27) - 1)) << 12) - va;
 		return 0;
 	}
 	return -ENOENT;

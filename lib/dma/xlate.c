@@ -5,151 +5,164 @@
  * iommufd_dma's lock); readers run concurrently inside read-side sections.
  *
  * A region [va, end) touches at most two partial 2 MiB chunks (its first and
- * its last); every chunk between is covered whole and gets a direct entry.
- * A partial chunk's entry points to a node listing every region in it; a
- * change builds a new node, publishes it with one release store and retires
- * the old one, freed after the next grace period (at the latest when 64
- * nodes wait, or when the table is destroyed).
+ * its last); every chunk between is covered whole and gets a direct entry
+ * (or, when the region does not fit one, a node the region's whole chunks
+ * share). A partial chunk's entry points to a node listing every region in
+ * it; a change builds a new node, publishes it with one release store and
+ * retires the old one, reused after the next grace period (at the latest
+ * when 64 nodes wait, or when the table is destroyed).
  */
 #include <stdlib.h>
 #include <sys/mman.h>
 
 #include "dma-private.h"
 
+#define DIRECT_END_BITS 27
+#define DIRECT_IOVA_BITS 36
+#define FIRST_BLOCK (16u << 10)
+#define MAX_BLOCK (1u << 20)
+
+/* ------------------------------------------------------------ nodes */
+
+/* a node is handled by its header's address (see dma-private.h) */
+static uint32_t node_n(const uint64_t *h)
+{
+	return (uint32_t)(*h >> 48);
+}
+
+/* seg[i] */
+static uint64_t *node_seg(uint64_t *h, uint32_t i)
+{
+	return h - 1 - i;
+}
+
+static uint16_t *node_pg(uint64_t *h)
+{
+	return (uint16_t *)(void *)(h + 1);
+}
+
+/* whether a node's last segment reaches the chunk's end (a far word before it) */
+static bool node_far(uint64_t *h)
+{
+	uint32_t n = node_n(h);
+
+	return n && (*node_seg(h, n - 1) & XL_SEG_END) == XL_END_FAR;
+}
+
 /* the bytes of a node of n segments */
-static size_t node_bytes(uint32_t n)
+static size_t node_bytes(uint32_t n, bool far)
 {
-	return sizeof(struct xl_node) + xl_lanes(n) * sizeof(uint16_t) + n * sizeof(struct xl_seg);
+	return (n + far + 1) * sizeof(uint64_t) + xl_lanes(n) * sizeof(uint16_t);
 }
 
-static struct xl_node *node_new(struct xl_table *t, uint32_t n)
+/* its slot: 64-byte lines; from the arena when at most XL_ARENA_MAX */
+static size_t slot_bytes(uint32_t n, bool far)
 {
-	size_t b = node_bytes(n);
-	struct xl_node *nd = malloc(b);
-
-	if (!nd)
-		return NULL;
-	/* the callers write pg[0..n) and seg[0..n): every byte a lookup reads is set */
-	nd->n = n;
-	nd->pad = 0;
-	for (uint32_t i = n; i < xl_lanes(n); i++)
-		nd->pg[i] = XL_PG_PAD;
-	t->bytes += b;
-	return nd;
+	return (node_bytes(n, far) + 63) & ~(size_t)63;
 }
 
-static struct xl_seg *node_seg(struct xl_node *nd)
-{
-	return (struct xl_seg *)(void *)(nd->pg + xl_lanes(nd->n));
-}
+/* ------------------------------------------------------------ the arena */
 
-static void node_drop(struct xl_table *t, struct xl_node *nd)
+/* carve the rest of the current block into free slots (largest first) */
+static void spill_block(struct xl_table *t)
 {
-	t->bytes -= node_bytes(nd->n);
-	free(nd);
-}
+	while (t->bump < t->bump_end) {
+		size_t units = (size_t)(t->bump_end - t->bump) / 64;
+		uint32_t c = units > XL_ARENA_CLASSES ? XL_ARENA_CLASSES : (uint32_t)units;
 
-static void node_retire(struct xl_table *t, struct xl_node *nd)
-{
-	t->bytes -= node_bytes(nd->n);
-	t->retired[t->nr_retired++] = nd;
-}
-
-struct xl_l3 xl_empty_l3;
-
-int xl_init(struct xl_table *t)
-{
-	memset(t, 0, sizeof(*t));
-	t->top = mmap(NULL, XL_TOP_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (t->top == MAP_FAILED) {
-		t->top = NULL;
-		return -ENOMEM;
+		*(void **)(void *)t->bump = t->free_slot[c];
+		t->free_slot[c] = t->bump;
+		t->bump += c * 64;
 	}
-	t->bytes = sizeof(*t);
+}
+
+static int new_block(struct xl_table *t)
+{
+	size_t sz = t->next_block ? t->next_block : FIRST_BLOCK;
+	char *b = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (b == MAP_FAILED)
+		return -ENOMEM;
+	spill_block(t);
+	/* the first line links the blocks: next, size */
+	((void **)(void *)b)[0] = t->blocks;
+	((size_t *)(void *)b)[1] = sz;
+	t->blocks = b;
+	t->bump = b + 64;
+	t->bump_end = b + sz;
+	t->bytes += sz;
+	t->next_block = sz < MAX_BLOCK ? sz * 2 : MAX_BLOCK;
 	return 0;
 }
 
-static struct xl_l3 *top_l3(const struct xl_table *t, size_t i)
+static void *slot_alloc(struct xl_table *t, size_t bytes)
 {
-	return t->top[i] ? (struct xl_l3 *)(uintptr_t)((uintptr_t)&xl_empty_l3 + t->top[i]) : NULL;
+	uint32_t c = (uint32_t)(bytes / 64);
+	void *p;
+
+	if (bytes > XL_ARENA_MAX) {
+		p = aligned_alloc(64, bytes);
+		if (p)
+			t->bytes += bytes;
+		return p;
+	}
+	p = t->free_slot[c];
+	if (p) {
+		t->free_slot[c] = *(void **)p;
+		return p;
+	}
+	if ((size_t)(t->bump_end - t->bump) < bytes && new_block(t))
+		return NULL;
+	p = t->bump;
+	t->bump += bytes;
+	return p;
 }
 
-static void free_retired(struct xl_table *t)
+/* a node of n segments (a far word when far), ending at its slot's end: its header */
+static uint64_t *node_new(struct xl_table *t, uint32_t n, bool far)
 {
-	for (size_t i = 0; i < t->nr_retired; i++)
-		free(t->retired[i]);
-	t->nr_retired = 0;
+	uint32_t lanes = xl_lanes(n);
+	size_t sb = slot_bytes(n, far);
+	char *slot = slot_alloc(t, sb);
+	uint64_t *h;
+
+	if (!slot)
+		return NULL;
+	t->live += sb;
+	h = (uint64_t *)(void *)(slot + sb - lanes * sizeof(uint16_t)) - 1;
+	/* the callers write pg[0..n), seg[0..n) and far: every byte a lookup uses is set */
+	*h = (uint64_t)n << 48 | (n <= 8 ? XL_HDR_LANES8 : n <= 16 ? XL_HDR_LANES16 : 0);
+	for (uint32_t i = n; i < lanes; i++)
+		node_pg(h)[i] = XL_PG_PAD;
+	return h;
 }
 
-void xl_reclaim(struct xl_table *t)
+/* give a node no reader can see any more back */
+static void node_free(struct xl_table *t, uint64_t *h)
 {
-	if (!t->nr_retired && !t->direct_cleared)
+	uint32_t n = node_n(h);
+	size_t sb = slot_bytes(n, node_far(h));
+	char *slot = (char *)(node_pg(h) + xl_lanes(n)) - sb;
+
+	t->live -= sb;
+	if (sb > XL_ARENA_MAX) {
+		t->bytes -= sb;
+		free(slot);
 		return;
-	ifd_rcu_synchronize();
-	free_retired(t);
-	t->direct_cleared = false;
-}
-
-void xl_fini(struct xl_table *t)
-{
-	free_retired(t);
-	for (size_t pg = 0; t->top && pg < XL_TOP_PAGES; pg++) {
-		if (!(t->top_touched[pg / 64] & 1ull << (pg % 64)))
-			continue;
-		for (size_t i = pg * 512; i < (pg + 1) * 512; i++) {
-			struct xl_l3 *l3 = top_l3(t, i);
-
-			if (!l3)
-				continue;
-			for (size_t k = 0; k < 512; k++) {
-				uint64_t w0 = l3->e[k].w0;
-
-				if (w0 & 1)
-					free((void *)(uintptr_t)(w0 & ~1ull));
-			}
-			free(l3);
-		}
 	}
-	if (t->top)
-		munmap(t->top, XL_TOP_WORDS * sizeof(uint64_t));
-	memset(t, 0, sizeof(*t));
+	*(void **)(void *)slot = t->free_slot[sb / 64];
+	t->free_slot[sb / 64] = slot;
 }
 
-/* the entry of the chunk holding va, its table made when create */
-static struct xl_entry *entry(struct xl_table *t, uint64_t va, bool create)
+/* the first of old's slots >= pg (its n when none; 0 without a node) */
+static uint32_t lower_bound(uint64_t *old, uint16_t pg)
 {
-	size_t i = va >> 30;
-	struct xl_l3 *l3 = top_l3(t, i);
-
-	if (!l3) {
-		if (!create || !(l3 = calloc(1, sizeof(*l3))))
-			return NULL;
-		t->bytes += sizeof(*l3);
-		if (!(t->top_touched[i / 512 / 64] & 1ull << (i / 512 % 64))) {
-			t->top_touched[i / 512 / 64] |= 1ull << (i / 512 % 64);
-			t->bytes += 4096;
-		}
-		__atomic_store_n(&t->top[i], (uint64_t)((uintptr_t)l3 - (uintptr_t)&xl_empty_l3),
-				 __ATOMIC_RELEASE);
-	}
-	return &l3->e[(va >> XL_CHUNK_SHIFT) & 511];
-}
-
-static struct xl_node *entry_node(const struct xl_entry *e)
-{
-	return e->w0 & 1 ? (struct xl_node *)(uintptr_t)(e->w0 & ~1ull) : NULL;
-}
-
-/* the first of old's slots >= pg (old->n when none; 0 without a node) */
-static uint32_t lower_bound(const struct xl_node *old, uint16_t pg)
-{
-	uint32_t lo = 0, hi = old ? old->n : 0;
+	uint32_t lo = 0, hi = old ? node_n(old) : 0;
 
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
 
-		if (old->pg[mid] < pg)
+		if (node_pg(old)[mid] < pg)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -158,32 +171,48 @@ static uint32_t lower_bound(const struct xl_node *old, uint16_t pg)
 }
 
 /* the page of the chunk at base where a segment starting at start begins (0: before it) */
-static uint16_t seg_pg(uint64_t base, uint64_t start)
+static uint16_t seg_start(uint64_t base, uint64_t start)
 {
 	return start <= base ? 0 : (uint16_t)((start - base) >> 12);
 }
 
-/* a new node for the chunk at base: old's segments plus [start, end) with delta */
-static struct xl_node *node_with(struct xl_table *t, const struct xl_node *old, uint64_t base,
-				 uint64_t start, uint64_t end, uint64_t delta)
+/* a segment of the chunk at base for a region [.., end) with iova - va = delta */
+static uint64_t seg_make(uint64_t base, uint64_t end, uint64_t delta)
 {
-	uint32_t n = old ? old->n : 0, i = lower_bound(old, seg_pg(base, start));
-	struct xl_node *nd = node_new(t, n + 1);
-	struct xl_seg *ns;
+	return delta | (end - base >= XL_CHUNK ? XL_END_FAR : (end - base) >> 12);
+}
+
+/* copy old's segments [from, to) to nd's, shifted by shift, and the far word when old has one */
+static void copy_segs(uint64_t *nd, uint64_t *old, uint32_t from, uint32_t to, int shift)
+{
+	for (uint32_t i = from; i < to; i++) {
+		node_pg(nd)[i + shift] = node_pg(old)[i];
+		*node_seg(nd, i + shift) = *node_seg(old, i);
+	}
+}
+
+/* a new node for the chunk at base: old's segments plus [start, end) with delta */
+static uint64_t *node_with(struct xl_table *t, uint64_t *old, uint64_t base, uint64_t start, uint64_t end,
+			   uint64_t delta)
+{
+	uint32_t n = old ? node_n(old) : 0, i = lower_bound(old, seg_start(base, start));
+	uint64_t s = seg_make(base, end, delta);
+	bool far = (s & XL_SEG_END) == XL_END_FAR; /* the new one is then the last */
+	bool ofar = old && node_far(old);
+	uint64_t *nd = node_new(t, n + 1, far || ofar);
 
 	if (!nd)
 		return NULL;
-	ns = node_seg(nd);
 	if (n) {
-		const struct xl_seg *os = xl_node_seg(old);
-
-		memcpy(nd->pg, old->pg, i * sizeof(*nd->pg));
-		memcpy(nd->pg + i + 1, old->pg + i, (n - i) * sizeof(*nd->pg));
-		memcpy(ns, os, i * sizeof(*ns));
-		memcpy(ns + i + 1, os + i, (n - i) * sizeof(*ns));
+		copy_segs(nd, old, 0, i, 0);
+		copy_segs(nd, old, i, n, 1);
 	}
-	nd->pg[i] = seg_pg(base, start);
-	ns[i] = (struct xl_seg){ end, delta };
+	node_pg(nd)[i] = seg_start(base, start);
+	*node_seg(nd, i) = s;
+	if (far)
+		*node_seg(nd, n + 1) = end;
+	else if (ofar)
+		*node_seg(nd, n + 1) = *node_seg(old, n);
 	return nd;
 }
 
@@ -191,37 +220,121 @@ static struct xl_node *node_with(struct xl_table *t, const struct xl_node *old, 
  * a new node for the chunk at base: old's segments but the one of the region
  * starting at start (NULL with *empty when none is left)
  */
-static struct xl_node *node_without(struct xl_table *t, const struct xl_node *old, uint64_t base,
-				    uint64_t start, bool *empty)
+static uint64_t *node_without(struct xl_table *t, uint64_t *old, uint64_t base, uint64_t start, bool *empty)
 {
-	uint32_t n = old->n, i = lower_bound(old, seg_pg(base, start));
-	const struct xl_seg *os = xl_node_seg(old);
-	struct xl_node *nd;
-	struct xl_seg *ns;
+	uint32_t n = node_n(old), i = lower_bound(old, seg_start(base, start));
+	bool far;
+	uint64_t *nd;
 
 	*empty = n <= 1;
 	if (*empty)
 		return NULL;
 	if (i == n) /* cannot be: the caller only removes what it inserted (its region tree) */
 		i = n - 1;
-	nd = node_new(t, n - 1);
+	far = node_far(old) && i != n - 1;
+	nd = node_new(t, n - 1, far);
 	if (!nd)
 		return NULL;
-	ns = node_seg(nd);
-	memcpy(nd->pg, old->pg, i * sizeof(*nd->pg));
-	memcpy(nd->pg + i, old->pg + i + 1, (n - i - 1) * sizeof(*nd->pg));
-	memcpy(ns, os, i * sizeof(*ns));
-	memcpy(ns + i, os + i + 1, (n - i - 1) * sizeof(*ns));
+	copy_segs(nd, old, 0, i, 0);
+	copy_segs(nd, old, i + 1, n, -1);
+	if (far)
+		*node_seg(nd, n - 1) = *node_seg(old, n);
 	return nd;
 }
 
-static void publish_node(struct xl_table *t, struct xl_entry *e, struct xl_node *nd)
-{
-	struct xl_node *old = entry_node(e);
+/* ------------------------------------------------------------ the table */
 
-	__atomic_store_n(&e->w0, nd ? (uint64_t)(uintptr_t)nd | 1 : 0, __ATOMIC_RELEASE);
-	if (old)
-		node_retire(t, old);
+int xl_init(struct xl_table *t)
+{
+	size_t map = XL_ENTRIES * sizeof(uint64_t) + XL_ENTRY_PAGES / 8;
+
+	memset(t, 0, sizeof(*t));
+	t->ent = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t->ent == MAP_FAILED) {
+		t->ent = NULL;
+		return -ENOMEM;
+	}
+	/* sparse: a huge page would back 512 GiB of VA's entries for one region */
+	(void)madvise(t->ent, map, MADV_NOHUGEPAGE);
+	t->touched = t->ent + XL_ENTRIES;
+	t->bytes = sizeof(*t);
+	return 0;
+}
+
+/* the header of the node an entry points to, or NULL */
+static uint64_t *entry_node(uint64_t e)
+{
+	return e & 1 ? (uint64_t *)(uintptr_t)(e - 1) : NULL;
+}
+
+static void reuse_retired(struct xl_table *t)
+{
+	for (size_t i = 0; i < t->nr_retired; i++)
+		node_free(t, t->retired[i]);
+	t->nr_retired = 0;
+}
+
+void xl_reclaim(struct xl_table *t)
+{
+	if (!t->nr_retired)
+		return;
+	ifd_rcu_synchronize();
+	reuse_retired(t);
+}
+
+void xl_fini(struct xl_table *t)
+{
+	void *b;
+
+	if (!t->ent)
+		return;
+	reuse_retired(t);
+	/* the malloc'd nodes (never shared: a shared node has one segment) */
+	for (size_t pg = 0; pg < XL_ENTRY_PAGES; pg++) {
+		if (!(t->touched[pg / 64] & 1ull << (pg % 64)))
+			continue;
+		for (size_t i = pg * 512; i < (pg + 1) * 512; i++) {
+			uint64_t *h = entry_node(t->ent[i]);
+
+			if (h && slot_bytes(node_n(h), node_far(h)) > XL_ARENA_MAX)
+				node_free(t, h);
+		}
+	}
+	while ((b = t->blocks)) {
+		t->blocks = ((void **)b)[0];
+		munmap(b, ((size_t *)b)[1]);
+	}
+	munmap(t->ent, XL_ENTRIES * sizeof(uint64_t) + XL_ENTRY_PAGES / 8);
+	memset(t, 0, sizeof(*t));
+}
+
+/* the entry of chunk c, its page counted when first written */
+static uint64_t *entry_w(struct xl_table *t, uint64_t c)
+{
+	uint64_t pg = c / 512;
+
+	if (!(t->touched[pg / 64] & 1ull << (pg % 64))) {
+		/* the bitmap's page holding this bit */
+		uint32_t bp = (uint32_t)(pg / 64 * sizeof(uint64_t) / 4096);
+
+		if (!(t->touched_pages & 1u << bp)) {
+			t->touched_pages |= 1u << bp;
+			t->bytes += 4096;
+		}
+		t->touched[pg / 64] |= 1ull << (pg % 64);
+		t->bytes += 4096;
+	}
+	return &t->ent[c];
+}
+
+static void publish(uint64_t *e, uint64_t v)
+{
+	__atomic_store_n(e, v, __ATOMIC_RELEASE);
+}
+
+static void retire(struct xl_table *t, uint64_t *nd)
+{
+	t->retired[t->nr_retired++] = nd;
 }
 
 static void maybe_reclaim(struct xl_table *t)
@@ -230,89 +343,113 @@ static void maybe_reclaim(struct xl_table *t)
 		xl_reclaim(t);
 }
 
+/*
+ * the direct entry of chunk c for a region ending at end with iova - va =
+ * delta, or 0 when it does not fit one
+ */
+static uint64_t direct_entry(uint64_t c, uint64_t end, uint64_t delta)
+{
+	uint64_t base = c << XL_CHUNK_SHIFT, io = (base + delta) >> 12, to_end = (end - base) >> 12;
+
+	if (io >> DIRECT_IOVA_BITS || to_end >> DIRECT_END_BITS)
+		return 0;
+	return io << (DIRECT_END_BITS + 1) | to_end << 1;
+}
+
 int xl_insert(struct xl_table *t, uint64_t va, uint64_t len, uint64_t iova)
 {
 	uint64_t end = va + len, first = va >> XL_CHUNK_SHIFT, last = (end - 1) >> XL_CHUNK_SHIFT;
-	struct xl_entry *ef, *el = NULL;
-	struct xl_node *nf = NULL, *nl = NULL;
-	bool pf = va & (XL_CHUNK - 1), pl = end & (XL_CHUNK - 1);
+	uint64_t delta = iova - va, mfirst, mlast;
+	uint64_t *nf = NULL, *nl = NULL, *shared = NULL;
+	bool pf = va & (XL_CHUNK - 1), pl = end & (XL_CHUNK - 1), direct;
 
-	if (!len || end < va || (end - 1) >> XL_VA_BITS)
+	if (!len || end < va || (end - 1) >> XL_VA_BITS || (va | len | iova) & 4095)
 		return -ERANGE;
-	/* every table first: a failure leaves nothing half done (tables stay, empty) */
-	for (uint64_t c = first; c <= last; c++)
-		if (!entry(t, c << XL_CHUNK_SHIFT, true))
-			return -ENOMEM;
-	ef = entry(t, va, false);
 	if (first == last) {
 		pf = pf || pl;
 		pl = false;
-	} else {
-		el = entry(t, end - 1, false);
 	}
-	if (pf && !(nf = node_with(t, entry_node(ef), first << XL_CHUNK_SHIFT, va, end, iova - va)))
-		return -ENOMEM;
-	if (pl && !(nl = node_with(t, entry_node(el), last << XL_CHUNK_SHIFT, va, end, iova - va))) {
-		if (nf)
-			node_drop(t, nf);
-		return -ENOMEM;
-	}
-	/* a direct entry rewrites w1: wait out readers of a slot's former direct value */
-	if (t->direct_cleared && last - first + 1 > (uint64_t)pf + pl)
-		xl_reclaim(t);
+	/* the whole chunks [mfirst, mlast]: direct entries when the farthest ones fit */
+	mfirst = first + pf;
+	mlast = last - pl;
+	direct = mfirst > mlast || (direct_entry(mfirst, end, delta) && direct_entry(mlast, end, delta));
+	/* every node first: a failure leaves nothing changed */
+	if (pf && !(nf = node_with(t, entry_node(t->ent[first]), first << XL_CHUNK_SHIFT, va, end, delta)))
+		goto nomem;
+	if (pl && !(nl = node_with(t, entry_node(t->ent[last]), last << XL_CHUNK_SHIFT, va, end, delta)))
+		goto nomem;
+	if (!direct && !(shared = node_with(t, NULL, mfirst << XL_CHUNK_SHIFT, va, end, delta)))
+		goto nomem;
 	for (uint64_t c = first; c <= last; c++) {
-		struct xl_entry *e = entry(t, c << XL_CHUNK_SHIFT, false);
+		uint64_t *e = entry_w(t, c);
+		uint64_t *old = entry_node(*e);
 
 		if (c == first && pf) {
-			publish_node(t, e, nf);
+			publish(e, (uintptr_t)nf | 1);
 		} else if (c == last && pl) {
-			publish_node(t, e, nl);
+			publish(e, (uintptr_t)nl | 1);
 		} else {
-			__atomic_store_n(&e->w1, iova - va, __ATOMIC_RELAXED);
-			__atomic_store_n(&e->w0, end, __ATOMIC_RELEASE);
+			publish(e, direct ? direct_entry(c, end, delta) : (uintptr_t)shared | 1);
+			continue;
 		}
+		if (old)
+			retire(t, old);
 	}
 	maybe_reclaim(t);
 	return 0;
+nomem:
+	/* never published: no reader saw them */
+	if (nf)
+		node_free(t, nf);
+	if (nl)
+		node_free(t, nl);
+	return -ENOMEM;
 }
 
 int xl_remove(struct xl_table *t, uint64_t va, uint64_t len)
 {
 	uint64_t end = va + len, first = va >> XL_CHUNK_SHIFT, last = (end - 1) >> XL_CHUNK_SHIFT;
-	struct xl_entry *ef = entry(t, va, false), *el = entry(t, end - 1, false);
-	struct xl_node *nf = NULL, *nl = NULL;
-	bool ff = false, fl = false; /* first / last chunk is a node entry */
-	bool emptyf = false, emptyl = false;
+	uint64_t *of, *ol, *nf = NULL, *nl = NULL, *shared = NULL;
+	bool pf, pl, emptyf = false, emptyl = false;
 
-	if (!ef || !el)
+	if (!len || end < va || (end - 1) >> XL_VA_BITS || !t->ent[first] || !t->ent[last])
 		return -ENOENT;
-	if (entry_node(ef)) {
-		ff = true;
-		nf = node_without(t, entry_node(ef), first << XL_CHUNK_SHIFT, va, &emptyf);
-		if (!nf && !emptyf)
-			return -ENOMEM;
+	pf = va & (XL_CHUNK - 1);
+	pl = end & (XL_CHUNK - 1);
+	if (first == last) {
+		pf = pf || pl;
+		pl = false;
 	}
-	if (last != first && entry_node(el)) {
-		fl = true;
-		nl = node_without(t, entry_node(el), last << XL_CHUNK_SHIFT, va, &emptyl);
-		if (!nl && !emptyl) {
-			if (nf)
-				node_drop(t, nf);
-			return -ENOMEM;
-		}
+	of = pf ? entry_node(t->ent[first]) : NULL;
+	ol = pl ? entry_node(t->ent[last]) : NULL;
+	if (pf && !of)
+		return -ENOENT;
+	if (pl && !ol)
+		return -ENOENT;
+	if (pf && !(nf = node_without(t, of, first << XL_CHUNK_SHIFT, va, &emptyf)) && !emptyf)
+		return -ENOMEM;
+	if (pl && !(nl = node_without(t, ol, last << XL_CHUNK_SHIFT, va, &emptyl)) && !emptyl) {
+		if (nf)
+			node_free(t, nf);
+		return -ENOMEM;
 	}
 	for (uint64_t c = first; c <= last; c++) {
-		struct xl_entry *e = entry(t, c << XL_CHUNK_SHIFT, false);
+		uint64_t *e = &t->ent[c];
 
-		if (c == first && ff) {
-			publish_node(t, e, nf);
-		} else if (c == last && fl) {
-			publish_node(t, e, nl);
+		if (c == first && pf) {
+			publish(e, nf ? (uintptr_t)nf | 1 : 0);
+			retire(t, of);
+		} else if (c == last && pl) {
+			publish(e, nl ? (uintptr_t)nl | 1 : 0);
+			retire(t, ol);
 		} else {
-			__atomic_store_n(&e->w0, 0, __ATOMIC_RELEASE);
-			t->direct_cleared = true;
+			if (!shared)
+				shared = entry_node(*e);
+			publish(e, 0);
 		}
 	}
+	if (shared)
+		retire(t, shared);
 	maybe_reclaim(t);
 	return 0;
 }
