@@ -261,14 +261,15 @@ struct tables {
 
 static inline __attribute__((always_inline)) int lookup(const struct tables *t, enum impl im, uint64_t va, uint64_t *iova)
 {
+	struct ifd_rcu_reader *rd;
 	uint64_t len;
 	int r;
 
 	switch (im) {
 	case LIB:
-		ifd_rcu_read_lock();
+		rd = ifd_rcu_read_lock();
 		r = xl_lookup(&t->xl, va, iova, &len);
-		ifd_rcu_read_unlock();
+		ifd_rcu_read_unlock(rd);
 		return r;
 	case RADIX:
 		return radix_lookup(&t->radix, va, iova);

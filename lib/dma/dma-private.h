@@ -113,7 +113,8 @@ void ifd_rcu_init(void);
 struct ifd_rcu_reader *ifd_rcu_register_thread(void);
 void ifd_rcu_synchronize(void);
 
-static inline void ifd_rcu_read_lock(void)
+/* enter a read-side section: its record, for ifd_rcu_read_unlock() (one TLS load for both) */
+static inline struct ifd_rcu_reader *ifd_rcu_read_lock(void)
 {
 	struct ifd_rcu_reader *r = ifd_rcu_self;
 	uint64_t e;
@@ -128,11 +129,12 @@ static inline void ifd_rcu_read_lock(void)
 	} else {
 		__atomic_exchange_n(&r->ctr, e, __ATOMIC_SEQ_CST);
 	}
+	return r;
 }
 
-static inline void ifd_rcu_read_unlock(void)
+static inline void ifd_rcu_read_unlock(struct ifd_rcu_reader *r)
 {
-	__atomic_store_n(&ifd_rcu_self->ctr, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->ctr, 0, __ATOMIC_RELEASE);
 }
 
 /* ------------------------------------------------------------ xlate.c */
@@ -143,9 +145,9 @@ static inline void ifd_rcu_read_unlock(void)
  * in use), so a lookup loads its entry directly, with no level above it:
  *   0                  nothing registered in the chunk
  *   bit 0 clear        "direct": one region covers the whole chunk; bits
- *                      1..27 are the pages from the chunk's start to the
- *                      region's end (>= 512), bits 28..63 the page of the
- *                      IOVA the chunk's start maps to
+ *                      12..47 are the IOVA the chunk's start maps to, bits
+ *                      1..11 and 48..63 (above them) the pages from the
+ *                      chunk's start to the region's end (>= 512)
  *   bit 0 set          e - 1 points to an immutable node describing the
  *                      regions in the chunk (also a whole chunk whose region
  *                      does not fit a direct entry: IOVA >= 2^48 or an end
@@ -179,7 +181,9 @@ static inline void ifd_rcu_read_unlock(void)
 #define XL_CHUNK_SHIFT 21
 #define XL_CHUNK (1ull << XL_CHUNK_SHIFT)
 #define XL_VA_BITS 48
+#define XL_VA_LAST ((1ull << XL_VA_BITS) - 1)
 #define XL_ENTRIES (1ull << (XL_VA_BITS - XL_CHUNK_SHIFT))
+#define XL_DIRECT_IOVA 0x0000fffffffff000ull
 #define XL_ENTRY_PAGES (XL_ENTRIES * sizeof(uint64_t) / 4096)
 #define XL_PG_PAD 0x7fff
 #define XL_END_FAR 512
@@ -280,7 +284,7 @@ static inline __attribute__((always_inline)) int xl_lookup(const struct xl_table
 {
 	uint64_t e, c = va >> XL_CHUNK_SHIFT;
 
-	if (_unlikely_(c >> (XL_VA_BITS - XL_CHUNK_SHIFT)))
+	if (_unlikely_(va > XL_VA_LAST))
 		return -ENOENT;
 	e = __atomic_load_n(&t->ent[c], __ATOMIC_ACQUIRE);
 	if (e & 1) {
@@ -303,8 +307,8 @@ static inline __attribute__((always_inline)) int xl_lookup(const struct xl_table
 		return -ENOENT;
 	}
 	if (_likely_(e)) {
-		*iova = (e >> 28 << 12) + (va & (XL_CHUNK - 1));
-		*len = (c << XL_CHUNK_SHIFT) + ((e >> 1 & ((1u << 27) - 1)) << 12) - va;
+		*iova = (e & XL_DIRECT_IOVA) + (va & (XL_CHUNK - 1));
+		*len = (c << XL_CHUNK_SHIFT) + ((e >> 1 & 0x7ff) << 12 | e >> 48 << 23) - va;
 		return 0;
 	}
 	return -ENOENT;

@@ -484,6 +484,7 @@ IOMMUFD_EXPORT int iommufd_dma_unpin(struct iommufd_dma *dma, const void *va)
 IOMMUFD_EXPORT int iommufd_dma_translate(const struct iommufd_dma *dma, const void *va, uint64_t *iova,
 					 size_t *len)
 {
+	struct ifd_rcu_reader *rd;
 	uint64_t io, l;
 	int r;
 
@@ -491,9 +492,9 @@ IOMMUFD_EXPORT int iommufd_dma_translate(const struct iommufd_dma *dma, const vo
 		return FAIL(dma ? dma->ctx : NULL, EINVAL, "%s is NULL", dma ? "iova" : "dma");
 	if (_unlikely_(dma->fork_gen != __atomic_load_n(&ifd_dma_fork_gen, __ATOMIC_RELAXED)))
 		return ifd_dma_check(dma, __func__);
-	ifd_rcu_read_lock();
+	rd = ifd_rcu_read_lock();
 	r = xl_lookup(&dma->xl, (uint64_t)(uintptr_t)va, &io, &l);
-	ifd_rcu_read_unlock();
+	ifd_rcu_read_unlock(rd);
 	if (_unlikely_(r))
 		return FAIL(dma->ctx, ENOENT, "va %p is not registered (ioas %u)", va, dma->ioas_id);
 	*iova = io;
@@ -506,6 +507,7 @@ IOMMUFD_EXPORT int iommufd_dma_translate_iov(const struct iommufd_dma *dma, cons
 					     size_t iovcnt, struct iommufd_dma_seg *segs, size_t max_segs,
 					     size_t *nr_segs)
 {
+	struct ifd_rcu_reader *rd;
 	size_t n = 0;
 	int r = 0;
 
@@ -513,7 +515,7 @@ IOMMUFD_EXPORT int iommufd_dma_translate_iov(const struct iommufd_dma *dma, cons
 		return FAIL(dma ? dma->ctx : NULL, EINVAL, "dma, iov, segs or nr_segs is NULL");
 	if (_unlikely_(dma->fork_gen != __atomic_load_n(&ifd_dma_fork_gen, __ATOMIC_RELAXED)))
 		return ifd_dma_check(dma, __func__);
-	ifd_rcu_read_lock();
+	rd = ifd_rcu_read_lock();
 	for (size_t i = 0; i < iovcnt && !r; i++) {
 		uint64_t va = (uint64_t)(uintptr_t)iov[i].iov_base, rem = iov[i].iov_len;
 
@@ -540,13 +542,13 @@ IOMMUFD_EXPORT int iommufd_dma_translate_iov(const struct iommufd_dma *dma, cons
 			rem -= l;
 		}
 		if (r == -ENOENT) {
-			ifd_rcu_read_unlock();
+			ifd_rcu_read_unlock(rd);
 			*nr_segs = n;
 			return FAIL(dma->ctx, ENOENT, "iov[%zu]: va 0x%llx is not registered (ioas %u)", i,
 				    (unsigned long long)va, dma->ioas_id);
 		}
 	}
-	ifd_rcu_read_unlock();
+	ifd_rcu_read_unlock(rd);
 	*nr_segs = n;
 	if (r)
 		return FAIL(dma->ctx, ENOSPC, "%zu iovecs need more than %zu segments", iovcnt, max_segs);

@@ -18,7 +18,6 @@
 #include "dma-private.h"
 
 #define DIRECT_END_BITS 27
-#define DIRECT_IOVA_BITS 36
 #define FIRST_BLOCK (16u << 10)
 #define MAX_BLOCK (1u << 20)
 
@@ -349,11 +348,11 @@ static void maybe_reclaim(struct xl_table *t)
  */
 static uint64_t direct_entry(uint64_t c, uint64_t end, uint64_t delta)
 {
-	uint64_t base = c << XL_CHUNK_SHIFT, io = (base + delta) >> 12, to_end = (end - base) >> 12;
+	uint64_t base = c << XL_CHUNK_SHIFT, io = base + delta, to_end = (end - base) >> 12;
 
-	if (io >> DIRECT_IOVA_BITS || to_end >> DIRECT_END_BITS)
+	if (io & ~XL_DIRECT_IOVA || to_end >> DIRECT_END_BITS)
 		return 0;
-	return io << (DIRECT_END_BITS + 1) | to_end << 1;
+	return io | (to_end & 0x7ff) << 1 | to_end >> 11 << 48;
 }
 
 int xl_insert(struct xl_table *t, uint64_t va, uint64_t len, uint64_t iova)

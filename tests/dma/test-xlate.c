@@ -33,11 +33,10 @@ struct model {
 
 static int lookup(const struct xl_table *t, uint64_t va, uint64_t *iova, uint64_t *len)
 {
-	int r;
+	struct ifd_rcu_reader *rd = ifd_rcu_read_lock();
+	int r = xl_lookup(t, va, iova, len);
 
-	ifd_rcu_read_lock();
-	r = xl_lookup(t, va, iova, len);
-	ifd_rcu_read_unlock();
+	ifd_rcu_read_unlock(rd);
 	return r;
 }
 
