@@ -148,7 +148,7 @@ static inline void ifd_rcu_read_unlock(struct ifd_rcu_reader *r)
  *                      12..47 are the IOVA the chunk's start maps to, bits
  *                      1..11 and 48..63 (above them) the pages from the
  *                      chunk's start to the region's end (>= 512)
- *   bit 0 set          e - 1 points to an immutable node describing the
+ *   bit 0 set          e - 1 points to a node describing the
  *                      regions in the chunk (also a whole chunk whose region
  *                      does not fit a direct entry: IOVA >= 2^48 or an end
  *                      512 GiB away; the chunks of such a region share one
@@ -161,9 +161,11 @@ static inline void ifd_rcu_read_unlock(struct ifd_rcu_reader *r)
  * XL_PG_PAD. seg[i] is iova - va (page aligned, modulo 2^64) ORed with the
  * page of the chunk where the segment ends, 1..512, XL_END_FAR (512) when it
  * reaches the chunk's end: then only seg[n-1], and the word before it, far,
- * is the region's end VA. hdr has bits 0..15 clear (so that the rank 0,
+ * is the region's end VA. A dead segment (its region removed) is 0: it ends
+ * at page 0 and holds nothing. hdr has bits 0..9 clear (so that the rank 0,
  * "before the first segment", reads hdr as a segment ending at page 0:
- * nothing), n in bits 48..63, and the lanes: XL_HDR_LANES8 (n <= 8, 8 slots),
+ * nothing), XL_HDR_FAR when the slot has a far word, the live segments in
+ * bits 33..42, n in bits 48..63, and the lanes: XL_HDR_LANES8 (n <= 8, 8 slots),
  * XL_HDR_LANES16 (n <= 16, 16 slots) or neither (more: a multiple of 4 slots,
  * searched by bisection). Bits 16..47 of hdr, ORed into the compare mask of
  * a small node, stop the count at its lanes; bit 32 is also the offset (16)
@@ -175,8 +177,12 @@ static inline void ifd_rcu_read_unlock(struct ifd_rcu_reader *r)
  * the first segments share a line; up to 5 segments, one line), larger ones
  * from malloc.
  * Readers never lock: they load the entry (acquire) and then the node,
- * inside a read-side section. Writers (serialised by the caller) replace
- * nodes copy-on-write and retire the old ones, reused after a grace period.
+ * inside a read-side section. Writers (serialised by the caller) add a
+ * segment copy-on-write (the new node has the live segments only) and retire
+ * the old node, reused after a grace period; a removal marks its segment
+ * dead in place (one atomic store: a reader sees it whole or dead) while more
+ * than half the node stays live, and builds the node again otherwise, so
+ * removing the regions of a dense chunk one by one is O(1) amortised each.
  */
 #define XL_CHUNK_SHIFT 21
 #define XL_CHUNK (1ull << XL_CHUNK_SHIFT)
@@ -188,8 +194,11 @@ static inline void ifd_rcu_read_unlock(struct ifd_rcu_reader *r)
 #define XL_PG_PAD 0x7fff
 #define XL_END_FAR 512
 #define XL_SEG_END 1023ull
+#define XL_HDR_FAR (1ull << 10)
 #define XL_HDR_LANES8 (1ull << 24)
 #define XL_HDR_LANES16 (1ull << 32)
+#define XL_HDR_LIVE_SHIFT 33
+#define XL_HDR_LIVE_MASK 0x3ffu
 #define XL_ARENA_MAX 512    /* larger nodes: malloc */
 #define XL_ARENA_CLASSES (XL_ARENA_MAX / 64)
 #define XL_RETIRE_BATCH 64  /* a grace period when this many nodes wait */
@@ -289,7 +298,7 @@ static inline __attribute__((always_inline)) int xl_lookup(const struct xl_table
 	e = __atomic_load_n(&t->ent[c], __ATOMIC_ACQUIRE);
 	if (e & 1) {
 		const uint64_t *h = (const uint64_t *)(uintptr_t)(e - 1), *sp;
-		uint64_t hdr = *h, s;
+		uint64_t hdr = __atomic_load_n(h, __ATOMIC_RELAXED), s;
 		uint64_t p = va >> 12 & 511, k;
 
 		if (_likely_(hdr & (XL_HDR_LANES8 | XL_HDR_LANES16)))
@@ -297,7 +306,7 @@ static inline __attribute__((always_inline)) int xl_lookup(const struct xl_table
 		else
 			k = xl_rank_big(h, (uint32_t)(hdr >> 48), p);
 		sp = h - k; /* seg[k - 1]; hdr itself for k == 0 */
-		s = *sp;
+		s = __atomic_load_n(sp, __ATOMIC_ACQUIRE);
 		if (_likely_(p < (s & XL_SEG_END))) {
 			*iova = va + (s & ~4095ull);
 			*len = ((s & XL_SEG_END) == XL_END_FAR ? sp[-1] : (c << XL_CHUNK_SHIFT) +

@@ -8,9 +8,10 @@
  * its last); every chunk between is covered whole and gets a direct entry
  * (or, when the region does not fit one, a node the region's whole chunks
  * share). A partial chunk's entry points to a node listing every region in
- * it; a change builds a new node, publishes it with one release store and
+ * it; an addition builds a new node, publishes it with one release store and
  * retires the old one, reused after the next grace period (at the latest
- * when 64 nodes wait, or when the table is destroyed).
+ * when 64 nodes wait, or when the table is destroyed); a removal marks its
+ * segment dead in place, or rebuilds the node when half of it would be dead.
  */
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -40,12 +41,39 @@ static uint16_t *node_pg(uint64_t *h)
 	return (uint16_t *)(void *)(h + 1);
 }
 
-/* whether a node's last segment reaches the chunk's end (a far word before it) */
+/* whether a node's slot has a far word (before seg[n-1]) */
 static bool node_far(uint64_t *h)
 {
-	uint32_t n = node_n(h);
+	return *h & XL_HDR_FAR;
+}
 
-	return n && (*node_seg(h, n - 1) & XL_SEG_END) == XL_END_FAR;
+/* its live segments (the others are dead: 0) */
+static uint32_t node_live(uint64_t *h)
+{
+	return (uint32_t)(*h >> XL_HDR_LIVE_SHIFT) & XL_HDR_LIVE_MASK;
+}
+
+/* the far word: the end VA of the last live segment when it reaches the chunk's end */
+static uint64_t *node_far_word(uint64_t *h)
+{
+	return node_seg(h, node_n(h));
+}
+
+/* the last live segment's index (n when none) */
+static uint32_t node_last_live(uint64_t *h)
+{
+	for (uint32_t i = node_n(h); i-- > 0;)
+		if (*node_seg(h, i))
+			return i;
+	return node_n(h);
+}
+
+/* whether the last live segment reaches the chunk's end (its end is the far word) */
+static bool node_reaches_end(uint64_t *h)
+{
+	uint32_t i = node_last_live(h);
+
+	return i < node_n(h) && (*node_seg(h, i) & XL_SEG_END) == XL_END_FAR;
 }
 
 /* the bytes of a node of n segments */
@@ -130,7 +158,8 @@ static uint64_t *node_new(struct xl_table *t, uint32_t n, bool far)
 	t->live += sb;
 	h = (uint64_t *)(void *)(slot + sb - lanes * sizeof(uint16_t)) - 1;
 	/* the callers write pg[0..n), seg[0..n) and far: every byte a lookup uses is set */
-	*h = (uint64_t)n << 48 | (n <= 8 ? XL_HDR_LANES8 : n <= 16 ? XL_HDR_LANES16 : 0);
+	*h = (uint64_t)n << 48 | (uint64_t)n << XL_HDR_LIVE_SHIFT | (far ? XL_HDR_FAR : 0) |
+	     (n <= 8 ? XL_HDR_LANES8 : n <= 16 ? XL_HDR_LANES16 : 0);
 	for (uint32_t i = n; i < lanes; i++)
 		node_pg(h)[i] = XL_PG_PAD;
 	return h;
@@ -181,63 +210,44 @@ static uint64_t seg_make(uint64_t base, uint64_t end, uint64_t delta)
 	return delta | (end - base >= XL_CHUNK ? XL_END_FAR : (end - base) >> 12);
 }
 
-/* copy old's segments [from, to) to nd's, shifted by shift, and the far word when old has one */
-static void copy_segs(uint64_t *nd, uint64_t *old, uint32_t from, uint32_t to, int shift)
-{
-	for (uint32_t i = from; i < to; i++) {
-		node_pg(nd)[i + shift] = node_pg(old)[i];
-		*node_seg(nd, i + shift) = *node_seg(old, i);
-	}
-}
-
-/* a new node for the chunk at base: old's segments plus [start, end) with delta */
-static uint64_t *node_with(struct xl_table *t, uint64_t *old, uint64_t base, uint64_t start, uint64_t end,
-			   uint64_t delta)
-{
-	uint32_t n = old ? node_n(old) : 0, i = lower_bound(old, seg_start(base, start));
-	uint64_t s = seg_make(base, end, delta);
-	bool far = (s & XL_SEG_END) == XL_END_FAR; /* the new one is then the last */
-	bool ofar = old && node_far(old);
-	uint64_t *nd = node_new(t, n + 1, far || ofar);
-
-	if (!nd)
-		return NULL;
-	if (n) {
-		copy_segs(nd, old, 0, i, 0);
-		copy_segs(nd, old, i, n, 1);
-	}
-	node_pg(nd)[i] = seg_start(base, start);
-	*node_seg(nd, i) = s;
-	if (far)
-		*node_seg(nd, n + 1) = end;
-	else if (ofar)
-		*node_seg(nd, n + 1) = *node_seg(old, n);
-	return nd;
-}
-
 /*
- * a new node for the chunk at base: old's segments but the one of the region
- * starting at start (NULL with *empty when none is left)
+ * a new node for the chunk at base: old's live segments (but seg[skip];
+ * UINT32_MAX: none skipped) plus, when add, [start, end) with delta
  */
-static uint64_t *node_without(struct xl_table *t, uint64_t *old, uint64_t base, uint64_t start, bool *empty)
+static uint64_t *node_build(struct xl_table *t, uint64_t *old, uint32_t skip, bool add, uint64_t base,
+			    uint64_t start, uint64_t end, uint64_t delta)
 {
-	uint32_t n = node_n(old), i = lower_bound(old, seg_start(base, start));
-	bool far;
-	uint64_t *nd;
+	uint32_t on = old ? node_n(old) : 0, n = (old ? node_live(old) : 0) + add - (skip != UINT32_MAX), j = 0;
+	uint64_t s = add ? seg_make(base, end, delta) : 0;
+	uint16_t pg = add ? seg_start(base, start) : 0;
+	bool far = add && (s & XL_SEG_END) == XL_END_FAR; /* the new one is then the last */
+	uint64_t *nd, far_end = far ? end : 0;
 
-	*empty = n <= 1;
-	if (*empty)
-		return NULL;
-	if (i == n) /* cannot be: the caller only removes what it inserted (its region tree) */
-		i = n - 1;
-	far = node_far(old) && i != n - 1;
-	nd = node_new(t, n - 1, far);
+	if (!far && old && node_reaches_end(old) && node_last_live(old) != skip) {
+		far = true;
+		far_end = *node_far_word(old);
+	}
+	nd = node_new(t, n, far);
 	if (!nd)
 		return NULL;
-	copy_segs(nd, old, 0, i, 0);
-	copy_segs(nd, old, i + 1, n, -1);
+	for (uint32_t i = 0; i < on; i++) {
+		if (i == skip || !*node_seg(old, i))
+			continue;
+		if (add && node_pg(old)[i] > pg) {
+			node_pg(nd)[j] = pg;
+			*node_seg(nd, j++) = s;
+			add = false;
+		}
+		node_pg(nd)[j] = node_pg(old)[i];
+		*node_seg(nd, j) = *node_seg(old, i);
+		j++;
+	}
+	if (add) {
+		node_pg(nd)[j] = pg;
+		*node_seg(nd, j++) = s;
+	}
 	if (far)
-		*node_seg(nd, n - 1) = *node_seg(old, n);
+		*node_far_word(nd) = far_end;
 	return nd;
 }
 
@@ -373,11 +383,13 @@ int xl_insert(struct xl_table *t, uint64_t va, uint64_t len, uint64_t iova)
 	mlast = last - pl;
 	direct = mfirst > mlast || (direct_entry(mfirst, end, delta) && direct_entry(mlast, end, delta));
 	/* every node first: a failure leaves nothing changed */
-	if (pf && !(nf = node_with(t, entry_node(t->ent[first]), first << XL_CHUNK_SHIFT, va, end, delta)))
+	if (pf && !(nf = node_build(t, entry_node(t->ent[first]), UINT32_MAX, true, first << XL_CHUNK_SHIFT, va,
+				    end, delta)))
 		goto nomem;
-	if (pl && !(nl = node_with(t, entry_node(t->ent[last]), last << XL_CHUNK_SHIFT, va, end, delta)))
+	if (pl && !(nl = node_build(t, entry_node(t->ent[last]), UINT32_MAX, true, last << XL_CHUNK_SHIFT, va,
+				    end, delta)))
 		goto nomem;
-	if (!direct && !(shared = node_with(t, NULL, mfirst << XL_CHUNK_SHIFT, va, end, delta)))
+	if (!direct && !(shared = node_build(t, NULL, UINT32_MAX, true, mfirst << XL_CHUNK_SHIFT, va, end, delta)))
 		goto nomem;
 	for (uint64_t c = first; c <= last; c++) {
 		uint64_t *e = entry_w(t, c);
@@ -405,11 +417,63 @@ nomem:
 	return -ENOMEM;
 }
 
+/* how a region leaves a partly covered chunk's node */
+struct part {
+	uint64_t *old, *nd; /* nd: the compacted node (NULL: none) */
+	uint32_t i;         /* its segment */
+	bool empty;         /* the last live one: the entry is cleared */
+	bool in_place;      /* marked dead where it is */
+};
+
+/*
+ * plan the removal of the region starting at va from the node of the chunk
+ * at base: mark its segment dead in place while at least half the node's
+ * segments stay live, else build the node again from the live ones (so a
+ * removal costs O(1) amortised, not a copy of its node)
+ */
+static int part_plan(struct xl_table *t, struct part *p, uint64_t *old, uint64_t base, uint64_t va)
+{
+	uint32_t live;
+
+	*p = (struct part){ .old = old };
+	if (!old)
+		return -ENOENT;
+	live = node_live(old);
+	p->i = lower_bound(old, seg_start(base, va));
+	/* cannot be: the caller only removes what it inserted (its region tree) */
+	if (p->i >= node_n(old) || node_pg(old)[p->i] != seg_start(base, va) || !*node_seg(old, p->i))
+		return -ENOENT;
+	if (live == 1) {
+		p->empty = true;
+		return 0;
+	}
+	if (2 * (live - 1) > node_n(old)) {
+		p->in_place = true;
+		return 0;
+	}
+	p->nd = node_build(t, old, p->i, false, base, 0, 0, 0);
+	return p->nd ? 0 : -ENOMEM;
+}
+
+static void part_apply(struct xl_table *t, uint64_t *e, struct part *p)
+{
+	if (p->in_place) {
+		/* a reader sees the segment whole or dead (0: ends at page 0), never torn */
+		__atomic_store_n(node_seg(p->old, p->i), 0, __ATOMIC_RELEASE);
+		__atomic_store_n(p->old, *p->old - (1ull << XL_HDR_LIVE_SHIFT), __ATOMIC_RELAXED);
+		return;
+	}
+	publish(e, p->nd ? (uintptr_t)p->nd | 1 : 0);
+	retire(t, p->old);
+}
+
 int xl_remove(struct xl_table *t, uint64_t va, uint64_t len)
 {
 	uint64_t end = va + len, first = va >> XL_CHUNK_SHIFT, last = (end - 1) >> XL_CHUNK_SHIFT;
-	uint64_t *of, *ol, *nf = NULL, *nl = NULL, *shared = NULL;
-	bool pf, pl, emptyf = false, emptyl = false;
+	struct part f = { 0 }, l = { 0 };
+	uint64_t *shared = NULL;
+	bool pf, pl;
+	int r;
 
 	if (!len || end < va || (end - 1) >> XL_VA_BITS || !t->ent[first] || !t->ent[last])
 		return -ENOENT;
@@ -419,28 +483,21 @@ int xl_remove(struct xl_table *t, uint64_t va, uint64_t len)
 		pf = pf || pl;
 		pl = false;
 	}
-	of = pf ? entry_node(t->ent[first]) : NULL;
-	ol = pl ? entry_node(t->ent[last]) : NULL;
-	if (pf && !of)
-		return -ENOENT;
-	if (pl && !ol)
-		return -ENOENT;
-	if (pf && !(nf = node_without(t, of, first << XL_CHUNK_SHIFT, va, &emptyf)) && !emptyf)
-		return -ENOMEM;
-	if (pl && !(nl = node_without(t, ol, last << XL_CHUNK_SHIFT, va, &emptyl)) && !emptyl) {
-		if (nf)
-			node_free(t, nf);
-		return -ENOMEM;
+	if (pf && (r = part_plan(t, &f, entry_node(t->ent[first]), first << XL_CHUNK_SHIFT, va)))
+		return r;
+	if (pl && (r = part_plan(t, &l, entry_node(t->ent[last]), last << XL_CHUNK_SHIFT, va))) {
+		/* never published: no reader saw it */
+		if (f.nd)
+			node_free(t, f.nd);
+		return r;
 	}
 	for (uint64_t c = first; c <= last; c++) {
 		uint64_t *e = &t->ent[c];
 
 		if (c == first && pf) {
-			publish(e, nf ? (uintptr_t)nf | 1 : 0);
-			retire(t, of);
+			part_apply(t, e, &f);
 		} else if (c == last && pl) {
-			publish(e, nl ? (uintptr_t)nl | 1 : 0);
-			retire(t, ol);
+			part_apply(t, e, &l);
 		} else {
 			if (!shared)
 				shared = entry_node(*e);
