@@ -230,7 +230,26 @@ static uint64_t *node_build(struct xl_table *t, uint64_t *old, uint32_t skip, bo
 	nd = node_new(t, n, far);
 	if (!nd)
 		return NULL;
-	for (uint32_t i = 0; i < on; i++) {
+	if (old && skip == UINT32_MAX && node_live(old) == on) {
+		/* nothing dead to leave out: two runs of each array, the new one between them */
+		uint32_t i = add ? lower_bound(old, pg) : on;
+
+		memcpy(node_pg(nd), node_pg(old), i * sizeof(uint16_t));
+		memcpy(node_pg(nd) + i + add, node_pg(old) + i, (on - i) * sizeof(uint16_t));
+		if (i)
+			memcpy(node_seg(nd, i - 1), node_seg(old, i - 1), i * sizeof(uint64_t));
+		if (on > i)
+			memcpy(node_seg(nd, on - 1 + add), node_seg(old, on - 1), (on - i) * sizeof(uint64_t));
+		j = on;
+		old = NULL; /* copied */
+		if (add) {
+			node_pg(nd)[i] = pg;
+			*node_seg(nd, i) = s;
+			add = false;
+			j++;
+		}
+	}
+	for (uint32_t i = 0; old && i < on; i++) {
 		if (i == skip || !*node_seg(old, i))
 			continue;
 		if (add && node_pg(old)[i] > pg) {
