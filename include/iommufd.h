@@ -1056,7 +1056,8 @@ IOMMUFD_EXPORT int iommufd_device_set_vf_token(struct iommufd_device *dev, const
 /*
  * SR-IOV: the VFs of a physical function bound to vfio-pci (sysfs
  * bus/pci/devices/<pf>/sriov_numvfs, sriov_totalvfs, virtfnN, in the scope of
- * ctx: the running kernel, or the emulator, which has no SR-IOV PF). vfio-pci
+ * ctx: the running kernel, or the emulator, whose IOMMUFD_EMU_DEVICE_SRIOV
+ * NVMe is a PF with the kernel's rules). vfio-pci
  * binds the VFs it enables to itself; opening one needs the PF's VF token
  * (iommufd_device_set_vf_token() on the bound PF), else the kernel's EACCES.
  */
