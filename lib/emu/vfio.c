@@ -725,6 +725,20 @@ ssize_t emu_sysfs_write(struct iommufd_emu *emu, const char *rel, const char *bu
 	return r;
 }
 
+bool emu_sysfs_writable(struct iommufd_emu *emu, const char *rel)
+{
+	struct snode n;
+	bool w;
+
+	emu_lock(emu);
+	w = sysfs_walk(emu, rel, true, &n, NULL, 0) == 0 &&
+	    ((n.kind == SN_SRIOV_ATTR &&
+	      (n.grp == VSRIOV_NUMVFS || n.grp == VSRIOV_DRIVERS_AUTOPROBE)) ||
+	     n.kind == SN_ENABLE_SRIOV);
+	emu_unlock(emu);
+	return w;
+}
+
 struct list_ctx {
 	int (*fn)(void *data, const char *name, enum emu_sysfs_type type);
 	void *data;
