@@ -229,6 +229,14 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 					      const struct iommufd_emu_device_opts *opts,
 					      char *cdev_path, size_t len);
 /*
+ * The TotalVFs of SR-IOV PF bdf (IOMMUFD_EMU_DEVICE_SRIOV; 2 when added), as
+ * QEMU's sriov_max_vfs: 1 to 127 (QEMU's NVMe at most), its VFs then at the
+ * PF's routing ID + 1 + i. -ENODEV: no such device; -EINVAL: not a PF, or
+ * totalvfs out of range; -EBUSY: VFs are enabled.
+ */
+IOMMUFD_EMU_EXPORT int iommufd_emu_device_set_sriov_totalvfs(struct iommufd_emu *emu, const char *bdf,
+							 unsigned int totalvfs);
+/*
  * DMA requests of device bdf that the IOMMU refused (unmapped IOVA, missing
  * permission, no attachment): *count gets their number since creation and
  * *last_iova (may be NULL) the IOVA of the latest.

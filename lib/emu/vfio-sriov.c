@@ -2,7 +2,8 @@
 /*
  * An SR-IOV PF on vfio-pci (IOMMUFD_EMU_DEVICE_SRIOV): QEMU's NVMe with
  * sriov_max_vfs=2, as the VM booted with tests/vm/run-vm --sriov shows it,
- * and the kernel's rules around it.
+ * and the kernel's rules around it; iommufd_emu_device_set_sriov_totalvfs()
+ * sets another sriov_max_vfs (1 to 127, QEMU's NVME_MAX_VFS).
  *
  * Config space: the PF's extended space holds ARI (0x100) and SR-IOV
  * (0x120: TotalVFs and InitialVFs 2, First VF Offset 1, VF Stride 1, VF
@@ -67,7 +68,7 @@ struct vsriov {
 	uint8_t token[16];     /* vfio_pci_vf_token.uuid */
 	int users;             /* its VFs open (vfio_pci_vf_token.users) */
 	bool busy;             /* a store runs (the kernel's device_lock) */
-	struct vdev *vfs[SRIOV_TOTAL];
+	struct vdev *vfs[VSRIOV_MAX_VFS];
 };
 
 const char *const vsriov_attr_names[VSRIOV_NR_ATTRS] = {
@@ -397,6 +398,17 @@ int vsriov_match_token(struct vdev *d, const uint8_t *uuid)
 		return 0;
 	}
 	return uuid ? -EINVAL : 0;
+}
+
+int vsriov_set_totalvfs(struct vdev *pf, unsigned int total)
+{
+	if (!pf->sriov || !total || total > VSRIOV_MAX_VFS)
+		return -EINVAL;
+	if (pf->sriov->num)
+		return -EBUSY;
+	pf->sriov->total = (uint16_t)total;
+	vsriov_config(pf);
+	return 0;
 }
 
 void vsriov_set_token(struct vdev *pf, const uint8_t uuid[16])

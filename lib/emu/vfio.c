@@ -2102,6 +2102,34 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_device_get_dma_faults(struct iommufd_emu *emu
 	return EMU_FAIL(ENODEV, "no emulated PCI device %s", bdf);
 }
 
+IOMMUFD_EMU_EXPORT int iommufd_emu_device_set_sriov_totalvfs(struct iommufd_emu *emu, const char *bdf,
+							 unsigned int totalvfs)
+{
+	struct vdev *d;
+	int r;
+
+	if (!emu || !bdf)
+		return EMU_FAIL(EINVAL, "emu or bdf is NULL");
+	emu_lock(emu);
+	d = vfio_device_find(emu, bdf);
+	if (!d) {
+		emu_unlock(emu);
+		return EMU_FAIL(ENODEV, "no emulated PCI device %s", bdf);
+	}
+	if (!d->sriov) {
+		emu_unlock(emu);
+		return EMU_FAIL(EINVAL, "%s is not an SR-IOV PF (IOMMUFD_EMU_DEVICE_SRIOV)", bdf);
+	}
+	r = vsriov_set_totalvfs(d, totalvfs);
+	emu_unlock(emu);
+	if (r == -EBUSY)
+		return EMU_FAIL(EBUSY, "%s has VFs enabled: disable them (sriov_numvfs 0) first", bdf);
+	if (r)
+		return EMU_FAIL(-r, "%u VFs for %s: 1 to %u (QEMU's NVMe at most)", totalvfs, bdf,
+				VSRIOV_MAX_VFS);
+	return 0;
+}
+
 /* ------------------------------------------------------------ public: device-side events */
 
 static struct vdev *vdev_find(struct iommufd_emu *emu, const char *bdf)

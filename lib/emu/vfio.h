@@ -206,7 +206,10 @@ int vdev_hot_reset(struct vdev *d, bool cdev, void *arg);
  * (the token's users), and the VFs dropped by an emulator reset.
  */
 struct vsriov;
+#define VSRIOV_MAX_VFS 127 /* QEMU's NVME_MAX_VFS */
 int vsriov_init(struct vdev *d);
+/* another TotalVFs (1..VSRIOV_MAX_VFS, -EINVAL; -EBUSY while VFs are enabled) */
+int vsriov_set_totalvfs(struct vdev *pf, unsigned int total);
 void vsriov_free(struct vdev *d);
 void vsriov_config(struct vdev *d);
 enum vsriov_attr {

@@ -447,6 +447,43 @@ static void test_token_rules(void **state)
 	release_handles();
 }
 
+/* the emulator's PF with another TotalVFs (QEMU's sriov_max_vfs): emulator only */
+static void test_emu_totalvfs(void **state)
+{
+	struct iommufd_ctx *scope;
+	char buf[64], vf[IOMMUFD_BDF_LEN];
+	unsigned int n = 0, t = 0;
+
+	(void)state;
+	if (test_real_kernel())
+		skip(); /* the emulator's API */
+	scope = sriov_scope();
+	assert_errno(iommufd_emu_device_set_sriov_totalvfs(NULL, PF_BDF, 4), EINVAL);
+	assert_errno(iommufd_emu_device_set_sriov_totalvfs(test_emu(), NULL, 4), EINVAL);
+	assert_errno(iommufd_emu_device_set_sriov_totalvfs(test_emu(), "0000:00:1e.0", 4), ENODEV);
+	assert_errno(iommufd_emu_device_set_sriov_totalvfs(test_emu(), NVME_BDF, 4), EINVAL);
+	assert_non_null(strstr(iommufd_emu_last_error(), "not an SR-IOV PF"));
+	assert_errno(iommufd_emu_device_set_sriov_totalvfs(test_emu(), PF_BDF, 0), EINVAL);
+	assert_errno(iommufd_emu_device_set_sriov_totalvfs(test_emu(), PF_BDF, 128), EINVAL);
+	assert_ok(iommufd_emu_device_set_sriov_totalvfs(test_emu(), PF_BDF, 9));
+	sys_read(SYS_PF "/sriov_totalvfs", buf, sizeof(buf));
+	assert_string_equal(buf, "9");
+	assert_ok(sys_write(ENABLE_SRIOV, "Y"));
+	assert_int_equal(sys_write(SYS_PF "/sriov_numvfs", "10"), -ERANGE);
+	check(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 9));
+	check(iommufd_pci_sriov_get_numvfs(scope, PF_BDF, &n, &t));
+	assert_int_equal(n, 9);
+	assert_int_equal(t, 9);
+	/* routing IDs past function 7: the next device number */
+	check(iommufd_pci_sriov_get_vf(scope, PF_BDF, 8, vf));
+	assert_string_equal(vf, "0000:02:01.1");
+	assert_true(test_sysfs_exists("/sys/bus/pci/devices/0000:02:01.1/vfio-dev"));
+	assert_errno(iommufd_emu_device_set_sriov_totalvfs(test_emu(), PF_BDF, 2), EBUSY);
+	check(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 0));
+	assert_ok(iommufd_emu_device_set_sriov_totalvfs(test_emu(), PF_BDF, 2));
+	assert_ok(sys_write(ENABLE_SRIOV, "N"));
+}
+
 static struct iommufd_device *closing_vf;
 static volatile int vf_closing;
 
@@ -507,6 +544,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_layout, teardown),
 		cmocka_unit_test_teardown(test_token_rules, teardown),
 		cmocka_unit_test_teardown(test_disable_waits, teardown),
+		cmocka_unit_test_teardown(test_emu_totalvfs, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
