@@ -32,7 +32,7 @@
  * Disabling removes the VFs one by one (sriov_del_vfs()); the removal of a
  * VF in use waits until it is closed (vfio_unregister_group_dev(): the
  * request eventfd, VFIO_PCI_REQ_IRQ_INDEX, signalled at once and every 10
- * s). The emulator also waits while the VF's group file is open (the
+ * s), its cdev and GET_DEVICE_FD gone meanwhile (no new user). The emulator also waits while the VF's group file is open (the
  * kernel leaves such a file without its device): a group of the emulator
  * goes with its last device.
  *
@@ -276,6 +276,8 @@ static void del_vfs(struct vdev *pf)
 
 		if (!vf)
 			continue;
+		/* vfio_device_group_unregister(), vfio_device_del(): no new user */
+		vf->removing = true;
 		while (vfio_device_in_use(vf)) {
 			if (waited % REQUEST_EVERY_US == 0 && (vf->cdev_file || vf->open_count))
 				request(vf);

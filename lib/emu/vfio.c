@@ -436,12 +436,14 @@ static int snode_children(struct iommufd_emu *emu, const struct snode *n,
 				continue;
 			break;
 		case SN_CLASS_VFIO:
+			if (d->removing)
+				continue;
 			c.kind = SN_CLASS_LINK;
 			snprintf(name, sizeof(name), "vfio%d", d->index);
 			nm = name;
 			break;
 		case SN_VFIO_DEV:
-			if (d != n->d)
+			if (d != n->d || d->removing)
 				continue;
 			c.kind = SN_VFIO_N;
 			snprintf(name, sizeof(name), "vfio%d", d->index);
@@ -1433,7 +1435,7 @@ static int group_find_dev(struct vfio_state *s, struct vgroup *g, const char *na
 	for (struct vdev *d = s->devs; d; d = d->next) {
 		int r;
 
-		if (d->grp != g)
+		if (d->grp != g || d->removing)
 			continue;
 		r = dev_match(d, name);
 		if (r < 0)
@@ -1603,7 +1605,7 @@ static int vfio_node_open(struct iommufd_emu *emu, const char *rel, int flags, v
 			return -ENOENT;
 		/* a no-IOMMU device has no cdev (drivers/vfio/vfio.h vfio_device_add()) */
 		for (struct vdev *d = s->devs; d; d = d->next)
-			if (d->index == n && !d->grp->noiommu)
+			if (d->index == n && !d->grp->noiommu && !d->removing)
 				return vfile_new(d, false, &vf);
 		return -ENOENT;
 	}
@@ -1691,7 +1693,7 @@ static int vfio_node_stat(struct iommufd_emu *emu, const char *rel, struct stat 
 		if (n < 0)
 			return (int)n;
 		for (struct vdev *d = s->devs; d; d = d->next) {
-			if (d->index == n && !d->grp->noiommu) {
+			if (d->index == n && !d->grp->noiommu && !d->removing) {
 				emu_stat_chr(st, VFIO_CDEV_MAJOR, (unsigned int)n, 0600);
 				return 0;
 			}
@@ -1730,7 +1732,7 @@ static int vfio_node_list(struct iommufd_emu *emu, const char *rel, emu_dirent_f
 	if (strcmp(rel, "vfio/devices") != 0 || !cdevs)
 		return 0;
 	for (struct vdev *d = s->devs; d && !r; d = d->next) {
-		if (d->grp->noiommu)
+		if (d->grp->noiommu || d->removing)
 			continue;
 		snprintf(name, sizeof(name), "vfio%d", d->index);
 		r = fn(fdata, name, S_IFCHR);

@@ -90,6 +90,9 @@ struct vdev {
 	struct vsriov *sriov;
 	struct vdev *physfn;
 	unsigned int vf_id;
+	/* being removed (vfio_unregister_group_dev() waits for its users): no
+	 * new open by its cdev or GET_DEVICE_FD, no vfio-dev in sysfs */
+	bool removing;
 };
 
 /* edu.c: the models */

@@ -486,19 +486,29 @@ static void test_emu_totalvfs(void **state)
 
 static struct iommufd_device *closing_vf;
 static volatile int vf_closing;
+static int reopen_err;
 
+/* while the store waits: the VF takes no new user; then its close */
 static void *close_later(void *arg)
 {
 	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	struct iommufd_device *again = NULL;
+	int r;
 
-	(void)arg;
 	nanosleep(&ts, NULL);
+	r = iommufd_device_open_pci(arg, "0000:02:00.1", &again);
+	if (r == 0) {
+		r = iommufd_device_bind(again, h.ctx, token, NULL);
+		iommufd_device_unref(again);
+	}
+	reopen_err = r;
 	vf_closing = 1;
 	iommufd_device_unref(closing_vf);
 	return NULL;
 }
 
-/* disabling the VFs while one is open: the store waits for its close */
+/* disabling the VFs while one is open: the store waits for its close, and
+ * the VF takes no new user meanwhile (vfio_unregister_group_dev()) */
 static void test_disable_waits(void **state)
 {
 	struct iommufd_ctx *scope = sriov_scope(), *ctx = h.ctx = test_ctx_new();
@@ -510,9 +520,10 @@ static void test_disable_waits(void **state)
 	assert_ok(sys_write(ENABLE_SRIOV, "Y"));
 	check(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 1));
 	check(iommufd_device_open_vf(ctx, PF_BDF, 0, token, NULL, &closing_vf));
-	assert_int_equal(pthread_create(&t, NULL, close_later, NULL), 0);
+	assert_int_equal(pthread_create(&t, NULL, close_later, scope), 0);
 	assert_ok(sys_write(SYS_PF "/sriov_numvfs", "0"));
 	assert_int_equal(vf_closing, 1);
+	assert_int_equal(reopen_err, -ENODEV);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_false(test_sysfs_exists("/sys/bus/pci/devices/0000:02:00.1"));
 	assert_ok(sys_write(ENABLE_SRIOV, "N"));
