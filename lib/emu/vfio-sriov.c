@@ -45,6 +45,7 @@
  * token to a device that is neither: EINVAL.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,12 +256,14 @@ static void vf_bdf(const struct vdev *pf, unsigned int i, char *buf, size_t len)
 	snprintf(buf, len, "%04x:%02x:%02x.%x", seg, (rid >> 8) & 0xff, (rid >> 3) & 0x1f, rid & 7);
 }
 
-/* vfio_pci_core_request(): the user is asked to release the device */
+/* vfio_pci_core_request(): the user is asked to release the device
+ * (eventfd_signal() never blocks: a full counter stays as it is) */
 static void request(struct vdev *vf)
 {
+	struct pollfd p = { .fd = vf->req_fd, .events = POLLOUT };
 	uint64_t one = 1;
 
-	if (vf->req_fd >= 0)
+	if (vf->req_fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
 		(void)!write(vf->req_fd, &one, sizeof(one));
 }
 

@@ -14,9 +14,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -486,7 +488,8 @@ static void test_emu_totalvfs(void **state)
 
 static struct iommufd_device *closing_vf;
 static volatile int vf_closing;
-static int reopen_err;
+static int reopen_err, req_fd = -1;
+static uint64_t requests;
 
 /* while the store waits: the VF takes no new user; then its close */
 static void *close_later(void *arg)
@@ -495,7 +498,12 @@ static void *close_later(void *arg)
 	struct iommufd_device *again = NULL;
 	int r;
 
+	struct pollfd p = { .fd = req_fd, .events = POLLIN };
+
 	nanosleep(&ts, NULL);
+	/* the request to release it (vfio_pci_core_request()) came first */
+	if (poll(&p, 1, 0) == 1 && read(req_fd, &requests, sizeof(requests)) != sizeof(requests))
+		requests = 0;
 	r = iommufd_device_open_pci(arg, "0000:02:00.1", &again);
 	if (r == 0) {
 		r = iommufd_device_bind(again, h.ctx, token, NULL);
@@ -507,8 +515,9 @@ static void *close_later(void *arg)
 	return NULL;
 }
 
-/* disabling the VFs while one is open: the store waits for its close, and
- * the VF takes no new user meanwhile (vfio_unregister_group_dev()) */
+/* disabling the VFs while one is open: the store asks the VF's user to
+ * release it (its request eventfd), waits for its close, and the VF takes
+ * no new user meanwhile (vfio_unregister_group_dev()) */
 static void test_disable_waits(void **state)
 {
 	struct iommufd_ctx *scope = sriov_scope(), *ctx = h.ctx = test_ctx_new();
@@ -520,10 +529,16 @@ static void test_disable_waits(void **state)
 	assert_ok(sys_write(ENABLE_SRIOV, "Y"));
 	check(iommufd_pci_sriov_set_numvfs(scope, PF_BDF, 1));
 	check(iommufd_device_open_vf(ctx, PF_BDF, 0, token, NULL, &closing_vf));
+	req_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	assert_true(req_fd >= 0);
+	check(iommufd_device_set_irqs(closing_vf, 4 /* VFIO_PCI_REQ_IRQ_INDEX */, 0, &req_fd, 1));
 	assert_int_equal(pthread_create(&t, NULL, close_later, scope), 0);
 	assert_ok(sys_write(SYS_PF "/sriov_numvfs", "0"));
 	assert_int_equal(vf_closing, 1);
 	assert_int_equal(reopen_err, -ENODEV);
+	assert_int_equal(requests, 1);
+	close(req_fd);
+	req_fd = -1;
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_false(test_sysfs_exists("/sys/bus/pci/devices/0000:02:00.1"));
 	assert_ok(sys_write(ENABLE_SRIOV, "N"));
