@@ -185,6 +185,25 @@ struct iommufd_emu_device_opts {
  */
 #define IOMMUFD_EMU_DEVICE_NOIOMMU (1u << 7)
 /*
+ * NVMe only: an SR-IOV physical function, as QEMU's NVMe with sriov_max_vfs=2
+ * (the VM of tests/vm/run-vm --sriov): its SR-IOV extended capability
+ * (after ARI; read only, as vfio-pci passes it), sysfs sriov_totalvfs (2),
+ * sriov_numvfs, sriov_offset (1), sriov_stride (1), sriov_vf_device, and
+ * vfio-pci's /sys/module/vfio_pci/parameters/enable_sriov (N at start).
+ * Writing sriov_numvfs (iommufd_pci_sriov_set_numvfs(), or a raw sysfs
+ * write) follows drivers/pci/iov.c and vfio-pci: EINVAL not a number,
+ * ERANGE above the total, ENOENT with enable_sriov off, EBUSY for another
+ * non-zero count while VFs are enabled. Each VF is an emulated device of its
+ * own at the PF's address + 1 + i (its function number), on vfio-pci with
+ * a group and a cdev of its own, linked virtfnN (PF) and physfn (VF); it
+ * has the PF's options but this one. Disabling waits until each VF is
+ * closed (its request eventfd signalled). The VF token: set on the PF
+ * (iommufd_device_set_vf_token()), required to bind or open a VF (none or
+ * another: EACCES) and, while a VF is open, to bind the PF. Not with
+ * IOMMUFD_EMU_DEVICE_NOIOMMU. Preload: "nvme+sriov".
+ */
+#define IOMMUFD_EMU_DEVICE_SRIOV (1u << 8)
+/*
  * Add a device bound to vfio-pci: it appears in the emulator's sysfs tree as
  * the kernel lays it out (devices/pci<seg>:00/[<root port>/]<bdf>/{vendor,
  * device,iommu_group,driver,subsystem,vfio-dev/vfioN/dev}, linked from
@@ -209,6 +228,14 @@ struct iommufd_emu_device_opts {
 IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 					      const struct iommufd_emu_device_opts *opts,
 					      char *cdev_path, size_t len);
+/*
+ * The TotalVFs of SR-IOV PF bdf (IOMMUFD_EMU_DEVICE_SRIOV; 2 when added), as
+ * QEMU's sriov_max_vfs: 1 to 127 (QEMU's NVMe at most), its VFs then at the
+ * PF's routing ID + 1 + i. -ENODEV: no such device; -EINVAL: not a PF, or
+ * totalvfs out of range; -EBUSY: VFs are enabled.
+ */
+IOMMUFD_EMU_EXPORT int iommufd_emu_device_set_sriov_totalvfs(struct iommufd_emu *emu, const char *bdf,
+							 unsigned int totalvfs);
 /*
  * DMA requests of device bdf that the IOMMU refused (unmapped IOVA, missing
  * permission, no attachment): *count gets their number since creation and

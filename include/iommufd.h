@@ -666,6 +666,15 @@ IOMMUFD_EXPORT int iommufd_veventq_read(struct iommufd_veventq *q, struct iommuf
  * through the container's mappings; attach records the container's HWPT.
  * There is no way back to BOUND: detach of an ATTACHED device gives
  * EOPNOTSUPP; the device leaves the container on its last unref.
+ *
+ * A device of a no-IOMMU group (vfio.enable_unsafe_noiommu_mode=1) has no
+ * cdev: iommufd_device_open_pci() gives it PARKED without a file in the
+ * iommufd mode too, and its bind opens /dev/vfio/noiommu-<N>, joins it to
+ * the context (which turns no-IOMMU; a context with a compat IOAS refuses:
+ * EINVAL) and takes the device's file from it: BOUND, a group-path device
+ * with no DEVICE ID, IOMMUFD_DEVICE_INFO_NOIOMMU (its DMA is not
+ * translated), attach ENOTTY. The group stays open until the device's last
+ * unref (another open of the device binds nowhere meanwhile: EBUSY).
  */
 struct iommufd_device;
 struct iommufd_group;
@@ -689,8 +698,10 @@ IOMMUFD_EXPORT int iommufd_device_open(struct iommufd_ctx *ctx, const char *cdev
  * Open the cdev of the PCI device bdf ("0000:00:02.0"): found through
  * <sysfs>/bus/pci/devices/<bdf>/vfio-dev/vfioN/dev, opened at
  * <dev>/vfio/devices/vfioN, and the node's major:minor checked against sysfs.
- * -ENODEV: no such PCI device or not bound to a VFIO driver with a cdev;
- * -ESTALE: the node's device number is not the one sysfs gives.
+ * A device of a no-IOMMU group is PARKED without a file: its bind reaches it
+ * through the group (above). -ENODEV: no such PCI device or not bound to a
+ * VFIO driver with a cdev; -ESTALE: the node's device number is not the one
+ * sysfs gives.
  */
 IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *bdf,
 					   struct iommufd_device **ret);
@@ -1056,7 +1067,8 @@ IOMMUFD_EXPORT int iommufd_device_set_vf_token(struct iommufd_device *dev, const
 /*
  * SR-IOV: the VFs of a physical function bound to vfio-pci (sysfs
  * bus/pci/devices/<pf>/sriov_numvfs, sriov_totalvfs, virtfnN, in the scope of
- * ctx: the running kernel, or the emulator, which has no SR-IOV PF). vfio-pci
+ * ctx: the running kernel, or the emulator, whose IOMMUFD_EMU_DEVICE_SRIOV
+ * NVMe is a PF with the kernel's rules). vfio-pci
  * binds the VFs it enables to itself; opening one needs the PF's VF token
  * (iommufd_device_set_vf_token() on the bound PF), else the kernel's EACCES.
  */

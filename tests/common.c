@@ -111,6 +111,83 @@ int test_fd_munmap(void *addr, size_t len)
 	return munmap(addr, len) < 0 ? -errno : 0;
 }
 
+/* "/sys/x" -> "x", the backend's relative spelling */
+static const char *sysfs_rel(const char *path)
+{
+	assert_int_equal(strncmp(path, "/sys/", 5), 0);
+	return path + 5;
+}
+
+int test_sysfs_write(const char *path, const char *s)
+{
+	ssize_t n;
+	int fd, r = 0;
+
+	if (!test_real_kernel()) {
+		n = be_sysfs_write(test_backend_get(), sysfs_rel(path), s, strlen(s));
+		return n < 0 ? (int)n : 0;
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int test_sysfs_read(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	assert_true(len > 1);
+	if (!test_real_kernel()) {
+		n = be_sysfs_read(test_backend_get(), sysfs_rel(path), buf, len - 1);
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		n = read(fd, buf, len - 1);
+		if (n < 0)
+			n = -errno;
+		close(fd);
+	}
+	if (n < 0)
+		return (int)n;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+int test_sysfs_readlink(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+
+	assert_true(len > 1);
+	if (!test_real_kernel())
+		n = be_sysfs_readlink(test_backend_get(), sysfs_rel(path), buf, len - 1);
+	else if ((n = readlink(path, buf, len - 1)) < 0)
+		n = -errno;
+	if (n < 0)
+		return (int)n;
+	buf[n] = 0;
+	return 0;
+}
+
+bool test_sysfs_exists(const char *path)
+{
+	char buf[8];
+	ssize_t n;
+
+	if (test_real_kernel())
+		return access(path, F_OK) == 0;
+	if (be_sysfs_readlink(test_backend_get(), sysfs_rel(path), buf, sizeof(buf)) >= 0)
+		return true;
+	n = be_sysfs_read(test_backend_get(), sysfs_rel(path), buf, sizeof(buf));
+	return n >= 0 || n == -EISDIR;
+}
+
 struct iommufd_ctx *test_scope(void)
 {
 	if (!cur_scope)

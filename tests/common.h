@@ -43,6 +43,16 @@ int test_fd_close(int fd);
 int test_fd_dup(int fd);
 int test_fd_mmap(int fd, off_t off, size_t len, int prot, int flags, void **addr);
 int test_fd_munmap(void *addr, size_t len);
+/*
+ * sysfs by its absolute path ("/sys/..."), through the test's backend: the
+ * kernel's /sys, or the emulator's view (be_sysfs_*). write: 0 or the
+ * store's -errno; read: the first line, without its newline, 0 or -errno;
+ * readlink: the target, NUL-terminated, or -errno; exists: lstat()'s view.
+ */
+int test_sysfs_write(const char *path, const char *s);
+int test_sysfs_read(const char *path, char *buf, size_t len);
+int test_sysfs_readlink(const char *path, char *buf, size_t len);
+bool test_sysfs_exists(const char *path);
 /* the emulator of the current test, NULL on the real kernel */
 struct iommufd_emu *test_emu(void);
 /* open a context on the current test's backend; fails the test on error */

@@ -34,6 +34,11 @@ struct iommufd_device {
 	bool noiommu;             /* of a no-IOMMU group: its DMA is not translated */
 	bool t1;                  /* opened in a type1 context: joins the container through group_nr */
 	int group_nr;
+	/* opened by address in an iommufd context, of a no-IOMMU group (it has
+	 * no cdev): bind reaches it through /dev/vfio/noiommu-<group_nr>, whose
+	 * group handle it holds from then on */
+	bool noiommu_open;
+	struct iommufd_group *noiommu_grp;
 	char name[64]; /* for messages: "vfio0", "fd 7", "0000:00:02.0" */
 	/* bumped (atomic) by every call through which the kernel revokes the
 	 * device's dma-bufs (lib/device/dmabuf.c) */

@@ -466,7 +466,8 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *
 		return open_pci_t1(ctx, be, bdf, ret);
 	/*
 	 * a no-IOMMU device has no cdev (drivers/vfio/vfio.h vfio_device_add()),
-	 * although sysfs lists its vfio-dev/vfioN: only its group reaches it
+	 * although sysfs lists its vfio-dev/vfioN: only its group reaches it,
+	 * /dev/vfio/noiommu-<N>, which the bind opens (bind_noiommu())
 	 */
 	{
 		char target[PATH_MAX];
@@ -479,10 +480,16 @@ IOMMUFD_EXPORT int iommufd_device_open_pci(struct iommufd_ctx *ctx, const char *
 			target[n] = 0;
 			group = atoi(base_name(target));
 		}
-		if (n > 0 && ifd_group_is_noiommu(be, group))
-			return FAIL(NULL, ENODEV,
-				    "PCI device %s is in no-IOMMU group %d (%s/kernel/iommu_groups/%d/name is vfio-noiommu): it has no VFIO cdev; open it through %s/vfio/noiommu-%d (iommufd_group_open(), iommufd_group_set_ctx(), iommufd_group_get_device()); its DMA is not translated",
-				    bdf, group, SYSFS_SHOWN, group, BE_DEV_ROOT, group);
+		if (n > 0 && ifd_group_is_noiommu(be, group)) {
+			r = ifd_device_alloc(be, -1, bdf, ret);
+			if (r < 0)
+				return FAIL(NULL, r, "allocating the device for %s", bdf);
+			(*ret)->noiommu_open = true;
+			(*ret)->group_nr = group;
+			dbg(ctx, "%s: no-IOMMU group %d, no cdev: the bind opens %s/vfio/noiommu-%d",
+			    bdf, group, BE_DEV_ROOT, group);
+			return 0;
+		}
 	}
 	snprintf(path, sizeof(path), "%s/vfio-dev", devdir);
 	/* the one vfioN entry of vfio-dev/ (none, or no vfio-dev/: no cdev) */
@@ -566,6 +573,8 @@ IOMMUFD_EXPORT struct iommufd_device *iommufd_device_unref(struct iommufd_device
 	/* type1: the group leaves the container with its last device */
 	if (dev->t1 && dev->ctx)
 		ifd_t1_dev_release(dev->ctx, dev->group_nr, dev->state == IOMMUFD_DEVICE_ATTACHED);
+	/* the group of a no-IOMMU device opened by address, after its file */
+	iommufd_group_unref(dev->noiommu_grp);
 	iommufd_ctx_unref(dev->ctx);
 	be_unref(dev->be);
 	free(dev->pasids);
@@ -639,6 +648,76 @@ static int bind_t1(struct iommufd_device *dev, struct iommufd_ctx *ctx, const ui
 	return 0;
 }
 
+/*
+ * bind in iommufd mode of a device of a no-IOMMU group opened by address: its
+ * group joins ctx (SET_CONTAINER: the context turns no-IOMMU) and gives the
+ * device's file (GET_DEVICE_FD, with the token as "vf_token="); the kernel
+ * binds it to nothing (drivers/vfio/iommufd.c vfio_df_iommufd_bind()): no
+ * DEVICE ID, no attach, DMA not translated. The group handle is kept while
+ * the device is: the device file holds the group's (vfio_df_group_open()).
+ */
+static int bind_noiommu(struct iommufd_device *dev, struct iommufd_ctx *ctx, const uint8_t *token,
+			uint32_t *dev_id)
+{
+	static const char *const func = "iommufd_device_bind";
+	struct iommufd_group *grp = NULL;
+	char name[128];
+	int fd, r;
+
+	pthread_mutex_lock(&dev->lock);
+	if (dev->state != IOMMUFD_DEVICE_PARKED) {
+		r = ifd_fail(ctx, func, EINVAL, "%s (%s): this device is already bound", dev->name,
+			     iommufd_device_state_name(dev->state));
+		pthread_mutex_unlock(&dev->lock);
+		return r;
+	}
+	r = iommufd_group_open(ctx, dev->group_nr, &grp);
+	if (r == 0)
+		r = iommufd_group_set_ctx(grp, ctx);
+	if (r) {
+		/* the group call's reason, under this function's name */
+		r = ifd_fail(ctx, func, -r, "%s: no-IOMMU group %d: %s", dev->name, dev->group_nr,
+			     iommufd_last_error());
+		iommufd_group_unref(grp);
+		pthread_mutex_unlock(&dev->lock);
+		return r;
+	}
+	if (token)
+		snprintf(name, sizeof(name),
+			 "%s vf_token=%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+			 dev->name, token[0], token[1], token[2], token[3], token[4], token[5], token[6],
+			 token[7], token[8], token[9], token[10], token[11], token[12], token[13], token[14],
+			 token[15]);
+	else
+		snprintf(name, sizeof(name), "%s", dev->name);
+	fd = be_ioctl(grp->be, grp->fd, KABI_VFIO_GROUP_GET_DEVICE_FD, name);
+	if (fd < 0) {
+		r = ifd_fail(ctx, func, -fd, "%s: VFIO_GROUP_GET_DEVICE_FD on %s%s", dev->name, grp->path,
+			     fd == -EPERM ? ": a no-IOMMU device needs CAP_SYS_RAWIO and a context "
+					    "without a compat IOAS" :
+			     fd == -EACCES ? ": VF token missing or wrong" : "");
+		iommufd_group_unref(grp);
+		pthread_mutex_unlock(&dev->lock);
+		return r;
+	}
+	dev->fd = fd;
+	dev->fd_id_valid = fd_id_get(dev->be, fd, &dev->fd_dev, &dev->fd_rdev, &dev->fd_ino);
+	dev->noiommu_grp = grp;
+	dev->group_path = true;
+	dev->noiommu = true;
+	dev->ctx = iommufd_ctx_ref(ctx);
+	dev->dev_id = 0;
+	dev->pt_id = 0;
+	dev->state = IOMMUFD_DEVICE_BOUND;
+	regions_reset(dev);
+	dbg(ctx, "%s: device fd %d from no-IOMMU group %s: DMA not translated", dev->name, fd,
+	    grp->path);
+	pthread_mutex_unlock(&dev->lock);
+	if (dev_id)
+		*dev_id = 0;
+	return 0;
+}
+
 IOMMUFD_EXPORT int iommufd_device_bind(struct iommufd_device *dev, struct iommufd_ctx *ctx,
 				       const uint8_t *token, uint32_t *dev_id)
 {
@@ -657,6 +736,8 @@ IOMMUFD_EXPORT int iommufd_device_bind(struct iommufd_device *dev, struct iommuf
 		return r;
 	if (dev->t1 || ctx->t1)
 		return bind_t1(dev, ctx, token, dev_id);
+	if (dev->noiommu_open)
+		return bind_noiommu(dev, ctx, token, dev_id);
 	bind.iommufd = ctx->fd;
 	if (token) {
 		bind.flags |= KABI_VFIO_DEVICE_BIND_FLAG_TOKEN;

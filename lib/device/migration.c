@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "device-private.h"
+#include "shared/migfsm.h"
 
 #define NR_STATES KABI_VFIO_DEVICE_STATE_NR
 #define LOG_MAX_RANGES (4096 / sizeof(struct kabi_vfio_device_feature_dma_logging_range))
@@ -77,43 +78,7 @@ static const char *state_str(uint32_t s)
 	return n ? n : "?";
 }
 
-/* ------------------------------------------------------------ the FSM */
-
-enum { S_ERR, S_STOP, S_RUN, S_STOPC, S_RES, S_RUNP, S_PRE, S_PREP };
-
-/* drivers/vfio/vfio_main.c vfio_mig_get_next_state(): vfio_from_fsm_table */
-static const uint8_t fsm[NR_STATES][NR_STATES] = {
-	[S_STOP] = { S_ERR, S_STOP, S_RUNP, S_STOPC, S_RES, S_RUNP, S_RUNP, S_RUNP },
-	[S_RUN] = { S_ERR, S_RUNP, S_RUN, S_RUNP, S_RUNP, S_RUNP, S_PRE, S_RUNP },
-	[S_PRE] = { S_ERR, S_RUN, S_RUN, S_PREP, S_RUN, S_RUN, S_PRE, S_PREP },
-	[S_PREP] = { S_ERR, S_RUNP, S_RUNP, S_STOPC, S_RUNP, S_RUNP, S_PRE, S_PREP },
-	[S_STOPC] = { S_ERR, S_STOP, S_STOP, S_STOPC, S_STOP, S_STOP, S_ERR, S_ERR },
-	[S_RES] = { S_ERR, S_STOP, S_STOP, S_STOP, S_RES, S_STOP, S_STOP, S_STOP },
-	[S_RUNP] = { S_ERR, S_STOP, S_RUN, S_STOP, S_STOP, S_RUNP, S_RUN, S_PREP },
-	[S_ERR] = { S_ERR, S_ERR, S_ERR, S_ERR, S_ERR, S_ERR, S_ERR, S_ERR },
-};
-
-/* the migration flags a state needs (its state_flags_table) */
-static uint64_t state_needs(uint32_t s)
-{
-	switch (s) {
-	case S_PRE:
-		return KABI_VFIO_MIGRATION_STOP_COPY | KABI_VFIO_MIGRATION_PRE_COPY;
-	case S_PREP:
-		return KABI_VFIO_MIGRATION_STOP_COPY | KABI_VFIO_MIGRATION_P2P |
-		       KABI_VFIO_MIGRATION_PRE_COPY;
-	case S_RUNP:
-		return KABI_VFIO_MIGRATION_STOP_COPY | KABI_VFIO_MIGRATION_P2P;
-	case S_ERR:
-		return ~0ull;
-	}
-	return KABI_VFIO_MIGRATION_STOP_COPY;
-}
-
-static bool state_ok(uint64_t flags, uint32_t s)
-{
-	return s < NR_STATES && (state_needs(s) & flags) == state_needs(s);
-}
+/* ------------------------------------------------------------ the FSM (lib/shared/migfsm.c) */
 
 static void flags_str(char *buf, size_t len, uint64_t flags)
 {
@@ -137,34 +102,32 @@ static void explain_arc(char *buf, size_t len, uint64_t flags, uint32_t cur, uin
 		snprintf(buf, len, "%u is not a migration state (0 ERROR .. 7 PRE_COPY_P2P)", want);
 		return;
 	}
-	if (want == S_ERR) {
+	if (want == IFD_MIG_ERROR) {
 		snprintf(buf, len, "ERROR cannot be asked for: a device enters it when an arc fails");
 		return;
 	}
-	if (!state_ok(flags, want)) {
+	if (!ifd_mig_state_ok(flags, want)) {
 		snprintf(buf, len, "the device has no %s state (its migration flags: %s)",
 			 state_str(want), fl);
 		return;
 	}
-	if (cur == S_ERR) {
+	if (cur == IFD_MIG_ERROR) {
 		snprintf(buf, len, "the device is in ERROR (the migration driver failed an arc of this "
 			 "change, e.g. resuming from data it does not accept, or it was in ERROR "
 			 "already): only a reset (VFIO_DEVICE_RESET, or closing the device) brings "
 			 "it back to RUNNING");
 		return;
 	}
-	if (cur >= NR_STATES || !state_ok(flags, cur)) {
+	if (cur >= NR_STATES || !ifd_mig_state_ok(flags, cur)) {
 		snprintf(buf, len, "the device reports state %u, which its flags (%s) do not have", cur, fl);
 		return;
 	}
 	/* the path, skipping the states the device does not have */
 	n = (size_t)snprintf(path, sizeof(path), "%s", state_str(cur));
 	for (s = cur; s != want;) {
-		uint32_t next = fsm[s][want];
+		uint32_t next;
 
-		while (next != S_ERR && !state_ok(flags, next))
-			next = fsm[next][want];
-		if (next == S_ERR) {
+		if (ifd_mig_next_state(flags, s, want, &next) < 0) {
 			snprintf(buf, len, "%s -> %s is no arc of the FSM: the saving group "
 				 "(PRE_COPY*, STOP_COPY) is left through STOP only, and STOP_COPY "
 				 "never goes back to PRE_COPY", state_str(s), state_str(want));
@@ -176,8 +139,8 @@ static void explain_arc(char *buf, size_t len, uint64_t flags, uint32_t cur, uin
 	}
 	snprintf(buf, len, "the migration driver failed a step of %s (the device is now in %s%s)",
 		 path, state_str(cur),
-		 cur == S_RES || want == S_STOP ? "; resuming: the data written is incomplete or not "
-						  "this device's" : "");
+		 cur == IFD_MIG_RESUMING || want == IFD_MIG_STOP ?
+			 "; resuming: the data written is incomplete or not this device's" : "");
 }
 
 /* MIGRATION and MIG_DEVICE_STATE by plain ioctls: 0 or -errno, nothing recorded */

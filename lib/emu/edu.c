@@ -124,6 +124,7 @@ static void config_init(struct vdev *d)
 		cfg_put(d, 0x62, 2, 0x0003);
 		cfg_put(d, 0x64, 2, 0x0008);      /* D0, no soft reset */
 	}
+	vsriov_config(d); /* an SR-IOV PF's or VF's (vfio-sriov.c) */
 }
 
 /* ------------------------------------------------------------ edu */
@@ -486,6 +487,7 @@ void vdev_model_load(struct vdev *d, const void *buf)
 void vdev_model_free(struct vdev *d)
 {
 	vmig_free(d);
+	vsriov_free(d);
 	if (d->kind == IOMMUFD_EMU_DEVICE_NVME)
 		nvme_model_free(d);
 	else

@@ -1040,20 +1040,10 @@ static ssize_t e_sysfs_read(struct iommufd_backend *be, const char *rel, char *b
 	return emu_sysfs_read(emu_from_be(be), rel, buf, len);
 }
 
-/*
- * The emulated sysfs has no writable attribute (no SR-IOV PF among the
- * emulated devices): a missing file is -ENOENT, an existing one -EACCES, as
- * a write to a 0444 sysfs attribute.
- */
+/* the store of a writable attribute (sriov_numvfs, enable_sriov: vfio-sriov.c), else -EACCES */
 static ssize_t e_sysfs_write(struct iommufd_backend *be, const char *rel, const char *buf, size_t len)
 {
-	char tmp[8];
-	ssize_t r;
-
-	(void)buf;
-	(void)len;
-	r = emu_sysfs_read(emu_from_be(be), rel, tmp, sizeof(tmp));
-	return r < 0 ? r : -EACCES;
+	return emu_sysfs_write(emu_from_be(be), rel, buf, len);
 }
 
 static ssize_t e_sysfs_readlink(struct iommufd_backend *be, const char *rel, char *buf, size_t len)

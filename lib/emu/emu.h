@@ -504,6 +504,11 @@ int emu_sysfs_resolve(struct iommufd_emu *emu, const char *rel, bool follow,
 ssize_t emu_sysfs_read(struct iommufd_emu *emu, const char *rel, char *buf, size_t len);
 /* like readlink(2): the target, truncated to len, no NUL; -EINVAL if not a link */
 ssize_t emu_sysfs_readlink(struct iommufd_emu *emu, const char *rel, char *buf, size_t len);
+/* a write(2) of len bytes to an attribute: the store's answer (len, or -errno:
+ * -EACCES for a read-only one, -EISDIR); a store may wait (sriov_numvfs) */
+ssize_t emu_sysfs_write(struct iommufd_emu *emu, const char *rel, const char *buf, size_t len);
+/* is rel an attribute with a store (mode 0644)? */
+bool emu_sysfs_writable(struct iommufd_emu *emu, const char *rel);
 /* fn for each entry of a directory (no . and ..); fn's non-zero return stops the
  * walk and is returned; -ENOTDIR if not a directory */
 int emu_sysfs_list(struct iommufd_emu *emu, const char *rel,

@@ -145,8 +145,21 @@ static int pci_feature(struct vdev *d, uint32_t flags, uint64_t uarg, size_t arg
 		 * vfio_pci_core_runtime_resume() does */
 		vdev_dmabuf_restore(d);
 		return 0;
-	case KABI_VFIO_DEVICE_FEATURE_PCI_VF_TOKEN:
-		return -ENOTTY; /* no emulated device is an SR-IOV PF: it has no vf_token */
+	case KABI_VFIO_DEVICE_FEATURE_PCI_VF_TOKEN: {
+		/* vfio_pci_core_feature_token(): a PF's, SET only (a GET would
+		 * show the token of the previous user) */
+		uint8_t uuid[16];
+
+		if (!d->sriov)
+			return -ENOTTY;
+		r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, sizeof(uuid));
+		if (r != 1)
+			return r;
+		if (emu_copy_from_user(uuid, uarg, sizeof(uuid)))
+			return -EFAULT;
+		vsriov_set_token(d, uuid);
+		return 0;
+	}
 	case KABI_VFIO_DEVICE_FEATURE_DMA_BUF:
 		return vdev_feature_dma_buf(d, flags, uarg, argsz); /* vfio-dmabuf.c */
 	}

@@ -48,13 +48,24 @@
 
 #include "emu.h"
 #include "vfio.h"
+#include "shared/migfsm.h"
 
 #define MIG_MAGIC 0x47494d45u /* "EMIG" */
 #define MIG_VERSION 1
 #define MIG_RESUME_MAX (1u << 20) /* bytes a resuming session takes */
 #define LOG_MAX_RANGES (EMU_PAGE_SIZE / sizeof(struct kabi_vfio_device_feature_dma_logging_range))
 
-enum { S_ERR, S_STOP, S_RUN, S_STOPC, S_RES, S_RUNP, S_PRE, S_PREP, S_NR };
+/* the states, short; the FSM (vfio_mig_get_next_state()) is lib/shared/migfsm.c */
+enum {
+	S_ERR = IFD_MIG_ERROR,
+	S_STOP = IFD_MIG_STOP,
+	S_RUN = IFD_MIG_RUNNING,
+	S_STOPC = IFD_MIG_STOP_COPY,
+	S_RES = IFD_MIG_RESUMING,
+	S_RUNP = IFD_MIG_RUNNING_P2P,
+	S_PRE = IFD_MIG_PRE_COPY,
+	S_PREP = IFD_MIG_PRE_COPY_P2P,
+};
 
 struct mig_hdr {
 	uint32_t magic;
@@ -93,53 +104,6 @@ struct vmig {
 	uint64_t *pages;     /* dirty pages (iova / log_page), sorted */
 	size_t nr_pages, cap_pages;
 };
-
-/* ------------------------------------------------------------ the FSM */
-
-/* drivers/vfio/vfio_main.c vfio_mig_get_next_state() */
-static const uint8_t fsm[S_NR][S_NR] = {
-	[S_STOP] = { S_ERR, S_STOP, S_RUNP, S_STOPC, S_RES, S_RUNP, S_RUNP, S_RUNP },
-	[S_RUN] = { S_ERR, S_RUNP, S_RUN, S_RUNP, S_RUNP, S_RUNP, S_PRE, S_RUNP },
-	[S_PRE] = { S_ERR, S_RUN, S_RUN, S_PREP, S_RUN, S_RUN, S_PRE, S_PREP },
-	[S_PREP] = { S_ERR, S_RUNP, S_RUNP, S_STOPC, S_RUNP, S_RUNP, S_PRE, S_PREP },
-	[S_STOPC] = { S_ERR, S_STOP, S_STOP, S_STOPC, S_STOP, S_STOP, S_ERR, S_ERR },
-	[S_RES] = { S_ERR, S_STOP, S_STOP, S_STOP, S_RES, S_STOP, S_STOP, S_STOP },
-	[S_RUNP] = { S_ERR, S_STOP, S_RUN, S_STOP, S_STOP, S_RUNP, S_RUN, S_PREP },
-	[S_ERR] = { S_ERR, S_ERR, S_ERR, S_ERR, S_ERR, S_ERR, S_ERR, S_ERR },
-};
-
-static uint64_t state_needs(uint32_t s)
-{
-	switch (s) {
-	case S_PRE:
-		return KABI_VFIO_MIGRATION_STOP_COPY | KABI_VFIO_MIGRATION_PRE_COPY;
-	case S_PREP:
-		return KABI_VFIO_MIGRATION_STOP_COPY | KABI_VFIO_MIGRATION_P2P |
-		       KABI_VFIO_MIGRATION_PRE_COPY;
-	case S_RUNP:
-		return KABI_VFIO_MIGRATION_STOP_COPY | KABI_VFIO_MIGRATION_P2P;
-	case S_ERR:
-		return ~0ull;
-	}
-	return KABI_VFIO_MIGRATION_STOP_COPY;
-}
-
-static bool state_ok(uint64_t flags, uint32_t s)
-{
-	return (state_needs(s) & flags) == state_needs(s);
-}
-
-static int next_state(uint64_t flags, uint32_t cur, uint32_t want, uint32_t *next)
-{
-	if (cur >= S_NR || !state_ok(flags, cur))
-		return -EINVAL;
-	if (want >= S_NR || !state_ok(flags, want))
-		return -EINVAL;
-	*next = fsm[cur][want];
-	while (*next != S_ERR && !state_ok(flags, *next))
-		*next = fsm[*next][want];
-	return *next != S_ERR ? 0 : -EINVAL;
-}
 
 /* ------------------------------------------------------------ data sessions */
 
@@ -411,7 +375,7 @@ static int set_state(struct vdev *d, uint32_t want, int *fd)
 
 	*fd = -1;
 	while (want != mg->state) {
-		r = next_state(mg->flags, mg->state, want, &next);
+		r = ifd_mig_next_state(mg->flags, mg->state, want, &next);
 		if (r)
 			return r;
 		r = step(d, mg->state, next);

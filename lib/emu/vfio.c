@@ -48,6 +48,7 @@ struct vfio_state {
 	struct vgroup *groups;
 	int next_index;
 	struct vsvc *svc; /* the thread that runs the models behind BAR0 mmaps */
+	bool enable_sriov; /* vfio-pci's module parameter (vfio-sriov.c) */
 };
 
 /* one open of a device: a cdev file or a group-path file */
@@ -104,6 +105,7 @@ static int state_reset(struct iommufd_emu *emu)
 	for (struct vgroup *g = s->groups; g; g = g->next)
 		if (g->ictx || g->opened || g->cdev_bound || g->file)
 			return -EBUSY;
+	vsriov_reset(emu); /* the devices as added: no VF */
 	for (struct vdev *d = s->devs; d; d = d->next) {
 		int r;
 
@@ -180,12 +182,18 @@ enum snode_kind {
 	SN_DEV,           /* devices/pci<seg>:00/[<root port>/]<bdf> */
 	SN_VFIO_DEV,      /* <dev>/vfio-dev */
 	SN_VFIO_N,        /* <dev>/vfio-dev/vfioN */
+	SN_MODULE,        /* module */
+	SN_MODULE_VFIO_PCI, /* module/vfio_pci */
+	SN_MODULE_PARAMS, /* module/vfio_pci/parameters */
 	/* files */
 	SN_VENDOR,
 	SN_DEVICE,
 	SN_CLASS,
 	SN_CDEV_DEV,      /* <dev>/vfio-dev/vfioN/dev */
 	SN_GROUP_NAME,    /* kernel/iommu_groups/<grp>/name: no-IOMMU groups only */
+	SN_DRIVER_OVERRIDE, /* <dev>/driver_override */
+	SN_SRIOV_ATTR,    /* <dev>/sriov_* of a PF (grp: enum vsriov_attr) */
+	SN_ENABLE_SRIOV,  /* module/vfio_pci/parameters/enable_sriov */
 	/* links */
 	SN_GROUP_LINK,    /* <dev>/iommu_group */
 	SN_DRIVER_LINK,   /* <dev>/driver */
@@ -194,6 +202,8 @@ enum snode_kind {
 	SN_DRV_DEV_LINK,  /* bus/pci/drivers/vfio-pci/<bdf> */
 	SN_GROUP_DEV_LINK, /* kernel/iommu_groups/<grp>/devices/<bdf> */
 	SN_CLASS_LINK,    /* class/vfio-dev/vfioN */
+	SN_VIRTFN_LINK,   /* <PF>/virtfn<grp> -> ../<VF> */
+	SN_PHYSFN_LINK,   /* <VF>/physfn -> ../<PF> */
 };
 
 struct snode {
@@ -300,6 +310,10 @@ static int snode_children(struct iommufd_emu *emu, const struct snode *n,
 		{ SN_ROOT, SN_KERNEL, "kernel" },
 		{ SN_ROOT, SN_SYS_DEVICES, "devices" },
 		{ SN_ROOT, SN_CLASS_DIR, "class" },
+		{ SN_ROOT, SN_MODULE, "module" },
+		{ SN_MODULE, SN_MODULE_VFIO_PCI, "vfio_pci" },
+		{ SN_MODULE_VFIO_PCI, SN_MODULE_PARAMS, "parameters" },
+		{ SN_MODULE_PARAMS, SN_ENABLE_SRIOV, "enable_sriov" },
 		{ SN_BUS, SN_PCI, "pci" },
 		{ SN_PCI, SN_DEVICES, "devices" },
 		{ SN_PCI, SN_DRIVERS, "drivers" },
@@ -314,6 +328,7 @@ static int snode_children(struct iommufd_emu *emu, const struct snode *n,
 		{ SN_DEV, SN_GROUP_LINK, "iommu_group" },
 		{ SN_DEV, SN_DRIVER_LINK, "driver" },
 		{ SN_DEV, SN_SUBSYS_LINK, "subsystem" },
+		{ SN_DEV, SN_DRIVER_OVERRIDE, "driver_override" },
 		{ SN_VFIO_N, SN_CDEV_DEV, "dev" },
 	};
 	struct vfio_state *s = emu->device_priv;
@@ -331,6 +346,34 @@ static int snode_children(struct iommufd_emu *emu, const struct snode *n,
 		    (emu->config & IOMMUFD_EMU_CONFIG_NO_IOMMUFD))
 			continue;
 		r = fn(data, fixed[i].name, &c);
+		if (r)
+			return r;
+	}
+	/* drivers/pci/iov.c: a PF's sriov_* attributes and virtfnN links, a VF's physfn */
+	if (n->kind == SN_DEV && n->d->sriov) {
+		for (int a = 0; a < VSRIOV_NR_ATTRS; a++) {
+			struct snode c = { SN_SRIOV_ATTR, n->d, a };
+
+			r = fn(data, vsriov_attr_names[a], &c);
+			if (r)
+				return r;
+		}
+		for (struct vdev *v = devs; v; v = v->next) {
+			struct snode c = { SN_VIRTFN_LINK, n->d, 0 };
+
+			if (v->physfn != n->d)
+				continue;
+			c.grp = (int)v->vf_id;
+			snprintf(name, sizeof(name), "virtfn%u", v->vf_id);
+			r = fn(data, name, &c);
+			if (r)
+				return r;
+		}
+	}
+	if (n->kind == SN_DEV && n->d->physfn) {
+		struct snode c = { SN_PHYSFN_LINK, n->d, 0 };
+
+		r = fn(data, "physfn", &c);
 		if (r)
 			return r;
 	}
@@ -393,12 +436,14 @@ static int snode_children(struct iommufd_emu *emu, const struct snode *n,
 				continue;
 			break;
 		case SN_CLASS_VFIO:
+			if (d->removing)
+				continue;
 			c.kind = SN_CLASS_LINK;
 			snprintf(name, sizeof(name), "vfio%d", d->index);
 			nm = name;
 			break;
 		case SN_VFIO_DEV:
-			if (d != n->d)
+			if (d != n->d || d->removing)
 				continue;
 			c.kind = SN_VFIO_N;
 			snprintf(name, sizeof(name), "vfio%d", d->index);
@@ -458,6 +503,23 @@ static size_t snode_render(struct iommufd_emu *emu, const struct snode *n, char 
 		break;
 	case SN_GROUP_NAME:
 		r = snprintf(buf, len, "vfio-noiommu\n");
+		break;
+	case SN_DRIVER_OVERRIDE: /* the VM's init binds each device so; VFs get it captured */
+		r = snprintf(buf, len, "vfio-pci\n");
+		break;
+	case SN_SRIOV_ATTR:
+		r = vsriov_attr_show(n->d, (enum vsriov_attr)n->grp, buf, len);
+		break;
+	case SN_ENABLE_SRIOV:
+		r = vsriov_param_show(emu, buf, len);
+		break;
+	case SN_VIRTFN_LINK:
+		for (const struct vdev *v = devs; v; v = v->next)
+			if (v->physfn == n->d && v->vf_id == (unsigned int)n->grp)
+				r = snprintf(buf, len, "../%s", v->bdf);
+		break;
+	case SN_PHYSFN_LINK:
+		r = snprintf(buf, len, "../%s", n->d->physfn->bdf);
 		break;
 	case SN_GROUP_LINK:
 		r = snprintf(buf, len, "%skernel/iommu_groups/%d", up, n->d->grp->nr);
@@ -644,6 +706,41 @@ ssize_t emu_sysfs_readlink(struct iommufd_emu *emu, const char *rel, char *buf, 
 	return (ssize_t)l;
 }
 
+ssize_t emu_sysfs_write(struct iommufd_emu *emu, const char *rel, const char *buf, size_t len)
+{
+	struct snode n;
+	ssize_t r;
+
+	emu_lock(emu);
+	r = sysfs_walk(emu, rel, true, &n, NULL, 0);
+	if (r == 0 && snode_type(&n) == EMU_SYSFS_DIR)
+		r = -EISDIR;
+	if (r == 0 && !len)
+		r = 0; /* sysfs: nothing to store */
+	else if (r == 0 && n.kind == SN_SRIOV_ATTR)
+		r = vsriov_attr_store(n.d, (enum vsriov_attr)n.grp, buf, len);
+	else if (r == 0 && n.kind == SN_ENABLE_SRIOV)
+		r = vsriov_param_store(emu, buf, len);
+	else if (r == 0)
+		r = -EACCES; /* a read-only attribute (0444) */
+	emu_unlock(emu);
+	return r;
+}
+
+bool emu_sysfs_writable(struct iommufd_emu *emu, const char *rel)
+{
+	struct snode n;
+	bool w;
+
+	emu_lock(emu);
+	w = sysfs_walk(emu, rel, true, &n, NULL, 0) == 0 &&
+	    ((n.kind == SN_SRIOV_ATTR &&
+	      (n.grp == VSRIOV_NUMVFS || n.grp == VSRIOV_DRIVERS_AUTOPROBE)) ||
+	     n.kind == SN_ENABLE_SRIOV);
+	emu_unlock(emu);
+	return w;
+}
+
 struct list_ctx {
 	int (*fn)(void *data, const char *name, enum emu_sysfs_type type);
 	void *data;
@@ -684,6 +781,7 @@ static void vfile_unbind(struct vfile *vf)
 	vf->bound = false;
 	if (vf->group_path) {
 		if (--d->open_count == 0) {
+			vsriov_close(d);
 			vdev_irqs_clear(d);
 			vdev_pm_clear(d);
 			vdev_dmabuf_cleanup(d);
@@ -701,6 +799,7 @@ static void vfile_unbind(struct vfile *vf)
 		}
 		return;
 	}
+	vsriov_close(d);
 	vdev_irqs_clear(d);
 	vdev_pm_clear(d);
 	vdev_dmabuf_cleanup(d);
@@ -757,14 +856,18 @@ static int vfile_bind(struct vfile *vf, void *arg)
 		return -EBUSY;
 	if (vf->bound)
 		return -EINVAL;
+	/* vfio_df_check_token(): vfio_pci_core_match_token_uuid() (vfio-sriov.c) */
 	if (b.flags & KABI_VFIO_DEVICE_BIND_FLAG_TOKEN) {
 		uint8_t uuid[16];
 
 		if (emu_copy_from_user(uuid, b.token_uuid_ptr, sizeof(uuid)))
 			return -EFAULT;
-		/* neither a VF nor a PF with VFs: a token is incorrectly provided */
-		return -EINVAL;
+		r = vsriov_match_token(d, uuid);
+	} else {
+		r = vsriov_match_token(d, NULL);
 	}
+	if (r)
+		return r;
 	r = emu_ictx_from_fd(emu, b.iommufd, &ictx);
 	if (r)
 		return r;
@@ -788,6 +891,7 @@ static int vfile_bind(struct vfile *vf, void *arg)
 	d->cdev_file = vf;
 	d->grp->cdev_bound++;
 	vdev_model_open(d);
+	vsriov_open(d);
 	return 0;
 }
 
@@ -1276,16 +1380,31 @@ static bool uuid_valid(const char *u)
 	return true;
 }
 
+/* uuid_parse(): a valid UUID's 16 bytes in the order they are written */
+static void uuid_parse(const char *u, uint8_t out[16])
+{
+	static const int at[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34 };
+
+	for (int i = 0; i < 16; i++) {
+		unsigned int v = 0;
+
+		sscanf(u + at[i], "%2x", &v);
+		out[i] = (uint8_t)v;
+	}
+}
+
 /*
  * vfio_pci_core_match() (drivers/vfio/pci/vfio_pci_core.c): the device's
  * name, then only spaces and one "vf_token=<uuid>". 1: this device, 0: not
  * this one, -errno: the name is refused.
  */
-static int dev_match(const struct vdev *d, const char *buf)
+static int dev_match(struct vdev *d, const char *buf)
 {
 	static const char arg[] = "vf_token=";
 	size_t n = strlen(d->bdf);
 	bool token = false;
+	uint8_t uuid[16];
+	int r;
 
 	if (strncmp(d->bdf, buf, n))
 		return 0;
@@ -1302,11 +1421,12 @@ static int dev_match(const struct vdev *d, const char *buf)
 		buf += sizeof(arg) - 1;
 		if (strlen(buf) < 36 || !uuid_valid(buf))
 			return -EINVAL;
+		uuid_parse(buf, uuid);
 		token = true;
 		buf += 36;
 	}
-	/* vfio_pci_core_match_token_uuid(): no emulated device is a VF or a PF with VFs */
-	return token ? -EINVAL : 1;
+	r = vsriov_match_token(d, token ? uuid : NULL); /* vfio_pci_core_match_token_uuid() */
+	return r ? r : 1;
 }
 
 /* vfio_device_get_from_name() (drivers/vfio/group.c): the first answer of a device of g */
@@ -1315,7 +1435,7 @@ static int group_find_dev(struct vfio_state *s, struct vgroup *g, const char *na
 	for (struct vdev *d = s->devs; d; d = d->next) {
 		int r;
 
-		if (d->grp != g)
+		if (d->grp != g || d->removing)
 			continue;
 		r = dev_match(d, name);
 		if (r < 0)
@@ -1367,6 +1487,7 @@ static int gfile_get_device_fd(struct gfile *gf, void *arg)
 			emu_file_get(g->file);
 			d->t1_group_file = g->file;
 			vdev_model_open(d);
+			vsriov_open(d);
 		}
 		return fd;
 	}
@@ -1380,8 +1501,10 @@ static int gfile_get_device_fd(struct gfile *gf, void *arg)
 		if (fd < 0)
 			return fd;
 		vf->bound = true;
-		if (d->open_count++ == 0)
+		if (d->open_count++ == 0) {
 			vdev_model_open(d);
+			vsriov_open(d);
+		}
 		return fd;
 	}
 	if (d->open_count == 0) {
@@ -1406,8 +1529,10 @@ static int gfile_get_device_fd(struct gfile *gf, void *arg)
 		return fd;
 	}
 	vf->bound = true;
-	if (d->open_count++ == 0)
+	if (d->open_count++ == 0) {
 		vdev_model_open(d);
+		vsriov_open(d);
+	}
 	return fd;
 }
 
@@ -1480,7 +1605,7 @@ static int vfio_node_open(struct iommufd_emu *emu, const char *rel, int flags, v
 			return -ENOENT;
 		/* a no-IOMMU device has no cdev (drivers/vfio/vfio.h vfio_device_add()) */
 		for (struct vdev *d = s->devs; d; d = d->next)
-			if (d->index == n && !d->grp->noiommu)
+			if (d->index == n && !d->grp->noiommu && !d->removing)
 				return vfile_new(d, false, &vf);
 		return -ENOENT;
 	}
@@ -1568,7 +1693,7 @@ static int vfio_node_stat(struct iommufd_emu *emu, const char *rel, struct stat 
 		if (n < 0)
 			return (int)n;
 		for (struct vdev *d = s->devs; d; d = d->next) {
-			if (d->index == n && !d->grp->noiommu) {
+			if (d->index == n && !d->grp->noiommu && !d->removing) {
 				emu_stat_chr(st, VFIO_CDEV_MAJOR, (unsigned int)n, 0600);
 				return 0;
 			}
@@ -1607,7 +1732,7 @@ static int vfio_node_list(struct iommufd_emu *emu, const char *rel, emu_dirent_f
 	if (strcmp(rel, "vfio/devices") != 0 || !cdevs)
 		return 0;
 	for (struct vdev *d = s->devs; d && !r; d = d->next) {
-		if (d->grp->noiommu)
+		if (d->grp->noiommu || d->removing)
 			continue;
 		snprintf(name, sizeof(name), "vfio%d", d->index);
 		r = fn(fdata, name, S_IFCHR);
@@ -1646,6 +1771,140 @@ static bool group_used(struct vfio_state *s, int nr)
 	return false;
 }
 
+/* the IOMMU side of the device's option flags (the model set its defaults) */
+static void apply_iommu_flags(struct vdev *d)
+{
+	if (d->opt_flags & IOMMUFD_EMU_DEVICE_PASID)
+		d->edev.flags |= EMU_DEV_PASID;
+	/* the model starts without dirty tracking, as QEMU's VT-d */
+	if (d->opt_flags & IOMMUFD_EMU_DEVICE_DIRTY_TRACKING)
+		d->edev.flags &= ~(unsigned int)EMU_DEV_NO_DIRTY;
+	/* nor nesting */
+	if (d->opt_flags & IOMMUFD_EMU_DEVICE_NESTING)
+		d->edev.flags &= ~(unsigned int)EMU_DEV_NO_NEST;
+}
+
+/* the lowest vfioN no device has (the kernel's ida) */
+static int free_index(struct vfio_state *s)
+{
+	for (int i = 0;; i++) {
+		bool used = false;
+
+		for (struct vdev *d = s->devs; d && !used; d = d->next)
+			used = d->index == i;
+		if (!used)
+			return i;
+	}
+}
+
+bool *vfio_enable_sriov(struct iommufd_emu *emu)
+{
+	struct vfio_state *s = emu->device_priv;
+
+	return &s->enable_sriov;
+}
+
+struct vdev *vfio_device_find(struct iommufd_emu *emu, const char *bdf)
+{
+	struct vfio_state *s = emu->device_priv;
+
+	for (struct vdev *d = s ? s->devs : NULL; d; d = d->next)
+		if (strcmp(d->bdf, bdf) == 0)
+			return d;
+	return NULL;
+}
+
+bool vfio_device_in_use(const struct vdev *d)
+{
+	return d->cdev_file || d->open_count || d->t1_group_file || d->grp->opened || d->grp->file;
+}
+
+int vfio_vf_add(struct vdev *pf, unsigned int vf_id, const char *bdf, struct vdev **ret)
+{
+	struct iommufd_emu *emu = pf->emu;
+	struct vfio_state *s = emu->device_priv;
+	struct vdev *d;
+	int group = 0, r;
+
+	if (vfio_device_find(emu, bdf))
+		return -EEXIST;
+	/* a group of its own, numbered after the others (the VM: PF 10, VFs 11, 12) */
+	for (struct vgroup *g = s->groups; g; g = g->next)
+		if (g->nr >= group)
+			group = g->nr + 1;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->emu = emu;
+	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
+	d->kind = pf->kind;
+	d->index = free_index(s);
+	d->irq_index = -1;
+	d->err_fd = -1;
+	d->req_fd = -1;
+	d->pm_wake_fd = -1;
+	d->bar0_fd = -1;
+	d->physfn = pf;
+	d->vf_id = vf_id;
+	d->opt_flags = pf->opt_flags & ~(uint32_t)IOMMUFD_EMU_DEVICE_SRIOV;
+	d->opt_ns_size = pf->opt_ns_size;
+	memcpy(d->opt_serial, pf->opt_serial, sizeof(d->opt_serial));
+	d->grp = group_get(emu, s, group);
+	if (!d->grp) {
+		free(d);
+		return -ENOMEM;
+	}
+	d->edev.group = d->grp->eg;
+	d->svc = s->svc;
+	r = vdev_model_init(d);
+	if (r) {
+		s->groups = d->grp->next; /* group_get() put the new group first */
+		emu_group_free(d->grp->eg);
+		free(d->grp);
+		free(d);
+		return r;
+	}
+	apply_iommu_flags(d);
+	d->next = s->devs;
+	s->devs = d;
+	if (d->index >= s->next_index)
+		s->next_index = d->index + 1;
+	*ret = d;
+	return 0;
+}
+
+void vfio_vf_remove(struct vdev *vf)
+{
+	struct vfio_state *s = vf->emu->device_priv;
+	struct vgroup *g = vf->grp;
+	bool shared = false;
+
+	for (struct vdev **p = &s->devs; *p; p = &(*p)->next) {
+		if (*p == vf) {
+			*p = vf->next;
+			break;
+		}
+	}
+	for (struct vdev *d = s->devs; d && !shared; d = d->next)
+		shared = d->grp == g;
+	if (!shared) {
+		for (struct vgroup **p = &s->groups; *p; p = &(*p)->next) {
+			if (*p == g) {
+				*p = g->next;
+				break;
+			}
+		}
+		if (g->ictx)
+			emu_ictx_put(g->ictx);
+		emu_type1_detach_group(&g->t1);
+		free(g->t1.devs);
+		emu_group_free(g->eg);
+		free(g);
+	}
+	vdev_model_free(vf);
+	free(vf);
+}
+
 IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 					      const struct iommufd_emu_device_opts *user_opts,
 					      char *cdev_path, size_t len)
@@ -1679,8 +1938,13 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	    (opts->flags & ~(IOMMUFD_EMU_DEVICE_PASID | IOMMUFD_EMU_DEVICE_DIRTY_TRACKING |
 			     IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE | IOMMUFD_EMU_DEVICE_NESTING |
 			     IOMMUFD_EMU_DEVICE_MSIX_SPARSE | IOMMUFD_EMU_DEVICE_MIGRATION |
-			     IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY | IOMMUFD_EMU_DEVICE_NOIOMMU)))
+			     IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY | IOMMUFD_EMU_DEVICE_NOIOMMU |
+			     IOMMUFD_EMU_DEVICE_SRIOV)))
 		return EMU_FAIL(EINVAL, "unknown flags %#x", opts->flags);
+	if (opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t) &&
+	    (opts->flags & IOMMUFD_EMU_DEVICE_SRIOV) &&
+	    (opts->kind != IOMMUFD_EMU_DEVICE_NVME || (opts->flags & IOMMUFD_EMU_DEVICE_NOIOMMU)))
+		return EMU_FAIL(EINVAL, "an SR-IOV PF is modelled for NVMe with an IOMMU only");
 	if (opts->nvme_ns_size % 512 || opts->nvme_ns_size > (1ull << 40))
 		return EMU_FAIL(EINVAL, "NVMe namespace of %llu bytes: not a multiple of 512 "
 			    "up to 1 TiB", (unsigned long long)opts->nvme_ns_size);
@@ -1748,7 +2012,7 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	d->emu = emu;
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
 	d->kind = opts->kind;
-	d->index = s->next_index;
+	d->index = free_index(s); /* next_index but after VFs came and went */
 	d->irq_index = -1;
 	d->err_fd = -1;
 	d->req_fd = -1;
@@ -1768,17 +2032,11 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	d->opt_ns_size = opts->nvme_ns_size;
 	if (opts->nvme_serial)
 		snprintf(d->opt_serial, sizeof(d->opt_serial), "%s", opts->nvme_serial);
-	r = vdev_model_init(d);
-	if (!r && opts->sz >= offsetof(struct iommufd_emu_device_opts, flags) + sizeof(uint32_t)) {
-		if (opts->flags & IOMMUFD_EMU_DEVICE_PASID)
-			d->edev.flags |= EMU_DEV_PASID;
-		/* the model starts without dirty tracking, as QEMU's VT-d */
-		if (opts->flags & IOMMUFD_EMU_DEVICE_DIRTY_TRACKING)
-			d->edev.flags &= ~(unsigned int)EMU_DEV_NO_DIRTY;
-		/* nor nesting */
-		if (opts->flags & IOMMUFD_EMU_DEVICE_NESTING)
-			d->edev.flags &= ~(unsigned int)EMU_DEV_NO_NEST;
-	}
+	r = (d->opt_flags & IOMMUFD_EMU_DEVICE_SRIOV) ? vsriov_init(d) : 0;
+	if (!r)
+		r = vdev_model_init(d);
+	if (!r)
+		apply_iommu_flags(d);
 	if (!r) {
 		r = vmig_init(d);
 		if (r) {
@@ -1810,7 +2068,8 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_add_pci_device(struct iommufd_emu *emu,
 	}
 	d->next = s->devs;
 	s->devs = d;
-	s->next_index++;
+	if (d->index >= s->next_index)
+		s->next_index = d->index + 1;
 	if (noiommu)
 		emu->noiommu_mode = true;
 	if (cdev_path && len) {
@@ -1843,6 +2102,34 @@ IOMMUFD_EMU_EXPORT int iommufd_emu_device_get_dma_faults(struct iommufd_emu *emu
 	}
 	emu_unlock(emu);
 	return EMU_FAIL(ENODEV, "no emulated PCI device %s", bdf);
+}
+
+IOMMUFD_EMU_EXPORT int iommufd_emu_device_set_sriov_totalvfs(struct iommufd_emu *emu, const char *bdf,
+							 unsigned int totalvfs)
+{
+	struct vdev *d;
+	int r;
+
+	if (!emu || !bdf)
+		return EMU_FAIL(EINVAL, "emu or bdf is NULL");
+	emu_lock(emu);
+	d = vfio_device_find(emu, bdf);
+	if (!d) {
+		emu_unlock(emu);
+		return EMU_FAIL(ENODEV, "no emulated PCI device %s", bdf);
+	}
+	if (!d->sriov) {
+		emu_unlock(emu);
+		return EMU_FAIL(EINVAL, "%s is not an SR-IOV PF (IOMMUFD_EMU_DEVICE_SRIOV)", bdf);
+	}
+	r = vsriov_set_totalvfs(d, totalvfs);
+	emu_unlock(emu);
+	if (r == -EBUSY)
+		return EMU_FAIL(EBUSY, "%s has VFs enabled: disable them (sriov_numvfs 0) first", bdf);
+	if (r)
+		return EMU_FAIL(-r, "%u VFs for %s: 1 to %u (QEMU's NVMe at most)", totalvfs, bdf,
+				VSRIOV_MAX_VFS);
+	return 0;
 }
 
 /* ------------------------------------------------------------ public: device-side events */

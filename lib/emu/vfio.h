@@ -85,6 +85,14 @@ struct vdev {
 	int pm_wake_fd;
 	/* the migration driver (vfio-migration.c), NULL: none, as vfio-pci */
 	struct vmig *mig;
+	/* SR-IOV (vfio-sriov.c): a PF's state (IOMMUFD_EMU_DEVICE_SRIOV), NULL
+	 * for any other device; a VF's PF and its number (virtfn<vf_id>) */
+	struct vsriov *sriov;
+	struct vdev *physfn;
+	unsigned int vf_id;
+	/* being removed (vfio_unregister_group_dev() waits for its users): no
+	 * new open by its cdev or GET_DEVICE_FD, no vfio-dev in sysfs */
+	bool removing;
 };
 
 /* edu.c: the models */
@@ -191,6 +199,51 @@ void vmig_log_write(struct vdev *d, uint64_t iova, size_t len);
 bool vdev_reset_works(struct vdev *d);
 int vdev_hot_reset_info(struct vdev *d, bool cdev, void *arg);
 int vdev_hot_reset(struct vdev *d, bool cdev, void *arg);
+/*
+ * vfio-sriov.c: an SR-IOV PF (IOMMUFD_EMU_DEVICE_SRIOV, NVMe only) and its
+ * VFs, with the rules of drivers/pci/iov.c and vfio-pci: the PF's state
+ * (init before the model, free), its SR-IOV capability and a VF's config
+ * (config_init), the sysfs attributes (sriov_*: render, sriov_numvfs store),
+ * vfio-pci's enable_sriov parameter, the VF token (match at bind or
+ * GET_DEVICE_FD, VFIO_DEVICE_FEATURE_PCI_VF_TOKEN), a VF's open and close
+ * (the token's users), and the VFs dropped by an emulator reset.
+ */
+struct vsriov;
+#define VSRIOV_MAX_VFS 127 /* QEMU's NVME_MAX_VFS */
+int vsriov_init(struct vdev *d);
+/* another TotalVFs (1..VSRIOV_MAX_VFS, -EINVAL; -EBUSY while VFs are enabled) */
+int vsriov_set_totalvfs(struct vdev *pf, unsigned int total);
+void vsriov_free(struct vdev *d);
+void vsriov_config(struct vdev *d);
+enum vsriov_attr {
+	VSRIOV_TOTALVFS,
+	VSRIOV_NUMVFS,
+	VSRIOV_OFFSET,
+	VSRIOV_STRIDE,
+	VSRIOV_VF_DEVICE,
+	VSRIOV_DRIVERS_AUTOPROBE,
+	VSRIOV_NR_ATTRS,
+};
+extern const char *const vsriov_attr_names[VSRIOV_NR_ATTRS];
+int vsriov_attr_show(struct vdev *pf, enum vsriov_attr a, char *buf, size_t len);
+/* a store to attribute a: len, or the kernel's -errno; may drop emu->lock while it waits */
+ssize_t vsriov_attr_store(struct vdev *pf, enum vsriov_attr a, const char *buf, size_t len);
+/* /sys/module/vfio_pci/parameters/enable_sriov */
+int vsriov_param_show(struct iommufd_emu *emu, char *buf, size_t len);
+ssize_t vsriov_param_store(struct iommufd_emu *emu, const char *buf, size_t len);
+int vsriov_match_token(struct vdev *d, const uint8_t *uuid); /* uuid NULL: none given */
+void vsriov_set_token(struct vdev *pf, const uint8_t uuid[16]); /* VFIO_DEVICE_FEATURE_PCI_VF_TOKEN SET */
+void vsriov_open(struct vdev *d);  /* first open of a device (vfio_pci_core_finish_enable) */
+void vsriov_close(struct vdev *d); /* its last close */
+void vsriov_reset(struct iommufd_emu *emu); /* emu_reset: every VF gone, enable_sriov off */
+/* vfio.c: a VF of pf at bdf, a device of its own (a new group, a free vfioN); its removal */
+int vfio_vf_add(struct vdev *pf, unsigned int vf_id, const char *bdf, struct vdev **ret);
+void vfio_vf_remove(struct vdev *vf);
+/* vfio.c: the device at bdf, NULL if none; is d open, or its group file? */
+struct vdev *vfio_device_find(struct iommufd_emu *emu, const char *bdf);
+bool vfio_device_in_use(const struct vdev *d);
+/* vfio.c: vfio-pci's enable_sriov module parameter of the emulator */
+bool *vfio_enable_sriov(struct iommufd_emu *emu);
 /* vfio-region.c: the capability chain of region ri->index after the info at arg */
 int vdev_region_caps(struct vdev *d, struct kabi_vfio_region_info *ri, void *arg);
 

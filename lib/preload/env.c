@@ -65,8 +65,9 @@ static const struct {
 	{ "migration", IOMMUFD_EMU_DEVICE_MIGRATION },
 	{ "stop-copy-only", IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY },
 	{ "noiommu", IOMMUFD_EMU_DEVICE_NOIOMMU },
+	{ "sriov", IOMMUFD_EMU_DEVICE_SRIOV },
 };
-#define DEV_OPTION_NAMES "pasid, dirty-tracking, no-namespace, nesting, msix-sparse, migration, stop-copy-only, noiommu"
+#define DEV_OPTION_NAMES "pasid, dirty-tracking, no-namespace, nesting, msix-sparse, migration, stop-copy-only, noiommu, sriov"
 
 /* a group number: decimal digits only, 0..INT_MAX */
 static int parse_group(const char *s, int *out)

@@ -32,7 +32,7 @@ struct preload_dev_spec {
  * IOMMUFD_EMU_DEVICES: entries separated by commas or spaces, each
  * "kind[+option...][@bdf][#group]" ("#group" may come before "@bdf"), kind
  * one of edu, nvme, generic, an option one of pasid, dirty-tracking,
- * no-namespace, nesting, msix-sparse, migration, stop-copy-only, noiommu (the
+ * no-namespace, nesting, msix-sparse, migration, stop-copy-only, noiommu, sriov (the
  * IOMMUFD_EMU_DEVICE_* flag of that name; the emulator checks which kinds
  * take it), group a decimal number 0..INT_MAX. fn is called for each
  * entry in order (its strings live during the call); returns the number

@@ -460,6 +460,8 @@ EXPORT ssize_t write(int fd, const void *buf, size_t len)
 		return r;
 	if (!in_emu && is_nth_fd(fd))
 		return nth_write(buf, len);
+	if (fake_attr_write(fd, buf, len, &r))
+		return r;
 	return REAL(write)(fd, buf, len);
 }
 
@@ -521,6 +523,8 @@ EXPORT ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 		return r;
 	if (!in_emu && is_nth_fd(fd))
 		return nth_write(buf, len);
+	if (fake_attr_write(fd, buf, len, &r))
+		return r;
 	return REAL(pwrite)(fd, buf, len, off);
 }
 
@@ -534,6 +538,8 @@ EXPORT ssize_t pwrite64(int fd, const void *buf, size_t len, off64_t off)
 		return r;
 	if (!in_emu && is_nth_fd(fd))
 		return nth_write(buf, len);
+	if (fake_attr_write(fd, buf, len, &r))
+		return r;
 	return REAL(pwrite64)(fd, buf, len, off);
 }
 

@@ -238,6 +238,9 @@ bool fake_fstat(int fd, struct stat *st);
 bool fake_is_dir_fd(int fd);
 /* close() of any fd: forget it if it was a directory fd of the view */
 void fake_fd_closed(int fd);
+/* a write to fd, an attribute of the view opened for writing: its store's
+ * answer in *ret (-1 and errno, or the bytes) and true; false: not one */
+bool fake_attr_write(int fd, const void *buf, size_t len, ssize_t *ret);
 /* fd: the host's /dev opened; openat() ... of "iommu", "vfio/..." relative
  * to it are answered as their absolute paths (FAKE_PATH) */
 void fake_dev_fd_opened(int fd);

@@ -5,7 +5,11 @@
  * fault-injection knobs (/sys/kernel/debug/..., debugfs.c). Nothing is
  * written to disk:
  *  - open() of a file gives a memfd holding its content (writes land in that
- *    copy and are thrown away at close);
+ *    copy and are thrown away at close); but open() for writing of an
+ *    attribute with a store (an SR-IOV PF's sriov_numvfs, vfio-pci's
+ *    enable_sriov: mode 0644) gives an fd whose write()s are the store
+ *    (emu_sysfs_write), as sysfs runs it at each write; the others are
+ *    read-only (EACCES);
  *  - open() of a directory, and dirfd() of one opened with opendir(), give a
  *    "directory fd" (a memfd, remembered with its path) that openat(),
  *    fstatat(), fdopendir() ... resolve relative paths against;
@@ -50,6 +54,20 @@ static struct {
 	char *path; /* absolute */
 } g_dir_fds[MAX_DIR_FDS];
 static int g_ndir_fds; /* atomic reads: the fast path of every *at() call */
+
+/*
+ * Writable attributes of the view (sriov_numvfs, vfio-pci's enable_sriov):
+ * an fd opened for writing is remembered with the attribute's path, and a
+ * write(2) or pwrite(2) of it is the attribute's store (emu_sysfs_write),
+ * as the kernel's sysfs runs the store at each write.
+ */
+#define MAX_ATTR_FDS 16
+
+static struct {
+	int fd;
+	char *rel;
+} g_attr_fds[MAX_ATTR_FDS];
+static int g_nattr_fds;
 
 static int dir_fd_add(int fd, const char *path, bool real)
 {
@@ -108,8 +126,69 @@ void fake_dev_fd_opened(int fd)
 		dir_fd_add(fd, "/dev", true); /* untracked if full: the host's answers */
 }
 
+static int attr_fd_add(int fd, const char *rel)
+{
+	char *p = strdup(rel);
+	int r = -ENFILE;
+
+	if (!p)
+		return -ENOMEM;
+	pthread_mutex_lock(&g_lock);
+	for (int i = 0; i < MAX_ATTR_FDS; i++) {
+		if (!g_attr_fds[i].rel) {
+			g_attr_fds[i].fd = fd;
+			g_attr_fds[i].rel = p;
+			__atomic_add_fetch(&g_nattr_fds, 1, __ATOMIC_RELAXED);
+			r = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g_lock);
+	if (r)
+		free(p);
+	return r;
+}
+
+/* forget the attribute fds in [lo, hi] */
+static void attr_fds_closed(unsigned int lo, unsigned int hi)
+{
+	if (!__atomic_load_n(&g_nattr_fds, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&g_lock);
+	for (int i = 0; i < MAX_ATTR_FDS; i++) {
+		if (g_attr_fds[i].rel && (unsigned int)g_attr_fds[i].fd >= lo &&
+		    (unsigned int)g_attr_fds[i].fd <= hi) {
+			free(g_attr_fds[i].rel);
+			g_attr_fds[i].rel = NULL;
+			__atomic_sub_fetch(&g_nattr_fds, 1, __ATOMIC_RELAXED);
+		}
+	}
+	pthread_mutex_unlock(&g_lock);
+}
+
+bool fake_attr_write(int fd, const void *buf, size_t len, ssize_t *ret)
+{
+	char rel[PATH_MAX] = "";
+
+	if (fd < 0 || in_emu || !__atomic_load_n(&g_nattr_fds, __ATOMIC_RELAXED))
+		return false;
+	pthread_mutex_lock(&g_lock);
+	for (int i = 0; i < MAX_ATTR_FDS; i++)
+		if (g_attr_fds[i].rel && g_attr_fds[i].fd == fd)
+			snprintf(rel, sizeof(rel), "%s", g_attr_fds[i].rel);
+	pthread_mutex_unlock(&g_lock);
+	if (!rel[0])
+		return false;
+	in_emu++;
+	*ret = ret_errno(emu_sysfs_write(g_emu, rel, buf, len));
+	in_emu--;
+	return true;
+}
+
 void fake_fd_closed(int fd)
 {
+	if (fd >= 0)
+		attr_fds_closed((unsigned int)fd, (unsigned int)fd);
 	if (fd < 0 || !__atomic_load_n(&g_ndir_fds, __ATOMIC_RELAXED))
 		return;
 	pthread_mutex_lock(&g_lock);
@@ -148,6 +227,7 @@ int fake_fd_dup(int old, int r)
 
 void fake_fds_closed_range(unsigned int lo, unsigned int hi)
 {
+	attr_fds_closed(lo, hi);
 	if (!__atomic_load_n(&g_ndir_fds, __ATOMIC_RELAXED))
 		return;
 	pthread_mutex_lock(&g_lock);
@@ -235,7 +315,8 @@ static bool merged_dir(const char *abs)
 	static const char *const dirs[] = {
 		"/sys", "/sys/bus", "/sys/bus/pci", "/sys/bus/pci/devices", "/sys/bus/pci/drivers",
 		"/sys/class", "/sys/class/vfio-dev", "/sys/devices", "/sys/kernel",
-		"/sys/kernel/iommu_groups",
+		"/sys/kernel/iommu_groups", "/sys/module", "/sys/module/vfio_pci",
+		"/sys/module/vfio_pci/parameters",
 	};
 	static const char devs[] = "/sys/devices/";
 
@@ -517,9 +598,28 @@ int fake_open(const struct fake_node *n, int flags)
 	}
 	if (flags & O_DIRECTORY)
 		return -ENOTDIR;
-	/* sysfs attributes of the view are read-only; debugfs knobs take writes */
-	if (!n->debugfs && acc != O_RDONLY)
-		return -EACCES;
+	/* sysfs attributes of the view are read-only but the writable ones
+	 * (0644: their writes are stores); debugfs knobs take writes */
+	if (!n->debugfs && acc != O_RDONLY) {
+		bool w;
+
+		in_emu++;
+		w = emu_sysfs_writable(g_emu, n->rel);
+		in_emu--;
+		if (!w)
+			return -EACCES;
+		fd = anon_fd(base_of(n->abs), flags & O_CLOEXEC);
+		if (fd < 0)
+			return fd;
+		r = attr_fd_add(fd, n->rel);
+		if (r) {
+			in_emu++;
+			REAL(close)(fd);
+			in_emu--;
+			return r;
+		}
+		return fd;
+	}
 	len = (flags & O_TRUNC) ? 0 : node_read(n, buf, sizeof(buf));
 	if (len < 0)
 		return (int)len;
@@ -573,7 +673,10 @@ void fake_stat(const struct fake_node *n, struct stat *st)
 		st->st_nlink = 2;
 		break;
 	case EMU_SYSFS_FILE:
-		st->st_mode = S_IFREG | (n->debugfs ? 0600 : 0444);
+		in_emu++;
+		st->st_mode = S_IFREG | (n->debugfs ? 0600 :
+					 emu_sysfs_writable(g_emu, n->rel) ? 0644 : 0444);
+		in_emu--;
 		st->st_nlink = 1;
 		len = node_read(n, buf, sizeof(buf));
 		break;
@@ -600,7 +703,12 @@ ssize_t fake_readlink(const struct fake_node *n, char *buf, size_t len)
 
 int fake_access(const struct fake_node *n, int mode)
 {
-	if ((mode & W_OK) && !n->debugfs && geteuid() != 0)
+	bool w;
+
+	in_emu++;
+	w = !n->debugfs && emu_sysfs_writable(g_emu, n->rel);
+	in_emu--;
+	if ((mode & W_OK) && !n->debugfs && (geteuid() != 0 || !w))
 		return -EACCES;
 	if ((mode & X_OK) && n->type == EMU_SYSFS_FILE)
 		return -EACCES;

@@ -1540,6 +1540,16 @@ static void h_iommufd_emu_device_vevent(void)
 	E(iommufd_emu_device_vevent(g.emu, "0000:00:1f.7", IOMMUFD_VEVENTQ_SELFTEST, b, 4), ENODEV);
 }
 
+static void h_iommufd_emu_device_set_sriov_totalvfs(void)
+{
+	E(iommufd_emu_device_set_sriov_totalvfs(NULL, EDU_BDF, 2), EINVAL);
+	E(iommufd_emu_device_set_sriov_totalvfs(g.emu, NULL, 2), EINVAL);
+	E(iommufd_emu_device_set_sriov_totalvfs(g.emu, "0000:00:1f.7", 2), ENODEV);
+	E(iommufd_emu_device_set_sriov_totalvfs(g.emu, EDU_BDF, 2), EINVAL); /* not a PF */
+	E(iommufd_emu_device_set_sriov_totalvfs(g.emu, EDU_BDF, 0), EINVAL);
+	E(iommufd_emu_device_set_sriov_totalvfs(g.emu, EDU_BDF, UINT_MAX), EINVAL);
+}
+
 /* -------------------------------------------------------------- the table */
 
 #define CASE(name) { #name, h_##name },
@@ -1736,6 +1746,7 @@ CASE(iommufd_emu_device_get_dma_faults)
 CASE(iommufd_emu_device_dma)
 CASE(iommufd_emu_device_page_fault)
 CASE(iommufd_emu_device_vevent)
+CASE(iommufd_emu_device_set_sriov_totalvfs)
 };
 
 static const char *const exports[] = {

@@ -3,7 +3,7 @@
  * No-IOMMU VFIO devices: edu in a group vfio-pci made with
  * vfio.enable_unsafe_noiommu_mode=1 (drivers/vfio/group.c
  * vfio_noiommu_group_alloc()). Only its group (/dev/vfio/noiommu-N) reaches
- * it; it is bound to nothing (no DEVICE ID, attach ENOTTY) and its DMA is not
+ * it (iommufd_device_open_pci() too: its bind opens the group); it is bound to nothing (no DEVICE ID, attach ENOTTY) and its DMA is not
  * translated (IOMMUFD_DEVICE_INFO_NOIOMMU); its config space and regions
  * work. On the emulator (edu with IOMMUFD_EMU_DEVICE_NOIOMMU) and, with
  * IOMMUFD_TEST_REAL=1, in the VM booted with "intel_iommu=off
@@ -123,27 +123,69 @@ static void check_device_file(struct iommufd_device *dev)
 	}
 }
 
-/* no cdev, no /dev/vfio/N: open_pci names the group path */
+/* no cdev, no /dev/vfio/N: only /dev/vfio/noiommu-N */
 static void test_paths(void **state)
 {
-	struct iommufd_device *dev = NULL;
-	struct iommufd_ctx *scope;
 	char path[64];
 	int group = -1, fd;
 
 	(void)state;
-	scope = noiommu_scope(&group);
-	assert_errno(iommufd_device_open_pci(scope, EDU_BDF, &dev), ENODEV);
-	snprintf(path, sizeof(path), "/dev/vfio/noiommu-%d", group);
-	assert_non_null(strstr(iommufd_last_error(), path));
-	assert_non_null(strstr(iommufd_last_error(), "not translated"));
-	assert_null(dev);
+	noiommu_scope(&group);
 	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
 	assert_errno(test_open_node(path, O_RDWR), ENOENT);
 	snprintf(path, sizeof(path), "/dev/vfio/noiommu-%d", group);
 	fd = test_open_node(path, O_RDWR);
 	assert_true(fd >= 0);
 	test_fd_close(fd);
+}
+
+/*
+ * iommufd_device_open_pci() in iommufd mode: the device parks without a
+ * file; its bind goes through the group (the context turns no-IOMMU), bound
+ * to nothing, DMA not translated
+ */
+static void test_open_pci(void **state)
+{
+	static const uint8_t token[16] = { 1, 2, 3 };
+	struct iommufd_device *dev = NULL, *dev2 = NULL;
+	struct iommufd_ctx *ctx, *ctx2;
+	uint32_t dev_id = 99, ioas = 0;
+	int group = -1, fd;
+
+	(void)state;
+	noiommu_scope(&group);
+	ctx = ctx_new(IOMMUFD_CTX_MODE_IOMMUFD);
+	check(iommufd_device_open_pci(ctx, EDU_BDF, &dev));
+	assert_int_equal(iommufd_device_get_state(dev), IOMMUFD_DEVICE_PARKED);
+	/* a token to a device that is neither VF nor PF: the kernel's EINVAL */
+	assert_errno(iommufd_device_bind(dev, ctx, token, NULL), EINVAL);
+	assert_int_equal(iommufd_device_get_state(dev), IOMMUFD_DEVICE_PARKED);
+	check(iommufd_device_bind(dev, ctx, NULL, &dev_id));
+	assert_int_equal(dev_id, 0);
+	assert_true(iommufd_device_is_group_path(dev));
+	check_device_file(dev);
+	fd = iommufd_ctx_get_fd(ctx);
+	assert_int_equal(xioctl_v(fd, KABI_VFIO_CHECK_EXTENSION, KABI_VFIO_TYPE1v2_IOMMU), 0);
+	assert_int_equal(xioctl_v(fd, KABI_VFIO_CHECK_EXTENSION, KABI_VFIO_NOIOMMU_IOMMU), 1);
+	assert_errno(iommufd_device_bind(dev, ctx, NULL, NULL), EINVAL);
+	/* the group is taken while the device is open: another open binds nowhere */
+	check(iommufd_device_open_pci(ctx, EDU_BDF, &dev2));
+	assert_errno(iommufd_device_bind(dev2, ctx, NULL, NULL), EBUSY);
+	assert_int_equal(iommufd_device_get_state(dev2), IOMMUFD_DEVICE_PARKED);
+	iommufd_device_unref(dev);
+	check(iommufd_device_bind(dev2, ctx, NULL, NULL));
+	iommufd_device_unref(dev2);
+	iommufd_ctx_unref(ctx);
+	/* a context that expects translation (a compat IOAS) refuses it */
+	ctx2 = ctx_new(IOMMUFD_CTX_MODE_IOMMUFD);
+	check(iommufd_ioas_alloc(ctx2, &ioas));
+	check(iommufd_vfio_ioas_set(ctx2, ioas));
+	check(iommufd_device_open_pci(ctx2, EDU_BDF, &dev));
+	assert_errno(iommufd_device_bind(dev, ctx2, NULL, NULL), EINVAL);
+	assert_non_null(strstr(iommufd_last_error(), "compat IOAS"));
+	assert_int_equal(iommufd_device_get_state(dev), IOMMUFD_DEVICE_PARKED);
+	iommufd_device_unref(dev);
+	iommufd_ctx_unref(ctx2);
 }
 
 /* the group on an iommufd: the context turns no-IOMMU */
@@ -287,6 +329,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_paths, teardown),
+		cmocka_unit_test_teardown(test_open_pci, teardown),
 		cmocka_unit_test_teardown(test_iommufd, teardown),
 		cmocka_unit_test_teardown(test_compat_ioas, teardown),
 		cmocka_unit_test_teardown(test_container_raw, teardown),

@@ -152,10 +152,10 @@ static void test_view(void **state)
 	assert_non_null(strstr(s.all, EDU_BDF));
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(be_sysfs_list(be, "bus/pci/devices/" EDU_BDF, collect, &s), 0);
-	assert_string_equal(s.all, "vendor device class vfio-dev iommu_group driver subsystem");
+	assert_string_equal(s.all, "vendor device class vfio-dev iommu_group driver subsystem driver_override");
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(be_sysfs_list(be, "", collect, &s), 0);
-	assert_string_equal(s.all, "bus kernel devices class");
+	assert_string_equal(s.all, "bus kernel devices class module");
 	memset(&s, 0, sizeof(s));
 	/* one entry per group with devices */
 	assert_int_equal(be_sysfs_list(be, "kernel/iommu_groups", collect, &s), 0);

@@ -119,6 +119,8 @@ static void test_devices(void **state)
 			 IOMMUFD_EMU_DEVICE_MIGRATION | IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY);
 	assert_int_equal(devices("edu+noiommu@0000:00:02.0", &s, why, sizeof(why)), 1);
 	assert_int_equal(s.d[0].flags, IOMMUFD_EMU_DEVICE_NOIOMMU);
+	assert_int_equal(devices("nvme+sriov+no-namespace@0000:02:00.0", &s, why, sizeof(why)), 1);
+	assert_int_equal(s.d[0].flags, IOMMUFD_EMU_DEVICE_SRIOV | IOMMUFD_EMU_DEVICE_NVME_NO_NAMESPACE);
 	assert_int_equal(devices("nvme", &s, why, sizeof(why)), 1);
 	assert_int_equal(s.d[0].flags, 0);
 	assert_int_equal(devices("edu+pasid+dirty-tracking+nesting,nvme+no-namespace+msix-sparse", &s, why,

@@ -145,7 +145,8 @@ static bool dev_entry_ok(const char *w, size_t n)
 	/* "+option"s after the kind */
 	for (char *plus; (plus = strrchr(e, '+'));) {
 		static const char *const names[] = { "pasid", "dirty-tracking", "no-namespace", "nesting",
-						     "msix-sparse", "migration", "stop-copy-only", "noiommu" };
+						     "msix-sparse", "migration", "stop-copy-only", "noiommu",
+						     "sriov" };
 		size_t i;
 
 		for (i = 0; i < sizeof(names) / sizeof(names[0]) && strcmp(plus + 1, names[i]); i++)
