@@ -172,10 +172,10 @@ static inline void ifd_rcu_read_unlock(struct ifd_rcu_reader *r)
  * of its second vector of slots (the first again with 8 lanes). So a lookup
  * in a small node is two vector compares and one segment load, with no
  * branch that depends on the data.
- * Nodes of up to XL_ARENA_MAX bytes come from the table's arena, in slots of
- * 64-byte lines, placed to end at the slot's end (the header, the slots and
- * the first segments share a line; up to 5 segments, one line), larger ones
- * from malloc.
+ * Nodes come from the table's arena, in slots of 64-byte lines, placed to
+ * end at the slot's end (the header, the slots and the first segments share
+ * a line; up to 5 segments, one line); a chunk has at most 512 segments, so
+ * a slot is at most XL_ARENA_CLASSES lines.
  * Readers never lock: they load the entry (acquire) and then the node,
  * inside a read-side section. Writers (serialised by the caller) add a
  * segment copy-on-write (the new node has the live segments only) and retire
@@ -199,8 +199,8 @@ static inline void ifd_rcu_read_unlock(struct ifd_rcu_reader *r)
 #define XL_HDR_LANES16 (1ull << 32)
 #define XL_HDR_LIVE_SHIFT 33
 #define XL_HDR_LIVE_MASK 0x3ffu
-#define XL_ARENA_MAX 512    /* larger nodes: malloc */
-#define XL_ARENA_CLASSES (XL_ARENA_MAX / 64)
+/* the lines of the largest node's slot: 512 segments, a far word, hdr, 512 pg */
+#define XL_ARENA_CLASSES (((512 + 2) * 8 + 512 * 2 + 63) / 64)
 #define XL_RETIRE_BATCH 64  /* a grace period when this many nodes wait */
 
 /* the pg[] slots of a node of n segments (a multiple of 4) */
@@ -221,7 +221,7 @@ struct xl_table {
 	/* nodes to reuse after the next grace period (a change retires at most three) */
 	uint64_t *retired[XL_RETIRE_BATCH + 3];
 	size_t nr_retired;
-	size_t bytes;               /* memory of entries, arena blocks and malloc'd nodes */
+	size_t bytes;               /* memory of entries and arena blocks */
 	size_t live;                /* bytes of the slots of nodes not freed (retired included) */
 };
 

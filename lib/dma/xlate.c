@@ -82,7 +82,7 @@ static size_t node_bytes(uint32_t n, bool far)
 	return (n + far + 1) * sizeof(uint64_t) + xl_lanes(n) * sizeof(uint16_t);
 }
 
-/* its slot: 64-byte lines; from the arena when at most XL_ARENA_MAX */
+/* its slot in the arena: 64-byte lines (at most XL_ARENA_CLASSES of them) */
 static size_t slot_bytes(uint32_t n, bool far)
 {
 	return (node_bytes(n, far) + 63) & ~(size_t)63;
@@ -127,12 +127,6 @@ static void *slot_alloc(struct xl_table *t, size_t bytes)
 	uint32_t c = (uint32_t)(bytes / 64);
 	void *p;
 
-	if (bytes > XL_ARENA_MAX) {
-		p = aligned_alloc(64, bytes);
-		if (p)
-			t->bytes += bytes;
-		return p;
-	}
 	p = t->free_slot[c];
 	if (p) {
 		t->free_slot[c] = *(void **)p;
@@ -173,11 +167,6 @@ static void node_free(struct xl_table *t, uint64_t *h)
 	char *slot = (char *)(node_pg(h) + xl_lanes(n)) - sb;
 
 	t->live -= sb;
-	if (sb > XL_ARENA_MAX) {
-		t->bytes -= sb;
-		free(slot);
-		return;
-	}
 	*(void **)(void *)slot = t->free_slot[sb / 64];
 	t->free_slot[sb / 64] = slot;
 }
@@ -316,18 +305,7 @@ void xl_fini(struct xl_table *t)
 
 	if (!t->ent)
 		return;
-	reuse_retired(t);
-	/* the malloc'd nodes (never shared: a shared node has one segment) */
-	for (size_t pg = 0; pg < XL_ENTRY_PAGES; pg++) {
-		if (!(t->touched[pg / 64] & 1ull << (pg % 64)))
-			continue;
-		for (size_t i = pg * 512; i < (pg + 1) * 512; i++) {
-			uint64_t *h = entry_node(t->ent[i]);
-
-			if (h && slot_bytes(node_n(h), node_far(h)) > XL_ARENA_MAX)
-				node_free(t, h);
-		}
-	}
+	/* every node lives in the arena's blocks */
 	while ((b = t->blocks)) {
 		t->blocks = ((void **)b)[0];
 		munmap(b, ((size_t *)b)[1]);

@@ -193,7 +193,7 @@ static void test_top_of_va(void **state)
 	free(m);
 }
 
-/* a chunk with a region on every other page: nodes past 16 segments, bisected, malloc'd past 512 bytes */
+/* a chunk with a region on every other page: nodes past 16 segments (bisected) and slots of many lines */
 static void test_dense_chunk(void **state)
 {
 	struct model *m = calloc(1, sizeof(*m));
