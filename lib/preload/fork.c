@@ -36,22 +36,99 @@ static pthread_t g_fwd_tid;
 static uint8_t *g_remote;   /* bitmap */
 static size_t g_nremote;    /* bits */
 
+/*
+ * In a child: numbers that arrived by SCM_RIGHTS (recvmsg) holding the
+ * placeholder of an inherited fd (remote_alias): the emulator's process knows
+ * that file by its own number, target, which the forwarded calls carry. fd
+ * -1: a free entry; an entry is published by its fd (release), after target.
+ */
+#define MAX_ALIAS 64
+static struct {
+	int fd;
+	int target;
+} g_alias[MAX_ALIAS] = { [0 ... MAX_ALIAS - 1] = { -1, -1 } };
+static int g_nalias; /* entries ever used: the scan's bound */
+
+static bool remote_bit(int fd)
+{
+	return g_remote && fd >= 0 && (size_t)fd < g_nremote &&
+	       (g_remote[fd / 8] & (1u << (fd % 8)));
+}
+
+/* the emulator's process's number for the remote fd, or -1 */
+static int remote_target(int fd)
+{
+	int n = __atomic_load_n(&g_nalias, __ATOMIC_ACQUIRE);
+
+	if (fd < 0)
+		return -1;
+	if (remote_bit(fd))
+		return fd; /* inherited: the same number there */
+	for (int i = 0; i < n; i++)
+		if (__atomic_load_n(&g_alias[i].fd, __ATOMIC_ACQUIRE) == fd)
+			return __atomic_load_n(&g_alias[i].target, __ATOMIC_RELAXED);
+	return -1;
+}
+
 bool is_remote(int fd)
 {
-	return !in_emu && g_remote && fd >= 0 && (size_t)fd < g_nremote &&
-	       (g_remote[fd / 8] & (1u << (fd % 8)));
+	return !in_emu && remote_target(fd) >= 0;
+}
+
+/* fd is no longer remote: neither inherited nor an alias */
+static void forget_number(int fd)
+{
+	int n = __atomic_load_n(&g_nalias, __ATOMIC_ACQUIRE);
+
+	if (fd < 0)
+		return;
+	if (remote_bit(fd))
+		g_remote[fd / 8] &= (uint8_t)~(1u << (fd % 8));
+	for (int i = 0; i < n; i++)
+		if (__atomic_load_n(&g_alias[i].fd, __ATOMIC_ACQUIRE) == fd)
+			__atomic_store_n(&g_alias[i].fd, -1, __ATOMIC_RELEASE);
 }
 
 void remote_forget(int fd)
 {
-	if (is_remote(fd))
-		g_remote[fd / 8] &= (uint8_t)~(1u << (fd % 8));
+	if (!in_emu)
+		forget_number(fd);
+}
+
+int remote_alias(int fd, int of)
+{
+	int target = remote_target(of);
+
+	if (fd < 0 || target < 0 || fd == of)
+		return -EINVAL;
+	pthread_mutex_lock(&g_lock);
+	forget_number(fd); /* a number the child lost unseen (syscall(SYS_close)) */
+	for (int i = 0; i < MAX_ALIAS; i++) {
+		if (g_alias[i].fd >= 0)
+			continue;
+		__atomic_store_n(&g_alias[i].target, target, __ATOMIC_RELAXED);
+		__atomic_store_n(&g_alias[i].fd, fd, __ATOMIC_RELEASE);
+		if (i >= g_nalias)
+			__atomic_store_n(&g_nalias, i + 1, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&g_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&g_lock);
+	return -ENFILE;
 }
 
 void remote_forget_range(unsigned int lo, unsigned int hi)
 {
+	int n = __atomic_load_n(&g_nalias, __ATOMIC_ACQUIRE);
+
 	for (size_t fd = lo; fd < g_nremote && fd <= hi; fd++)
 		remote_forget((int)fd);
+	for (int i = 0; i < n && !in_emu; i++) {
+		int fd = __atomic_load_n(&g_alias[i].fd, __ATOMIC_ACQUIRE);
+
+		if (fd >= 0 && (unsigned int)fd >= lo && (unsigned int)fd <= hi)
+			__atomic_store_n(&g_alias[i].fd, -1, __ATOMIC_RELEASE);
+	}
 }
 
 /* run one forwarded call in the emulator's process */
@@ -278,7 +355,9 @@ bool fwd_call(int op, int fd, unsigned long req, uint64_t arg, uint64_t len, int
 		return false;
 	memset(&q, 0, sizeof(q)); /* no stray padding bytes on the socket */
 	q.op = op;
-	q.fd = fd;
+	q.fd = remote_target(fd); /* an inherited number, or what a received one stands for */
+	if (q.fd < 0)
+		return false;
 	q.req = req;
 	q.arg = arg;
 	q.len = len;

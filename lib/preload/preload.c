@@ -68,6 +68,13 @@
  * pthread_atfork keeps the locks consistent. vfork/clone/posix_spawn are not
  * hooked (the child execs, where emulated fds are closed anyway).
  *
+ * SCM_RIGHTS: an emulated fd sent over a Unix socket travels as its
+ * placeholder; recvmsg/recvmmsg map a received placeholder back onto the
+ * emulated file it stands for, when the receiver's emulator holds that file
+ * (the same process, or a forked child for a file it inherited: forwarded as
+ * the emulator's process's number), see "SCM_RIGHTS" below for what stays a
+ * plain socket.
+ *
  * The kernel configuration: IOMMUFD_EMU_CONFIG, a comma-separated list of
  * "no-iommufd" (no /dev/iommu, no /dev/vfio/devices/: open, stat, access and
  * opendir give ENOENT; groups and the type1 container only) and
@@ -829,5 +836,118 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	r = do_fcntl(REAL(fcntl64) ? REAL(fcntl64) : REAL(fcntl), fd, cmd, ap);
 	va_end(ap);
+	return r;
+}
+
+/* ------------------------------------------------------------ SCM_RIGHTS */
+
+/*
+ * recvmsg/recvmmsg: a placeholder that arrives by SCM_RIGHTS is the same open
+ * socket as the emulated fd it was sent from (the kernel passes the file), so
+ * its identity (st_dev, st_ino: see emu_file_lookup) names that fd's file,
+ * among the files this process's emulator holds:
+ *  - one it runs itself (the emulator's process; in a child, a file the
+ *    child opened): the new number becomes another reference to the file,
+ *    exactly as a dup makes;
+ *  - an fd a child inherited from the emulator's process (forwarded, see
+ *    fork.c): the new number is forwarded too, as the emulator's process's
+ *    number of that file, and the child's copy answers for it what it
+ *    answers for the inherited number (fstat, mmap); its close forgets
+ *    that number only, in the child.
+ * Any other placeholder stays a plain socket: one of a file the receiver
+ * never held (opened in the sender after a fork, in an unrelated process or
+ * in a child by itself), one whose inherited number the child closed before
+ * it arrived, one of a file whose last number the sender closed while the
+ * message was in flight (the emulated file went with it), one past the
+ * 64 received numbers a child holds at once (fork.c MAX_ALIAS), and the
+ * eventfd stand-in of a host without AF_UNIX sockets (whose identity every
+ * eventfd shares). Only the kernel's fstat of the received file is
+ * believed, and only a file the process holds is matched: nothing from the
+ * sender is trusted beyond what the kernel passed.
+ */
+static void scm_fd_received(struct iommufd_emu *emu, int nfd)
+{
+	struct emu_file *f;
+	struct stat st;
+	int of = -1, r;
+
+	if (nfd < 0 || REAL(fstat)(nfd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return;
+	in_emu++;
+	emu_lock(emu);
+	/* a stale entry of the number (closed unseen) goes; the same placeholder stays */
+	f = emu_file_lookup(emu, nfd);
+	for (size_t i = 0; !f && i < emu->nfds && of < 0; i++)
+		if ((int)i != nfd && emu->fds[i] && emu->fd_ids[i].dev == st.st_dev &&
+		    emu->fd_ids[i].ino == st.st_ino && emu_file_lookup(emu, (int)i))
+			of = (int)i;
+	emu_unlock(emu);
+	in_emu--;
+	if (of < 0)
+		return;
+	r = 0;
+	if (is_remote(of))
+		r = remote_alias(nfd, of);
+	if (r == 0) {
+		in_emu++;
+		r = install_fd(emu, of, nfd);
+		in_emu--;
+		if (r < 0)
+			remote_forget(nfd);
+	}
+	if (r < 0) {
+		pdbg("fd %d received with the placeholder of fd %d: %s, left a socket", nfd, of,
+		     strerror(-r));
+		return;
+	}
+	/* the emulator's state cannot cross exec (MSG_CMSG_CLOEXEC or not) */
+	REAL(fcntl)(nfd, F_SETFD, FD_CLOEXEC);
+	if (is_remote(nfd))
+		pdbg("fd %d received: the file of fd %d, forwarded as the emulator's process's",
+		     nfd, of);
+	else
+		pdbg("fd %d received: the file of fd %d", nfd, of);
+}
+
+/* the fds of m's SCM_RIGHTS messages, as they arrived */
+static void scm_received(const struct msghdr *m)
+{
+	struct iommufd_emu *emu = __atomic_load_n(&g_emu, __ATOMIC_ACQUIRE);
+	int e = errno;
+
+	if (!emu || in_emu || !m || !m->msg_control || m->msg_controllen < sizeof(struct cmsghdr))
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		size_t n;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			scm_fd_received(emu, fd);
+		}
+	}
+	errno = e;
+}
+
+EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+	ssize_t r = REAL(recvmsg)(fd, m, flags);
+
+	if (r >= 0)
+		scm_received(m);
+	return r;
+}
+
+EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, struct timespec *t)
+{
+	int r = REAL(recvmmsg)(fd, v, n, flags, t);
+
+	for (int i = 0; i < r; i++)
+		scm_received(&v[i].msg_hdr);
 	return r;
 }

@@ -139,6 +139,8 @@ int memfd_create(const char *name, unsigned int flags);
 	X(lgetxattr) \
 	X(listxattr) \
 	X(llistxattr) \
+	X(recvmsg) \
+	X(recvmmsg) \
 
 #define REAL_EXTERN(name) extern __typeof__(name) *real_##name;
 PRELOAD_REAL_FUNCS(REAL_EXTERN)
@@ -174,6 +176,10 @@ bool is_remote(int fd);
 void remote_forget(int fd);
 /* the same for every number in [lo, hi] */
 void remote_forget_range(unsigned int lo, unsigned int hi);
+/* in a child: fd (received by SCM_RIGHTS) holds the placeholder of the remote
+ * fd of: make it remote too, standing for the emulator's process's number of
+ * of; 0, -EINVAL (of is not remote) or -ENFILE (the alias table is full) */
+int remote_alias(int fd, int of);
 /* in a child: send a call to the emulator's process; false if unreachable */
 bool fwd_call(int op, int fd, unsigned long req, uint64_t arg, uint64_t len, int64_t off,
 	      int64_t *ret);

@@ -4,10 +4,13 @@
  * update's incoming side or a secondary process does: a second number for
  * the bound edu file (a dup) is adopted with the IDs of its bind and attach.
  * The refusals, DMA through the adopted handle after the original is gone,
- * and, in the VM only, a fork()ed child that receives the context and edu
- * over a socketpair (iommufd_handover_*) and runs an edu DMA round trip in
- * its own memory. On the emulator the handover is refused (its fds are not
- * kernel files), which is asserted before the case skips.
+ * and a fork()ed child that receives the context and edu over a socketpair
+ * (iommufd_handover_*) and runs an edu DMA round trip in its own memory: in
+ * the VM, and the same under the preload library (device-adopt-preload:
+ * IOMMUFD_TEST_REAL=1, the kernel backend with the emulator behind libc,
+ * whose emulated fds are sockets SCM_RIGHTS carries). On the in-process
+ * emulator the handover is refused (its fds are not kernel files), which is
+ * asserted before the case skips.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -340,12 +343,14 @@ static void test_handover(void **state)
 	devs[0] = e.dev;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	if (!test_real_kernel()) {
-		/* the emulator's fds are its own numbers, not files SCM_RIGHTS could carry */
+		/* the in-process emulator's fds are its own numbers, not files
+		 * SCM_RIGHTS could carry (the preload library's are: the full case
+		 * runs there, as on the kernel) */
 		assert_errno(iommufd_handover_send(sv[0], e.ctx, devs, 1), EOPNOTSUPP);
 		close(sv[0]);
 		close(sv[1]);
 		env_teardown(&e);
-		skip(); /* the handover needs kernel files: tested in the VM */
+		skip(); /* the handover needs kernel files: the VM and device-adopt-preload */
 		return;
 	}
 	assert_errno(iommufd_handover_send(sv[0], e.ctx, devs, IOMMUFD_HANDOVER_MAX_DEVICES + 1), E2BIG);

@@ -505,6 +505,177 @@ static void test_fork_server_pid_claim(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
+/* ------------------------------------------------------------ SCM_RIGHTS */
+
+static void send_fd(int sock, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	char byte = 'x';
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+			    .msg_controllen = sizeof(cbuf.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	memset(&cbuf, 0, sizeof(cbuf));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(sock, &m, 0) != 1)
+		fail_msg("sendmsg: %s", strerror(errno));
+}
+
+/* the fd of one SCM_RIGHTS message, by recvmsg or recvmmsg; -1 when none arrived */
+static int recv_fd(int sock, bool mmsg)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	struct mmsghdr mm = { .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+					   .msg_controllen = sizeof(cbuf.buf) } };
+	struct cmsghdr *c;
+	int fd = -1;
+
+	memset(&cbuf, 0, sizeof(cbuf));
+	if (mmsg ? recvmmsg(sock, &mm, 1, 0, NULL) != 1 : recvmsg(sock, &mm.msg_hdr, 0) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&mm.msg_hdr);
+	if (c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/*
+ * An emulated fd sent to this process itself arrives as another reference to
+ * the same file, as a dup: by recvmsg and by recvmmsg.
+ */
+static void test_scm_rights_self(void **state)
+{
+	struct stat st, st2;
+	int fd, nfd, sv[2];
+
+	(void)state;
+	fd = open("/dev/iommu", O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(ioas_alloc(fd), 1);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	for (int mmsg = 0; mmsg < 2; mmsg++) {
+
+		send_fd(sv[0], fd);
+		nfd = recv_fd(sv[1], mmsg);
+		assert_true(nfd >= 0 && nfd != fd);
+		/* the same context, the same node, close-on-exec like every emulated fd */
+		assert_int_equal(ioas_alloc(nfd), 2 + mmsg);
+		assert_int_equal(fstat(fd, &st), 0);
+		assert_int_equal(fstat(nfd, &st2), 0);
+		assert_true(S_ISCHR(st2.st_mode));
+		assert_int_equal(st2.st_rdev, st.st_rdev);
+		assert_true(fcntl(nfd, F_GETFD) & FD_CLOEXEC);
+		assert_int_equal(close(nfd), 0);
+		assert_int_equal(ioctl(nfd, KABI_IOMMU_IOAS_ALLOC, NULL), -1);
+		assert_int_equal(errno, EBADF);
+	}
+	/* the file lives while a received number does */
+	send_fd(sv[0], fd);
+	nfd = recv_fd(sv[1], false);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(ioas_alloc(nfd), 4);
+	/*
+	 * The limit: the emulated file goes with its last number, so one closed
+	 * while its placeholder is in flight arrives as a plain socket (the
+	 * kernel would keep the file alive in the message)
+	 */
+	send_fd(sv[0], nfd);
+	assert_int_equal(close(nfd), 0);
+	fd = recv_fd(sv[1], false);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(close(fd), 0);
+	/* a plain fd stays plain */
+	send_fd(sv[0], sv[0]);
+	fd = recv_fd(sv[1], false);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(close(fd), 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* the child's half of test_scm_rights_child: 0 or the step that failed */
+static int scm_child(int sock, int inherited)
+{
+	struct kabi_ioas_alloc a = { .size = sizeof(a) };
+	struct stat st;
+	int nfd = recv_fd(sock, false), late;
+
+	/* the inherited file: forwarded as the parent's number (next ID 2 there) */
+	if (nfd < 0 || nfd == inherited)
+		return 1;
+	if (ioctl(nfd, KABI_IOMMU_IOAS_ALLOC, &a) || a.out_ioas_id != 2)
+		return 2;
+	if (fstat(nfd, &st) || !S_ISCHR(st.st_mode) || !(fcntl(nfd, F_GETFD) & FD_CLOEXEC))
+		return 3;
+	/* its close forgets the alias only: the inherited number still works */
+	if (close(nfd) || ioctl(nfd, KABI_IOMMU_IOAS_ALLOC, &a) != -1 || errno != EBADF)
+		return 4;
+	if (ioctl(inherited, KABI_IOMMU_IOAS_ALLOC, &a) || a.out_ioas_id != 3)
+		return 5;
+	/* a file the parent opened after the fork: unknown here, a plain socket */
+	late = recv_fd(sock, false);
+	if (late < 0 || fstat(late, &st) || !S_ISSOCK(st.st_mode))
+		return 6;
+	if (ioctl(late, KABI_IOMMU_IOAS_ALLOC, &a) != -1 || errno != ENOTTY)
+		return 7;
+	close(late);
+	return 0;
+}
+
+/*
+ * A forked child that receives a placeholder of an fd it inherited uses the
+ * parent's file under the received number (forwarded as the parent's
+ * number); one of a file opened after the fork stays a socket.
+ */
+static void test_scm_rights_child(void **state)
+{
+	int fd, late, sv[2], status = -1;
+	pid_t pid;
+
+	(void)state;
+	fd = open("/dev/iommu", O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(ioas_alloc(fd), 1);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		/* a number the parent's fd is not: the received one may not be fd */
+		_exit(scm_child(sv[1], fd));
+	}
+	close(sv[1]);
+	late = open("/dev/iommu", O_RDWR);
+	assert_true(late >= 0);
+	send_fd(sv[0], fd);
+	send_fd(sv[0], late);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* the child's calls landed in this process's object */
+	assert_int_equal(ioas_alloc(fd), 4);
+	assert_int_equal(ioas_alloc(late), 1);
+	assert_int_equal(close(late), 0);
+	assert_int_equal(close(fd), 0);
+	close(sv[0]);
+}
+
 static void test_debugfs(void **state)
 {
 	DIR *d = opendir("/sys/kernel/debug/");
@@ -1334,6 +1505,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fork_shared),
 		cmocka_unit_test(test_fork_output_child_only),
 		cmocka_unit_test(test_fork_server_pid_claim),
+		cmocka_unit_test(test_scm_rights_self),
+		cmocka_unit_test(test_scm_rights_child),
 		cmocka_unit_test(test_debugfs),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_sysfs),
