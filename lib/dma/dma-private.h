@@ -121,7 +121,8 @@ static inline struct ifd_rcu_reader *ifd_rcu_read_lock(void)
 
 	if (_unlikely_(!r))
 		r = ifd_rcu_register_thread();
-	e = __atomic_load_n(&ifd_rcu_epoch, __ATOMIC_RELAXED);
+	/* acquire: a reader that sees a writer's new epoch sees what it published before */
+	e = __atomic_load_n(&ifd_rcu_epoch, __ATOMIC_ACQUIRE);
 	if (_likely_(__atomic_load_n(&ifd_rcu_membarrier, __ATOMIC_RELAXED))) {
 		/* the writer's membarrier() supplies the store-load barrier */
 		__atomic_store_n(&r->ctr, e, __ATOMIC_RELEASE);

@@ -424,7 +424,7 @@ struct part {
 
 /*
  * plan the removal of the region starting at va from the node of the chunk
- * at base: mark its segment dead in place while at least half the node's
+ * at base: mark its segment dead in place while more than half the node's
  * segments stay live, else build the node again from the live ones (so a
  * removal costs O(1) amortised, not a copy of its node)
  */
