@@ -1130,6 +1130,7 @@ static int vfile_mmap(struct emu_file *f, off_t off, size_t len, int prot, int f
 		return -errno;
 	/* stores into the mapping reach the model through the thread */
 	d->bar0_mapped = true;
+	d->bar0_ones = false;
 	if (d->svc) {
 		int r = vsvc_exposed(d->svc, d);
 

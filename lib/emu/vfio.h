@@ -74,6 +74,10 @@ struct vdev {
 	 * mmapped (for good: the emulator does not see munmap), or a dma-buf
 	 * of it exported (until emu_reset, which closes every dma-buf) */
 	bool bar0_mapped, bar0_dmabuf;
+	/* edu: BAR0 beyond the register block reads all ones as edu_init_regs()
+	 * filled it, and nothing could store there since (neither mapped nor
+	 * exported): the next fill of the 1 MiB is skipped */
+	bool bar0_ones;
 	/* device internals */
 	uint64_t dma_faults;      /* DMA requests the IOMMU refused */
 	uint64_t last_fault_iova;
