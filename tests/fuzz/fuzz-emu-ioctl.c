@@ -34,6 +34,11 @@
  * (lib/emu/emu.h, internal) closes every fd the input left open and powers
  * the device on again; the input's objects, contexts and files must all be
  * gone by then (emu_reset() counts them): a leftover aborts, as a leak.
+ * The harness reaches edu's BAR0 through the device file only, never an
+ * mmap, so no device-model thread runs (lib/emu/bar-thread.c: it starts
+ * when a served BAR0 is mapped or exported as a dma-buf, and an input that
+ * exports one pays for its start and join) and a reset does not refill the
+ * 1 MiB BAR0 (edu_init_regs()): an input costs what its requests cost.
  */
 #include <stdbool.h>
 #include <stddef.h>
