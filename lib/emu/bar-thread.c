@@ -28,12 +28,18 @@
  * for SPIN_NS (a driver usually rings again soon), then sleeps from
  * SLEEP_MIN_NS doubling up to SLEEP_MAX_NS (1 ms), so an idle emulator costs
  * a thousand short wake-ups a second at most, and no thread at all while no
- * device is open: the thread starts when the first device is opened (bound
- * or taken from its group) and stops when the last one is released (its
- * sleep is a wait on a condition the stop signals, so a release never waits
- * out a sleep: programs and fuzz inputs that open and close devices often
- * pay for a thread start, not for up to 1 ms of sleep). One
- * thread serves all the devices of an emulator. It blocks every signal (the
+ * open device's BAR0 can change behind the emulator: the thread starts when
+ * a device is open (bound or taken from its group) and its BAR0 mmapped or
+ * exported as a dma-buf (which an IOAS maps for another device's DMA), in
+ * either order, and stops when the last device is released (its sleep is a
+ * wait on a condition the stop signals, so a release never waits out a
+ * sleep). A program that only reads and writes the device file, whose
+ * accesses run the model synchronously, never has the thread: it does not
+ * pay for a thread start and a join per open, nor for the wait of a join
+ * (up to LOCK_WAIT_NS while the thread waits for the lock the releasing
+ * caller holds). A device once mapped keeps the thread at each open, as the
+ * mapping may outlive the device file. One thread serves all the devices
+ * of an emulator. It blocks every signal (the
  * program's handlers run on its own threads) and, after fork(), exists only
  * in the parent; a child that opens a device of its own copy of the emulator
  * gets a thread of its own.
@@ -408,6 +414,15 @@ void vsvc_free(struct vsvc *t)
 	free(t);
 }
 
+/* can the BAR0 of a device served change behind the emulator? */
+static bool needed(const struct vsvc *t)
+{
+	for (unsigned int i = 0; i < t->ndevs; i++)
+		if (t->devs[i]->bar0_mapped || t->devs[i]->bar0_dmabuf)
+			return true;
+	return false;
+}
+
 int vsvc_add(struct vsvc *t, struct vdev *d)
 {
 	if (d->svc_active)
@@ -424,7 +439,7 @@ int vsvc_add(struct vsvc *t, struct vdev *d)
 	t->devs[t->ndevs++] = d;
 	d->svc_active = true;
 	__atomic_add_fetch(&t->gen, 1, __ATOMIC_RELEASE);
-	if (!running_here(t)) {
+	if (!running_here(t) && needed(t)) {
 		int r = vsvc_start(t);
 
 		if (r) {
@@ -434,6 +449,13 @@ int vsvc_add(struct vsvc *t, struct vdev *d)
 		}
 	}
 	return 0;
+}
+
+int vsvc_exposed(struct vsvc *t, struct vdev *d)
+{
+	if (!d->svc_active || running_here(t))
+		return 0;
+	return vsvc_start(t);
 }
 
 void vsvc_remove(struct vsvc *t, struct vdev *d)

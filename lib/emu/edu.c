@@ -174,8 +174,11 @@ static void edu_init_regs(struct vdev *d)
 {
 	struct edu *e = d->model;
 
-	/* beyond the registers the BAR reads all ones */
-	memset(d->bar0, 0xff, d->bar0_size);
+	/* beyond the registers the BAR reads all ones (the model itself
+	 * stores only into the register block, rewritten below) */
+	if (!d->bar0_ones || d->bar0_mapped || d->bar0_dmabuf)
+		memset(d->bar0, 0xff, d->bar0_size);
+	d->bar0_ones = true;
 	for (uint32_t off = 0; off < EDU_WATCH; off += 4)
 		bar_set(d, &e->watch, off, edu_word(e, off));
 }

@@ -148,6 +148,16 @@ static int dmabuf_new(struct vdev *d, const struct kabi_vfio_device_feature_dma_
 	int fd;
 
 	dmabuf_gc(emu);
+	/* an IOAS may map it for another device's DMA, whose stores into
+	 * BAR0 reach the model through the device-model thread */
+	d->bar0_dmabuf = true;
+	d->bar0_ones = false;
+	if (d->svc) {
+		int err = vsvc_exposed(d->svc, d);
+
+		if (err)
+			return err;
+	}
 	db = emu_zalloc(emu, sizeof(*db));
 	if (!db)
 		return -ENOMEM;

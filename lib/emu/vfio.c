@@ -115,6 +115,7 @@ static int state_reset(struct iommufd_emu *emu)
 		d->intx_masked = false;
 		d->intx_pending = false;
 		d->pm_engaged = false;
+		d->bar0_dmabuf = false; /* every dma-buf closed */
 		memset(d->edev.cache, 0, sizeof(d->edev.cache));
 		r = vdev_model_power_on(d);
 		if (r)
@@ -1231,6 +1232,17 @@ static int vfile_mmap(struct emu_file *f, off_t off, size_t len, int prot, int f
 	p = mmap(NULL, len, prot, flags, d->bar0_fd, (off_t)roff);
 	if (p == MAP_FAILED)
 		return -errno;
+	/* stores into the mapping reach the model through the thread */
+	d->bar0_mapped = true;
+	d->bar0_ones = false;
+	if (d->svc) {
+		int r = vsvc_exposed(d->svc, d);
+
+		if (r) {
+			munmap(p, len);
+			return r;
+		}
+	}
 	*addr = p;
 	return 0;
 }

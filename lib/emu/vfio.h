@@ -70,6 +70,14 @@ struct vdev {
 	/* the BAR0 servicing thread of the emulator; active: serviced by it */
 	struct vsvc *svc;
 	bool svc_active;
+	/* BAR0 can change behind the emulator, so the thread must watch it:
+	 * mmapped (for good: the emulator does not see munmap), or a dma-buf
+	 * of it exported (until emu_reset, which closes every dma-buf) */
+	bool bar0_mapped, bar0_dmabuf;
+	/* edu: BAR0 beyond the register block reads all ones as edu_init_regs()
+	 * filled it, and nothing could store there since (neither mapped nor
+	 * exported): the next fill of the 1 MiB is skipped */
+	bool bar0_ones;
 	/* device internals */
 	uint64_t dma_faults;      /* DMA requests the IOMMU refused */
 	uint64_t last_fault_iova;
@@ -151,8 +159,11 @@ int bar_decode(struct vdev *d, bool on);
 /* bar-thread.c: the servicing thread, one per emulator */
 struct vsvc *vsvc_new(struct iommufd_emu *emu);
 void vsvc_free(struct vsvc *t);            /* stops the thread */
-int vsvc_add(struct vsvc *t, struct vdev *d);     /* serve d (starts the thread) */
+/* serve d (starts the thread if a served BAR0 can change behind the emulator) */
+int vsvc_add(struct vsvc *t, struct vdev *d);
 void vsvc_remove(struct vsvc *t, struct vdev *d); /* stop serving d (the last: joins it) */
+/* d's BAR0 was just mmapped or exported as a dma-buf: the thread runs if d is served */
+int vsvc_exposed(struct vsvc *t, struct vdev *d);
 
 /* vfio-config.c: config space as vfio-pci virtualises it */
 ssize_t vdev_config_read(struct vdev *d, uint64_t off, void *buf, size_t len);

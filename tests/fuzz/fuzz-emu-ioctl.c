@@ -34,6 +34,11 @@
  * (lib/emu/emu.h, internal) closes every fd the input left open and powers
  * the device on again; the input's objects, contexts and files must all be
  * gone by then (emu_reset() counts them): a leftover aborts, as a leak.
+ * The harness reaches edu's BAR0 through the device file only, never an
+ * mmap, so no device-model thread runs (lib/emu/bar-thread.c: it starts
+ * when a served BAR0 is mapped or exported as a dma-buf, and an input that
+ * exports one pays for its start and join) and a reset does not refill the
+ * 1 MiB BAR0 (edu_init_regs()): an input costs what its requests cost.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -478,17 +483,22 @@ static void do_device(struct iommufd_emu *emu, const char *bdf, struct iommufd_d
 /*
  * raw feature and hot reset requests: sizes, flags, data and fds from the
  * input (with setup bit 0x20 the edu sits below a bridge, where a hot reset
- * exists)
+ * exists). The request goes from the last bytes of the scratch buffer, not
+ * the stack: a handler may read past argsz, as the kernel does (the ranges
+ * of VFIO_DEVICE_FEATURE_DMA_BUF, nr_ranges of them after the header,
+ * drivers/vfio/pci/vfio_pci_dmabuf.c), and there it meets the guard pages
+ * (EFAULT) instead of the harness's own stack.
  */
 static void do_feature(struct iommufd_device *dev, struct in *in)
 {
 	uint8_t which = get8(in);
-	union {
+	union feature_req {
 		struct kabi_vfio_device_feature f;
 		struct kabi_vfio_pci_hot_reset_info hi;
 		struct kabi_vfio_pci_hot_reset hr;
 		uint8_t raw[64];
 	} u;
+	union feature_req *req = (union feature_req *)(void *)(scratch + SCRATCH_SIZE - sizeof(u));
 	int r;
 
 	if (!dev)
@@ -500,11 +510,13 @@ static void do_feature(struct iommufd_device *dev, struct in *in)
 		u.f.argsz = get8(in) % sizeof(u);
 		u.f.flags = (get32(in) & 0xffff0000u) | (get8(in) % 16);
 		getbytes(in, u.raw + sizeof(u.f), 16);
-		r = iommufd_device_ioctl(dev, KABI_VFIO_DEVICE_FEATURE, &u);
+		*req = u;
+		r = iommufd_device_ioctl(dev, KABI_VFIO_DEVICE_FEATURE, req);
 		break;
 	case 1:
 		u.hi.argsz = get8(in) % sizeof(u);
-		r = iommufd_device_ioctl(dev, KABI_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &u);
+		*req = u;
+		r = iommufd_device_ioctl(dev, KABI_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, req);
 		break;
 	default:
 		u.hr.argsz = get8(in) % sizeof(u);
@@ -512,7 +524,8 @@ static void do_feature(struct iommufd_device *dev, struct in *in)
 		u.hr.count = get8(in) % 4;
 		for (uint32_t i = 0; i < u.hr.count; i++)
 			u.hr.group_fds[i] = (int32_t)(get8(in) % 32) - 1;
-		r = iommufd_device_ioctl(dev, KABI_VFIO_DEVICE_PCI_HOT_RESET, &u);
+		*req = u;
+		r = iommufd_device_ioctl(dev, KABI_VFIO_DEVICE_PCI_HOT_RESET, req);
 		break;
 	}
 	if (debug)
