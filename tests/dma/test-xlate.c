@@ -316,15 +316,30 @@ static uint64_t vm_size(void)
 	return kb * 1024;
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+
 /* no memory for a node: -ENOMEM leaves the table as it was, and every slot comes back */
 static void test_enomem(void **state)
 {
-	struct model *m = calloc(1, sizeof(*m));
+	struct model *m;
 	uint64_t base = 0x500000000000ull, seed = 77;
 	struct rlimit old, lim;
 	int nomem_ins = 0, nomem_rem = 0;
 
 	(void)state;
+#ifdef UNDER_SANITIZER
+	/* the sanitizers' own allocators need address space past the limit: run without them */
+	print_message("# under a sanitizer RLIMIT_AS starves its runtime: case skipped\n");
+	skip();
+	return;
+#endif
+	m = calloc(1, sizeof(*m));
 	assert_non_null(m);
 	assert_int_equal(xl_init(&m->t), 0);
 	assert_int_equal(getrlimit(RLIMIT_AS, &old), 0);
