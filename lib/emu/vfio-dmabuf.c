@@ -44,20 +44,6 @@
 /* DMA_IOVA_USE_SWIOTLB: a dma-buf size with it set is refused */
 #define DMA_IOVA_USE_SWIOTLB (1ull << 63)
 
-/* vfio_check_feature() for GET with the request's minimum size: 1 run it */
-static int check_get(uint32_t flags, size_t argsz, size_t minsz)
-{
-	if (flags & KABI_VFIO_DEVICE_FEATURE_SET)
-		return -EINVAL;
-	if (flags & KABI_VFIO_DEVICE_FEATURE_PROBE)
-		return 0;
-	if (!(flags & KABI_VFIO_DEVICE_FEATURE_GET))
-		return -EINVAL;
-	if (argsz < minsz)
-		return -EINVAL;
-	return 1;
-}
-
 /* validate_dmabuf_input() */
 static int validate(const struct kabi_vfio_region_dma_range *r, uint32_t nr, uint64_t *lengthp)
 {
@@ -193,7 +179,7 @@ int vdev_feature_dma_buf(struct vdev *d, uint32_t flags, uint64_t uarg, size_t a
 	struct kabi_vfio_region_dma_range *r;
 	uint64_t length;
 	size_t rsz;
-	int ret = check_get(flags, argsz, sizeof(get));
+	int ret = vdev_check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_GET, sizeof(get));
 
 	if (ret != 1)
 		return ret;

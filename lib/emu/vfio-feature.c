@@ -27,8 +27,8 @@
 #include "emu.h"
 #include "vfio.h"
 
-/* vfio_check_feature(): 1 run it, else the value to return */
-static int check_feature(uint32_t flags, size_t argsz, uint32_t supported_ops, size_t minsz)
+/* include/linux/vfio.h vfio_check_feature() */
+int vdev_check_feature(uint32_t flags, size_t argsz, uint32_t supported_ops, size_t minsz)
 {
 	if ((flags & (KABI_VFIO_DEVICE_FEATURE_GET | KABI_VFIO_DEVICE_FEATURE_SET)) & ~supported_ops)
 		return -EINVAL;
@@ -103,7 +103,7 @@ void vdev_pm_resume(struct vdev *d)
 static int feature_low_power_wakeup(struct vdev *d, uint32_t flags, uint64_t uarg, size_t argsz)
 {
 	struct kabi_vfio_device_low_power_entry_with_wakeup entry;
-	int r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, sizeof(entry));
+	int r = vdev_check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, sizeof(entry));
 	int fd;
 
 	if (r != 1)
@@ -131,12 +131,12 @@ static int pci_feature(struct vdev *d, uint32_t flags, uint64_t uarg, size_t arg
 
 	switch (flags & KABI_VFIO_DEVICE_FEATURE_MASK) {
 	case KABI_VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
-		r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, 0);
+		r = vdev_check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, 0);
 		return r != 1 ? r : pm_entry(d, -1);
 	case KABI_VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
 		return feature_low_power_wakeup(d, flags, uarg, argsz);
 	case KABI_VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
-		r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, 0);
+		r = vdev_check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, 0);
 		if (r != 1)
 			return r;
 		vdev_pm_clear(d);
@@ -152,7 +152,7 @@ static int pci_feature(struct vdev *d, uint32_t flags, uint64_t uarg, size_t arg
 
 		if (!d->sriov)
 			return -ENOTTY;
-		r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, sizeof(uuid));
+		r = vdev_check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, sizeof(uuid));
 		if (r != 1)
 			return r;
 		if (emu_copy_from_user(uuid, uarg, sizeof(uuid)))

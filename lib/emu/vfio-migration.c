@@ -393,24 +393,10 @@ static int set_state(struct vdev *d, uint32_t want, int *fd)
 
 /* ------------------------------------------------------------ the features */
 
-/* vfio_check_feature() */
-static int check_feature(uint32_t flags, size_t argsz, uint32_t supported_ops, size_t minsz)
-{
-	if ((flags & (KABI_VFIO_DEVICE_FEATURE_GET | KABI_VFIO_DEVICE_FEATURE_SET)) & ~supported_ops)
-		return -EINVAL;
-	if (flags & KABI_VFIO_DEVICE_FEATURE_PROBE)
-		return 0;
-	if (!(flags & (KABI_VFIO_DEVICE_FEATURE_GET | KABI_VFIO_DEVICE_FEATURE_SET)))
-		return -EINVAL;
-	if (argsz < minsz)
-		return -EINVAL;
-	return 1;
-}
-
 static int feature_mig_state(struct vdev *d, uint32_t flags, uint64_t uarg, size_t argsz)
 {
 	struct kabi_vfio_device_feature_mig_state mig;
-	int r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_GET | KABI_VFIO_DEVICE_FEATURE_SET,
+	int r = vdev_check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_GET | KABI_VFIO_DEVICE_FEATURE_SET,
 			      sizeof(mig));
 	int fd;
 
@@ -450,7 +436,7 @@ static int feature_log_start(struct vdev *d, uint32_t flags, uint64_t uarg, size
 	struct kabi_vfio_device_feature_dma_logging_control c;
 	struct vmig *mg = d->mig;
 	struct log_range *rs;
-	int r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, sizeof(c));
+	int r = vdev_check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, sizeof(c));
 
 	if (r != 1)
 		return r;
@@ -539,7 +525,7 @@ static int feature_log_report(struct vdev *d, uint32_t flags, uint64_t uarg, siz
 	uint64_t end, last, lp;
 	size_t i, j;
 	bool inside = false;
-	int r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_GET, sizeof(rep));
+	int r = vdev_check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_GET, sizeof(rep));
 
 	if (r != 1)
 		return r;
@@ -591,7 +577,7 @@ static int feature_log_report(struct vdev *d, uint32_t flags, uint64_t uarg, siz
 static int feature_data_size(struct vdev *d, uint32_t flags, uint64_t uarg, size_t argsz)
 {
 	struct kabi_vfio_device_feature_mig_data_size ds = { .stop_copy_length = record_size(d) };
-	int r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_GET, sizeof(ds));
+	int r = vdev_check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_GET, sizeof(ds));
 
 	if (r != 1)
 		return r;
@@ -609,7 +595,7 @@ int vmig_feature(struct vdev *d, uint32_t flags, uint64_t uarg, size_t argsz)
 
 		if (!mg)
 			return -ENOTTY;
-		r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_GET, sizeof(m));
+		r = vdev_check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_GET, sizeof(m));
 		if (r != 1)
 			return r;
 		m.flags = mg->flags;
@@ -623,7 +609,7 @@ int vmig_feature(struct vdev *d, uint32_t flags, uint64_t uarg, size_t argsz)
 		/* before any check: a device without PRE_COPY in its migration flags */
 		if (!mg || !(mg->flags & KABI_VFIO_MIGRATION_PRE_COPY))
 			return -EINVAL;
-		r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, 0);
+		r = vdev_check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, 0);
 		if (r != 1)
 			return r;
 		mg->precopy_v2 = true;
@@ -633,7 +619,7 @@ int vmig_feature(struct vdev *d, uint32_t flags, uint64_t uarg, size_t argsz)
 	case KABI_VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
 		if (!mg)
 			return -ENOTTY;
-		r = check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, 0);
+		r = vdev_check_feature(flags, argsz, KABI_VFIO_DEVICE_FEATURE_SET, 0);
 		if (r != 1)
 			return r;
 		log_stop(mg);

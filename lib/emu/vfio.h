@@ -181,6 +181,8 @@ struct vdev *vfio_devices(struct iommufd_emu *emu);
 int vdev_group_nr(const struct vdev *d);
 /* vfio-feature.c: VFIO_DEVICE_FEATURE; a device ioctl's runtime resume; low power off (unbind) */
 int vdev_feature(struct vdev *d, void *arg);
+/* vfio_check_feature(): 1 run the feature, else the value to return (0 for a PROBE) */
+int vdev_check_feature(uint32_t flags, size_t argsz, uint32_t supported_ops, size_t minsz);
 void vdev_pm_resume(struct vdev *d);
 void vdev_pm_clear(struct vdev *d);
 /* vfio-dmabuf.c: VFIO_DEVICE_FEATURE_DMA_BUF and the revocation of the dma-bufs */
