@@ -362,19 +362,30 @@ static uint64_t direct_entry(uint64_t c, uint64_t end, uint64_t delta)
 	return io | (to_end & 0x7ff) << 1 | to_end >> 11 << 48;
 }
 
+/*
+ * whether [va, end) covers its first chunk (pf) and its last chunk (pl) only
+ * partly; a region within one chunk has only a first one
+ */
+static void partial_chunks(uint64_t va, uint64_t end, bool *pf, bool *pl)
+{
+	*pf = va & (XL_CHUNK - 1);
+	*pl = end & (XL_CHUNK - 1);
+	if (va >> XL_CHUNK_SHIFT == (end - 1) >> XL_CHUNK_SHIFT) {
+		*pf = *pf || *pl;
+		*pl = false;
+	}
+}
+
 int xl_insert(struct xl_table *t, uint64_t va, uint64_t len, uint64_t iova)
 {
 	uint64_t end = va + len, first = va >> XL_CHUNK_SHIFT, last = (end - 1) >> XL_CHUNK_SHIFT;
 	uint64_t delta = iova - va, mfirst, mlast;
 	uint64_t *nf = NULL, *nl = NULL, *shared = NULL;
-	bool pf = va & (XL_CHUNK - 1), pl = end & (XL_CHUNK - 1), direct;
+	bool pf, pl, direct;
 
 	if (!len || end < va || (end - 1) >> XL_VA_BITS || (va | len | iova) & 4095)
 		return -ERANGE;
-	if (first == last) {
-		pf = pf || pl;
-		pl = false;
-	}
+	partial_chunks(va, end, &pf, &pl);
 	/* the whole chunks [mfirst, mlast]: direct entries when the farthest ones fit */
 	mfirst = first + pf;
 	mlast = last - pl;
@@ -474,12 +485,7 @@ int xl_remove(struct xl_table *t, uint64_t va, uint64_t len)
 
 	if (!len || end < va || (end - 1) >> XL_VA_BITS || !t->ent[first] || !t->ent[last])
 		return -ENOENT;
-	pf = va & (XL_CHUNK - 1);
-	pl = end & (XL_CHUNK - 1);
-	if (first == last) {
-		pf = pf || pl;
-		pl = false;
-	}
+	partial_chunks(va, end, &pf, &pl);
 	if (pf && (r = part_plan(t, &f, entry_node(t->ent[first]), first << XL_CHUNK_SHIFT, va)))
 		return r;
 	if (pl && (r = part_plan(t, &l, entry_node(t->ent[last]), last << XL_CHUNK_SHIFT, va))) {
