@@ -242,7 +242,7 @@ int fake_access(const struct fake_node *n, int mode);
 /* fd is a directory fd of the view: *st and true */
 bool fake_fstat(int fd, struct stat *st);
 bool fake_is_dir_fd(int fd);
-/* close() of any fd: forget it if it was a directory fd of the view */
+/* close() of any fd: forget it if it was an fd of the view */
 void fake_fd_closed(int fd);
 /* a write to fd, an attribute of the view opened for writing: its store's
  * answer in *ret (-1 and errno, or the bytes) and true; false: not one */
@@ -250,8 +250,9 @@ bool fake_attr_write(int fd, const void *buf, size_t len, ssize_t *ret);
 /* fd: the host's /dev opened; openat() ... of "iommu", "vfio/..." relative
  * to it are answered as their absolute paths (FAKE_PATH) */
 void fake_dev_fd_opened(int fd);
-/* r: the result of a dup of old (dup, dup2, dup3, F_DUPFD*): r, also a
- * directory fd of the view if old is one (-1 and errno if that fails) */
+/* r: the result of a dup of old (dup, dup2, dup3, F_DUPFD*): r, standing
+ * for what old does if old is an fd of the view (a directory, the host's
+ * /dev, a writable attribute); -1 and errno if that fails */
 int fake_fd_dup(int old, int r);
 /* fake_fd_closed() of every such fd in [lo, hi] */
 void fake_fds_closed_range(unsigned int lo, unsigned int hi);

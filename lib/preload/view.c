@@ -39,37 +39,47 @@
  * fstat is the host's): a libc DIR of it gets "iommu" and "vfio" after the
  * host's entries when the host lacks them, loses the host's "iommu"
  * without iommufd (fake_top_opened), and a /dev fd opened through this
- * library is remembered ("real") so that iommu and vfio/... relative to it
+ * library is remembered (FD_HOST_DEV) so that iommu and vfio/... relative to it
  * are answered as their absolute paths.
  */
 #include "preload.h"
 
-/* ------------------------------------------------------------ directory fds */
-
-#define MAX_DIR_FDS 64
-
-static struct {
-	int fd;
-	bool real; /* the host's /dev, opened for real (fake_dev_fd_opened) */
-	char *path; /* absolute */
-} g_dir_fds[MAX_DIR_FDS];
-static int g_ndir_fds; /* atomic reads: the fast path of every *at() call */
+/* ------------------------------------------------------------ fds of the view */
 
 /*
- * Writable attributes of the view (sriov_numvfs, vfio-pci's enable_sriov):
- * an fd opened for writing is remembered with the attribute's path, and a
- * write(2) or pwrite(2) of it is the attribute's store (emu_sysfs_write),
- * as the kernel's sysfs runs the store at each write.
+ * The fds this library handed out for names of the view, with what they
+ * stand for: a directory of the view (FD_DIR, its absolute path, for the
+ * *at() calls relative to it), the host's /dev opened for real (FD_HOST_DEV,
+ * so that iommu and vfio/... relative to it are the view's), and a writable
+ * attribute of the view (FD_ATTR: sriov_numvfs, vfio-pci's enable_sriov;
+ * its path relative to the view, for a write(2) or pwrite(2) of the fd is
+ * the attribute's store, emu_sysfs_write, as the kernel's sysfs runs the
+ * store at each write). A dup of any of them stands for the same; a close
+ * of any kind forgets it.
  */
-#define MAX_ATTR_FDS 16
+enum fd_kind { FD_DIR, FD_HOST_DEV, FD_ATTR, FD_KINDS };
+
+#define MAX_VIEW_FDS 80
 
 static struct {
 	int fd;
-	char *rel;
-} g_attr_fds[MAX_ATTR_FDS];
-static int g_nattr_fds;
+	enum fd_kind kind;
+	char *path; /* NULL: a free slot */
+} g_fds[MAX_VIEW_FDS];
+/* per kind; atomic reads: the fast paths of every *at() call and write() */
+static int g_nfds[FD_KINDS];
 
-static int dir_fd_add(int fd, const char *path, bool real)
+static bool fds_of(enum fd_kind kind)
+{
+	return __atomic_load_n(&g_nfds[kind], __ATOMIC_RELAXED) != 0;
+}
+
+static bool fds_any(void)
+{
+	return fds_of(FD_DIR) || fds_of(FD_HOST_DEV) || fds_of(FD_ATTR);
+}
+
+static int fd_add(int fd, enum fd_kind kind, const char *path)
 {
 	char *p = strdup(path);
 	int r = -EMFILE;
@@ -77,12 +87,12 @@ static int dir_fd_add(int fd, const char *path, bool real)
 	if (!p)
 		return -ENOMEM;
 	pthread_mutex_lock(&g_lock);
-	for (int i = 0; i < MAX_DIR_FDS; i++) {
-		if (!g_dir_fds[i].path) {
-			g_dir_fds[i].fd = fd;
-			g_dir_fds[i].real = real;
-			g_dir_fds[i].path = p;
-			__atomic_add_fetch(&g_ndir_fds, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < MAX_VIEW_FDS; i++) {
+		if (!g_fds[i].path) {
+			g_fds[i].fd = fd;
+			g_fds[i].kind = kind;
+			g_fds[i].path = p;
+			__atomic_add_fetch(&g_nfds[kind], 1, __ATOMIC_RELAXED);
 			r = 0;
 			break;
 		}
@@ -93,18 +103,18 @@ static int dir_fd_add(int fd, const char *path, bool real)
 	return r;
 }
 
-/* the path of directory fd fd into buf and whether it is real; false if fd is not one */
-static bool dir_fd_get(int fd, char *buf, size_t len, bool *real)
+/* the kind and path of fd into *kind and buf; false if fd is none of the view's */
+static bool fd_get(int fd, enum fd_kind *kind, char *buf, size_t len)
 {
 	bool found = false;
 
-	if (fd < 0 || !__atomic_load_n(&g_ndir_fds, __ATOMIC_RELAXED))
+	if (fd < 0 || !fds_any())
 		return false;
 	pthread_mutex_lock(&g_lock);
-	for (int i = 0; i < MAX_DIR_FDS && !found; i++) {
-		if (g_dir_fds[i].path && g_dir_fds[i].fd == fd) {
-			snprintf(buf, len, "%s", g_dir_fds[i].path);
-			*real = g_dir_fds[i].real;
+	for (int i = 0; i < MAX_VIEW_FDS && !found; i++) {
+		if (g_fds[i].path && g_fds[i].fd == fd) {
+			snprintf(buf, len, "%s", g_fds[i].path);
+			*kind = g_fds[i].kind;
 			found = true;
 		}
 	}
@@ -112,72 +122,25 @@ static bool dir_fd_get(int fd, char *buf, size_t len, bool *real)
 	return found;
 }
 
-/* the path of directory fd fd of the view into buf; false if fd is not one */
-static bool dir_fd_path(int fd, char *buf, size_t len)
+/* the path of fd, an fd of kind kind, into buf; false if fd is not one */
+static bool fd_path(int fd, enum fd_kind kind, char *buf, size_t len)
 {
-	bool real;
+	enum fd_kind k;
 
-	return dir_fd_get(fd, buf, len, &real) && !real;
+	return fds_of(kind) && fd_get(fd, &k, buf, len) && k == kind;
 }
 
 void fake_dev_fd_opened(int fd)
 {
 	if (fd >= 0 && !in_emu)
-		dir_fd_add(fd, "/dev", true); /* untracked if full: the host's answers */
-}
-
-static int attr_fd_add(int fd, const char *rel)
-{
-	char *p = strdup(rel);
-	int r = -ENFILE;
-
-	if (!p)
-		return -ENOMEM;
-	pthread_mutex_lock(&g_lock);
-	for (int i = 0; i < MAX_ATTR_FDS; i++) {
-		if (!g_attr_fds[i].rel) {
-			g_attr_fds[i].fd = fd;
-			g_attr_fds[i].rel = p;
-			__atomic_add_fetch(&g_nattr_fds, 1, __ATOMIC_RELAXED);
-			r = 0;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&g_lock);
-	if (r)
-		free(p);
-	return r;
-}
-
-/* forget the attribute fds in [lo, hi] */
-static void attr_fds_closed(unsigned int lo, unsigned int hi)
-{
-	if (!__atomic_load_n(&g_nattr_fds, __ATOMIC_RELAXED))
-		return;
-	pthread_mutex_lock(&g_lock);
-	for (int i = 0; i < MAX_ATTR_FDS; i++) {
-		if (g_attr_fds[i].rel && (unsigned int)g_attr_fds[i].fd >= lo &&
-		    (unsigned int)g_attr_fds[i].fd <= hi) {
-			free(g_attr_fds[i].rel);
-			g_attr_fds[i].rel = NULL;
-			__atomic_sub_fetch(&g_nattr_fds, 1, __ATOMIC_RELAXED);
-		}
-	}
-	pthread_mutex_unlock(&g_lock);
+		fd_add(fd, FD_HOST_DEV, "/dev"); /* untracked if full: the host's answers */
 }
 
 bool fake_attr_write(int fd, const void *buf, size_t len, ssize_t *ret)
 {
-	char rel[PATH_MAX] = "";
+	char rel[PATH_MAX];
 
-	if (fd < 0 || in_emu || !__atomic_load_n(&g_nattr_fds, __ATOMIC_RELAXED))
-		return false;
-	pthread_mutex_lock(&g_lock);
-	for (int i = 0; i < MAX_ATTR_FDS; i++)
-		if (g_attr_fds[i].rel && g_attr_fds[i].fd == fd)
-			snprintf(rel, sizeof(rel), "%s", g_attr_fds[i].rel);
-	pthread_mutex_unlock(&g_lock);
-	if (!rel[0])
+	if (fd < 0 || in_emu || !fd_path(fd, FD_ATTR, rel, sizeof(rel)))
 		return false;
 	in_emu++;
 	*ret = ret_errno(emu_sysfs_write(g_emu, rel, buf, len));
@@ -185,36 +148,41 @@ bool fake_attr_write(int fd, const void *buf, size_t len, ssize_t *ret)
 	return true;
 }
 
-void fake_fd_closed(int fd)
+void fake_fds_closed_range(unsigned int lo, unsigned int hi)
 {
-	if (fd >= 0)
-		attr_fds_closed((unsigned int)fd, (unsigned int)fd);
-	if (fd < 0 || !__atomic_load_n(&g_ndir_fds, __ATOMIC_RELAXED))
+	if (!fds_any())
 		return;
 	pthread_mutex_lock(&g_lock);
-	for (int i = 0; i < MAX_DIR_FDS; i++) {
-		if (g_dir_fds[i].path && g_dir_fds[i].fd == fd) {
-			free(g_dir_fds[i].path);
-			g_dir_fds[i].path = NULL;
-			__atomic_sub_fetch(&g_ndir_fds, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < MAX_VIEW_FDS; i++) {
+		if (g_fds[i].path && (unsigned int)g_fds[i].fd >= lo &&
+		    (unsigned int)g_fds[i].fd <= hi) {
+			free(g_fds[i].path);
+			g_fds[i].path = NULL;
+			__atomic_sub_fetch(&g_nfds[g_fds[i].kind], 1, __ATOMIC_RELAXED);
 		}
 	}
 	pthread_mutex_unlock(&g_lock);
 }
 
+void fake_fd_closed(int fd)
+{
+	if (fd >= 0)
+		fake_fds_closed_range((unsigned int)fd, (unsigned int)fd);
+}
+
 int fake_fd_dup(int old, int r)
 {
 	char p[PATH_MAX];
-	bool real;
+	enum fd_kind kind;
 	int e;
 
 	if (r < 0 || in_emu || r == old)
 		return r;
 	fake_fd_closed(r); /* dup2/dup3 closed what r was */
-	if (!dir_fd_get(old, p, sizeof(p), &real))
+	if (!fd_get(old, &kind, p, sizeof(p)))
 		return r;
-	e = dir_fd_add(r, p, real);
-	if (e < 0 && real)
+	e = fd_add(r, kind, p);
+	if (e < 0 && kind == FD_HOST_DEV)
 		return r; /* untracked: the host's answers */
 	if (e < 0) {
 		in_emu++;
@@ -223,23 +191,6 @@ int fake_fd_dup(int old, int r)
 		return (int)ret_errno(e);
 	}
 	return r;
-}
-
-void fake_fds_closed_range(unsigned int lo, unsigned int hi)
-{
-	attr_fds_closed(lo, hi);
-	if (!__atomic_load_n(&g_ndir_fds, __ATOMIC_RELAXED))
-		return;
-	pthread_mutex_lock(&g_lock);
-	for (int i = 0; i < MAX_DIR_FDS; i++) {
-		if (g_dir_fds[i].path && (unsigned int)g_dir_fds[i].fd >= lo &&
-		    (unsigned int)g_dir_fds[i].fd <= hi) {
-			free(g_dir_fds[i].path);
-			g_dir_fds[i].path = NULL;
-			__atomic_sub_fetch(&g_ndir_fds, 1, __ATOMIC_RELAXED);
-		}
-	}
-	pthread_mutex_unlock(&g_lock);
 }
 
 static int anon_fd(const char *name, bool cloexec)
@@ -504,12 +455,12 @@ int fake_lookup(int dfd, const char *path, bool follow, struct fake_node *n)
 			return 0;
 	} else {
 		char dir[PATH_MAX];
-		bool real;
+		enum fd_kind kind;
 		size_t top;
 
-		if (!dir_fd_get(dfd, dir, sizeof(dir), &real))
-			return 0; /* relative to the cwd or to a real directory */
-		if (real) {
+		if (!fd_get(dfd, &kind, dir, sizeof(dir)) || kind == FD_ATTR)
+			return 0; /* relative to the cwd, a real directory or a file */
+		if (kind == FD_HOST_DEV) {
 			/* the host's /dev: its emulated names are answered as
 			 * their absolute paths, the rest is the host's */
 			top = strcspn(path, "/");
@@ -589,7 +540,7 @@ int fake_open(const struct fake_node *n, int flags)
 		fd = anon_fd("iommufd-preload-dir", flags & O_CLOEXEC);
 		if (fd < 0)
 			return fd;
-		r = dir_fd_add(fd, n->abs, false);
+		r = fd_add(fd, FD_DIR, n->abs);
 		if (r < 0) {
 			REAL(close)(fd);
 			return r;
@@ -611,7 +562,7 @@ int fake_open(const struct fake_node *n, int flags)
 		fd = anon_fd(base_of(n->abs), flags & O_CLOEXEC);
 		if (fd < 0)
 			return fd;
-		r = attr_fd_add(fd, n->rel);
+		r = fd_add(fd, FD_ATTR, n->rel);
 		if (r) {
 			in_emu++;
 			REAL(close)(fd);
@@ -719,7 +670,7 @@ bool fake_fstat(int fd, struct stat *st)
 {
 	struct fake_node n;
 
-	if (in_emu || !dir_fd_path(fd, n.abs, sizeof(n.abs)))
+	if (in_emu || !fd_path(fd, FD_DIR, n.abs, sizeof(n.abs)))
 		return false;
 	if (fake_lookup(fd, "", true, &n) <= 0)
 		return false;
@@ -835,7 +786,7 @@ DIR *fake_opendir(const struct fake_node *n, int fd)
 	if (!r && fd < 0) {
 		fd = r = anon_fd("iommufd-preload-dir", true);
 		if (fd >= 0) {
-			r = dir_fd_add(fd, n->abs, false);
+			r = fd_add(fd, FD_DIR, n->abs);
 			if (r < 0)
 				REAL(close)(fd);
 		}
@@ -874,7 +825,7 @@ DIR *fake_fdopendir(int fd)
 	struct fake_node n;
 	int r;
 
-	if (in_emu || !dir_fd_path(fd, n.abs, sizeof(n.abs)))
+	if (in_emu || !fd_path(fd, FD_DIR, n.abs, sizeof(n.abs)))
 		return NULL;
 	r = fake_lookup(fd, "", true, &n);
 	if (r <= 0) {
@@ -888,7 +839,7 @@ bool fake_is_dir_fd(int fd)
 {
 	char p[PATH_MAX];
 
-	return !in_emu && dir_fd_path(fd, p, sizeof(p));
+	return !in_emu && fd_path(fd, FD_DIR, p, sizeof(p));
 }
 
 /* ------------------------------------------------------------ /dev's listing */

@@ -304,6 +304,46 @@ static void test_store_parsing(void **state)
 	assert_string_equal(buf, "N");
 }
 
+/*
+ * A store through a duplicate of the attribute's fd whose original is
+ * closed, as a shell's `echo 1 > sriov_numvfs` does it (open, dup2 onto
+ * fd 1, close, write). Files of sysfs: the kernel and the preload library.
+ */
+static void test_store_through_dup(void **state)
+{
+	struct iommufd_ctx *scope = sriov_scope();
+	unsigned int n = 99;
+	int fd, d;
+
+	(void)state;
+	if (!test_real_kernel()) {
+		skip(); /* the in-process emulator's sysfs has no fds */
+		return;
+	}
+	assert_ok(sys_write(ENABLE_SRIOV, "1"));
+	fd = open(SYS_PF "/sriov_numvfs", O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_true(fd >= 0);
+	d = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+	assert_true(d >= 100);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(write(d, "1", 1), 1);
+	assert_ok(iommufd_pci_sriov_get_numvfs(scope, PF_BDF, &n, NULL));
+	assert_int_equal(n, 1);
+	/* dup3 onto a number in use: the copy is the attribute, the old file gone */
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(dup3(d, fd, O_CLOEXEC), fd);
+	assert_int_equal(close(d), 0);
+	errno = 0;
+	assert_int_equal(write(fd, "2", 1), -1);
+	assert_int_equal(errno, EBUSY); /* VFs enabled: first back to 0 */
+	assert_int_equal(write(fd, "0", 1), 1);
+	assert_int_equal(close(fd), 0);
+	assert_ok(iommufd_pci_sriov_get_numvfs(scope, PF_BDF, &n, NULL));
+	assert_int_equal(n, 0);
+	assert_ok(sys_write(ENABLE_SRIOV, "N"));
+}
+
 /* the extended capability of id in dev's config space, 0 if none */
 static uint32_t find_ecap(struct iommufd_device *dev, uint16_t id)
 {
@@ -567,6 +607,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_numvfs_rules, teardown),
 		cmocka_unit_test_teardown(test_vf_token, teardown),
 		cmocka_unit_test_teardown(test_store_parsing, teardown),
+		cmocka_unit_test_teardown(test_store_through_dup, teardown),
 		cmocka_unit_test_teardown(test_layout, teardown),
 		cmocka_unit_test_teardown(test_token_rules, teardown),
 		cmocka_unit_test_teardown(test_disable_waits, teardown),
