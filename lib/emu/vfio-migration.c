@@ -55,18 +55,6 @@
 #define MIG_RESUME_MAX (1u << 20) /* bytes a resuming session takes */
 #define LOG_MAX_RANGES (EMU_PAGE_SIZE / sizeof(struct kabi_vfio_device_feature_dma_logging_range))
 
-/* the states, short; the FSM (vfio_mig_get_next_state()) is lib/shared/migfsm.c */
-enum {
-	S_ERR = IFD_MIG_ERROR,
-	S_STOP = IFD_MIG_STOP,
-	S_RUN = IFD_MIG_RUNNING,
-	S_STOPC = IFD_MIG_STOP_COPY,
-	S_RES = IFD_MIG_RESUMING,
-	S_RUNP = IFD_MIG_RUNNING_P2P,
-	S_PRE = IFD_MIG_PRE_COPY,
-	S_PREP = IFD_MIG_PRE_COPY_P2P,
-};
-
 struct mig_hdr {
 	uint32_t magic;
 	uint16_t version;
@@ -236,7 +224,8 @@ static int mig_ioctl(struct emu_file *f, unsigned long req, void *arg)
 		return -EFAULT;
 	if (info.argsz < sizeof(info))
 		return -EINVAL;
-	if (!m->save || !m->d || (m->d->mig->state != S_PRE && m->d->mig->state != S_PREP))
+	if (!m->save || !m->d ||
+	    (m->d->mig->state != IFD_MIG_PRE_COPY && m->d->mig->state != IFD_MIG_PRE_COPY_P2P))
 		return -EINVAL;
 	info.flags = 0; /* REINIT never: the device's initial data does not change */
 	info.initial_bytes = m->pos < m->initial_end ? m->initial_end - m->pos : 0;
@@ -330,11 +319,12 @@ static int step(struct vdev *d, uint32_t cur, uint32_t next)
 	struct vmig *mg = d->mig;
 	int r;
 
-	if (cur == S_STOP && next == S_STOPC)
+	if (cur == IFD_MIG_STOP && next == IFD_MIG_STOP_COPY)
 		return session_new(d, true, true);
-	if ((cur == S_RUN && next == S_PRE) || (cur == S_RUNP && next == S_PREP))
+	if ((cur == IFD_MIG_RUNNING && next == IFD_MIG_PRE_COPY) ||
+	    (cur == IFD_MIG_RUNNING_P2P && next == IFD_MIG_PRE_COPY_P2P))
 		return session_new(d, true, false);
-	if ((cur == S_PRE || cur == S_PREP) && next == S_STOPC) {
+	if ((cur == IFD_MIG_PRE_COPY || cur == IFD_MIG_PRE_COPY_P2P) && next == IFD_MIG_STOP_COPY) {
 		/* the final record, then the end of stream */
 		if (mg->session) {
 			r = session_queue(mg->session);
@@ -345,18 +335,19 @@ static int step(struct vdev *d, uint32_t cur, uint32_t next)
 		}
 		return -1;
 	}
-	if ((cur == S_STOPC && next == S_STOP) || (cur == S_PRE && next == S_RUN) ||
-	    (cur == S_PREP && next == S_RUNP)) {
+	if ((cur == IFD_MIG_STOP_COPY && next == IFD_MIG_STOP) ||
+	    (cur == IFD_MIG_PRE_COPY && next == IFD_MIG_RUNNING) ||
+	    (cur == IFD_MIG_PRE_COPY_P2P && next == IFD_MIG_RUNNING_P2P)) {
 		session_end(d);
 		return -1;
 	}
-	if (cur == S_STOP && next == S_RES)
+	if (cur == IFD_MIG_STOP && next == IFD_MIG_RESUMING)
 		return session_new(d, false, false);
-	if (cur == S_RES && next == S_STOP) {
+	if (cur == IFD_MIG_RESUMING && next == IFD_MIG_STOP) {
 		r = session_load(d, mg->session);
 		session_end(d);
 		if (r) {
-			mg->state = S_ERR;
+			mg->state = IFD_MIG_ERROR;
 			return r;
 		}
 		return -1;
@@ -644,7 +635,7 @@ int vmig_init(struct vdev *d)
 	d->mig->flags = KABI_VFIO_MIGRATION_STOP_COPY;
 	if (!(d->opt_flags & IOMMUFD_EMU_DEVICE_MIGRATION_STOP_COPY_ONLY))
 		d->mig->flags |= KABI_VFIO_MIGRATION_P2P | KABI_VFIO_MIGRATION_PRE_COPY;
-	d->mig->state = S_RUN;
+	d->mig->state = IFD_MIG_RUNNING;
 	return 0;
 }
 
@@ -663,7 +654,7 @@ void vmig_reset(struct vdev *d)
 	if (!d->mig)
 		return;
 	session_end(d);
-	d->mig->state = S_RUN;
+	d->mig->state = IFD_MIG_RUNNING;
 }
 
 void vmig_close(struct vdev *d)
@@ -677,9 +668,10 @@ void vmig_close(struct vdev *d)
 
 bool vmig_running(const struct vdev *d)
 {
-	uint32_t s = d->mig ? d->mig->state : S_RUN;
+	uint32_t s = d->mig ? d->mig->state : IFD_MIG_RUNNING;
 
-	return s == S_RUN || s == S_RUNP || s == S_PRE || s == S_PREP;
+	return s == IFD_MIG_RUNNING || s == IFD_MIG_RUNNING_P2P || s == IFD_MIG_PRE_COPY ||
+	       s == IFD_MIG_PRE_COPY_P2P;
 }
 
 void vmig_log_write(struct vdev *d, uint64_t iova, size_t len)
