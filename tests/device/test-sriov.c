@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "device-common.h"
@@ -531,18 +530,19 @@ static volatile int vf_closing;
 static int reopen_err, req_fd = -1;
 static uint64_t requests;
 
-/* while the store waits: the VF takes no new user; then its close */
+/*
+ * While the store waits: the VF takes no new user; then its close. The
+ * request to release it (vfio_pci_core_request()) comes once the VF takes
+ * no new user (drivers/vfio/vfio_main.c vfio_unregister_group_dev()), so
+ * waiting for it, not for a time, makes the reopen fall in the store.
+ */
 static void *close_later(void *arg)
 {
-	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	struct pollfd p = { .fd = req_fd, .events = POLLIN };
 	struct iommufd_device *again = NULL;
 	int r;
 
-	struct pollfd p = { .fd = req_fd, .events = POLLIN };
-
-	nanosleep(&ts, NULL);
-	/* the request to release it (vfio_pci_core_request()) came first */
-	if (poll(&p, 1, 0) == 1 && read(req_fd, &requests, sizeof(requests)) != sizeof(requests))
+	if (poll(&p, 1, 10000) != 1 || read(req_fd, &requests, sizeof(requests)) != sizeof(requests))
 		requests = 0;
 	r = iommufd_device_open_pci(arg, "0000:02:00.1", &again);
 	if (r == 0) {
