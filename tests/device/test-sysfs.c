@@ -65,7 +65,9 @@ static bool make_private_tmp(void)
 	return mount("iommufd-test-tmp", "/tmp", "tmpfs", 0, "mode=1777") == 0;
 }
 
-/* entries of /tmp that count: all in a private /tmp, iommufd* otherwise */
+/* entries of /tmp that count: all in a private /tmp; otherwise the names
+ * the emulator and the preload library ever used (tests running meanwhile
+ * make and remove iommufd-kmod.*, iommufd-tool-test.* and the like) */
 static int tmp_count(void)
 {
 	DIR *d = opendir("/tmp");
@@ -76,7 +78,8 @@ static int tmp_count(void)
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (private_tmp || strncmp(de->d_name, "iommufd", 7) == 0)
+		if (private_tmp || strncmp(de->d_name, "iommufd-emu-", 12) == 0 ||
+		    strncmp(de->d_name, "iommufd-preload-", 16) == 0)
 			n++;
 	}
 	closedir(d);
