@@ -57,6 +57,7 @@
 #define EDU_IRQ_FACT 0x1u
 #define EDU_IRQ_DMA 0x100u
 #define EDU_WATCH 0x100u /* the register block the model watches in the mapping */
+#define EDU_REG_CMD 0x98u /* the DMA command register (64 bits) */
 
 struct edu {
 	/* the registers and the buffer: what a reset clears (vdev_model_reset) */
@@ -281,32 +282,53 @@ static void edu_write(struct vdev *d, uint64_t off, size_t w, uint64_t val)
 	}
 }
 
-/* take in the stores into the mapping: each changed word is a write of what it holds */
-static bool edu_service(struct vdev *d)
+/* one register of the snapshot, if the program changed it: a write of what it holds */
+static bool edu_take_in(struct vdev *d, const uint32_t *snap, uint32_t off)
 {
 	struct edu *e = d->model;
+
+	if (off >= 0x80 && off < 0xa0) {
+		/* a DMA register: its 64 bits as they stand (a 4-byte store
+		 * leaves the high half as it was) */
+		uint32_t lo = snap[off / 4], hi = snap[off / 4 + 1];
+
+		if (lo == e->shadow[off / 4] && hi == e->shadow[off / 4 + 1])
+			return false;
+		bar_watch_seen(&e->watch, off, lo);
+		bar_watch_seen(&e->watch, off + 4, hi);
+		edu_write(d, off, 8, (uint64_t)hi << 32 | lo);
+		return true;
+	}
+	if (snap[off / 4] == e->shadow[off / 4])
+		return false;
+	bar_watch_seen(&e->watch, off, snap[off / 4]);
+	edu_write(d, off, 4, snap[off / 4]);
+	return true;
+}
+
+/*
+ * Take in the stores into the mapping. One look at all the words, the DMA
+ * command first: a command seen here comes with every store the program
+ * made before it (its addresses and count), and it is written last, as
+ * QEMU's edu takes the MMIO writes in program order. Read in address
+ * order instead, a pass that read the addresses just before the program
+ * stored them and the command just after would start the transfer with
+ * the previous ones.
+ */
+static bool edu_service(struct vdev *d)
+{
+	uint32_t snap[EDU_WATCH / 4];
 	bool did = false;
 
-	for (uint32_t off = 0; off < EDU_WATCH; off += 4) {
-		uint32_t v = bar_load(d, off);
-
-		if (v == e->shadow[off / 4])
-			continue;
-		did = true;
-		if (off >= 0x80 && off < 0xa0) {
-			/* a DMA register: its 64 bits as they stand (a 4-byte store
-			 * leaves the high half as it was) */
-			uint32_t base = off & ~7u, lo = bar_load(d, base), hi = bar_load(d, base + 4);
-
-			bar_watch_seen(&e->watch, base, lo);
-			bar_watch_seen(&e->watch, base + 4, hi);
-			edu_write(d, base, 8, (uint64_t)hi << 32 | lo);
-			off = base + 4;
-			continue;
-		}
-		bar_watch_seen(&e->watch, off, v);
-		edu_write(d, off, 4, v);
-	}
+	snap[EDU_REG_CMD / 4] = bar_load(d, EDU_REG_CMD);
+	snap[EDU_REG_CMD / 4 + 1] = bar_load(d, EDU_REG_CMD + 4);
+	for (uint32_t off = 0; off < EDU_WATCH; off += 4)
+		if (off != EDU_REG_CMD && off != EDU_REG_CMD + 4)
+			snap[off / 4] = bar_load(d, off);
+	for (uint32_t off = 0; off < EDU_WATCH; off += (off >= 0x80 && off < 0xa0) ? 8 : 4)
+		if (off != EDU_REG_CMD)
+			did |= edu_take_in(d, snap, off);
+	did |= edu_take_in(d, snap, EDU_REG_CMD);
 	if (did)
 		edu_publish(d);
 	return did;

@@ -9,6 +9,7 @@
  * Identify reports none.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -228,6 +229,36 @@ static void edu_dma(struct env *e, uint64_t src, uint64_t dst, uint64_t cnt, uin
 	wr64(e->bar, 0x90, cnt);
 	wr64(e->bar, 0x98, cmd | 1);
 	WAIT_FOR(!(rd64(e->bar, 0x98) & 1), "edu DMA done");
+}
+
+/*
+ * DMA after DMA, each with other addresses and count, the registers stored
+ * while the model thread is still looking (it keeps looking a while after
+ * work): each transfer moves what its own registers say, never what the
+ * previous ones said.
+ */
+static void test_edu_dma_sequence(void **state)
+{
+	/* QEMU's edu takes 100 ms a transfer (hw/misc/edu.c, its DMA timer) */
+	unsigned int n = test_real_kernel() ? 10 : 500;
+	struct env e;
+
+	(void)state;
+	env_setup(&e, EDU_BDF, PAGE, 2, EDU_IOVA);
+	for (size_t i = 0; i < PAGE; i++)
+		e.mem[i] = (uint8_t)(i * 7 + 3);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t from = (i * 40) % 2048, to = (i * 24) % 1024, cnt = 8 + i % 57;
+
+		memset(e.mem + PAGE, 0, PAGE);
+		edu_dma(&e, EDU_IOVA + from, EDU_BUF + to, cnt, 0);
+		edu_dma(&e, EDU_BUF + to, EDU_IOVA + PAGE + to, cnt, 0x2);
+		if (memcmp(e.mem + PAGE + to, e.mem + from, cnt) != 0 ||
+		    e.mem[PAGE + to + cnt] != 0 || (to && e.mem[PAGE + to - 1] != 0))
+			fail_msg("transfer %u (%" PRIu64 " bytes from %" PRIu64 " to %" PRIu64
+				 ") moved other bytes", i, cnt, from, to);
+	}
+	env_teardown(&e);
 }
 
 static void test_edu_dma(void **state)
@@ -856,6 +887,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_edu_registers, cleanup),
 		cmocka_unit_test_teardown(test_edu_dma, cleanup),
+		cmocka_unit_test_teardown(test_edu_dma_sequence, cleanup),
 		cmocka_unit_test_teardown(test_bar_not_pinnable, cleanup),
 		cmocka_unit_test_teardown(test_nvme_identify, cleanup),
 		cmocka_unit_test_teardown(test_nvme_io, cleanup),
